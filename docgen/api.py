@@ -1,0 +1,41 @@
+"""The Python API. The CLI is a thin layer over these functions, verb for verb.
+
+    >>> from docgen import api
+    >>> results = api.check(["fixtures/"], as_of=date(2026, 11, 24))
+    >>> [(r.id, r.status.value) for r in results]
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator
+from datetime import date
+
+from .findings import RecordResult, Status
+from .load import read
+from .model.validate import validate_document
+
+Paths = Iterable[str | os.PathLike]
+
+
+def iter_validate(paths: Paths) -> Iterator[RecordResult]:
+    """Schema validation only, one result per document, streaming."""
+    for raw in read(paths):
+        yield validate_document(raw)
+
+
+def validate(paths: Paths) -> list[RecordResult]:
+    """Schema validation only: ``invalid`` records carry one finding per schema error."""
+    return list(iter_validate(paths))
+
+
+def check(paths: Paths, profile: str | None = None, as_of: date | None = None) -> list[RecordResult]:
+    """Validation plus completeness. ``profile``: a built-in name or a TOML path overriding the payer's
+    profile; ``as_of``: the day review dates are judged against (default: today)."""
+    from .check import check_results  # noqa: PLC0415 - keeps `docgen validate` light
+
+    return check_results(iter_validate(paths), as_of or date.today(), profile)
+
+
+def exit_code(results: Iterable[RecordResult]) -> int:
+    """0 when every record is complete (warnings allowed), 1 otherwise."""
+    return 0 if all(r.status is Status.complete for r in results) else 1

@@ -1,0 +1,55 @@
+"""The rule registry: every completeness rule with its id, severity, source and parameters."""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from ..findings import Severity
+
+PLAN = "treatment_plan"
+NOTE = "progress_note"
+
+
+@dataclass
+class Context:
+    """What a rule may look at besides the record."""
+
+    params: dict[str, Any]
+    as_of: date
+    plans: Mapping[str, Any] = field(default_factory=dict)  # treatment plans in this run, by id
+    calendar: Mapping[str, Any] = field(default_factory=dict)
+
+
+#: A rule yields (field path, plain-language message) for each problem it finds.
+Check = Callable[[Any, Context], Iterable[tuple[str, str]]]
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    applies_to: frozenset[str]
+    severity: Severity
+    source: str
+    summary: str
+    check: Check
+    defaults: dict[str, Any]
+    enabled_by_default: bool = True
+
+
+RULES: dict[str, Rule] = {}
+
+
+def rule(rule_id: str, *, applies_to: Iterable[str], severity: str, source: str, summary: str,
+         enabled: bool = True, **defaults: Any) -> Callable[[Check], Check]:
+    """Register a check function as a rule."""
+
+    def register(fn: Check) -> Check:
+        if rule_id in RULES:
+            raise ValueError(f"rule {rule_id} registered twice")
+        RULES[rule_id] = Rule(rule_id, frozenset(applies_to), Severity(severity), source, summary, fn,
+                              defaults, enabled)
+        return fn
+
+    return register

@@ -1,0 +1,224 @@
+"""Progress-note rules: sections, ties to the plan, timeliness, and CPT time rules (S4-S10, S36-S39)."""
+from __future__ import annotations
+
+import math
+
+from ...model import ProgressNote
+from ..days import days_between
+from ..registry import NOTE, rule
+from .signatures import author_signature
+
+PSYCHOTHERAPY = ("90832", "90834", "90837")
+ADDON = ("90833", "90836", "90838")
+CRISIS, CRISIS_ADDON = "90839", "90840"
+FAMILY = ("90846", "90847")
+GROUP = "90853"
+INTERACTIVE = "90785"
+IC_PRIMARY = ("90791", "90792", *PSYCHOTHERAPY, *ADDON, GROUP)
+IC_NEVER = (CRISIS, CRISIS_ADDON, *FAMILY)
+TIMED = (*PSYCHOTHERAPY, *ADDON, CRISIS, CRISIS_ADDON, *FAMILY, GROUP)
+
+
+def is_em(code: str) -> bool:
+    """Evaluation and management codes (99202-99499)."""
+    return code.isdigit() and 99202 <= int(code) <= 99499
+
+
+def _band_of(minutes: int, bands: dict[str, list[int]]) -> str | None:
+    for code, (low, high) in bands.items():
+        if low <= minutes <= high:
+            return code
+    return None
+
+
+@rule("fmt-sections", applies_to=[NOTE], severity="blocker", source="Note formats (S36)",
+      summary="Every section of the note's format (SOAP, BIRP, DAP, GIRP) is filled in")
+def fmt_sections(note: ProgressNote, ctx):
+    for section in note.sections:
+        if not (getattr(note, section) or "").strip():
+            yield section, f"{note.format.value.upper()} section '{section}' is empty"
+
+
+@rule("note-goal-link", applies_to=[NOTE], severity="blocker", source="treatment-plans.md (Progress notes); S35",
+      summary="The note names its treatment plan and the goals it addressed; when the plan is given they exist "
+              "and the plan was current on the session date",
+      plan_required=True)
+def note_goal_link(note: ProgressNote, ctx):
+    if not note.goals_addressed:
+        yield "goals_addressed", "the note does not name a plan goal it addressed"
+    if note.plan_id is None:
+        if ctx.params["plan_required"]:
+            yield "plan_id", "the note does not name its treatment plan"
+        return
+    plan = ctx.plans.get(note.plan_id)
+    if plan is None:
+        return  # the plan is not part of this run: references cannot be verified here
+    if plan.client.id != note.client.id:
+        yield "plan_id", f"plan {plan.id} belongs to another client"
+        return
+    if note.session_date < plan.plan_date or (plan.next_review_date and note.session_date > plan.next_review_date):
+        yield ("plan_id", f"plan {plan.id} was not current on {note.session_date.isoformat()} "
+                          f"(plan {plan.plan_date.isoformat()}, review due "
+                          f"{plan.next_review_date.isoformat() if plan.next_review_date else 'unset'})")
+    for gi, ref in enumerate(note.goals_addressed):
+        goal = plan.goal(ref.goal_id)
+        if goal is None:
+            yield f"goals_addressed[{gi}].goal_id", f"plan {plan.id} has no goal {ref.goal_id}"
+            continue
+        known = {o.id for o in goal.objectives}
+        for oi, objective_id in enumerate(ref.objective_ids):
+            if objective_id not in known:
+                yield (f"goals_addressed[{gi}].objective_ids[{oi}]",
+                       f"goal {goal.id} of plan {plan.id} has no objective {objective_id}")
+
+
+@rule("note-risk-update", applies_to=[NOTE], severity="blocker", source="treatment-plans.md (Risk); TJC NPSG.15.01.01 (S29)",
+      summary="Each note records a risk update")
+def note_risk_update(note: ProgressNote, ctx):
+    if note.risk_update is None:
+        yield "risk_update", "no risk update in the note"
+
+
+@rule("note-timeliness", applies_to=[NOTE], severity="blocker", enabled=False,
+      source="profile basis (TX 26 TAC 301.361: 2 business days; CA BHIN 22-019: 3 business days)",
+      summary="The author signs the note within the profile's deadline after the session",
+      days=3, day_type="business")
+def note_timeliness(note: ProgressNote, ctx):
+    found = author_signature(note)
+    if found is None or found[1].date is None:
+        return  # sig-present / sig-dated report it
+    index, sig = found
+    used = days_between(note.session_date, sig.date, ctx.params["day_type"], ctx.calendar)
+    if used > ctx.params["days"]:
+        yield (f"signatures[{index}].date",
+               f"note signed {used} {ctx.params['day_type']} days after the session; limit {ctx.params['days']}")
+
+
+@rule("pt-time", applies_to=[NOTE], severity="blocker", source="Novitas LCD L35101 (S4, S5); Centene (S40); 26 TAC 301.361 (S35)",
+      summary="Timed services document start and stop times (or total minutes, where the profile accepts them)",
+      require_start_stop=False)
+def pt_time(note: ProgressNote, ctx):
+    if not any(code in TIMED for code in note.cpt_codes):
+        return
+    has_clock = note.start_time is not None and note.end_time is not None
+    if ctx.params["require_start_stop"]:
+        if note.start_time is None:
+            yield "start_time", "start time is required for this payer"
+        if note.end_time is None:
+            yield "end_time", "end time is required for this payer"
+    elif not has_clock and note.psychotherapy_minutes is None:
+        yield "start_time", "neither start and end times nor total psychotherapy minutes are documented"
+    if has_clock and note.psychotherapy_minutes is not None and note.psychotherapy_minutes > note.clock_minutes:
+        yield ("psychotherapy_minutes",
+               f"{note.psychotherapy_minutes} psychotherapy minutes exceed the {note.clock_minutes} minutes between "
+               "start and end")
+
+
+@rule("pt-band", applies_to=[NOTE], severity="blocker", source="Novitas (S4); Magellan add-on codes (S9)",
+      summary="The psychotherapy code matches the documented time: none under 16 min, 90832 16-37, 90834 38-52, 90837 53+",
+      min_minutes=16,
+      bands={"90832": [16, 37], "90834": [38, 52], "90837": [53, 1440]},
+      addon_bands={"90833": [16, 37], "90836": [38, 52], "90838": [53, 1440]})
+def pt_band(note: ProgressNote, ctx):
+    minutes = note.minutes
+    for table in ("bands", "addon_bands"):
+        bands = ctx.params[table]
+        codes = [c for c in note.cpt_codes if c in bands]
+        if len(codes) > 1:
+            yield "cpt_codes", f"more than one psychotherapy code for one session: {', '.join(codes)}"
+        if not codes or minutes is None:
+            continue
+        code = codes[0]
+        if minutes < ctx.params["min_minutes"]:
+            yield ("cpt_codes", f"{code} billed for {minutes} minutes: no psychotherapy code may be billed under "
+                                f"{ctx.params['min_minutes']} minutes")
+            continue
+        expected = _band_of(minutes, bands)
+        if expected != code:
+            low, high = bands[code]
+            yield ("cpt_codes", f"{code} requires {low}-{high} minutes; {minutes} minutes are documented"
+                                + (f" (that time supports {expected})" if expected else ""))
+
+
+@rule("pt-addon-em", applies_to=[NOTE], severity="blocker", source="Novitas (S4); BCBS IL (S8); Magellan (S9)",
+      summary="Add-on psychotherapy codes only with an E/M code and separately documented minutes; standalone "
+              "psychotherapy codes not with E/M or crisis codes")
+def pt_addon_em(note: ProgressNote, ctx):
+    codes = note.cpt_codes
+    em = [c for c in codes if is_em(c)]
+    addons = [c for c in codes if c in ADDON]
+    standalone = [c for c in codes if c in PSYCHOTHERAPY]
+    if addons and not em:
+        yield "cpt_codes", f"add-on {', '.join(addons)} requires an E/M code on the same note"
+    if addons and em and note.psychotherapy_minutes is None:
+        yield "psychotherapy_minutes", "psychotherapy minutes must be documented separately from E/M time"
+    if standalone and em:
+        yield "cpt_codes", f"{', '.join(standalone)} cannot be billed with E/M {', '.join(em)}; use the add-on code"
+    if (standalone or addons) and CRISIS in codes:
+        yield "cpt_codes", f"{', '.join(standalone + addons)} cannot be billed with crisis psychotherapy 90839"
+
+
+@rule("crisis-time", applies_to=[NOTE], severity="blocker", source="BCBS IL (S8); Headway on 90839/90840 (S38)",
+      summary="90839 covers the first 30-74 minutes, once a day; +90840 each further 30 minutes beyond 74, only with 90839",
+      first_min=30, first_max=74, addon_block=30)
+def crisis_time(note: ProgressNote, ctx):
+    codes = note.cpt_codes
+    firsts, addons = codes.count(CRISIS), codes.count(CRISIS_ADDON)
+    if addons and not firsts:
+        yield "cpt_codes", "+90840 is billed without 90839"
+        return
+    if not firsts:
+        return
+    if firsts > 1:
+        yield "cpt_codes", "90839 may be billed once per day"
+    minutes = note.minutes
+    if minutes is None:
+        return
+    p = ctx.params
+    if minutes < p["first_min"]:
+        yield "cpt_codes", f"90839 needs at least {p['first_min']} minutes; {minutes} documented"
+        return
+    expected = math.ceil((minutes - p["first_max"]) / p["addon_block"]) if minutes > p["first_max"] else 0
+    if addons != expected:
+        yield ("cpt_codes", f"{minutes} minutes of crisis psychotherapy support 90839 with {expected} x +90840; "
+                            f"{addons} billed")
+
+
+@rule("ic-90785", applies_to=[NOTE], severity="blocker", source="BCBS IL (S8); interactive complexity (S39)",
+      summary="+90785 only with an eligible primary code, never with crisis or family codes, and with a named factor")
+def interactive_complexity(note: ProgressNote, ctx):
+    codes = note.cpt_codes
+    if INTERACTIVE not in codes:
+        return
+    if not any(c in IC_PRIMARY for c in codes):
+        yield "cpt_codes", "+90785 requires 90791/90792, 90832-90838 or 90853 on the same note"
+    never = [c for c in codes if c in IC_NEVER]
+    if never:
+        yield "cpt_codes", f"+90785 cannot be billed with {', '.join(never)}"
+    if not note.interactive_complexity_factors:
+        yield "interactive_complexity_factors", "+90785 billed but no interactive-complexity factor is documented"
+
+
+@rule("group-90853", applies_to=[NOTE], severity="blocker", source="NGS LCD (S7)",
+      summary="Group psychotherapy records the number of participants, within the profile's maximum", max_size=12)
+def group_size(note: ProgressNote, ctx):
+    if GROUP not in note.cpt_codes:
+        return
+    if note.group_size is None:
+        yield "group_size", "90853 billed without the number of group participants"
+    elif note.group_size > ctx.params["max_size"]:
+        yield "group_size", f"group of {note.group_size} exceeds the maximum of {ctx.params['max_size']}"
+
+
+@rule("fam-9084x", applies_to=[NOTE], severity="warning", source="Welton Consulting on documenting time (S10)",
+      summary="Family psychotherapy: 90847 with the patient present, 90846 without; at least the minimum time",
+      min_minutes=26)
+def family_codes(note: ProgressNote, ctx):
+    client_present = any(p.role.strip().lower() in ("client", "patient") for p in note.participants)
+    if "90847" in note.cpt_codes and not client_present:
+        yield "participants", "90847 (with patient) billed but the client is not listed as a participant"
+    if "90846" in note.cpt_codes and client_present:
+        yield "participants", "90846 (without patient) billed but the client is listed as a participant"
+    if any(c in FAMILY for c in note.cpt_codes) and note.minutes is not None \
+            and note.minutes < ctx.params["min_minutes"]:
+        yield "cpt_codes", f"family psychotherapy needs at least {ctx.params['min_minutes']} minutes; {note.minutes} documented"

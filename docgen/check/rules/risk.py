@@ -1,0 +1,156 @@
+"""Consent, measurement and risk rules (rules.md risk-*, S23-S29)."""
+from __future__ import annotations
+
+from ...model import CSSRSScreener, PHQ9, RiskLevel, TreatmentPlan
+from ..registry import NOTE, PLAN, rule
+
+BOTH = (PLAN, NOTE)
+
+
+def _scales(doc):
+    for index, item in enumerate(doc.assessments):
+        if not isinstance(item, CSSRSScreener):
+            yield index, item
+
+
+def _screeners(doc):
+    return [(i, a) for i, a in enumerate(doc.assessments) if isinstance(a, CSSRSScreener)]
+
+
+def _phq9_item9_positive(doc, threshold: int):
+    for index, item in enumerate(doc.assessments):
+        if isinstance(item, PHQ9) and item.item9 is not None and item.item9 >= threshold:
+            yield index, item
+
+
+def risk_level(doc) -> RiskLevel:
+    """The highest risk level the record documents or screens."""
+    levels = [RiskLevel.none]
+    if doc.risk_assessment is not None:
+        levels.append(doc.risk_assessment.level)
+    levels.extend(s.risk_level for _, s in _screeners(doc))
+    update = getattr(doc, "risk_update", None)
+    if update is not None:
+        levels.append(update.level)
+    return max(levels, key=lambda level: level.rank)
+
+
+@rule("consent-treatment", applies_to=[PLAN], severity="blocker",
+      source="treatment-plans.md (Consents); CARF BH 2.C (S31)",
+      summary="Consent to treatment present, signed (by the guardian for a minor) on or before the first service",
+      adult_age=18)
+def consent_treatment(plan: TreatmentPlan, ctx):
+    consents = [(i, c) for i, c in enumerate(plan.consents) if c.type.value == "treatment"]
+    if not consents:
+        yield "consents", "no consent to treatment on file"
+        return
+    first_service = plan.first_service_date or plan.intake_date
+    signed = [(i, c) for i, c in consents if c.signed]
+    if not signed:
+        index = consents[0][0]
+        yield f"consents[{index}]", "consent to treatment is not signed and dated"
+        return
+    if not any(c.date_signed <= first_service for _, c in signed):
+        index = signed[0][0]
+        yield (f"consents[{index}].date_signed",
+               f"consent to treatment signed {signed[0][1].date_signed.isoformat()}, after the first service "
+               f"on {first_service.isoformat()}")
+    if plan.client.age_on(first_service) < ctx.params["adult_age"]:
+        if not any(c.signer_role is not None and c.signer_role.value in ("guardian", "representative")
+                   for _, c in signed):
+            yield f"consents[{signed[0][0]}].signer_role", "client is a minor: consent to treatment must be signed by the guardian"
+
+
+@rule("risk-assessment-current", applies_to=[PLAN], severity="blocker",
+      source="TJC NPSG.15.01.01 (S29); treatment-plans.md (Risk)",
+      summary="A suicide/harm risk assessment is on the plan and no older than the profile allows",
+      max_age_days=30)
+def risk_assessment_current(plan: TreatmentPlan, ctx):
+    risk = plan.risk_assessment
+    if risk is None:
+        yield "risk_assessment", "no risk assessment on the plan"
+        return
+    age = (plan.plan_date - risk.date).days
+    if age > ctx.params["max_age_days"]:
+        yield ("risk_assessment.date",
+               f"risk assessment is {age} days older than the plan (limit {ctx.params['max_age_days']} days)")
+    if risk.date > plan.plan_date:
+        yield "risk_assessment.date", "risk assessment is dated after the plan"
+
+
+@rule("risk-score-valid", applies_to=BOTH, severity="blocker", source="S25 S26 S28 (PHQ-9, GAD-7, PCL-5 scoring)",
+      summary="Every item of a standardized scale is answered, so the total can be computed")
+def risk_score_valid(doc, ctx):
+    for index, scale in _scales(doc):
+        missing = [n + 1 for n, item in enumerate(scale.items) if item is None]
+        if missing:
+            yield (f"assessments[{index}].items",
+                   f"{scale.instrument.upper()} of {scale.date.isoformat()} has unanswered item(s) "
+                   f"{', '.join(map(str, missing))}: no total can be scored")
+
+
+@rule("risk-phq9-i9", applies_to=BOTH, severity="blocker", source="S25; TJC NPSG.15.01.01 (S29)",
+      summary="A PHQ-9 item 9 answer at or above the threshold requires a suicide risk assessment in the same encounter",
+      threshold=1)
+def risk_phq9_item9(doc, ctx):
+    for index, phq in _phq9_item9_positive(doc, ctx.params["threshold"]):
+        risk = doc.risk_assessment
+        if risk is None or risk.date != phq.date:
+            yield (f"assessments[{index}].items[8]",
+                   f"PHQ-9 item 9 answered {phq.item9} on {phq.date.isoformat()}: a suicide risk assessment "
+                   "dated the same day is required")
+
+
+@rule("risk-cssrs", applies_to=BOTH, severity="blocker", source="C-SSRS triage guidelines (S23)",
+      summary="The documented risk level is not below the C-SSRS screener's level; moderate or high screens "
+              "need a risk assessment")
+def risk_cssrs(doc, ctx):
+    for index, screen in _screeners(doc):
+        level = screen.risk_level
+        risk = doc.risk_assessment
+        if level.rank >= RiskLevel.moderate.rank and risk is None:
+            yield (f"assessments[{index}]",
+                   f"C-SSRS screener of {screen.date.isoformat()} indicates {level.value} risk: a risk assessment "
+                   "by a mental health professional is required")
+        elif risk is not None and risk.level.rank < level.rank:
+            yield ("risk_assessment.level",
+                   f"documented risk level '{risk.level.value}' is below the C-SSRS screener result "
+                   f"'{level.value}' of {screen.date.isoformat()}")
+
+
+@rule("risk-level-doc", applies_to=BOTH, severity="blocker", source="TJC NPSG.15.01.01 EP 3-5 (S29)",
+      summary="A positive screen requires an assessment of ideation, plan, intent, behaviours, risk and "
+              "protective factors, with an overall level and a mitigation plan",
+      phq9_threshold=1, min_age=12)
+def risk_level_doc(doc, ctx):
+    if doc.client.age_on(doc.service_date) < ctx.params["min_age"]:
+        return
+    positive = any(s.positive for _, s in _screeners(doc)) or any(
+        True for _ in _phq9_item9_positive(doc, ctx.params["phq9_threshold"]))
+    if not positive:
+        return
+    risk = doc.risk_assessment
+    if risk is None:
+        yield "risk_assessment", "suicide screen is positive: a documented risk assessment is required"
+        return
+    for part in ("ideation", "plan", "intent", "behaviors", "risk_factors", "protective_factors", "mitigation"):
+        if not (getattr(risk, part) or "").strip():
+            yield f"risk_assessment.{part}", f"positive screen: risk assessment does not address {part.replace('_', ' ')}"
+
+
+@rule("risk-safety-plan", applies_to=[PLAN], severity="blocker",
+      source="Stanley & Brown Safety Planning Intervention (S24)",
+      summary="Risk at or above the profile's level requires a safety plan with all six sections",
+      level="moderate")
+def risk_safety_plan(plan: TreatmentPlan, ctx):
+    threshold = RiskLevel(ctx.params["level"])
+    level = risk_level(plan)
+    if level.rank < threshold.rank:
+        return
+    if plan.safety_plan is None:
+        yield "safety_plan", f"risk is {level.value}: a safety plan is required"
+        return
+    for section in plan.safety_plan.SECTIONS:
+        entries = getattr(plan.safety_plan, section)
+        if not any(entry.strip() for entry in entries):
+            yield f"safety_plan.{section}", f"safety plan section '{section.replace('_', ' ')}' is empty"

@@ -1,0 +1,74 @@
+"""What every stage reports: a Finding about a record, and the outcome for one record."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from enum import Enum
+from typing import Any
+
+
+class Severity(str, Enum):
+    blocker = "blocker"  # the document cannot be final or released
+    warning = "warning"  # reported only
+
+
+class Status(str, Enum):
+    complete = "complete"  # valid, no blocker (warnings allowed)
+    incomplete = "incomplete"  # valid, at least one blocker
+    invalid = "invalid"  # could not be read or failed the schema
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule: str
+    severity: Severity
+    path: str
+    message: str
+    source: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"rule": self.rule, "severity": self.severity.value, "path": self.path,
+                "message": self.message, "source": self.source}
+
+
+@dataclass
+class RecordResult:
+    """The outcome for one record. ``record`` is the validated model when the record is valid."""
+
+    source: str
+    id: str | None
+    client: str | None
+    kind: str | None
+    profile: str | None = None
+    findings: list[Finding] = field(default_factory=list)
+    record: Any = field(default=None, repr=False, compare=False)
+    line: int | None = None  # line in a JSONL file
+
+    @property
+    def status(self) -> Status:
+        if self.record is None:
+            return Status.invalid
+        if any(f.severity is Severity.blocker for f in self.findings):
+            return Status.incomplete
+        return Status.complete
+
+    @property
+    def blockers(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity is Severity.blocker]
+
+    @property
+    def warnings(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity is Severity.warning]
+
+    @property
+    def where(self) -> str:
+        """The file (and line for JSONL) a record came from."""
+        return f"{self.source}:{self.line}" if self.line is not None else self.source
+
+    def as_dict(self) -> dict[str, Any]:
+        out = {"source": self.where, "id": self.id, "client": self.client, "kind": self.kind,
+               "profile": self.profile, "status": self.status.value,
+               "findings": [f.as_dict() for f in self.findings]}
+        return out
+
+
+__all__ = ["Finding", "RecordResult", "Severity", "Status", "asdict"]

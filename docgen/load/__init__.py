@@ -1,0 +1,234 @@
+"""Load: read record documents from files and folders, safely.
+
+A file is JSON or YAML holding one document (a JSON array holds several), or JSONL holding one
+document a line; a folder is read recursively in sorted order. Anything wrong with a file becomes a
+``RawDocument`` with an ``error`` (one line, naming where, never quoting content), never an exception.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+#: Largest JSON / YAML file read whole, and largest JSONL line.
+MAX_FILE_BYTES = 32 * 1024 * 1024
+MAX_LINE_BYTES = 8 * 1024 * 1024
+#: Deepest nesting accepted in a document (records are about 6 levels deep).
+MAX_DEPTH = 32
+
+SUFFIXES = {".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl", ".yaml": "yaml", ".yml": "yaml"}
+
+
+class LoadError(ValueError):
+    """A document that cannot be read. The message never quotes the file's content."""
+
+
+@dataclass
+class RawDocument:
+    source: str  # file, with ":LINE" for JSONL or "[N]" for an item of a JSON array
+    data: Any = None
+    error: str | None = None
+
+    @property
+    def id(self) -> str | None:
+        return _scalar(self.data, "id")
+
+    @property
+    def client(self) -> str | None:
+        return _scalar(self.data.get("client") if isinstance(self.data, dict) else None, "id")
+
+
+def _scalar(data: Any, key: str) -> str | None:
+    if isinstance(data, dict):
+        value = data.get(key)
+        if isinstance(value, (str, int)) and not isinstance(value, bool):
+            text = str(value)
+            return text if len(text) <= 128 and text.isprintable() else None
+    return None
+
+
+# --- YAML: the core schema (YAML 1.2 style), no aliases, no duplicate keys ----------------------
+class _YamlLoader(yaml.SafeLoader):
+    """SafeLoader without YAML 1.1 surprises: ``10:30`` stays a string (not 630), ``no`` stays a
+    string, dates stay strings for pydantic to parse; aliases (alias bombs) and duplicate keys are
+    refused."""
+
+    yaml_implicit_resolvers: dict = {}
+
+    def compose_node(self, parent, index):  # noqa: D401
+        if self.check_event(yaml.AliasEvent):
+            mark = self.peek_event().start_mark
+            raise LoadError(f"line {mark.line + 1}: YAML aliases (*name) are not accepted in records")
+        return super().compose_node(parent, index)
+
+    def construct_mapping(self, node, deep=False):
+        seen: set = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            if key in seen:
+                raise LoadError(f"line {key_node.start_mark.line + 1}: duplicate key '{key}'")
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+for _tag, _regex, _first in (
+    ("bool", r"^(?:true|True|TRUE|false|False|FALSE)$", "tTfF"),
+    ("null", r"^(?:~|null|Null|NULL|)$", ["~", "n", "N", ""]),
+    ("int", r"^[-+]?[0-9]+$", "-+0123456789"),
+    ("float", r"^[-+]?(?:[0-9]+\.[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?$", "-+0123456789."),
+):
+    _YamlLoader.add_implicit_resolver(f"tag:yaml.org,2002:{_tag}", re.compile(_regex), list(_first))
+
+
+def _json_pairs(pairs: list[tuple[str, Any]]) -> dict:
+    out: dict = {}
+    for key, value in pairs:
+        if key in out:
+            raise LoadError(f"duplicate key '{key[:64]}'")
+        out[key] = value
+    return out
+
+
+def _reject_constant(name: str) -> Any:
+    raise LoadError(f"{name} is not a valid JSON number")
+
+
+def parse_json(text: str) -> Any:
+    try:
+        return json.loads(text, object_pairs_hook=_json_pairs, parse_constant=_reject_constant)
+    except json.JSONDecodeError as exc:
+        raise LoadError(f"line {exc.lineno} column {exc.colno}: broken JSON: {exc.msg}") from None
+    except RecursionError:
+        raise LoadError("nesting too deep") from None
+
+
+def parse_yaml(text: str) -> Any:
+    try:
+        return yaml.load(text, Loader=_YamlLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"line {mark.line + 1} column {mark.column + 1}: " if mark else ""
+        what = exc.problem or exc.context or "syntax error"
+        if "expected a single document" in str(what):
+            what = "a YAML file holds one record; use JSONL or a folder for several"
+        raise LoadError(f"{where}broken YAML: {what}") from None
+    except yaml.YAMLError as exc:
+        raise LoadError(f"broken YAML: {type(exc).__name__}") from None
+    except RecursionError:
+        raise LoadError("nesting too deep") from None
+
+
+def _depth_ok(data: Any) -> bool:
+    stack = [(data, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            return False
+        if isinstance(item, dict):
+            stack.extend((v, depth + 1) for v in item.values())
+        elif isinstance(item, list):
+            stack.extend((v, depth + 1) for v in item)
+    return True
+
+
+def _decode(raw: bytes) -> str:
+    if b"\x00" in raw:
+        raise LoadError("binary file, not text")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise LoadError(f"not UTF-8 text (byte {exc.start})") from None
+
+
+def _document(source: str, data: Any) -> RawDocument:
+    if not isinstance(data, dict):
+        kind = "empty document" if data is None else f"a {type(data).__name__}"
+        return RawDocument(source, None, f"a record must be a mapping of fields, found {kind}")
+    if not _depth_ok(data):
+        return RawDocument(source, data, f"nesting deeper than {MAX_DEPTH} levels")
+    return RawDocument(source, data)
+
+
+def read_file(path: Path) -> Iterator[RawDocument]:
+    """The documents in one file."""
+    source = str(path)
+    fmt = SUFFIXES.get(path.suffix.lower())
+    if fmt is None:
+        yield RawDocument(source, error=f"unsupported file type '{path.suffix}' (use .json, .jsonl, .yaml)")
+        return
+    try:
+        if fmt == "jsonl":
+            yield from _read_jsonl(path)
+            return
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise LoadError(f"file too large ({size} bytes; limit {MAX_FILE_BYTES})")
+        text = _decode(path.read_bytes())
+        if not text.strip():
+            raise LoadError("empty file")
+        data = parse_json(text) if fmt == "json" else parse_yaml(text)
+    except LoadError as exc:
+        yield RawDocument(source, error=str(exc))
+        return
+    except OSError as exc:
+        yield RawDocument(source, error=f"cannot read file: {exc.strerror or type(exc).__name__}")
+        return
+    if fmt == "json" and isinstance(data, list):
+        if not data:
+            yield RawDocument(source, error="empty JSON array")
+        for index, item in enumerate(data):
+            yield _document(f"{source}[{index}]", item)
+        return
+    yield _document(source, data)
+
+
+def _read_jsonl(path: Path) -> Iterator[RawDocument]:
+    empty = True
+    with path.open("rb") as handle:
+        number = 0
+        while True:
+            line = handle.readline(MAX_LINE_BYTES + 1)
+            if not line:
+                break
+            number += 1
+            source = f"{path}:{number}"
+            if len(line) > MAX_LINE_BYTES and not line.endswith(b"\n"):
+                while line and not line.endswith(b"\n"):  # skip the rest of the oversized line
+                    line = handle.readline(MAX_LINE_BYTES)
+                yield RawDocument(source, error=f"line longer than {MAX_LINE_BYTES} bytes")
+                empty = False
+                continue
+            if not line.strip():
+                continue
+            empty = False
+            try:
+                data = parse_json(_decode(line))
+            except LoadError as exc:
+                yield RawDocument(source, error=str(exc).replace("line 1 column", "column"))
+                continue
+            yield _document(source, data)
+    if empty:
+        yield RawDocument(str(path), error="empty file")
+
+
+def iter_files(paths: Iterable[str | os.PathLike]) -> Iterator[Path]:
+    """Files named, and record files found recursively (sorted) in folders named."""
+    for given in paths:
+        path = Path(given)
+        if path.is_dir():
+            found = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUFFIXES)
+            yield from found
+        else:
+            yield path
+
+
+def read(paths: Iterable[str | os.PathLike]) -> Iterator[RawDocument]:
+    """Every document under the given files and folders, in a stable order."""
+    for path in iter_files(paths):
+        yield from read_file(path)

@@ -1,0 +1,170 @@
+"""The progress note: one session, in SOAP, BIRP, DAP or GIRP form."""
+from __future__ import annotations
+
+import re
+from datetime import date as Date, datetime, time as Time
+from enum import Enum
+from typing import Annotated, Literal
+
+from pydantic import Field, StringConstraints, field_validator, model_validator
+
+from .assessments import Assessment
+from .base import Agency, Client, Clinician, Identifier, Name, Payer, Signature, Strict, Text
+from .clinical import RiskAssessment, RiskUpdate
+
+
+class NoteFormat(str, Enum):
+    soap = "soap"
+    birp = "birp"
+    dap = "dap"
+    girp = "girp"
+
+
+#: Sections of each format, in document order (rules.md fmt-sections, S36).
+SECTIONS: dict[NoteFormat, tuple[str, ...]] = {
+    NoteFormat.soap: ("subjective", "objective", "assessment", "plan"),
+    NoteFormat.birp: ("behavior", "intervention", "response", "plan"),
+    NoteFormat.dap: ("data", "assessment", "plan"),
+    NoteFormat.girp: ("goal", "intervention", "response", "plan"),
+}
+ALL_SECTIONS = ("subjective", "objective", "behavior", "data", "goal", "intervention", "response",
+                "assessment", "plan")
+
+
+class ServiceType(str, Enum):
+    intake = "intake"  # diagnostic evaluation 90791/90792
+    individual = "individual"
+    family_with_client = "family_with_client"
+    family_without_client = "family_without_client"
+    group = "group"
+    crisis = "crisis"
+    medication_management = "medication_management"
+    case_management = "case_management"
+
+
+class Delivery(str, Enum):
+    in_person = "in_person"
+    telehealth_video = "telehealth_video"
+    telehealth_audio = "telehealth_audio"
+
+
+class InteractiveComplexityFactor(str, Enum):
+    """CPT +90785 qualifying factors (rules.md ic-90785)."""
+
+    maladaptive_communication = "maladaptive_communication"
+    caregiver_interference = "caregiver_interference"
+    sentinel_event_mandated_report = "sentinel_event_mandated_report"
+    play_devices_interpreter = "play_devices_interpreter"
+
+
+class Participant(Strict):
+    name: Name
+    role: Name = Field(description="e.g. client, mother, spouse, interpreter, group member")
+
+
+class GoalRef(Strict):
+    goal_id: Identifier
+    objective_ids: list[Identifier] = Field(default_factory=list)
+    progress: Text | None = None
+
+
+CptCode = Annotated[str, StringConstraints(pattern=r"^\+?[0-9]{5}$|^\+?[0-9]{4}[A-Z]$", strip_whitespace=True)]
+
+
+class ProgressNote(Strict):
+    kind: Literal["progress_note"]
+    id: Identifier
+    client: Client
+    agency: Agency
+    clinicians: list[Clinician] = Field(min_length=1)
+    author_id: Identifier
+    payer: Payer
+    plan_id: Identifier | None = Field(default=None, description="the treatment plan this note serves")
+    format: NoteFormat
+    session_date: Date
+    start_time: Time | None = None
+    end_time: Time | None = None
+    psychotherapy_minutes: int | None = Field(
+        default=None, ge=0, le=1440,
+        description="documented psychotherapy minutes (when no start/stop, or separate from E/M time)",
+    )
+    service_type: ServiceType
+    delivery: Delivery = Delivery.in_person
+    place_of_service: Annotated[str, StringConstraints(pattern=r"^[0-9]{2}$")] = Field(
+        description="CMS place-of-service code, e.g. 11 office, 02/10 telehealth, 53 CMHC"
+    )
+    participants: list[Participant] = Field(default_factory=list)
+    group_size: int | None = Field(default=None, ge=1, description="number of patients in a group session")
+    cpt_codes: list[CptCode] = Field(min_length=1)
+    interactive_complexity_factors: list[InteractiveComplexityFactor] = Field(default_factory=list)
+    goals_addressed: list[GoalRef] = Field(default_factory=list)
+    subjective: Text | None = None
+    objective: Text | None = None
+    behavior: Text | None = None
+    data: Text | None = None
+    goal: Text | None = None
+    intervention: Text | None = None
+    response: Text | None = None
+    assessment: Text | None = None
+    plan: Text | None = None
+    assessments: list[Assessment] = Field(default_factory=list)
+    risk_update: RiskUpdate | None = None
+    risk_assessment: RiskAssessment | None = None
+    psychotherapy_note: bool = Field(
+        default=False,
+        description="the whole document is a psychotherapy note (45 CFR 164.501): never sent to a payer",
+    )
+    psychotherapy_notes: Text | None = Field(
+        default=None,
+        description="the clinician's private process notes, kept apart: never in a payer packet",
+    )
+    signatures: list[Signature] = Field(default_factory=list)
+
+    @field_validator("cpt_codes")
+    @classmethod
+    def _strip_plus(cls, codes: list[str]) -> list[str]:
+        return [re.sub(r"^\+", "", c) for c in codes]
+
+    @model_validator(mode="after")
+    def _consistency(self) -> "ProgressNote":
+        if self.author_id not in [c.id for c in self.clinicians]:
+            raise ValueError(f"author_id '{self.author_id}' is not among clinicians")
+        foreign = [s for s in ALL_SECTIONS if getattr(self, s) is not None and s not in SECTIONS[self.format]]
+        if foreign:
+            raise ValueError(
+                f"a {self.format.value} note has no section(s) {', '.join(foreign)}; "
+                f"its sections are {', '.join(SECTIONS[self.format])}"
+            )
+        if self.start_time and self.end_time and self.end_time <= self.start_time:
+            raise ValueError("end_time is not after start_time")
+        return self
+
+    # convenience -----------------------------------------------------------------------------
+    @property
+    def author(self) -> Clinician:
+        return next(c for c in self.clinicians if c.id == self.author_id)
+
+    def clinician(self, clinician_id: str | None) -> Clinician | None:
+        return next((c for c in self.clinicians if c.id == clinician_id), None)
+
+    @property
+    def service_date(self) -> Date:
+        return self.session_date
+
+    @property
+    def sections(self) -> tuple[str, ...]:
+        return SECTIONS[self.format]
+
+    @property
+    def clock_minutes(self) -> int | None:
+        """Minutes between start and end time, when both are given."""
+        if self.start_time is None or self.end_time is None:
+            return None
+        day = self.session_date
+        return int((datetime.combine(day, self.end_time) - datetime.combine(day, self.start_time)).total_seconds()
+                   // 60)
+
+    @property
+    def minutes(self) -> int | None:
+        """Documented psychotherapy time: explicit minutes first, else the clock."""
+        return self.psychotherapy_minutes if self.psychotherapy_minutes is not None else self.clock_minutes
