@@ -1,0 +1,54 @@
+"""The score-trend chart as a PNG image for DOCX, drawn from the same geometry as the PDF chart."""
+from __future__ import annotations
+
+import io
+from functools import cache
+from importlib import resources
+
+from PIL import Image, ImageDraw, ImageFont
+
+from ..compose.blocks import Chart
+from .pdf import chart_geometry
+
+SCALE = 3  # pixels per point: a crisp image at print size
+ACCENT = (31, 78, 121)
+
+
+@cache
+def _font(size: int, bold: bool = False) -> ImageFont.FreeTypeFont:
+    name = "DejaVuSans-Bold.ttf" if bold else "DejaVuSans.ttf"
+    return ImageFont.truetype(str(resources.files("docgen") / "fonts" / name), size * SCALE)
+
+
+def _hex(color: str) -> tuple[int, int, int]:
+    return tuple(int(color[i:i + 2], 16) for i in (1, 3, 5))  # type: ignore[return-value]
+
+
+def chart_png(chart: Chart, width: float = 400.0, height: float = 150.0) -> bytes:
+    """PNG bytes of the chart; ``width``/``height`` in points. Deterministic for the same chart."""
+    geo = chart_geometry(chart, width, height)
+    image = Image.new("RGB", (int(width * SCALE), int(height * SCALE)), "white")
+    draw = ImageDraw.Draw(image)
+
+    def xy(x: float, y: float) -> tuple[float, float]:  # PDF coordinates (origin bottom left) -> pixels
+        return x * SCALE, (height - y) * SCALE
+
+    for band in geo["bands"]:
+        left, top = xy(band["x"], band["y"] + band["h"])
+        right, bottom = xy(band["x"] + band["w"], band["y"])
+        draw.rectangle([left, top, right, bottom], fill=_hex(band["color"]))
+        draw.text(xy(band["x"] + band["w"] + 4, band["y"] + band["h"] / 2 + 4), band["name"], fill=(85, 85, 85),
+                  font=_font(6))
+    grey = (119, 119, 119)
+    draw.line([xy(geo["x0"], geo["y0"]), xy(geo["x0"], geo["y1"])], fill=grey, width=SCALE)
+    draw.line([xy(geo["x0"], geo["y0"]), xy(geo["x1"], geo["y0"])], fill=grey, width=SCALE)
+    points = geo["points"]
+    draw.line([xy(p["x"], p["y"]) for p in points], fill=ACCENT, width=int(1.6 * SCALE))
+    for p in points:
+        cx, cy = xy(p["x"], p["y"])
+        draw.rectangle([cx - 2.5 * SCALE, cy - 2.5 * SCALE, cx + 2.5 * SCALE, cy + 2.5 * SCALE], fill=ACCENT)
+        draw.text(xy(p["x"], p["y"] + 13), str(p["value"]), fill=(0, 0, 0), font=_font(7, True), anchor="mm")
+        draw.text(xy(p["x"], geo["y0"] - 6), p["label"], fill=(0, 0, 0), font=_font(6), anchor="mt")
+    out = io.BytesIO()
+    image.save(out, format="PNG", optimize=False)
+    return out.getvalue()

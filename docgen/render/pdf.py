@@ -1,0 +1,279 @@
+"""Render a composed Document to PDF with reportlab platypus (not a DOCX conversion).
+
+Fonts, styles and page furniture are built once per process and reused. The output is
+deterministic: reportlab's invariant mode, dates taken from the record.
+"""
+from __future__ import annotations
+
+import io
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+from xml.sax.saxutils import escape
+
+from reportlab.graphics.shapes import Drawing, Line, PolyLine, Rect, String
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_RIGHT
+from reportlab.lib.pagesizes import A4, LETTER
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import inch
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import (BaseDocTemplate, CondPageBreak, Frame, Image, KeepTogether, PageTemplate,
+                                Paragraph, Spacer, Table, TableStyle)
+
+from ..compose.blocks import Bullets, Chart, Document, Fields, Para, SignatureLine
+from ..compose.blocks import Table as TableBlock
+from .style import PdfStyle
+from .text import display
+
+FONT, BOLD, ITALIC = "DocgenSans", "DocgenSans-Bold", "DocgenSans-Oblique"
+
+
+@cache
+def register_fonts() -> None:
+    folder = resources.files("docgen") / "fonts"
+    for name, file in ((FONT, "DejaVuSans.ttf"), (BOLD, "DejaVuSans-Bold.ttf"), (ITALIC, "DejaVuSans-Oblique.ttf")):
+        pdfmetrics.registerFont(TTFont(name, str(folder / file)))
+    pdfmetrics.registerFontFamily(FONT, normal=FONT, bold=BOLD, italic=ITALIC, boldItalic=BOLD)
+
+
+def markup(text: str) -> str:
+    """Client text -> reportlab paragraph markup that shows exactly the text (never interpreted)."""
+    return escape(display(text)).replace("\t", "&nbsp;" * 4).replace("\n", "<br/>")
+
+
+class _Styles:
+    def __init__(self, s: PdfStyle):
+        size = s.font_size
+        base = ParagraphStyle("body", fontName=FONT, fontSize=size, leading=size * 1.3, textColor=s.text_color,
+                              splitLongWords=1, spaceAfter=3)
+        self.body = base
+        self.small = ParagraphStyle("small", parent=base, fontSize=size - 1.5, leading=(size - 1.5) * 1.3, spaceAfter=0)
+        self.cell = ParagraphStyle("cell", parent=base, fontSize=size - 1, leading=(size - 1) * 1.25, spaceAfter=0)
+        self.head = ParagraphStyle("head", parent=self.cell, fontName=BOLD, textColor=s.table_header_text)
+        self.label = ParagraphStyle("label", parent=self.cell, fontName=BOLD)
+        self.quote = ParagraphStyle("quote", parent=base, fontName=ITALIC, leftIndent=14, textColor=s.muted_color)
+        self.title = ParagraphStyle("title", parent=base, fontName=BOLD, fontSize=size + 8, leading=(size + 8) * 1.2,
+                                    textColor=s.accent_color, spaceAfter=2)
+        self.date = ParagraphStyle("date", parent=base, fontName=BOLD, fontSize=size + 1, spaceAfter=8)
+        self.h1 = ParagraphStyle("h1", parent=base, fontName=BOLD, fontSize=size + 3, leading=(size + 3) * 1.3,
+                                 textColor=s.accent_color, spaceBefore=10, spaceAfter=4)
+        self.h2 = ParagraphStyle("h2", parent=base, fontName=BOLD, fontSize=size + 0.5, spaceBefore=4, spaceAfter=2)
+        self.bullet = ParagraphStyle("bullet", parent=base, leftIndent=14, bulletIndent=4, spaceAfter=1)
+        self.missing = ParagraphStyle("missing", parent=self.cell, textColor=colors.HexColor("#8a1c1c"))
+        self.right = ParagraphStyle("right", parent=self.small, alignment=TA_RIGHT)
+
+
+class _PagedCanvas(Canvas):
+    """Defers page furniture to the end so every page can say 'Page X of Y'."""
+
+    furniture: Any = None
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._pages: list[dict] = []
+
+    def showPage(self):  # noqa: N802 - reportlab API
+        self._pages.append(dict(self.__dict__))
+        self._startPage()
+
+    def save(self):
+        total = len(self._pages)
+        for number, state in enumerate(self._pages, 1):
+            self.__dict__.update(state)
+            self.furniture(self, number, total)
+            super().showPage()
+        super().save()
+
+
+def _canvas_class(furniture) -> type[_PagedCanvas]:
+    return type("DocgenCanvas", (_PagedCanvas,), {"furniture": staticmethod(furniture)})
+
+
+class PdfRenderer:
+    """Reusable: fonts and styles are prepared once; :meth:`render` makes one PDF."""
+
+    def __init__(self, style: PdfStyle | None = None):
+        register_fonts()
+        self.style = style or PdfStyle()
+        self.styles = _Styles(self.style)
+        self.pagesize = LETTER if self.style.page_size.lower() == "letter" else A4
+
+    # page furniture -------------------------------------------------------------------------
+    def _furniture(self, doc: Document):
+        s, (width, height) = self.style, self.pagesize
+        margin = s.margin_inch * inch
+        header = doc.agency
+        sub = " \u00b7 ".join(display(x) for x in doc.agency_lines)
+        footer = display(doc.footer)
+        draft = doc.draft
+
+        def draw(canvas: Canvas, number: int, total: int) -> None:
+            canvas.saveState()
+            canvas.setFillColor(s.accent_color)
+            canvas.setFont(BOLD, s.font_size + 1)
+            canvas.drawString(margin, height - margin * 0.55, display(header))
+            canvas.setFont(FONT, s.font_size - 2)
+            canvas.setFillColor(s.muted_color)
+            if sub:
+                canvas.drawString(margin, height - margin * 0.55 - s.font_size, sub)
+            canvas.drawRightString(width - margin, height - margin * 0.55, f"{doc.title} \u00b7 {doc.record_id}")
+            canvas.setStrokeColor(s.rule_color)
+            canvas.line(margin, height - margin * 0.55 - s.font_size - 4, width - margin, height - margin * 0.55 - s.font_size - 4)
+            canvas.line(margin, margin * 0.75, width - margin, margin * 0.75)
+            canvas.setFillColor(s.text_color)
+            canvas.setFont(FONT, s.font_size - 2)
+            canvas.drawString(margin, margin * 0.5, footer)
+            canvas.drawRightString(width - margin, margin * 0.5, f"Page {number} of {total}")
+            if draft:
+                canvas.setFillColor(colors.Color(0.75, 0.1, 0.1, alpha=0.18))
+                canvas.setFont(BOLD, 110)
+                canvas.translate(width / 2, height / 2)
+                canvas.rotate(45)
+                canvas.drawCentredString(0, -35, "DRAFT")
+            canvas.restoreState()
+
+        return draw
+
+    # blocks ---------------------------------------------------------------------------------
+    def _p(self, text: str, style) -> Paragraph:
+        return Paragraph(markup(text), style)
+
+    def _table(self, header: list, rows: list[list], widths: list[float], header_row: bool) -> Table:
+        s = self.style
+        table = Table([header, *rows] if header_row else rows, colWidths=widths, repeatRows=1 if header_row else 0,
+                      splitInRow=1, hAlign="LEFT")
+        commands = [
+            ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ("GRID", (0, 0), (-1, -1), 0.4, s.rule_color),
+            ("LEFTPADDING", (0, 0), (-1, -1), 4), ("RIGHTPADDING", (0, 0), (-1, -1), 4),
+            ("TOPPADDING", (0, 0), (-1, -1), 2.5), ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
+        ]
+        if header_row:
+            commands.append(("BACKGROUND", (0, 0), (-1, 0), s.table_header_background))
+        else:
+            commands.append(("BACKGROUND", (0, 0), (0, -1), s.label_background))
+        table.setStyle(TableStyle(commands))
+        return table
+
+    def _block(self, block, width: float) -> list:
+        st = self.styles
+        if isinstance(block, Para):
+            out = [self._p(block.label, st.h2)] if block.label else []
+            return out + [self._p(block.text, st.quote if block.style == "quote" else st.body)]
+        if isinstance(block, Fields):
+            rows = [[self._p(k, st.label), self._p(v, st.cell)] for k, v in block.rows]
+            return [self._table([], rows, [width * 0.28, width * 0.72], header_row=False), Spacer(1, 6)]
+        if isinstance(block, Bullets):
+            return [self._p(block.label, st.h2)] + [Paragraph(markup(item), st.bullet, bulletText="\u2022")
+                                                   for item in block.entries]
+        if isinstance(block, TableBlock):
+            out = [self._p(block.caption, st.h2)] if block.caption else []
+            header = [self._p(c, st.head) for c in block.columns]
+            rows = [[self._p(cell, st.cell) for cell in row] for row in block.rows]
+            return out + [self._table(header, rows, [width * w for w in block.widths], header_row=True), Spacer(1, 6)]
+        if isinstance(block, Chart):
+            return [KeepTogether([self._p(block.title, st.h2), chart_drawing(block, width * 0.8, self.style)])]
+        if isinstance(block, SignatureLine):
+            return [self._signature(block, width)]
+        raise TypeError(type(block).__name__)
+
+    def _signature(self, sig: SignatureLine, width: float):
+        st = self.styles
+        parts: list = [self._p(sig.role, st.label)]
+        if sig.signed:
+            if sig.image and Path(sig.image).is_file():
+                parts.append(Image(sig.image, width=1.8 * inch, height=0.6 * inch, kind="proportional", hAlign="LEFT"))
+            parts.append(self._p(sig.text, st.body))
+        else:
+            line = Table([["", "", ""], [self._p(f"{sig.role} signature", st.small), "",
+                                         self._p("Date / time", st.small)]],
+                         colWidths=[width * 0.55, width * 0.05, width * 0.3], hAlign="LEFT")
+            line.setStyle(TableStyle([("LINEBELOW", (0, 0), (0, 0), 0.8, colors.black),
+                                      ("LINEBELOW", (2, 0), (2, 0), 0.8, colors.black),
+                                      ("TOPPADDING", (0, 0), (-1, 0), 16), ("LEFTPADDING", (0, 0), (-1, -1), 0)]))
+            parts.append(line)
+        return KeepTogether(parts + [Spacer(1, 8)])
+
+    # document -------------------------------------------------------------------------------
+    def story(self, doc: Document, width: float) -> list:
+        st = self.styles
+        story: list = [self._p(doc.title, st.title), self._p(doc.date_line, st.date)]
+        if doc.draft:
+            story.append(self._p("DRAFT \u2014 not final. Missing before this document can be final:", st.h2))
+            story += [Paragraph(markup(m), st.missing, bulletText="\u2022") for m in doc.missing]
+            story.append(Spacer(1, 6))
+        for section in doc.sections:
+            story.append(CondPageBreak(1.2 * inch))
+            story.append(self._p(section.title, st.h1))
+            for block in section.blocks:
+                story += self._block(block, width)
+        return story
+
+    def render(self, doc: Document, metadata: dict[str, str], record_date: str) -> bytes:
+        """One PDF as bytes. ``record_date``: YYYYMMDD used as the PDF's creation date."""
+        s = self.style
+        margin = s.margin_inch * inch
+        buffer = io.BytesIO()
+        template = BaseDocTemplate(
+            buffer, pagesize=self.pagesize, leftMargin=margin, rightMargin=margin, topMargin=margin * 1.15,
+            bottomMargin=margin, title=metadata.get("title", doc.title), author=metadata.get("author", doc.agency),
+            subject=metadata.get("subject", ""), keywords=metadata.get("keywords", ""),
+            creator=metadata.get("creator", "docgen"), producer=metadata.get("creator", "docgen"), invariant=1,
+        )
+        frame = Frame(template.leftMargin, template.bottomMargin, template.width, template.height, id="body")
+        template.addPageTemplates([PageTemplate("page", [frame])])
+        fixed = f"D:{record_date}000000+00'00'"
+
+        def canvasmaker(*args, **kwargs):
+            kwargs.update(initialFontName=FONT, initialFontSize=self.style.font_size)
+            canvas = _canvas_class(self._furniture(doc))(*args, **kwargs)
+            canvas.setDateFormatter(lambda *_: fixed)
+            return canvas
+
+        template.build(self.story(doc, template.width), canvasmaker=canvasmaker)
+        return buffer.getvalue()
+
+
+def chart_drawing(chart: Chart, width: float, style: PdfStyle) -> Drawing:
+    """Scores over time on the instrument's severity bands (vector, for the PDF)."""
+    geo = chart_geometry(chart, width, 150)
+    drawing = Drawing(width, 150)
+    for band in geo["bands"]:
+        drawing.add(Rect(band["x"], band["y"], band["w"], band["h"], fillColor=colors.HexColor(band["color"]),
+                         strokeColor=None))
+        drawing.add(String(band["x"] + band["w"] + 4, band["y"] + band["h"] / 2 - 3, band["name"],
+                           fontName=FONT, fontSize=6.5, fillColor=colors.HexColor("#555555")))
+    drawing.add(Line(geo["x0"], geo["y0"], geo["x0"], geo["y1"], strokeColor=colors.HexColor("#777777")))
+    drawing.add(Line(geo["x0"], geo["y0"], geo["x1"], geo["y0"], strokeColor=colors.HexColor("#777777")))
+    points = geo["points"]
+    drawing.add(PolyLine([c for p in points for c in (p["x"], p["y"])], strokeColor=style.accent_color, strokeWidth=1.6))
+    for p in points:
+        drawing.add(Rect(p["x"] - 2.5, p["y"] - 2.5, 5, 5, fillColor=style.accent_color, strokeColor=None))
+        drawing.add(String(p["x"], p["y"] + 5, str(p["value"]), fontName=BOLD, fontSize=7, textAnchor="middle"))
+        drawing.add(String(p["x"], geo["y0"] - 10, p["label"], fontName=FONT, fontSize=6.5, textAnchor="middle"))
+    return drawing
+
+
+BAND_COLORS = ("#e3f1e3", "#f3f3d6", "#f9e6cc", "#f6d5c9", "#efc2c2")
+
+
+def chart_geometry(chart: Chart, width: float, height: float) -> dict:
+    """Coordinates shared by the PDF drawing and the DOCX image (origin bottom left)."""
+    series = chart.series
+    x0, y0, x1, y1 = 24.0, 18.0, width - 90.0, height - 8.0
+    scale = (y1 - y0) / series.maximum
+    bands = []
+    for i, (low, high, name) in enumerate(series.bands):
+        bottom = y0 + (low - (0.5 if low else 0)) * scale
+        top = y0 + min(high + 0.5, series.maximum) * scale
+        bands.append({"x": x0, "y": bottom, "w": x1 - x0, "h": top - bottom, "name": name,
+                      "color": BAND_COLORS[min(i, len(BAND_COLORS) - 1)]})
+    n = len(series.points)
+    step = (x1 - x0 - 30) / max(n - 1, 1)
+    points = [{"x": x0 + 15 + i * step, "y": y0 + value * scale, "value": value, "label": when}
+              for i, (when, value) in enumerate(series.points)]
+    return {"x0": x0, "y0": y0, "x1": x1, "y1": y1, "bands": bands, "points": points}

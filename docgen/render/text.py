@@ -1,0 +1,15 @@
+"""Client text as data: the one normalisation both renderers apply before laying text out."""
+from __future__ import annotations
+
+import re
+
+_NEWLINES = re.compile(r"\r\n?")
+# C0 controls other than tab and line feed, DEL, and the C1 controls: none can be shown as typed
+# (XML 1.0 forbids most of them), so they are shown by their code point, e.g. "[U+0007]".
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def display(text: str) -> str:
+    """Line breaks unified to ``\\n``; invisible control characters made visible and lossless."""
+    text = _NEWLINES.sub("\n", text)
+    return _CONTROL.sub(lambda m: f"[U+{ord(m.group()):04X}]", text)
