@@ -39,3 +39,17 @@ def check(paths: Paths, profile: str | None = None, as_of: date | None = None) -
 def exit_code(results: Iterable[RecordResult]) -> int:
     """0 when every record is complete (warnings allowed), 1 otherwise."""
     return 0 if all(r.status is Status.complete for r in results) else 1
+
+
+def render(paths: Paths, out: str | os.PathLike, formats: tuple[str, ...] = ("docx", "pdf"),
+           profile: str | None = None, templates: str | os.PathLike | None = None, allow_draft: bool = False,
+           as_of: date | None = None) -> list:
+    """Check the records and render each to DOCX and/or PDF in ``out``. Complete records render as
+    final; incomplete ones are refused, or rendered as drafts with ``allow_draft``; invalid ones are
+    never rendered. Returns one :class:`docgen.render.Rendered` per record."""
+    from pathlib import Path  # noqa: PLC0415
+
+    from .render import Renderer  # noqa: PLC0415
+
+    renderer = Renderer(Path(out), tuple(formats), Path(templates) if templates else None, allow_draft)
+    return [renderer.render(result) for result in check(paths, profile=profile, as_of=as_of)]

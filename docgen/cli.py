@@ -40,6 +40,7 @@ def _report(results, fmt: str) -> None:
         click.echo(json.dumps({"records": [r.as_dict() for r in results]}, indent=2, ensure_ascii=False))
         return
     from rich.console import Console  # noqa: PLC0415
+    from rich.markup import escape  # noqa: PLC0415 - ids, paths and messages are not markup
     from rich.table import Table  # noqa: PLC0415
 
     console = Console(highlight=False, soft_wrap=False)
@@ -48,9 +49,9 @@ def _report(results, fmt: str) -> None:
         status = result.status.value
         counts[status] += 1
         style = {"complete": "green", "incomplete": "yellow", "invalid": "red"}[status]
-        title = (f"[{style}]{STATUS_MARK[status]}[/] {result.id or '(no id)'}  "
-                 f"{result.kind or '?'}  client {result.client or '?'}"
-                 f"{'  profile ' + result.profile if result.profile else ''}  [dim]{result.where}[/]")
+        title = (f"[{style}]{STATUS_MARK[status]}[/] {escape(result.id or '(no id)')}  "
+                 f"{escape(result.kind or '?')}  client {escape(result.client or '?')}"
+                 f"{'  profile ' + escape(result.profile) if result.profile else ''}  [dim]{escape(result.where)}[/]")
         console.print(title, soft_wrap=True)
         if result.findings:
             table = Table(show_edge=False, box=None, pad_edge=False, padding=(0, 1, 0, 2))
@@ -58,7 +59,7 @@ def _report(results, fmt: str) -> None:
                 table.add_column(column, overflow="fold")
             for f in result.findings:
                 sev = "[red]blocker[/]" if f.severity.value == "blocker" else "[yellow]warning[/]"
-                table.add_row(sev, f.rule, f.path, f.message)
+                table.add_row(sev, escape(f.rule), escape(f.path), escape(f.message))
             console.print(table)
     total = sum(counts.values())
     console.print(f"{total} record(s): {counts['complete']} complete, {counts['incomplete']} incomplete, "
@@ -145,6 +146,74 @@ def rules(profile, fmt):
         if row["params"]:
             click.echo("  params: " + ", ".join(f"{k}={v}" for k, v in row["params"].items()))
         click.echo(f"  source: {row['source']}")
+
+
+def _formats(value: str) -> tuple[str, ...]:
+    chosen = tuple(dict.fromkeys(part.strip().lower() for part in value.split(",") if part.strip()))
+    bad = [f for f in chosen if f not in ("docx", "pdf")]
+    if bad or not chosen:
+        raise click.BadParameter("use docx, pdf or docx,pdf", param_hint="--format")
+    return chosen
+
+
+@main.command()
+@_paths_argument
+@click.option("--out", "out", required=True, type=click.Path(file_okay=False, writable=True),
+              help="Folder for the documents (created if missing).")
+@click.option("--format", "fmt", default="docx,pdf", show_default=True, help="docx, pdf or docx,pdf.")
+@_profile_option
+@click.option("--templates", "templates", type=click.Path(exists=True, file_okay=False), default=None,
+              help="Folder with the agency's Word templates and pdf-style.toml (default: the shipped ones).")
+@click.option("--allow-draft", is_flag=True, help="Render incomplete records as drafts (DRAFT watermark, "
+              "missing items listed) instead of refusing them.")
+@click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="Judge review dates as of this day (YYYY-MM-DD). Default: today.")
+def render(paths, out, fmt, profile, templates, allow_draft, as_of):
+    """Render records to DOCX and PDF: complete ones final, incomplete ones refused (or drafts)."""
+    from . import api  # noqa: PLC0415
+    from .check import ProfileError  # noqa: PLC0415
+
+    formats = _formats(fmt)
+    try:
+        rendered = api.render(paths, out, formats, profile=profile, templates=templates,
+                              allow_draft=allow_draft, as_of=as_of.date() if as_of else None)
+    except ProfileError as exc:
+        raise click.BadParameter(str(exc), param_hint="--profile") from None
+    results = [r.result for r in rendered]
+    _errors_to_stderr(results)
+    for item in rendered:
+        r = item.result
+        if item.outcome.value == "refused":
+            for f in r.blockers:
+                click.echo(f"{r.where}: record {r.id}: refused: {f.path}: {f.message} [{f.rule}]", err=True)
+        elif item.outcome.value == "failed":
+            click.echo(f"{r.where}: record {r.id}: rendering failed: {item.error}", err=True)
+    _render_summary(rendered)
+    ok = all(item.outcome.value == "final" for item in rendered)
+    sys.exit(0 if ok else 1)
+
+
+def _render_summary(rendered) -> None:
+    from rich.console import Console  # noqa: PLC0415
+    from rich.markup import escape  # noqa: PLC0415
+    from rich.table import Table  # noqa: PLC0415
+
+    table = Table(title="docgen render", show_lines=False)
+    for column in ("record", "kind", "client", "profile", "outcome", "blockers", "warnings", "written"):
+        table.add_column(column, overflow="fold")
+    counts: dict[str, int] = {}
+    for item in rendered:
+        r = item.result
+        counts[item.outcome.value] = counts.get(item.outcome.value, 0) + 1
+        style = {"final": "green", "draft": "yellow"}.get(item.outcome.value, "red")
+        kind = {"treatment_plan": "plan", "progress_note": "note"}.get(r.kind or "", "?")
+        table.add_row(escape(r.id or "(no id)"), kind, escape(r.client or "?"), escape(r.profile or ""),
+                      f"[{style}]{item.outcome.value}[/]", str(len(r.blockers)) if r.record is not None else "-",
+                      str(len(r.warnings)), " ".join(p.suffix[1:] for p in item.files))
+    console = Console(highlight=False)
+    console.width = max(console.width, 100)
+    console.print(table)
+    console.print(", ".join(f"{n} {k}" for k, n in sorted(counts.items())) or "no records")
 
 
 def _today() -> date:  # pragma: no cover - seam for tests

@@ -5,7 +5,7 @@ from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import Any
 
-from ..findings import Finding, RecordResult
+from ..findings import Finding, RecordResult, Severity
 from . import rules as _rules  # noqa: F401 - registers the rules
 from .profile import Profile, ProfileError, builtin_names, load_profile, profile_for
 from .registry import RULES, Context, Rule
@@ -15,11 +15,13 @@ __all__ = ["check_record", "check_results", "profile_of", "Profile", "ProfileErr
 
 
 def profile_of(record: Any, override: str | None = None) -> Profile:
-    """``--profile`` when given, else the record's payer picks the profile."""
+    """``--profile`` when given, else the record's payer picks the profile: ``payer.profile`` when it
+    names a built-in profile (a record never points at a file), else the best match for its type and state."""
     if override:
         return load_profile(override)
     payer = record.payer
-    return profile_for(payer.type.value, payer.state, payer.profile)
+    explicit = payer.profile if payer.profile in builtin_names() else None
+    return profile_for(payer.type.value, payer.state, explicit)
 
 
 def check_record(record: Any, profile: Profile, as_of: date,
@@ -48,5 +50,11 @@ def check_results(results: Iterable[RecordResult], as_of: date, profile: str | N
             continue
         chosen = override or profile_of(result.record)
         result.profile = chosen.name
+        named = result.record.payer.profile
+        if override is None and named and named not in builtin_names():
+            result.findings.append(Finding(
+                "profile", Severity.blocker, "payer.profile",
+                f"no built-in profile '{named}' (built in: {', '.join(builtin_names())}); checked with "
+                f"'{chosen.name}'. Use --profile for an agency's own profile file", "docgen profiles"))
         result.findings.extend(check_record(result.record, chosen, as_of, plans))
     return results

@@ -74,9 +74,15 @@ class Profile:
         return 1 + bool(want_state)
 
 
-def builtin_names() -> list[str]:
+@cache
+def _builtin_names() -> tuple[str, ...]:
     folder = resources.files("docgen") / "profiles"
-    return sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".toml"))
+    return tuple(sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".toml")))
+
+
+def builtin_names() -> list[str]:
+    """Names of the profiles shipped with docgen."""
+    return list(_builtin_names())
 
 
 def _merge(base: dict, over: dict) -> dict:
@@ -111,6 +117,11 @@ def _read(spec: str, seen: tuple[str, ...] = ()) -> dict:
     data.setdefault("name", path.stem if not origin.startswith("builtin:") else spec)
     data["origin"] = origin
     parent = data.pop("extends", None)
+    if parent is not None and not isinstance(parent, str):
+        raise ProfileError(f"profile {spec}: 'extends' must be a profile name or path")
+    for table in ("rules", "match", "calendar"):
+        if not isinstance(data.get(table, {}), dict):
+            raise ProfileError(f"profile {spec}: '{table}' must be a table ([{table}])")
     if parent:
         base_spec = parent
         if not origin.startswith("builtin:") and (path.parent / parent).exists():

@@ -4,6 +4,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import date, time
 from enum import Enum
+from pathlib import Path
 
 from ..findings import Finding, Severity
 from ..model import (CSSRSScreener, GAD7, PCL5, PHQ9, ProgressNote, SignatureMethod, SignerRole,
@@ -111,14 +112,21 @@ def signature_text(sig) -> str:
     return text
 
 
-def _signature_section(doc, required: Sequence[SignerRole]) -> Section:
+def _image(path: str | None, assets: Path | None) -> str | None:
+    if not path:
+        return None
+    candidate = Path(path) if Path(path).is_absolute() or assets is None else assets / path
+    return str(candidate)
+
+
+def _signature_section(doc, required: Sequence[SignerRole], assets: Path | None = None) -> Section:
     lines: list[SignatureLine] = []
     present = set()
     order = [SignerRole.clinician, SignerRole.supervisor, SignerRole.psychiatrist, SignerRole.client,
              SignerRole.guardian, SignerRole.other]
     for role in order:
         for sig in (s for s in doc.signatures if s.role is role):
-            lines.append(SignatureLine(ROLE_LABEL[role], signature_text(sig), True, sig.image))
+            lines.append(SignatureLine(ROLE_LABEL[role], signature_text(sig), True, _image(sig.image, assets)))
             present.add(role)
         if role in required and role not in present:
             lines.append(SignatureLine(ROLE_LABEL[role], "", False))
@@ -147,7 +155,7 @@ def _missing(findings: Sequence[Finding]) -> tuple[str, ...]:
 
 
 # --- treatment plan -----------------------------------------------------------------------------
-def _plan_sections(plan: TreatmentPlan, findings: Sequence[Finding]) -> tuple[Section, ...]:
+def _plan_sections(plan: TreatmentPlan, findings: Sequence[Finding], assets: Path | None) -> tuple[Section, ...]:
     c = plan.client
     author = plan.author
     guardian = f"{c.guardian.name} ({c.guardian.relationship})" if c.guardian else None
@@ -195,11 +203,11 @@ def _plan_sections(plan: TreatmentPlan, findings: Sequence[Finding]) -> tuple[Se
     progress = tuple((g.id, fmt_date(p.date), p.summary, p.rating or "") for g in plan.goals for p in g.progress)
     goal_blocks = (
         Table(("Goal", "Category", "Goal statement", "In the person's words", "Target date"), goals,
-              (0.07, 0.12, 0.38, 0.28, 0.15), "Goals") if goals else None,
+              (0.07, 0.15, 0.36, 0.27, 0.15), "Goals") if goals else None,
         Table(("Goal", "Objective", "Description", "Measure", "Target date", "Status"), objectives,
-              (0.07, 0.11, 0.31, 0.24, 0.14, 0.13), "Objectives") if objectives else None,
+              (0.07, 0.11, 0.30, 0.23, 0.14, 0.15), "Objectives") if objectives else None,
         Table(("Goal", "Modality", "Intervention", "Frequency / amount / duration", "Responsible"), interventions,
-              (0.08, 0.14, 0.36, 0.22, 0.20), "Interventions") if interventions else None,
+              (0.07, 0.18, 0.34, 0.22, 0.19), "Interventions") if interventions else None,
         Table(("Goal", "Date", "Progress", "Rating"), progress, (0.08, 0.14, 0.62, 0.16), "Progress") if progress else None,
     )
     mn = plan.medical_necessity
@@ -231,7 +239,7 @@ def _plan_sections(plan: TreatmentPlan, findings: Sequence[Finding]) -> tuple[Se
         _section("necessity", "Medical necessity", necessity),
         _section("consents", "Consents", consents),
         _section("discharge", "Discharge and transition", discharge),
-        _signature_section(plan, _required_roles(plan, findings)),
+        _signature_section(plan, _required_roles(plan, findings), assets),
     ]
     return tuple(s for s in sections if s is not None)
 
@@ -242,7 +250,7 @@ SECTION_TITLES = {"subjective": "Subjective", "objective": "Objective", "assessm
                   "goal": "Goal"}
 
 
-def _note_sections(note: ProgressNote, findings: Sequence[Finding]) -> tuple[Section, ...]:
+def _note_sections(note: ProgressNote, findings: Sequence[Finding], assets: Path | None) -> tuple[Section, ...]:
     c = note.client
     author = note.author
     minutes = note.clock_minutes
@@ -276,26 +284,27 @@ def _note_sections(note: ProgressNote, findings: Sequence[Finding]) -> tuple[Sec
         *body,
         _section("measures", "Measures", *_assessment_blocks(note.assessments)),
         _section("risk", "Risk", risk_update, _risk_fields(note.risk_assessment)),
-        _signature_section(note, _required_roles(note, findings)),
+        _signature_section(note, _required_roles(note, findings), assets),
     ]
     return tuple(s for s in sections if s is not None)
 
 
 def compose(record: TreatmentPlan | ProgressNote, findings: Sequence[Finding] = (), profile: str = "",
-            draft: bool = False) -> Document:
+            draft: bool = False, assets: Path | None = None) -> Document:
     """The document for ``record``. ``draft`` marks it as a draft listing the blockers in ``findings``.
+    ``assets``: the folder signature image paths are relative to (the record file's folder).
     Psychotherapy process notes (``psychotherapy_notes``) are never composed into a document."""
     agency, lines = _header(record)
     c = record.client
     if isinstance(record, TreatmentPlan):
         title, template = "Treatment Plan", "treatment_plan"
         date_line = f"Plan date: {fmt_date(record.plan_date)}"
-        sections = _plan_sections(record, findings)
+        sections = _plan_sections(record, findings, assets)
     else:
         title = f"Progress Note ({record.format.value.upper()})"
         template = record.format.value
         date_line = f"Date of service: {fmt_date(record.session_date)}"
-        sections = _note_sections(record, findings)
+        sections = _note_sections(record, findings, assets)
     metadata = {"record_id": record.id, "kind": record.kind, "profile": profile}
     return Document(kind=record.kind, template=template, record_id=record.id, title=title, agency=agency,
                     agency_lines=lines, client_name=c.name, client_id=c.id, client_dob=fmt_date(c.date_of_birth),

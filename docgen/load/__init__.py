@@ -67,12 +67,26 @@ class _YamlLoader(yaml.SafeLoader):
             raise LoadError(f"line {mark.line + 1}: YAML aliases (*name) are not accepted in records")
         return super().compose_node(parent, index)
 
+    def construct_object(self, node, deep=False):
+        try:
+            return super().construct_object(node, deep=deep)
+        except LoadError:
+            raise
+        except (ValueError, TypeError, AttributeError, OverflowError):
+            # e.g. `!!timestamp 2026-02-30`, `!!int abc`, an integer of thousands of digits
+            raise yaml.constructor.ConstructorError(
+                None, None, "a value cannot be read (bad explicit tag or number too long)", node.start_mark
+            ) from None
+
     def construct_mapping(self, node, deep=False):
         seen: set = set()
         for key_node, _ in node.value:
             key = self.construct_object(key_node, deep=True)
+            line = key_node.start_mark.line + 1
+            if isinstance(key, (list, dict, set)):
+                raise LoadError(f"line {line}: a key must be a plain value, not a list or mapping")
             if key in seen:
-                raise LoadError(f"line {key_node.start_mark.line + 1}: duplicate key '{key}'")
+                raise LoadError(f"line {line}: duplicate key '{str(key)[:64]}'")
             seen.add(key)
         return super().construct_mapping(node, deep=deep)
 
@@ -80,9 +94,9 @@ class _YamlLoader(yaml.SafeLoader):
 for _tag, _regex, _first in (
     ("bool", r"^(?:true|True|TRUE|false|False|FALSE)$", "tTfF"),
     ("null", r"^(?:~|null|Null|NULL|)$", ["~", "n", "N", ""]),
-    ("int", r"^[-+]?[0-9]+$", "-+0123456789"),
-    ("float", r"^[-+]?(?:[0-9]+\.[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?$", "-+0123456789."),
 ):
+    # Numbers stay text: pydantic turns "45" into 45 where a field is a number, and an id or member
+    # number such as 0123 or 1.5e3 keeps exactly the characters typed.
     _YamlLoader.add_implicit_resolver(f"tag:yaml.org,2002:{_tag}", re.compile(_regex), list(_first))
 
 
@@ -104,6 +118,10 @@ def parse_json(text: str) -> Any:
         return json.loads(text, object_pairs_hook=_json_pairs, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:
         raise LoadError(f"line {exc.lineno} column {exc.colno}: broken JSON: {exc.msg}") from None
+    except LoadError:
+        raise
+    except ValueError:  # an integer of thousands of digits (int max str digits)
+        raise LoadError("broken JSON: a number too long to read") from None
     except RecursionError:
         raise LoadError("nesting too deep") from None
 
@@ -115,13 +133,17 @@ def parse_yaml(text: str) -> Any:
         mark = exc.problem_mark or exc.context_mark
         where = f"line {mark.line + 1} column {mark.column + 1}: " if mark else ""
         what = exc.problem or exc.context or "syntax error"
-        if "expected a single document" in str(what):
+        if "expected a single document" in str(exc.context):  # problem: "but found another document"
             what = "a YAML file holds one record; use JSONL or a folder for several"
         raise LoadError(f"{where}broken YAML: {what}") from None
     except yaml.YAMLError as exc:
         raise LoadError(f"broken YAML: {type(exc).__name__}") from None
     except RecursionError:
         raise LoadError("nesting too deep") from None
+    except LoadError:
+        raise
+    except (ValueError, TypeError, AttributeError, OverflowError):
+        raise LoadError("broken YAML: a value cannot be read") from None
 
 
 def _depth_ok(data: Any) -> bool:

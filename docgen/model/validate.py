@@ -11,6 +11,18 @@ SCHEMA_SOURCE = "docgen record schema"
 _TAGS = {"treatment_plan", "progress_note", "phq9", "gad7", "pcl5", "cssrs_screener"}
 
 
+#: Longest field path or message reported (characters); keys and messages come from the document.
+MAX_REPORTED = 200
+
+
+def one_line(text: str, limit: int = MAX_REPORTED) -> str:
+    """``text`` made safe for a one-line report: control and other unprintable characters
+    (newlines, tabs, line separators, lone surrogates) escaped, and cut to ``limit`` characters."""
+    out = "".join(ch if ch.isprintable() else ch.encode("unicode_escape", "backslashreplace").decode("ascii")
+                  for ch in text[: limit + 1])
+    return out if len(out) <= limit else out[: limit - 3] + "..."
+
+
 def field_path(loc: tuple) -> str:
     """``('treatment_plan', 'goals', 0, 'objectives', 1, 'target_date')`` -> ``goals[0].objectives[1].target_date``."""
     out = ""
@@ -24,20 +36,32 @@ def field_path(loc: tuple) -> str:
         else:
             out += f".{part}" if out else str(part)
         previous = part
-    return out or "(record)"
+    return one_line(out) if out else "(record)"
 
 
 def schema_findings(error: ValidationError) -> list[Finding]:
     findings = []
-    for err in error.errors(include_url=False, include_input=False, include_context=False):
+    for err in error.errors(include_url=False, include_input=False, include_context=True):
         message = err["msg"]
+        loc = tuple(err["loc"])
         if message.startswith("Value error, "):
             message = message[len("Value error, "):]
         if err["type"] == "missing":
             message = "required field is missing"
         elif err["type"] == "extra_forbidden":
             message = "unknown field (not part of the record format)"
-        findings.append(Finding("schema", Severity.blocker, field_path(err["loc"]), message, SCHEMA_SOURCE))
+        elif err["type"] in ("union_tag_invalid", "union_tag_not_found"):
+            # the discriminator field (kind, instrument): name it, never echo the value found
+            ctx = err.get("ctx") or {}
+            tag = str(ctx.get("discriminator", "'kind'")).strip("'")
+            loc += (tag,)
+            expected = ctx.get("expected_tags")
+            message = "required field is missing" if err["type"] == "union_tag_not_found" else (
+                f"unknown value; expected one of {expected}" if expected else "unknown value")
+        elif err["type"] == "invalid_key" and loc and isinstance(loc[-1], int):
+            loc = loc[:-1] + (str(loc[-1]),)  # a number used as a field name, not a list index
+            message = "field names must be text"
+        findings.append(Finding("schema", Severity.blocker, field_path(loc), one_line(message), SCHEMA_SOURCE))
     return findings
 
 
@@ -48,7 +72,7 @@ def validate_document(raw: RawDocument) -> RecordResult:
     result = RecordResult(source=raw.source, id=raw.id, client=raw.client,
                           kind=kind if kind in ("treatment_plan", "progress_note") else None)
     if raw.error:
-        result.findings.append(Finding("load", Severity.blocker, "(file)", raw.error, "docgen loader"))
+        result.findings.append(Finding("load", Severity.blocker, "(file)", one_line(raw.error), "docgen loader"))
         return result
     try:
         record = RECORD.validate_python(raw.data)

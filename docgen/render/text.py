@@ -4,9 +4,10 @@ from __future__ import annotations
 import re
 
 _NEWLINES = re.compile(r"\r\n?")
-# C0 controls other than tab and line feed, DEL, and the C1 controls: none can be shown as typed
-# (XML 1.0 forbids most of them), so they are shown by their code point, e.g. "[U+0007]".
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# C0 controls other than tab and line feed, DEL, the C1 controls and the noncharacters U+FFFE and
+# U+FFFF: none can be shown as typed (XML 1.0 forbids most of them, and the XML writers would drop
+# them silently), so they are shown by their code point, e.g. "[U+0007]".
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ufffe\uffff]")
 
 
 def display(text: str) -> str:

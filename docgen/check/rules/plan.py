@@ -20,7 +20,7 @@ def _icd():
 def icd10cm_status(code: str) -> str:
     """'billable', 'header' (valid but not billable: a category with subcodes) or 'invalid'."""
     cm = _icd()
-    if not cm.is_valid_item(code):
+    if not cm.is_valid_item(code) or cm.is_chapter_or_block(code):  # chapters ("5") and blocks are no codes
         return "invalid"
     return "billable" if cm.is_leaf(code) else "header"
 

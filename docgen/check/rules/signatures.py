@@ -1,6 +1,7 @@
 """Signature rules (rules.md sig-*, S1-S3, S35, S40)."""
 from __future__ import annotations
 
+import re
 from datetime import datetime, time
 
 from ...model import SignatureMethod, SignerRole
@@ -26,10 +27,12 @@ def author_signature(doc):
 def needs_cosign(clinician, params) -> bool:
     if clinician.requires_cosign is not None:
         return clinician.requires_cosign
-    creds = clinician.credentials.upper().replace(",", " ").split()
+    text = clinician.credentials.upper()
+    creds = text.replace(",", " ").split()
     listed = {c.upper() for c in params["credentials"]}
-    words = [w.upper() for w in params["credential_words"]]
-    return any(c in listed for c in creds) or any(w in clinician.credentials.upper() for w in words)
+    # whole words only: INTERN is not INTERNIST or INTERNAL
+    words = [re.compile(rf"(?<![A-Z0-9]){re.escape(w.upper())}(?![A-Z0-9])") for w in params["credential_words"]]
+    return any(c in listed for c in creds) or any(w.search(text) for w in words)
 
 
 def is_minor(doc, adult_age: int) -> bool:
@@ -97,23 +100,34 @@ def _when(sig) -> datetime | None:
     return None if sig.date is None else datetime.combine(sig.date, sig.time or time(0, 0))
 
 
+def _earlier(a, b) -> bool:
+    """Signature ``a`` was certainly made before ``b``: by date, and by time only when both have one
+    (a signature dated the same day without a time cannot be ordered)."""
+    if a.date != b.date:
+        return a.date < b.date
+    return a.time is not None and b.time is not None and a.time < b.time
+
+
 @rule("sig-order", applies_to=BOTH, severity="blocker", source="S35 S40 (co-signature follows the author's)",
       summary="Signatures are in the required order (author, then supervisor, then client or guardian)",
       order=["clinician", "supervisor"])
 def sig_order(doc, ctx):
     order = [SignerRole(r) for r in ctx.params["order"]]
-    latest: tuple[SignerRole, datetime] | None = None
+    latest = None  # (role, signature): the last signature of the roles before
     for role in order:
-        times = [(i, _when(s)) for i, s in _signatures(doc, role) if _when(s) is not None]
-        if not times:
+        dated = [(i, s) for i, s in _signatures(doc, role) if s.date is not None]
+        if not dated:
             continue
-        index, first = min(times, key=lambda t: t[1])
-        if latest is not None and first < latest[1]:
-            yield (f"signatures[{index}].date",
-                   f"{role.value} signed before the {latest[0].value}; required order is "
-                   f"{' -> '.join(r.value for r in order)}")
-        later = max(t for _, t in times)
-        latest = (role, later) if latest is None or later > latest[1] else latest
+        if latest is not None:
+            early = [(i, s) for i, s in dated if _earlier(s, latest[1])]
+            if early:
+                index, _ = min(early, key=lambda t: _when(t[1]))
+                yield (f"signatures[{index}].date",
+                       f"{role.value} signed before the {latest[0].value}; required order is "
+                       f"{' -> '.join(r.value for r in order)}")
+        last = max((s for _, s in dated), key=_when)
+        if latest is None or _earlier(latest[1], last):
+            latest = (role, last)
 
 
 @rule("sig-cosign", applies_to=BOTH, severity="blocker", source="1 TAC 354.2609 (S35); Centene BH policy (S40)",

@@ -1,0 +1,124 @@
+"""Render: checked records -> composed documents -> DOCX and PDF files.
+
+One composition of each record feeds both renderers. A record with blockers is refused unless
+drafts are allowed; a draft carries a DRAFT watermark on every page and lists what is missing.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from enum import Enum
+from functools import cached_property
+from pathlib import Path
+
+from .. import __version__
+from ..compose import compose
+from ..findings import RecordResult, Status
+from ..write import safe_name, write_all
+
+FORMATS = ("docx", "pdf")
+DEFAULT_TEMPLATES = Path(__file__).resolve().parent.parent.parent / "templates"
+
+
+class Outcome(str, Enum):
+    final = "final"
+    draft = "draft"
+    refused = "refused"  # blockers and no --allow-draft
+    invalid = "invalid"
+    failed = "failed"  # rendering raised
+
+
+@dataclass
+class Rendered:
+    result: RecordResult
+    outcome: Outcome
+    files: list[Path] = field(default_factory=list)
+    error: str = ""
+
+
+def content_hash(record) -> str:
+    """sha256 of the validated record's canonical JSON: what the document was made from."""
+    return hashlib.sha256(record.model_dump_json().encode("utf-8")).hexdigest()
+
+
+def metadata_for(record, profile: str, digest: str) -> dict[str, str]:
+    """Document properties: ids, kind, profile and content hash; never the client's name."""
+    title = "Treatment Plan" if record.kind == "treatment_plan" else f"Progress Note ({record.format.value.upper()})"
+    return {
+        "title": f"{title} {record.id}",
+        "subject": f"{record.kind} {record.id}; client {record.client.id}; profile {profile}",
+        "author": record.agency.name,
+        "keywords": f"docgen; record={record.id}; kind={record.kind}; client={record.client.id}; "
+                    f"profile={profile}; sha256={digest}",
+        "creator": f"docgen {__version__}",
+        "category": record.kind,
+    }
+
+
+class Renderer:
+    """Renders records to files. Fonts, styles and templates are prepared once and reused."""
+
+    def __init__(self, out: Path, formats: tuple[str, ...] = FORMATS, templates: Path | None = None,
+                 allow_draft: bool = False):
+        self.out = Path(out)
+        self.formats = formats
+        self.templates = Path(templates) if templates else DEFAULT_TEMPLATES
+        self.allow_draft = allow_draft
+
+    @cached_property
+    def pdf(self):
+        from .pdf import PdfRenderer  # noqa: PLC0415
+        from .style import PdfStyle  # noqa: PLC0415
+
+        return PdfRenderer(PdfStyle.load(self.templates / "pdf-style.toml"))
+
+    @cached_property
+    def docx(self):
+        from .docx import DocxRenderer  # noqa: PLC0415
+
+        return DocxRenderer(self.templates)
+
+    def paths(self, record) -> dict[str, Path]:
+        stem = safe_name(record.id)
+        return {fmt: self.out / f"{stem}.{fmt}" for fmt in self.formats}
+
+    def render_bytes(self, result: RecordResult, draft: bool) -> dict[str, bytes]:
+        record = result.record
+        doc = compose(record, result.findings, result.profile or "", draft=draft,
+                      assets=Path(result.source.split(":")[0].split("[")[0]).parent)
+        meta = metadata_for(record, result.profile or "", content_hash(record))
+        out: dict[str, bytes] = {}
+        if "docx" in self.formats:
+            out["docx"] = self.docx.render(doc, meta, record.service_date)
+        if "pdf" in self.formats:
+            out["pdf"] = self.pdf.render(doc, meta, record.service_date.strftime("%Y%m%d"))
+        return out
+
+    def render(self, result: RecordResult) -> Rendered:
+        status = result.status
+        if status is Status.invalid:
+            return Rendered(result, Outcome.invalid)
+        draft = status is Status.incomplete
+        if draft and not self.allow_draft:
+            return Rendered(result, Outcome.refused)
+        targets = self.paths(result.record)
+        try:
+            data = self.render_bytes(result, draft)
+            files = {targets[fmt]: blob for fmt, blob in data.items()}
+            write_all(files)
+        except Exception as exc:  # noqa: BLE001 - one bad record must not stop the others
+            return Rendered(result, Outcome.failed, error=_safe_error(exc))
+        return Rendered(result, Outcome.draft if draft else Outcome.final, list(files))
+
+
+def _safe_error(exc: Exception) -> str:
+    """What went wrong, without client text (exception messages of layout libraries quote content)."""
+    from jinja2 import TemplateError as JinjaError  # noqa: PLC0415
+
+    from .docx import TemplateError  # noqa: PLC0415
+
+    if isinstance(exc, OSError):
+        return f"{type(exc).__name__}: {exc.strerror or 'I/O error'}"
+    if isinstance(exc, (TemplateError, JinjaError)):
+        return f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}"
+    return f"{type(exc).__name__} while rendering"

@@ -1,0 +1,52 @@
+"""Write: safe file names from record ids, and atomic writes (temporary file, then rename)."""
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import tempfile
+from pathlib import Path
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def safe_name(identifier: str, limit: int = 80) -> str:
+    """A file-name part from a record or client id: letters, digits, ``.``, ``_``, ``-`` only, no leading
+    dot, bounded length. An id that had to be changed gets a short hash so two ids never collide."""
+    name = _UNSAFE.sub("_", identifier).strip("._") or "record"
+    if name != identifier or len(name) > limit:
+        digest = hashlib.sha256(identifier.encode("utf-8")).hexdigest()[:10]
+        name = f"{name[:limit]}-{digest}"
+    return name
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` so that no reader ever sees a partial file: a temporary file in
+    the same folder, flushed to disk, then renamed over the target."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle = tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp", delete=False)
+    try:
+        with handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(handle.name, path)
+    except BaseException:
+        try:
+            os.unlink(handle.name)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def write_all(files: dict[Path, bytes]) -> None:
+    """Write several files; if one fails, the ones already written by this call are removed."""
+    done: list[Path] = []
+    try:
+        for path, data in files.items():
+            write_atomic(path, data)
+            done.append(path)
+    except BaseException:
+        for path in done:
+            path.unlink(missing_ok=True)
+        raise

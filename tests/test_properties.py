@@ -1,0 +1,172 @@
+"""Property tests: no input makes docgen raise, and free text is kept exactly as typed."""
+from __future__ import annotations
+
+import copy
+import json
+import tempfile
+from datetime import date
+from pathlib import Path
+
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from docgen import api
+from docgen.findings import Severity, Status
+from docgen.load import parse_yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+EXEMPLAR = parse_yaml((ROOT / "fixtures" / "plans" / "plan-adult-mdd-complete.yaml").read_text(encoding="utf-8"))
+AS_OF = date(2026, 11, 24)
+
+FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+# --- strategies ----------------------------------------------------------------------------
+scalars = (st.none() | st.booleans() | st.integers() | st.integers(min_value=-(10**30), max_value=10**30)
+           | st.floats() | st.text(max_size=20)
+           | st.sampled_from(["treatment_plan", "progress_note", "2026-02-30", "2026-09-22", "10:30", "", "phq9",
+                              "TP-1", "C-1001", "CL-01", "F33.1", "outpatient", "medicaid", "TX"]))
+json_values = st.recursive(scalars, lambda children: st.lists(children, max_size=5)
+                           | st.dictionaries(st.text(max_size=12), children, max_size=6), max_leaves=25)
+record_keys = st.sampled_from(sorted(EXEMPLAR)) | st.text(max_size=12)
+record_like = st.fixed_dictionaries(
+    {"kind": st.sampled_from(["treatment_plan", "progress_note"]) | scalars, "id": scalars},
+).flatmap(lambda head: st.dictionaries(record_keys, json_values, max_size=8).map(lambda rest: {**rest, **head}))
+
+
+def _leaf_paths(value, prefix=()):
+    """Every path into the exemplar: mappings by key, lists by index."""
+    yield prefix
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _leaf_paths(item, prefix + (key,))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _leaf_paths(item, prefix + (index,))
+
+
+EXEMPLAR_PATHS = [p for p in _leaf_paths(EXEMPLAR) if p]
+
+
+@st.composite
+def mutated_exemplars(draw):
+    """The complete exemplar with one to three values replaced by arbitrary ones (or removed)."""
+    data = copy.deepcopy(EXEMPLAR)
+    for _ in range(draw(st.integers(1, 3))):
+        path = draw(st.sampled_from(EXEMPLAR_PATHS))
+        target = data
+        try:
+            for part in path[:-1]:
+                target = target[part]
+            if draw(st.booleans()) and isinstance(target, dict):
+                target.pop(path[-1], None)
+            else:
+                target[path[-1]] = draw(json_values)
+        except (KeyError, IndexError, TypeError):
+            continue  # an earlier replacement removed this path
+    return data
+
+
+def _check_file(text: str, suffix: str):
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / f"doc{suffix}"
+        path.write_text(text, encoding="utf-8")
+        results = api.check([path], as_of=AS_OF)
+    assert results, "every file yields at least one result"
+    for result in results:
+        assert result.status in set(Status)
+        if result.status is Status.invalid:
+            assert result.record is None
+            assert result.findings and all(f.severity is Severity.blocker for f in result.findings)
+        else:
+            assert result.record is not None and result.profile
+        for finding in result.findings:
+            assert finding.path and finding.message
+            assert "\n" not in finding.path + finding.message
+        result.as_dict()  # serialisable report
+        json.dumps(result.as_dict())
+    return results
+
+
+# --- (a) nothing raises out of api.check --------------------------------------------------------
+@FAST
+@given(value=json_values | record_like)
+def test_arbitrary_json_never_raises(value):
+    _check_file(json.dumps(value), ".json")
+
+
+@FAST
+@given(value=record_like, suffix=st.sampled_from([".json", ".yaml"]))
+def test_arbitrary_record_like_documents_never_raise(value, suffix):
+    text = json.dumps(value) if suffix == ".json" else yaml.safe_dump(value, allow_unicode=True)
+    _check_file(text, suffix)
+
+
+@FAST
+@given(data=mutated_exemplars(), suffix=st.sampled_from([".json", ".yaml", ".jsonl"]))
+def test_mutated_exemplar_never_raises(data, suffix):
+    if suffix == ".yaml":
+        text = yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
+    else:
+        text = json.dumps(data) + ("\n" if suffix == ".jsonl" else "")
+    _check_file(text, suffix)
+
+
+@FAST
+@given(raw=st.binary(max_size=200), suffix=st.sampled_from([".json", ".yaml", ".jsonl"]))
+def test_arbitrary_bytes_never_raise(raw, suffix):
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / f"doc{suffix}"
+        path.write_bytes(raw)
+        results = api.check([path], as_of=AS_OF)
+    assert all(r.status is Status.invalid for r in results)
+
+
+# --- (b) free text is kept exactly as typed -------------------------------------------------------
+FREE_TEXT_FIELDS = [
+    ("presenting_concerns",),
+    ("presenting_concerns_client_words",),
+    ("client_vision",),
+    ("discharge_criteria",),
+    ("history", "psychosocial"),
+    ("medical_necessity", "indicated"),
+    ("goals", 0, "statement"),
+    ("goals", 0, "objectives", 1, "description"),
+    ("goals", 0, "progress", 0, "summary"),
+    ("strengths", 2),
+    ("risk_assessment", "ideation"),
+]
+TRICKY = (list("&<>{}%#\"'\\\n\r\t\x00\x07\x1b\x7f\u0085\u00a0\u2028\u2029 :-|*!?@`~")
+          + list("жяЖЯ東京ひらがなعربيעבריתΣσςﬁé\u0301\ufeff🙂")
+          + ["{{", "}}", "{%", "%}", "<script>", "&amp;", "10:30", "1.5e3", "089", "no", "null", "~", "- ", "# ",
+             "---", "...", "*a", "&a", "!!int", "\\n"])
+free_text = st.text(max_size=300) | st.lists(st.sampled_from(TRICKY), max_size=25).map("".join)
+
+
+def _get(data, path):
+    for part in path:
+        data = getattr(data, part) if not isinstance(part, int) else data[part]
+    return data
+
+
+def _put(data, path, value):
+    for part in path[:-1]:
+        data = data[part]
+    data[path[-1]] = value
+
+
+@FAST
+@given(text=free_text, field=st.sampled_from(FREE_TEXT_FIELDS), fmt=st.sampled_from(["json", "yaml"]))
+def test_free_text_survives_validation_unchanged(text, field, fmt):
+    data = copy.deepcopy(EXEMPLAR)
+    _put(data, field, text)
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / f"plan.{fmt}"
+        if fmt == "json":
+            path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+        else:  # typed in double quotes, the YAML way to write any text (escapes for control characters)
+            path.write_text(yaml.safe_dump(data, allow_unicode=True, default_style='"', width=10_000),
+                            encoding="utf-8")
+        (result,) = api.validate([path])
+    assert result.status is not Status.invalid, [(f.path, f.message) for f in result.findings]
+    assert _get(result.record, field) == text

@@ -1,0 +1,370 @@
+"""Treatment-plan rules: plan-deadline, plan-review, goal-objective, goal-intervention, dx-valid,
+med-necessity, tjc-plan, consent-treatment, and the payer rules off by default (mcr-plan-elems,
+ny-contents, ny-participation, tx-sud-plan)."""
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from docgen.check import load_profile
+
+from builders import assert_fails, assert_passes, findings_of, note_dict
+
+COVERED = {"plan-deadline", "plan-review", "goal-objective", "goal-intervention", "dx-valid", "med-necessity",
+           "tjc-plan", "consent-treatment", "mcr-plan-elems", "ny-contents", "ny-participation", "tx-sud-plan"}
+
+
+def agency_profile(tmp_path, body: str, name: str = "agency.toml"):
+    path = tmp_path / name
+    path.write_text(body, encoding="utf-8")
+    return load_profile(str(path))
+
+
+# plan-deadline ----------------------------------------------------------------------------------
+
+def test_plan_deadline_default_30_calendar_days(plan):
+    plan["plan_date"] = "2026-10-08"  # intake 2026-09-08: 30 days
+    assert_passes("plan-deadline", plan)
+    plan["plan_date"] = "2026-10-09"
+    [finding] = assert_fails("plan-deadline", plan, "plan_date")
+    assert finding.message.startswith("plan completed 31 calendar days after intake")
+    assert finding.source.startswith("Agency policy default")  # the profile's own basis
+
+
+def _thanksgiving(plan, plan_date):
+    """Intake Fri 2026-11-20; Thu 11-26 Thanksgiving, Fri 11-27 a Texas state holiday."""
+    plan.update(intake_date="2026-11-20", first_service_date="2026-11-20", plan_date=plan_date,
+                next_review_date="2027-02-01")
+    return plan
+
+
+AS_OF_DEC = date(2026, 12, 20)
+
+
+def test_plan_deadline_tx_business_days_across_thanksgiving(plan):
+    # business days after 11-20: 23 24 25 | 30 1 2 3 4 7 8 -> 12-08 is the 10th
+    assert_passes("plan-deadline", _thanksgiving(plan, "2026-12-08"), "tx-medicaid", as_of=AS_OF_DEC)
+    _thanksgiving(plan, "2026-12-09")
+    [finding] = assert_fails("plan-deadline", plan, "plan_date", profile_spec="tx-medicaid", as_of=AS_OF_DEC)
+    assert "11 business days" in finding.message and "limit 10 business days" in finding.message
+    assert finding.source.startswith("1 TAC 354.2609")
+
+
+def test_plan_deadline_working_days_count_holidays(plan, tmp_path):
+    # working days (Mon-Fri) after 11-20: 23 24 25 26 27 30 1 2 3 4 -> 12-04 is the 10th, 12-08 the 12th
+    working = agency_profile(tmp_path, 'extends = "tx-medicaid"\n[rules.plan-deadline]\nday_type = "working"\n')
+    assert_passes("plan-deadline", _thanksgiving(plan, "2026-12-04"), working, as_of=AS_OF_DEC)
+    [finding] = assert_fails("plan-deadline", _thanksgiving(plan, "2026-12-08"), "plan_date",
+                             profile_spec=working, as_of=AS_OF_DEC)
+    assert "12 working days" in finding.message
+
+
+def test_plan_deadline_calendar_days_count_everything(plan, tmp_path):
+    calendar = agency_profile(tmp_path, 'extends = "tx-medicaid"\n[rules.plan-deadline]\nday_type = "calendar"\n')
+    assert_passes("plan-deadline", _thanksgiving(plan, "2026-11-30"), calendar, as_of=AS_OF_DEC)  # 10 days
+    assert_fails("plan-deadline", _thanksgiving(plan, "2026-12-01"), "plan_date", profile_spec=calendar,
+                 as_of=AS_OF_DEC)
+
+
+def test_plan_deadline_federal_holidays_only_without_subdivision(plan, tmp_path):
+    # the default calendar (US federal) counts Fri 11-27, the TX calendar does not
+    federal = agency_profile(tmp_path, 'extends = "default"\n[rules.plan-deadline]\ndays = 10\n'
+                                       'day_type = "business"\n')
+    _thanksgiving(plan, "2026-12-08")
+    assert_fails("plan-deadline", plan, "plan_date", profile_spec=federal, as_of=AS_OF_DEC)
+    assert_passes("plan-deadline", plan, "tx-medicaid", as_of=AS_OF_DEC)
+
+
+# plan-review ------------------------------------------------------------------------------------
+
+def test_plan_review_set_within_interval_and_not_past(plan):
+    assert_passes("plan-review", plan)
+    assert_passes("plan-review", plan, as_of=date(2026, 12, 21))  # due today: not past yet
+
+
+def test_plan_review_past_relative_to_as_of(plan):
+    [finding] = assert_fails("plan-review", plan, "next_review_date", as_of=date(2026, 12, 22))
+    assert "is past (as of 2026-12-22)" in finding.message
+
+
+def test_plan_review_missing(plan):
+    del plan["next_review_date"]
+    assert_fails("plan-review", plan, "next_review_date")
+
+
+def test_plan_review_beyond_interval(plan):
+    plan["next_review_date"] = "2026-12-22"  # plan 2026-09-22 + 90 days = 2026-12-21
+    [finding] = assert_fails("plan-review", plan, "next_review_date")
+    assert "more than 90 days" in finding.message
+    plan.update(review_interval_days=60, next_review_date="2026-11-22")  # +61 days
+    assert_fails("plan-review", plan, ["next_review_date", "next_review_date"])
+
+
+def test_plan_review_interval_longer_than_profile(plan):
+    plan["review_interval_days"] = 120
+    assert_fails("plan-review", plan, "review_interval_days")
+
+
+def test_plan_review_profile_interval(plan, tmp_path):
+    monthly = agency_profile(tmp_path, 'extends = "default"\n[rules.plan-review]\nreview_days = 30\n')
+    del plan["review_interval_days"]
+    assert_fails("plan-review", plan, "next_review_date", profile_spec=monthly, as_of=date(2026, 9, 30))
+    plan["next_review_date"] = "2026-10-22"
+    assert_passes("plan-review", plan, monthly, as_of=date(2026, 9, 30))
+
+
+# goal-objective ---------------------------------------------------------------------------------
+
+def test_goal_objective_passes(plan):
+    assert_passes("goal-objective", plan)
+
+
+def test_goal_objective_needs_a_treatment_goal(plan):
+    plan["goals"][0]["category"] = "life"
+    assert_fails("goal-objective", plan, "goals")
+    plan["goals"] = []
+    assert_fails("goal-objective", plan, "goals")
+
+
+def test_goal_objective_every_goal_has_objectives(plan):
+    plan["goals"].append({"id": "G2", "category": "enhancement", "statement": "More friends."})
+    assert_fails("goal-objective", plan, "goals[1].objectives")
+
+
+def test_goal_objective_measure_and_target_date(plan):
+    objective = plan["goals"][0]["objectives"][0]
+    objective["measure"] = " "
+    del objective["target_date"]
+    assert_fails("goal-objective", plan, ["goals[0].objectives[0].measure", "goals[0].objectives[0].target_date"])
+
+
+# goal-intervention ------------------------------------------------------------------------------
+
+def test_goal_intervention_passes_and_life_goal_may_have_none(plan):
+    assert_passes("goal-intervention", plan)
+    plan["goals"].append({"id": "G2", "category": "life", "statement": "Back to running."})
+    assert_passes("goal-intervention", plan)
+
+
+def test_goal_intervention_treatment_goal_without_intervention(plan):
+    plan["goals"][0]["interventions"] = []
+    assert_fails("goal-intervention", plan, "goals[0].interventions")
+
+
+def test_goal_intervention_frequency_and_responsible(plan):
+    item = plan["goals"][0]["interventions"][0]
+    del item["frequency"], item["responsible"]
+    assert_fails("goal-intervention", plan, ["goals[0].interventions[0].frequency",
+                                             "goals[0].interventions[0].responsible"])
+
+
+# dx-valid ---------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("code", ["F32.A", "F41.1", "F411", "f33.1", "Z63.0"])
+def test_dx_valid_billable_codes(plan, code):
+    plan["diagnoses"][0]["code"] = code
+    plan["goals"][0]["diagnoses"] = [code]
+    assert_passes("dx-valid", plan)
+
+
+def test_dx_valid_invalid_code(plan):
+    plan["diagnoses"].append({"code": "F99.9"})
+    [finding] = assert_fails("dx-valid", plan, "diagnoses[1].code")
+    assert finding.message == "F99.9 is not an ICD-10-CM code"
+
+
+@pytest.mark.parametrize("code", ["F32", "F41", "F33"])
+def test_dx_valid_category_is_not_billable(plan, code):
+    plan["diagnoses"].append({"code": code})
+    [finding] = assert_fails("dx-valid", plan, "diagnoses[1].code")
+    assert "not a billable code" in finding.message
+
+
+def test_dx_valid_chapter_number_is_not_a_code(plan):
+    # "5" (chapter V, mental and behavioural disorders) is an item of the code set, not a code
+    plan["diagnoses"].append({"code": "5"})
+    [finding] = assert_fails("dx-valid", plan, "diagnoses[1].code")
+    assert finding.message == "5 is not an ICD-10-CM code"
+
+
+def test_dx_valid_no_diagnosis(plan):
+    plan["diagnoses"] = []
+    plan["goals"][0]["diagnoses"] = []
+    assert_fails("dx-valid", plan, "diagnoses")
+
+
+def test_dx_valid_goal_points_at_plan_diagnoses(plan):
+    plan["goals"][0]["diagnoses"] = ["F331", "F41.1"]  # F331 is F33.1 without the dot
+    [finding] = assert_fails("dx-valid", plan, "goals[0].diagnoses[1]")
+    assert "F41.1" in finding.message
+
+
+# med-necessity ----------------------------------------------------------------------------------
+
+def test_med_necessity(plan):
+    assert_passes("med-necessity", plan)
+    plan["medical_necessity"]["efficient"] = ""
+    del plan["medical_necessity"]["indicated"]
+    assert_fails("med-necessity", plan, ["medical_necessity.indicated", "medical_necessity.efficient"])
+    del plan["medical_necessity"]
+    assert_fails("med-necessity", plan, "medical_necessity")
+
+
+# tjc-plan (warning) -----------------------------------------------------------------------------
+
+def test_tjc_plan_passes(plan):
+    assert_passes("tjc-plan", plan)
+
+
+def test_tjc_plan_person_centred_elements(plan):
+    del plan["goals"][0]["client_words"]
+    plan.update(strengths=[], needs=[], discharge_criteria=" ")
+    assert_fails("tjc-plan", plan, ["goals[0].client_words", "strengths", "needs", "discharge_criteria"],
+                 severity="warning")
+
+
+# consent-treatment ------------------------------------------------------------------------------
+
+def test_consent_treatment_passes(plan):
+    assert_passes("consent-treatment", plan)
+
+
+def test_consent_treatment_missing(plan):
+    plan["consents"] = [{"type": "release_of_information", "signed_by": "Maria Elena Ortiz",
+                         "date_signed": "2026-09-08"}]
+    assert_fails("consent-treatment", plan, "consents")
+
+
+def test_consent_treatment_unsigned(plan):
+    del plan["consents"][0]["date_signed"]
+    assert_fails("consent-treatment", plan, "consents[0]")
+
+
+def test_consent_treatment_signed_after_first_service(plan):
+    plan["consents"][0]["date_signed"] = "2026-09-09"
+    assert_fails("consent-treatment", plan, "consents[0].date_signed")
+    del plan["first_service_date"]  # then the intake date counts
+    assert_fails("consent-treatment", plan, "consents[0].date_signed")
+
+
+def test_consent_treatment_minor_needs_guardian(plan):
+    plan["client"]["date_of_birth"] = "2012-05-01"
+    assert_fails("consent-treatment", plan, "consents[0].signer_role")
+    plan["consents"][0].update(signed_by="Rosa Ortiz", signer_role="guardian")
+    assert_passes("consent-treatment", plan)
+
+
+# mcr-plan-elems (medicare) ----------------------------------------------------------------------
+
+def test_mcr_plan_elems_off_by_default(plan):
+    item = plan["goals"][0]["interventions"][0]
+    del item["session_minutes"], item["duration"]
+    assert findings_of("mcr-plan-elems", plan) == []
+
+
+def test_mcr_plan_elems_passes_under_medicare(plan, note):
+    assert_passes("mcr-plan-elems", plan, "medicare")
+    assert_passes("mcr-plan-elems", note, "medicare", plans=[plan])
+
+
+def test_mcr_plan_elems_amount_and_duration(plan):
+    item = plan["goals"][0]["interventions"][0]
+    del item["session_minutes"], item["duration"]
+    assert_fails("mcr-plan-elems", plan, ["goals[0].interventions[0].session_minutes",
+                                          "goals[0].interventions[0].duration"], profile_spec="medicare")
+
+
+def test_mcr_plan_elems_plan_older_than_a_year(plan):
+    assert_passes("mcr-plan-elems", plan, "medicare", as_of=date(2027, 9, 22))  # 365 days
+    assert_fails("mcr-plan-elems", plan, "plan_date", profile_spec="medicare", as_of=date(2027, 9, 23))
+
+
+def test_mcr_plan_elems_note_served_by_an_old_plan(plan, note):
+    plan.update(intake_date="2025-11-01", first_service_date="2025-11-01", plan_date="2025-11-15")
+    plan["consents"][0]["date_signed"] = "2025-11-01"
+    assert_fails("mcr-plan-elems", note, "plan_id", profile_spec="medicare", plans=[plan])
+    assert findings_of("mcr-plan-elems", note, plans=[plan]) == []  # default: off
+
+
+# ny-contents (ny-medicaid) ----------------------------------------------------------------------
+
+def test_ny_contents_passes(plan):
+    assert_passes("ny-contents", plan, "ny-medicaid")
+
+
+def test_ny_contents_missing_elements(plan):
+    del plan["clinicians"][0]["title"], plan["client"]["preferred_language"]
+    del plan["goals"][0]["interventions"][0]["duration"]
+    plan.update(needs=[], strengths=[])
+    assert_fails("ny-contents", plan, ["clinicians[0].title", "client.preferred_language", "needs", "strengths",
+                                       "goals[0].interventions[0].duration"], profile_spec="ny-medicaid")
+    assert findings_of("ny-contents", plan) == []  # default: off
+
+
+def test_ny_contents_title_of_the_author_not_the_first_clinician(plan):
+    plan["clinicians"].insert(0, {"id": "CL-09", "name": "Ann Lee", "credentials": "MD", "title": "Psychiatrist"})
+    del plan["clinicians"][1]["title"]
+    assert_fails("ny-contents", plan, "clinicians[1].title", profile_spec="ny-medicaid")
+
+
+# ny-participation (ny-medicaid) -----------------------------------------------------------------
+
+def test_ny_participation_adult_signed(plan):
+    assert_passes("ny-participation", plan, "ny-medicaid")
+
+
+def test_ny_participation_adult_unsigned_needs_reason(plan):
+    del plan["signatures"][1]
+    assert_fails("ny-participation", plan, "signatures", profile_spec="ny-medicaid")
+    assert findings_of("ny-participation", plan) == []  # default: off
+    plan["client_signature_waiver_reason"] = "Client declined to sign; agreed to the plan verbally."
+    assert_passes("ny-participation", plan, "ny-medicaid")
+
+
+def test_ny_participation_child_names_collaterals(plan):
+    plan["client"]["date_of_birth"] = "2015-01-01"
+    assert_passes("ny-participation", plan, "ny-medicaid")  # supports named
+    plan["supports"] = []
+    assert_fails("ny-participation", plan, "supports", profile_spec="ny-medicaid")
+
+
+# tx-sud-plan (tx-medicaid) ----------------------------------------------------------------------
+
+def sud(plan):
+    plan["agency"]["program_type"] = "substance_use"
+    plan["diagnoses"][0]["code"] = "F10.20"
+    plan["goals"][0]["diagnoses"] = ["F10.20"]
+    return plan
+
+
+def test_tx_sud_plan_complete_sud_plan_passes(plan):
+    assert_passes("tx-sud-plan", sud(plan), "tx-medicaid")
+
+
+def test_tx_sud_plan_mental_health_program_is_out_of_scope(plan):
+    del plan["projected_length_of_stay"]
+    assert_passes("tx-sud-plan", plan, "tx-medicaid")
+
+
+def test_tx_sud_plan_missing_elements(plan):
+    sud(plan)
+    plan["signatures"] = []
+    del plan["discharge_criteria"], plan["projected_length_of_stay"]
+    assert_fails("tx-sud-plan", plan, ["signatures", "signatures", "discharge_criteria", "projected_length_of_stay"],
+                 profile_spec="tx-medicaid")
+    assert findings_of("tx-sud-plan", plan) == []  # default: off
+
+
+def test_tx_sud_plan_guardian_may_sign_for_the_client(plan):
+    sud(plan)["agency"]["program_type"] = "co_occurring"
+    plan["signatures"][1] = {"role": "guardian", "name": "Rosa Ortiz", "method": "wet_ink", "date": "2026-09-22"}
+    assert_passes("tx-sud-plan", plan, "tx-medicaid")
+    del plan["signatures"][1]
+    [finding] = assert_fails("tx-sud-plan", plan, "signatures", profile_spec="tx-medicaid")
+    assert "client" in finding.message
+
+
+def test_note_builder_serves_plan_builder():
+    note = note_dict()
+    assert note["goals_addressed"][0]["goal_id"] == "G1"
