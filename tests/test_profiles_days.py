@@ -27,12 +27,25 @@ def test_rules_off_by_default_and_who_enables_them():
         assert on == rule_ids, name
 
 
+def _with_prescriber(plan: dict) -> dict:
+    plan["signatures"].append({"role": "psychiatrist", "name": "Ruth Abara", "credentials": "PMHNP-BC",
+                               "method": "electronic", "date": "2026-09-23", "time": "09:00"})
+    return plan
+
+
 @pytest.mark.parametrize("name", ["default", "medicare", "ny-medicaid", "tx-medicaid"])
 def test_builders_are_complete_under_every_builtin_profile(name):
     assert name in builtin_names()
-    assert check(plan_dict(), name) == []
+    assert check(_with_prescriber(plan_dict()), name) == []
     from builders import note_dict
     assert check(note_dict(), name, plans=[plan_dict()]) == []
+
+
+def test_ny_medicaid_plan_needs_a_prescriber_signature():
+    found = check(plan_dict(), "ny-medicaid")
+    assert [(f.rule, f.path, f.message) for f in found] == [
+        ("sig-present", "signatures", "no psychiatrist signature")]
+    assert check(plan_dict(), "default") == []
 
 
 @pytest.mark.parametrize("payer_type, state, expected", [

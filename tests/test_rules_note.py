@@ -440,3 +440,45 @@ def test_fam_9084x_90846_with_the_client(note):
 def test_fam_9084x_minimum_time(note):
     [finding] = assert_fails("fam-9084x", family(note, "90847", 25, True), "cpt_codes", severity="warning")
     assert "at least 26 minutes" in finding.message
+
+
+# fixes found by the fixture work -------------------------------------------------------------------
+
+def test_pt_band_addon_ignores_clock_time_that_includes_em(note):
+    # 99214 + 90833 with a 40-minute clock and no separate psychotherapy minutes: the clock holds
+    # E/M time, so only pt-addon-em speaks (minutes must be documented separately), not pt-band.
+    note["cpt_codes"] = [EM, "90833"]
+    note["end_time"] = "10:40"
+    del note["psychotherapy_minutes"]
+    assert_passes("pt-band", note)
+    assert_fails("pt-addon-em", note, "psychotherapy_minutes")
+
+
+def test_note_goal_link_exempts_the_diagnostic_evaluation(note, plan):
+    note.update(service_type="intake", cpt_codes=["90791"], goals_addressed=[])
+    note.pop("plan_id")
+    assert_passes("note-goal-link", note, plans=[plan])
+    note["service_type"] = "individual"  # the code alone exempts it too
+    assert_passes("note-goal-link", note, plans=[plan])
+
+
+def test_fam_9084x_client_recognised_by_name_or_qualified_role(note):
+    family(note, "90847", 50, True)
+    note["participants"] = [{"name": note["client"]["name"], "role": "son"}]
+    assert_passes("fam-9084x", note)
+    note["participants"] = [{"name": "Someone", "role": "Client (adolescent)"}]
+    assert_passes("fam-9084x", note)
+
+
+def test_hcpcs_level_ii_codes_are_accepted(note):
+    note["cpt_codes"] = ["H0004"]
+    assert validate(note).cpt_codes == ["H0004"]
+
+
+def test_pt_time_group_needs_no_time_unless_profile_requires_it(note):
+    group(note, 8)
+    note.pop("start_time", None)
+    note.pop("end_time", None)
+    note.pop("psychotherapy_minutes", None)
+    assert_passes("pt-time", note)
+    assert_fails("pt-time", note, ["start_time", "end_time"], profile_spec="tx-medicaid")

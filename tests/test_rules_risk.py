@@ -217,15 +217,27 @@ def test_risk_cssrs_none_or_low_screen_needs_no_assessment(note, answers):
 ])
 def test_risk_cssrs_moderate_or_high_needs_assessment(note, answers, level):
     note["assessments"] = [cssrs(**answers)]
+    note["risk_update"]["level"] = level
     [finding] = assert_fails("risk-cssrs", note, "assessments[0]")
     assert f"indicates {level} risk" in finding.message
     note["risk_assessment"] = risk_assessment(level)
     assert_passes("risk-cssrs", note)
 
 
+def test_risk_cssrs_note_risk_update_below_screen(note):
+    note["assessments"] = [cssrs(suicidal_thoughts=True, plan_with_intent=True)]
+    note["risk_assessment"] = risk_assessment("high")
+    note["risk_update"]["level"] = "low"
+    [finding] = assert_fails("risk-cssrs", note, "risk_update.level")
+    assert "'low' is below" in finding.message and "'high'" in finding.message
+    note["risk_update"]["level"] = "high"
+    assert_passes("risk-cssrs", note)
+
+
 def test_risk_cssrs_documented_level_below_screen(note, plan):
     note["assessments"] = [cssrs(suicidal_thoughts=True, plan_with_intent=True)]
     note["risk_assessment"] = risk_assessment("moderate")
+    note["risk_update"]["level"] = "high"
     [finding] = assert_fails("risk-cssrs", note, "risk_assessment.level")
     assert "'moderate' is below" in finding.message and "'high'" in finding.message
     # the plan builder documents low risk: a low screen agrees, a moderate one does not
@@ -308,3 +320,12 @@ def test_risk_rules_ignore_other_findings(note):
     note["risk_assessment"] = risk_assessment("high")
     note["risk_update"]["level"] = "high"
     assert [f for f in findings_of("risk-cssrs", note) + findings_of("risk-level-doc", note)] == []
+
+
+def test_risk_phq9_i9_plan_answers_only_its_latest_screen(plan):
+    # An earlier positive PHQ-9 is history; the plan's one risk assessment answers the latest screen.
+    plan["assessments"] = [phq9(items_for(12, 9, last=1), "2026-08-01"), phq9(items_for(8, 9), "2026-09-08")]
+    assert_passes("risk-phq9-i9", plan)
+    plan["assessments"][1] = phq9(items_for(10, 9, last=2), "2026-09-08")
+    plan["risk_assessment"]["date"] = "2026-09-01"
+    assert_fails("risk-phq9-i9", plan, "assessments[1].items[8]")

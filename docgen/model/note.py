@@ -68,7 +68,9 @@ class GoalRef(Strict):
     progress: Text | None = None
 
 
-CptCode = Annotated[str, StringConstraints(pattern=r"^\+?[0-9]{5}$|^\+?[0-9]{4}[A-Z]$", strip_whitespace=True)]
+#: CPT (90834, +90785), CPT category II/III (1234F) and HCPCS level II (H0004) codes.
+CptCode = Annotated[str, StringConstraints(pattern=r"^\+?[0-9]{5}$|^\+?[0-9]{4}[A-Z]$|^[A-Z][0-9]{4}$",
+                                           strip_whitespace=True)]
 
 
 class ProgressNote(Strict):

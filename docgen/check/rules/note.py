@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import math
 
-from ...model import ProgressNote
+from ...model import ProgressNote, ServiceType
 from ..days import days_between
 from ..registry import NOTE, rule
 from .signatures import author_signature
@@ -14,9 +14,10 @@ CRISIS, CRISIS_ADDON = "90839", "90840"
 FAMILY = ("90846", "90847")
 GROUP = "90853"
 INTERACTIVE = "90785"
+EVALUATION = ("90791", "90792")
 IC_PRIMARY = ("90791", "90792", *PSYCHOTHERAPY, *ADDON, GROUP)
 IC_NEVER = (CRISIS, CRISIS_ADDON, *FAMILY)
-TIMED = (*PSYCHOTHERAPY, *ADDON, CRISIS, CRISIS_ADDON, *FAMILY, GROUP)
+TIMED = (*PSYCHOTHERAPY, *ADDON, CRISIS, CRISIS_ADDON, *FAMILY)  # 90853 has no CPT time
 
 
 def is_em(code: str) -> bool:
@@ -44,6 +45,8 @@ def fmt_sections(note: ProgressNote, ctx):
               "and the plan was current on the session date",
       plan_required=True)
 def note_goal_link(note: ProgressNote, ctx):
+    if note.service_type is ServiceType.intake or any(c in EVALUATION for c in note.cpt_codes):
+        return  # a diagnostic evaluation comes before the plan it informs
     if not note.goals_addressed:
         yield "goals_addressed", "the note does not name a plan goal it addressed"
     if note.plan_id is None:
@@ -98,7 +101,9 @@ def note_timeliness(note: ProgressNote, ctx):
       summary="Timed services document start and stop times (or total minutes, where the profile accepts them)",
       require_start_stop=False)
 def pt_time(note: ProgressNote, ctx):
-    if not any(code in TIMED for code in note.cpt_codes):
+    # Where the profile requires start and stop times they are due on every note; otherwise only
+    # for time-based codes.
+    if not ctx.params["require_start_stop"] and not any(code in TIMED for code in note.cpt_codes):
         return
     has_clock = note.start_time is not None and note.end_time is not None
     if ctx.params["require_start_stop"]:
@@ -120,9 +125,10 @@ def pt_time(note: ProgressNote, ctx):
       bands={"90832": [16, 37], "90834": [38, 52], "90837": [53, 1440]},
       addon_bands={"90833": [16, 37], "90836": [38, 52], "90838": [53, 1440]})
 def pt_band(note: ProgressNote, ctx):
-    minutes = note.minutes
     for table in ("bands", "addon_bands"):
         bands = ctx.params[table]
+        # An add-on's time is the psychotherapy time alone, never the clock time that includes E/M.
+        minutes = note.psychotherapy_minutes if table == "addon_bands" else note.minutes
         codes = [c for c in note.cpt_codes if c in bands]
         if len(codes) > 1:
             yield "cpt_codes", f"more than one psychotherapy code for one session: {', '.join(codes)}"
@@ -214,7 +220,8 @@ def group_size(note: ProgressNote, ctx):
       summary="Family psychotherapy: 90847 with the patient present, 90846 without; at least the minimum time",
       min_minutes=26)
 def family_codes(note: ProgressNote, ctx):
-    client_present = any(p.role.strip().lower() in ("client", "patient") for p in note.participants)
+    client_present = any(p.role.strip().lower().startswith(("client", "patient")) or p.name == note.client.name
+                         for p in note.participants)
     if "90847" in note.cpt_codes and not client_present:
         yield "participants", "90847 (with patient) billed but the client is not listed as a participant"
     if "90846" in note.cpt_codes and client_present:

@@ -93,7 +93,12 @@ def risk_score_valid(doc, ctx):
       summary="A PHQ-9 item 9 answer at or above the threshold requires a suicide risk assessment in the same encounter",
       threshold=1)
 def risk_phq9_item9(doc, ctx):
-    for index, phq in _phq9_item9_positive(doc, ctx.params["threshold"]):
+    positives = list(_phq9_item9_positive(doc, ctx.params["threshold"]))
+    if doc.kind == PLAN:
+        # A plan keeps the history of screens; its (single) risk assessment answers the latest one.
+        latest = max((a.date for a in doc.assessments if isinstance(a, PHQ9)), default=None)
+        positives = [(i, phq) for i, phq in positives if phq.date == latest]
+    for index, phq in positives:
         risk = doc.risk_assessment
         if risk is None or risk.date != phq.date:
             yield (f"assessments[{index}].items[8]",
@@ -115,6 +120,11 @@ def risk_cssrs(doc, ctx):
         elif risk is not None and risk.level.rank < level.rank:
             yield ("risk_assessment.level",
                    f"documented risk level '{risk.level.value}' is below the C-SSRS screener result "
+                   f"'{level.value}' of {screen.date.isoformat()}")
+        update = getattr(doc, "risk_update", None)
+        if update is not None and update.level.rank < level.rank:
+            yield ("risk_update.level",
+                   f"risk update level '{update.level.value}' is below the C-SSRS screener result "
                    f"'{level.value}' of {screen.date.isoformat()}")
 
 

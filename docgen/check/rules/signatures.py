@@ -109,7 +109,7 @@ def _earlier(a, b) -> bool:
 
 
 @rule("sig-order", applies_to=BOTH, severity="blocker", source="S35 S40 (co-signature follows the author's)",
-      summary="Signatures are in the required order (author, then supervisor, then client or guardian)",
+      summary="Signatures are in the profile's order (default: the author, then the supervisor co-signing)",
       order=["clinician", "supervisor"])
 def sig_order(doc, ctx):
     order = [SignerRole(r) for r in ctx.params["order"]]

@@ -1,0 +1,232 @@
+"""The example records in fixtures/: each one's exact expected findings, status and profile.
+
+The expectations are written from each fixture's intended defect (the `# Complete:` /
+`# Incomplete:` comment at the top of a YAML file; fixtures/README.md for JSON and JSONL), not
+copied from the tool's output. A complete record expects no finding at all, warnings included.
+"""
+from __future__ import annotations
+
+import contextlib
+import json
+from collections import Counter
+from datetime import date
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from docgen import api
+from docgen.check import builtin_names
+from docgen.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "fixtures"
+AS_OF = date(2026, 11, 24)
+
+B, W = "blocker", "warning"
+PLAN, NOTE = "treatment_plan", "progress_note"
+
+#: id -> (file under fixtures/ [":LINE" for JSONL], kind, profile, status, findings (rule, severity, path))
+EXPECTED: dict[str, tuple[str, str, str | None, str, list[tuple[str, str, str]]]] = {
+    # --- treatment plans ---------------------------------------------------------------------
+    # adult, moderate recurrent MDD, commercial payer
+    "TP-1001": ("plans/plan-adult-mdd-complete.yaml", PLAN, "default", "complete", []),
+    # 14-year-old, ADHD + GAD; mother (guardian) signs the consent and the plan
+    "TP-2001": ("plans/plan-minor-adhd-anxiety-complete.yaml", PLAN, "default", "complete", []),
+    # NY Medicaid; LMSW author co-signed by her LCSW-R supervisor; psychiatric NP signs too
+    "TP-3001": ("plans/plan-ny-medicaid-lmsw-cosigned-complete.yaml", PLAN, "ny-medicaid", "complete", []),
+    # LPC-Associate author, no supervisor co-signature
+    "TP-3002": ("plans/plan-lpc-associate-no-cosign-incomplete.yaml", PLAN, "default", "incomplete",
+                [("sig-cosign", B, "signatures")]),
+    # Medicare; C-SSRS moderate + PHQ-9 item 9 = 2; same-day risk assessment; six-section safety plan
+    "TP-4001": ("plans/plan-medicare-elevated-risk-complete.yaml", PLAN, "medicare", "complete", []),
+    # C-SSRS moderate (lifetime attempt) + PHQ-9 item 9 = 1; risk assessment done; no safety plan
+    "TP-4002": ("plans/plan-elevated-risk-no-safety-plan-incomplete.yaml", PLAN, "default", "incomplete",
+                [("risk-safety-plan", B, "safety_plan")]),
+    # TX Medicaid SUD IOP, Part 2 program; plan 9 business days after intake
+    "TP-5001": ("plans/plan-tx-medicaid-sud-part2-complete.json", PLAN, "tx-medicaid", "complete", []),
+    # TX Medicaid community MH; plan 15 business days after intake (limit 10)
+    "TP-5002": ("plans/plan-tx-medicaid-late-incomplete.yaml", PLAN, "tx-medicaid", "incomplete",
+                [("plan-deadline", B, "plan_date")]),
+    # --- progress notes ----------------------------------------------------------------------
+    # SOAP, 90834 for 45 minutes
+    "PN-1001-01": ("notes/notes-ortiz-tp1001.jsonl:1", NOTE, "default", "complete", []),
+    # SOAP, 90837 billed for 45 minutes (90837 needs 53+; 45 supports 90834)
+    "PN-1001-02": ("notes/notes-ortiz-tp1001.jsonl:2", NOTE, "default", "incomplete",
+                   [("pt-band", B, "cpt_codes")]),
+    # SOAP, PHQ-9 item 9 = 1 with no risk assessment at all: no same-day assessment, and the
+    # positive screen's assessment (ideation, plan, intent...) is missing
+    "PN-1001-03": ("notes/notes-ortiz-tp1001.jsonl:3", NOTE, "default", "incomplete",
+                   [("risk-phq9-i9", B, "assessments[0].items[8]"),
+                    ("risk-level-doc", B, "risk_assessment")]),
+    # BIRP, 90834 (45 min) + 90785 with the caregiver-interference factor
+    "PN-2001-01": ("notes/note-minor-90834-90785-birp-complete.yaml", NOTE, "default", "complete", []),
+    # DAP, family 90847 (55 min) with the client present
+    "PN-2001-02": ("notes/note-minor-family-90847-dap-complete.yaml", NOTE, "default", "complete", []),
+    # GIRP, group 90853 without group_size
+    "PN-2001-03": ("notes/note-minor-group-90853-no-size-girp-incomplete.yaml", NOTE, "default", "incomplete",
+                   [("group-90853", B, "group_size")]),
+    # BIRP by an LMSW (48 min, 90834), supervisor co-signed the next day
+    "PN-3001-01": ("notes/note-ny-lmsw-cosigned-birp-complete.yaml", NOTE, "ny-medicaid", "complete", []),
+    # SOAP, 99214 + 90833 with 20 psychotherapy minutes documented separately
+    "PN-3001-02": ("notes/note-ny-99214-90833-soap-complete.yaml", NOTE, "ny-medicaid", "complete", []),
+    # SOAP by an LPC-Associate (telehealth, 46 min, 90834), co-signed
+    "PN-3002-01": ("notes/note-lpc-associate-cosigned-soap-complete.yaml", NOTE, "default", "complete", []),
+    # session date 2026-19-11: one schema error
+    "PN-3002-02": ("notes/note-invalid-schema.yaml", NOTE, None, "invalid",
+                   [("schema", B, "session_date")]),
+    # BIRP, Medicare, 90837 for 55 min; PHQ-9 item 9 = 1 with a full same-day risk assessment
+    "PN-4001-01": ("notes/note-medicare-90837-birp-complete.yaml", NOTE, "medicare", "complete", []),
+    # BIRP, Medicare, Response section left empty
+    "PN-4001-02": ("notes/note-medicare-empty-response-birp-incomplete.yaml", NOTE, "medicare", "incomplete",
+                   [("fmt-sections", B, "response")]),
+    # BIRP crisis, 95 minutes: 90839 + one 90840; C-SSRS high with a full same-day risk assessment
+    "PN-4002-01": ("notes/note-crisis-90839-90840-birp-complete.yaml", NOTE, "default", "complete", []),
+    # GIRP group 90853, group_size 8, TX begin/end times, signed the same day
+    "PN-5001-01": ("notes/note-tx-sud-group-90853-girp-complete.json", NOTE, "tx-medicaid", "complete", []),
+    # BIRP 90832 (35 min), signed 4 business days after the session (TX limit 2)
+    "PN-5001-02": ("notes/note-tx-late-signature-birp-incomplete.yaml", NOTE, "tx-medicaid", "incomplete",
+                   [("note-timeliness", B, "signatures[0].date")]),
+    # SOAP 90834 (50 min); second goal reference G3 does not exist in plan TP-5002
+    "PN-5002-01": ("notes/note-tx-unknown-goal-soap-incomplete.yaml", NOTE, "tx-medicaid", "incomplete",
+                   [("note-goal-link", B, "goals_addressed[1].goal_id")]),
+}
+
+#: Numbers the message of a finding must mention, so that it fires for the intended reason.
+MESSAGE_MENTIONS = {
+    ("PN-1001-02", "pt-band"): ["90837", "45"],
+    ("PN-1001-03", "risk-phq9-i9"): ["2026-11-10"],
+    ("TP-5002", "plan-deadline"): ["15", "10"],
+    ("PN-5001-02", "note-timeliness"): ["4", "2"],
+    ("PN-5002-01", "note-goal-link"): ["G3"],
+    ("TP-4002", "risk-safety-plan"): ["moderate"],
+}
+
+#: The one note that deliberately names a goal its plan does not have.
+BAD_GOAL_REF = {"PN-5002-01"}
+
+
+def _relative(where: str) -> str:
+    """A result's source (absolute or relative to the repository, ":LINE" for JSONL) relative to fixtures/."""
+    path, sep, line = where.rpartition(":")
+    if not (sep and line.isdigit()):
+        path, line = where, ""
+    rel = (ROOT / path).resolve().relative_to(FIXTURES).as_posix()  # ROOT / absolute == absolute
+    return f"{rel}:{line}" if line else rel
+
+
+def _findings(result) -> Counter:
+    return Counter((f.rule, f.severity.value, f.path) for f in result.findings)
+
+
+@pytest.fixture(scope="module")
+def results():
+    """One check of the whole folder, by id."""
+    out = api.check([FIXTURES], as_of=AS_OF)
+    ids = [r.id for r in out]
+    assert len(ids) == len(set(ids)), f"duplicate record ids: {sorted(i for i in ids if ids.count(i) > 1)}"
+    return {r.id: r for r in out}
+
+
+# --- the records, one by one -----------------------------------------------------------------
+def test_no_unexpected_or_missing_records(results):
+    assert sorted(results) == sorted(EXPECTED)
+
+
+@pytest.mark.parametrize("record_id", sorted(EXPECTED))
+def test_record(results, record_id):
+    where, kind, profile, status, findings = EXPECTED[record_id]
+    result = results[record_id]
+    assert _relative(result.where) == where
+    assert result.kind == kind
+    assert result.status.value == status, [f.as_dict() for f in result.findings]
+    assert result.profile == profile
+    assert _findings(result) == Counter(findings), [f.as_dict() for f in result.findings]
+
+
+@pytest.mark.parametrize("key", sorted(MESSAGE_MENTIONS), ids="-".join)
+def test_finding_message_names_the_defect(results, key):
+    record_id, rule = key
+    (finding,) = [f for f in results[record_id].findings if f.rule == rule]
+    for part in MESSAGE_MENTIONS[key]:
+        assert part in finding.message, finding.message
+
+
+# --- what the set of fixtures covers -----------------------------------------------------------
+def test_coverage(results):
+    plans = [r.record for r in results.values() if r.kind == PLAN and r.record is not None]
+    notes = [r.record for r in results.values() if r.kind == NOTE and r.record is not None]
+    assert len(plans) >= 7 and len(notes) >= 11
+    formats = Counter(n.format.value for n in notes)
+    assert formats["soap"] >= 4 and formats["birp"] >= 4 and formats["dap"] >= 1 and formats["girp"] >= 1
+    assert {r.profile for r in results.values() if r.profile} == set(builtin_names())
+    statuses = Counter(r.status.value for r in results.values())
+    assert statuses["invalid"] == 1 and statuses["complete"] >= 8 and statuses["incomplete"] >= 8
+    codes = {c for n in notes for c in n.cpt_codes}
+    assert {"90834", "90837", "99214", "90833", "90839", "90840", "90785", "90853", "90847"} <= codes
+    assert any(p.client.age_on(p.plan_date) < 18 and p.client.guardian for p in plans)
+    assert any(p.agency.part2_program and p.agency.program_type.value == "substance_use" for p in plans)
+    names = " ".join(r.record.client.name for r in results.values() if r.record is not None)
+    assert any(ord(ch) > 127 for ch in names)
+
+
+def test_notes_serve_their_plans(results):
+    """Every note names a plan of the same client in the fixtures, is dated within the plan's
+    period, and addresses goals and objectives that exist (but for the one deliberate defect)."""
+    plans = {r.id: r.record for r in results.values() if r.kind == PLAN and r.record is not None}
+    for result in results.values():
+        note = result.record
+        if note is None or result.kind != NOTE:
+            continue
+        plan = plans[note.plan_id]
+        assert plan.client.id == note.client.id, note.id
+        assert plan.plan_date <= note.session_date <= plan.next_review_date, note.id
+        assert note.session_date <= AS_OF, note.id
+        refs = {(g.goal_id, o) for g in note.goals_addressed for o in (g.objective_ids or [None])}
+        known = {(g.id, o.id) for g in plan.goals for o in g.objectives} | {(g.id, None) for g in plan.goals}
+        assert (refs <= known) == (note.id not in BAD_GOAL_REF), (note.id, refs - known)
+
+
+def test_yaml_header_states_the_status():
+    """Each YAML fixture opens with '# Complete:', '# Incomplete:' or '# Invalid:' matching its record."""
+    by_file = {where: status for where, _, _, status, _ in EXPECTED.values()}
+    yaml_files = sorted(p.relative_to(FIXTURES).as_posix() for p in FIXTURES.rglob("*.yaml"))
+    assert yaml_files and set(yaml_files) <= set(by_file)
+    for rel in yaml_files:
+        first = (FIXTURES / rel).read_text(encoding="utf-8").splitlines()[0]
+        assert first.startswith(f"# {by_file[rel].capitalize()}: "), (rel, first)
+
+
+# --- the command line ---------------------------------------------------------------------------
+def _cli_check(*paths: str):
+    with contextlib.chdir(ROOT):
+        result = CliRunner().invoke(main, ["check", *paths, "--as-of", AS_OF.isoformat(), "--format", "json"])
+    return result.exit_code, json.loads(result.stdout)["records"]
+
+
+@pytest.fixture(scope="module")
+def cli_report():
+    return _cli_check("fixtures/")
+
+
+def test_cli_whole_folder(cli_report):
+    code, records = cli_report
+    assert code == 1
+    assert sorted(r["id"] for r in records) == sorted(EXPECTED)
+    for record in records:
+        where, kind, profile, status, findings = EXPECTED[record["id"]]
+        assert (record["status"], record["profile"], record["kind"]) == (status, profile, kind), record["id"]
+        assert _relative(record["source"]) == where
+        got = Counter((f["rule"], f["severity"], f["path"]) for f in record["findings"])
+        assert got == Counter(findings), record["id"]
+
+
+def test_cli_complete_only_exits_0():
+    files = sorted({where.split(":")[0] for where, *_ in EXPECTED.values()})
+    complete = [f for f in files
+                if all(e[3] == "complete" for e in EXPECTED.values() if e[0].split(":")[0] == f)]
+    assert len(complete) >= 10
+    code, records = _cli_check(*(f"fixtures/{f}" for f in complete))
+    assert code == 0
+    assert {r["status"] for r in records} == {"complete"}
+    assert sorted(r["id"] for r in records) == sorted(i for i, e in EXPECTED.items() if e[0] in complete)
