@@ -53,3 +53,38 @@ def render(paths: Paths, out: str | os.PathLike, formats: tuple[str, ...] = ("do
 
     renderer = Renderer(Path(out), tuple(formats), Path(templates) if templates else None, allow_draft)
     return [renderer.render(result) for result in check(paths, profile=profile, as_of=as_of)]
+
+
+def batch(inputs: Paths, out: str | os.PathLike, workers: int | None = None, formats: tuple[str, ...] = ("docx", "pdf"),
+          profile: str | None = None, templates: str | os.PathLike | None = None, allow_draft: bool = False,
+          force: bool = False, as_of: date | None = None, scheduler: str | None = None,
+          audit_path: str | os.PathLike | None = None, progress=None):
+    """Generate documents for every record of the inputs in parallel: worker processes (default one
+    per core), or a Dask cluster when ``scheduler`` gives its address. Resumable and incremental; see
+    :mod:`docgen.batch`. Returns a :class:`docgen.batch.Summary`."""
+    from .batch import run_batch  # noqa: PLC0415
+
+    options = dict(formats=tuple(formats), profile=profile, templates=str(templates) if templates else None,
+                   allow_draft=allow_draft, force=force, as_of=as_of, audit_path=audit_path, progress=progress)
+    if scheduler:
+        from distributed import Client  # noqa: PLC0415
+
+        with Client(scheduler) as client:
+            executor = client.get_executor()
+            executor._max_workers = sum(client.nthreads().values()) or 2  # bounds tasks in flight
+            return run_batch(list(map(str, inputs)), out, executor, **options)
+    from concurrent.futures import ProcessPoolExecutor  # noqa: PLC0415
+
+    with ProcessPoolExecutor(max_workers=workers or os.cpu_count() or 1) as executor:
+        return run_batch(list(map(str, inputs)), out, executor, **options)
+
+
+def audit(path: str | os.PathLike, record: str | None = None, since: date | None = None) -> list[dict]:
+    """Events of an audit trail (a batch's output folder or the SQLite file), oldest first."""
+    from pathlib import Path  # noqa: PLC0415
+
+    from .batch import AUDIT  # noqa: PLC0415
+    from .batch.audit import query  # noqa: PLC0415
+
+    target = Path(path)
+    return query(target / AUDIT if target.is_dir() else target, record=record, since=since)

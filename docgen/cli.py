@@ -216,6 +216,121 @@ def _render_summary(rendered) -> None:
     console.print(", ".join(f"{n} {k}" for k, n in sorted(counts.items())) or "no records")
 
 
+@main.command()
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=True, readable=True))
+@click.option("--out", "out", required=True, type=click.Path(file_okay=False, writable=True),
+              help="Output folder: DIR/<client id>/<kind>-<date>-<record id>.<ext>, manifest, audit trail.")
+@click.option("--workers", type=click.IntRange(1, 256), default=None, help="Worker processes (default: one per core).")
+@click.option("--format", "fmt", default="docx,pdf", show_default=True, help="docx, pdf or docx,pdf.")
+@_profile_option
+@click.option("--templates", "templates", type=click.Path(exists=True, file_okay=False), default=None,
+              help="Folder with the agency's Word templates and pdf-style.toml.")
+@click.option("--allow-draft", is_flag=True, help="Render incomplete records as drafts instead of refusing them.")
+@click.option("--force", is_flag=True, help="Redo every record, even those unchanged since the last run.")
+@click.option("--scheduler", metavar="ADDRESS", default=None,
+              help="Run on a Dask distributed cluster (e.g. tcp://10.0.0.5:8786) instead of local processes.")
+@click.option("--audit-db", "audit_db", type=click.Path(dir_okay=False), default=None,
+              help="SQLite audit trail (default: DIR/audit.sqlite).")
+@click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="Judge review dates as of this day (YYYY-MM-DD). Default: today.")
+def batch(inputs, out, workers, fmt, profile, templates, allow_draft, force, scheduler, audit_db, as_of):
+    """Generate documents for thousands of records: parallel, resumable, with a manifest and an audit trail.
+
+    INPUTS are folders, JSON / YAML / JSONL files and CSV files of progress notes (one row a session;
+    layout in docgen/load/csvin.py). One bad record never stops the batch; exit code 1 when any record
+    did not produce its documents."""
+    import os  # noqa: PLC0415
+
+    from . import api  # noqa: PLC0415
+    from .check import ProfileError  # noqa: PLC0415
+
+    formats = _formats(fmt)
+    show = sys.stderr.isatty() and not os.environ.get("CI")
+    progress, bar = _progress(show)
+    try:
+        with bar:
+            summary = api.batch(inputs, out, workers=workers, formats=formats, profile=profile, templates=templates,
+                                allow_draft=allow_draft, force=force, as_of=as_of.date() if as_of else None,
+                                scheduler=scheduler, audit_path=audit_db, progress=progress)
+    except ProfileError as exc:
+        raise click.BadParameter(str(exc), param_hint="--profile") from None
+    for row in summary.rows:
+        first = (row.get("findings") or [{}])[0]
+        why = row.get("error") or (f"{first.get('path')}: {first.get('message')} [{first.get('rule')}]"
+                                   if first else "")
+        more = len(row.get("findings") or []) - 1
+        click.echo(f"{row['source']}: record {row.get('id') or '(no id)'}: {row['status']}: {why}"
+                   + (f" (+{more} more)" if more > 0 else ""), err=True)
+    _batch_summary(summary)
+    sys.exit(0 if summary.ok else 1)
+
+
+def _progress(show: bool):
+    """A rich progress bar on a terminal; nothing in pipes and CI."""
+    import contextlib  # noqa: PLC0415
+
+    if not show:
+        return None, contextlib.nullcontext()
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn  # noqa: PLC0415
+
+    bar = Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
+                   TimeRemainingColumn(), transient=True)
+    state: dict = {}
+
+    def update(row, total):
+        if "task" not in state:
+            state["task"] = bar.add_task("records", total=total)
+        bar.advance(state["task"])
+
+    return update, bar
+
+
+def _batch_summary(summary) -> None:
+    from rich.console import Console  # noqa: PLC0415
+    from rich.table import Table  # noqa: PLC0415
+
+    table = Table(title="docgen batch")
+    for name in ("complete", "draft", "refused", "invalid", "skipped", "failed", "records", "seconds", "records/s"):
+        table.add_column(name, justify="right")
+    c = summary.counts
+    table.add_row(*(str(c[k]) for k in ("complete", "draft", "refused", "invalid", "skipped", "failed")),
+                  str(summary.records), f"{summary.seconds:.1f}", f"{summary.rate:.1f}")
+    console = Console(highlight=False)
+    console.width = max(console.width, 100)
+    console.print(table)
+
+
+@main.command()
+@click.argument("path", type=click.Path(exists=True))
+@click.option("--record", default=None, help="Only this record id.")
+@click.option("--since", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Only events on or after this day.")
+@_format_option
+def audit(path, record, since, fmt):
+    """Query the audit trail of a batch (its output folder, or the SQLite file)."""
+    from . import api  # noqa: PLC0415
+    from .batch.audit import rows_text  # noqa: PLC0415
+
+    try:
+        events = api.audit(path, record=record, since=since.date() if since else None)
+    except FileNotFoundError as exc:
+        raise click.BadParameter(str(exc), param_hint="PATH") from None
+    if fmt == "json":
+        click.echo(json.dumps({"events": events}, indent=2))
+        return
+    from rich.console import Console  # noqa: PLC0415
+    from rich.markup import escape  # noqa: PLC0415
+    from rich.table import Table  # noqa: PLC0415
+
+    table = Table(title=f"audit trail ({len(events)} events)")
+    for name in ("when (UTC)", "record", "kind", "outcome", "profile", "user", "host", "input sha256", "files"):
+        table.add_column(name, overflow="fold")
+    for values in rows_text(events):
+        table.add_row(*(escape(v) for v in values))
+    console = Console(highlight=False)
+    console.width = max(console.width, 120)
+    console.print(table)
+
+
 def _today() -> date:  # pragma: no cover - seam for tests
     return date.today()
 

@@ -22,7 +22,7 @@ MAX_LINE_BYTES = 8 * 1024 * 1024
 #: Deepest nesting accepted in a document (records are about 6 levels deep).
 MAX_DEPTH = 32
 
-SUFFIXES = {".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl", ".yaml": "yaml", ".yml": "yaml"}
+SUFFIXES = {".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl", ".yaml": "yaml", ".yml": "yaml", ".csv": "csv"}
 
 
 class LoadError(ValueError):
@@ -182,11 +182,16 @@ def read_file(path: Path) -> Iterator[RawDocument]:
     source = str(path)
     fmt = SUFFIXES.get(path.suffix.lower())
     if fmt is None:
-        yield RawDocument(source, error=f"unsupported file type '{path.suffix}' (use .json, .jsonl, .yaml)")
+        yield RawDocument(source, error=f"unsupported file type '{path.suffix}' (use .json, .jsonl, .yaml, .csv)")
         return
     try:
         if fmt == "jsonl":
             yield from _read_jsonl(path)
+            return
+        if fmt == "csv":
+            from .csvin import read_csv  # noqa: PLC0415
+
+            yield from read_csv(path)
             return
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:

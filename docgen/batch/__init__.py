@@ -1,0 +1,363 @@
+"""Batch: fast, parallel, resumable generation with a manifest and an audit trail.
+
+The runner streams documents from the inputs to any ``concurrent.futures.Executor`` (a process
+pool locally, a Dask cluster's executor remotely) with a bounded number of tasks in flight, so
+memory stays flat whatever the batch size. Each worker validates, checks, renders and writes one
+record atomically and returns its manifest row; the main process keeps the manifest journal and
+the audit trail. One bad record never stops the batch.
+
+A first, light pass indexes the treatment plans (ids, client, dates, goal and objective ids) so a
+note can be checked against its plan wherever the plan sits in the inputs.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Executor, wait
+from dataclasses import dataclass, field
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from .. import __version__
+from ..load import RawDocument, read
+from ..write import safe_name, write_all, write_atomic
+
+MANIFEST = "manifest.jsonl"
+MANIFEST_CSV = "manifest.csv"
+JOURNAL = ".manifest-journal.jsonl"
+AUDIT = "audit.sqlite"
+OUTCOMES = ("complete", "draft", "refused", "invalid", "skipped", "failed")
+CSV_FIELDS = ("source", "id", "kind", "client", "profile", "status", "blockers", "warnings", "outputs", "sha256",
+              "bytes", "duration_ms", "input_sha256")
+
+
+# --- the plan index -------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ObjectiveRef:
+    id: str
+
+
+@dataclass(frozen=True)
+class GoalRef:
+    id: str
+    objectives: tuple[ObjectiveRef, ...]
+
+
+@dataclass(frozen=True)
+class ClientRef:
+    id: str
+
+
+@dataclass(frozen=True)
+class PlanRef:
+    """What the note rules need of a plan, small enough to index 50,000 of them."""
+
+    id: str
+    client: ClientRef
+    plan_date: date
+    next_review_date: date | None
+    goals: tuple[GoalRef, ...]
+
+    def goal(self, goal_id: str) -> GoalRef | None:
+        return next((g for g in self.goals if g.id == goal_id), None)
+
+    @classmethod
+    def of(cls, plan) -> "PlanRef":
+        return cls(plan.id, ClientRef(plan.client.id), plan.plan_date, plan.next_review_date,
+                   tuple(GoalRef(g.id, tuple(ObjectiveRef(o.id) for o in g.objectives)) for g in plan.goals))
+
+    def digest(self) -> str:
+        return hashlib.sha256(repr(self).encode("utf-8")).hexdigest()
+
+
+def index_plans(inputs: Iterable[str | os.PathLike]) -> tuple[dict[str, PlanRef], int]:
+    """Plans of the inputs by id, and the number of documents (for the progress bar)."""
+    from ..model.validate import validate_document  # noqa: PLC0415
+
+    plans: dict[str, PlanRef] = {}
+    count = 0
+    for raw in read(inputs):
+        count += 1
+        if isinstance(raw.data, dict) and raw.data.get("kind") == "treatment_plan":
+            result = validate_document(raw)
+            if result.record is not None and result.record.id not in plans:
+                plans[result.record.id] = PlanRef.of(result.record)
+    return plans, count
+
+
+# --- work done in a worker -----------------------------------------------------------------------
+@dataclass(frozen=True)
+class Config:
+    out: str
+    formats: tuple[str, ...]
+    profile: str | None
+    templates: str | None
+    allow_draft: bool
+    as_of: date
+    force: bool
+
+
+@dataclass
+class Task:
+    seq: int
+    source: str
+    data: Any
+    error: str | None
+    plan: PlanRef | None
+    previous: dict | None  # the record's manifest row from an earlier run
+
+
+def input_hash(data: Any) -> str:
+    canonical = json.dumps(data, sort_keys=True, ensure_ascii=False, default=str, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+@lru_cache(maxsize=4)
+def _renderer(config: Config):
+    from ..render import Renderer  # noqa: PLC0415
+
+    return Renderer(Path(config.out), config.formats, Path(config.templates) if config.templates else None,
+                    config.allow_draft)
+
+
+@lru_cache(maxsize=4)
+def _fingerprint(config: Config) -> str:
+    """Everything besides the record that shapes the output: version, templates, formats, options."""
+    renderer = _renderer(config)
+    h = hashlib.sha256(f"{__version__}|{config.formats}|{config.profile}".encode())
+    for path in sorted(renderer.templates.glob("*")):
+        if path.suffix in (".docx", ".toml") and path.is_file():
+            h.update(path.name.encode())
+            h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+_PROFILE_PRINTS: dict[str, str] = {}
+
+
+def _profile_fingerprint(profile) -> str:
+    if profile.origin not in _PROFILE_PRINTS:
+        _PROFILE_PRINTS[profile.origin] = hashlib.sha256(json.dumps(
+            [profile.name, profile.rules, profile.calendar], sort_keys=True, default=str).encode()).hexdigest()
+    return _PROFILE_PRINTS[profile.origin]
+
+
+def output_paths(config: Config, record) -> dict[str, Path]:
+    """``DIR/<client id>/<kind>-<date>-<record id>.<ext>``, every part made safe."""
+    folder = Path(config.out) / safe_name(record.client.id)
+    stem = f"{record.kind}-{record.service_date.isoformat()}-{safe_name(record.id)}"
+    return {fmt: folder / f"{stem}.{fmt}" for fmt in config.formats}
+
+
+def _unchanged(previous: dict | None, key: str, out: Path) -> bool:
+    if not previous or previous.get("key") != key:
+        return False
+    for item in previous.get("outputs", []):
+        path = out / item["path"]
+        try:
+            if path.stat().st_size != item["bytes"]:
+                return False
+        except OSError:
+            return False
+    return True
+
+
+def process(task: Task, config: Config) -> dict:
+    """Validate, check, render and write one record; return its manifest row. Never raises."""
+    started = time.perf_counter()
+    row: dict[str, Any] = {"seq": task.seq, "source": task.source, "id": None, "kind": None, "client": None,
+                           "profile": None, "status": "failed", "blockers": 0, "warnings": 0, "outputs": [],
+                           "input_sha256": input_hash(task.data) if task.data is not None else None, "error": ""}
+    try:
+        _process(task, config, row)
+    except Exception as exc:  # noqa: BLE001 - one record's failure is reported, never raised
+        row["status"] = "failed"
+        row["error"] = f"{type(exc).__name__} while processing"
+    row["duration_ms"] = round((time.perf_counter() - started) * 1000, 2)
+    return row
+
+
+def _process(task: Task, config: Config, row: dict) -> None:
+    from ..check import check_record, load_profile, profile_of  # noqa: PLC0415
+    from ..model.validate import validate_document  # noqa: PLC0415
+
+    result = validate_document(RawDocument(task.source, task.data, task.error))
+    row.update(id=result.id, kind=result.kind, client=result.client)
+    if result.record is None:
+        row.update(status="invalid", blockers=len(result.findings),
+                   findings=[f.as_dict() for f in result.findings])
+        return
+    record = result.record
+    profile = load_profile(config.profile) if config.profile else profile_of(record)
+    result.profile = row["profile"] = profile.name
+    plans = {task.plan.id: task.plan} if task.plan is not None else {}
+    result.findings.extend(check_record(record, profile, config.as_of, plans))
+    blockers, warnings = result.blockers, result.warnings
+    row.update(blockers=len(blockers), warnings=len(warnings))
+    if blockers:
+        row["findings"] = [f.as_dict() for f in blockers]
+    if blockers and not config.allow_draft:
+        row["status"] = "refused"
+        return
+    findings_sig = hashlib.sha256(json.dumps([f.as_dict() for f in result.findings], sort_keys=True).encode())
+    key = hashlib.sha256("|".join((row["input_sha256"], findings_sig.hexdigest(), _fingerprint(config),
+                                   _profile_fingerprint(profile),
+                                   task.plan.digest() if task.plan else "")).encode()).hexdigest()
+    row["key"] = key
+    out = Path(config.out)
+    if not config.force and _unchanged(task.previous, key, out):
+        row.update(status="skipped", outputs=task.previous["outputs"])
+        return
+    renderer = _renderer(config)
+    data = renderer.render_bytes(result, draft=bool(blockers))
+    targets = output_paths(config, record)
+    files = {targets[fmt]: blob for fmt, blob in data.items()}
+    write_all(files)
+    row["outputs"] = [{"path": str(path.relative_to(out)), "sha256": hashlib.sha256(blob).hexdigest(),
+                       "bytes": len(blob)} for path, blob in files.items()]
+    row["status"] = "draft" if blockers else "complete"
+
+
+# --- the batch -------------------------------------------------------------------------------------
+@dataclass
+class Summary:
+    counts: dict[str, int] = field(default_factory=lambda: {k: 0 for k in OUTCOMES})
+    records: int = 0
+    seconds: float = 0.0
+    rows: list[dict] = field(default_factory=list)  # rows of records that did not produce documents
+
+    @property
+    def ok(self) -> bool:
+        return not (self.counts["refused"] or self.counts["invalid"] or self.counts["failed"])
+
+    @property
+    def rate(self) -> float:
+        return self.records / self.seconds if self.seconds else 0.0
+
+
+def _read_rows(path: Path) -> Iterator[dict]:
+    """Rows of a manifest or journal; a line cut short by a kill is ignored."""
+    if not path.is_file():
+        return
+    with path.open("r", encoding="utf-8") as handle:
+        for line in handle:
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            if isinstance(row, dict) and row.get("id"):
+                yield row
+
+
+def previous_rows(out: Path) -> dict[str, dict]:
+    rows: dict[str, dict] = {}
+    for name in (MANIFEST, JOURNAL):
+        for row in _read_rows(out / name):
+            rows[row["id"]] = row
+    return rows
+
+
+def clean_leftovers(out: Path) -> int:
+    """Remove temporary files left by a batch that was killed while writing."""
+    removed = 0
+    if out.is_dir():
+        for path in out.rglob(".*.tmp"):
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed
+
+
+def _manifest_csv(rows: list[dict]) -> str:
+    import csv  # noqa: PLC0415
+    import io  # noqa: PLC0415
+
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=CSV_FIELDS, lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        outputs = row.get("outputs", [])
+        writer.writerow({
+            **{k: row.get(k, "") for k in CSV_FIELDS if k not in ("outputs", "sha256", "bytes")},
+            "outputs": " ".join(o["path"] for o in outputs), "sha256": " ".join(o["sha256"] for o in outputs),
+            "bytes": " ".join(str(o["bytes"]) for o in outputs),
+        })
+    return buffer.getvalue()
+
+
+def run_batch(inputs: list[str], out: str | os.PathLike, executor: Executor, *, formats=("docx", "pdf"),
+              profile: str | None = None, templates: str | None = None, allow_draft: bool = False,
+              force: bool = False, as_of: date | None = None, audit_path: str | os.PathLike | None = None,
+              in_flight: int = 0, progress: Callable[[dict, int], None] | None = None) -> Summary:
+    """Run a batch on ``executor``; returns counts. ``progress(row, total)`` is called per record."""
+    from ..check import load_profile  # noqa: PLC0415
+    from .audit import AuditTrail  # noqa: PLC0415
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    if profile:
+        load_profile(profile)  # a bad --profile is a usage error before any work
+    clean_leftovers(out)
+    config = Config(str(out.resolve()), tuple(formats), profile, str(Path(templates).resolve()) if templates else None,
+                    allow_draft, as_of or date.today(), force)
+    started = time.perf_counter()
+    plans, total = index_plans(inputs)
+    previous = previous_rows(out)
+    audit = AuditTrail(Path(audit_path) if audit_path else out / AUDIT, __version__)
+    journal = (out / JOURNAL).open("a", encoding="utf-8")
+    summary = Summary()
+    rows: dict[int, dict] = {}
+    seen: dict[str, str] = {}
+    limit = in_flight or 4 * max(getattr(executor, "_max_workers", 2) or 2, 1)
+
+    def handle(row: dict) -> None:
+        summary.records += 1
+        summary.counts[row["status"]] += 1
+        if row["status"] in ("refused", "invalid", "failed"):
+            summary.rows.append({k: row.get(k) for k in ("source", "id", "status", "error", "findings")})
+        if row["status"] != "skipped":
+            audit.record(row)
+        journal.write(json.dumps(row, sort_keys=True, default=str) + "\n")
+        journal.flush()
+        rows[row["seq"]] = row
+        if progress:
+            progress(row, total)
+
+    try:
+        pending: set = set()
+        for seq, raw in enumerate(read(inputs)):
+            record_id = raw.id
+            if record_id is not None and record_id in seen:
+                handle({"seq": seq, "source": raw.source, "id": record_id, "kind": None, "client": raw.client,
+                        "profile": None, "status": "failed", "blockers": 0, "warnings": 0, "outputs": [],
+                        "error": f"duplicate record id (first in {seen[record_id]})", "duration_ms": 0,
+                        "input_sha256": None})
+                continue
+            if record_id is not None:
+                seen[record_id] = raw.source
+            plan_id = raw.data.get("plan_id") if isinstance(raw.data, dict) else None
+            task = Task(seq, raw.source, raw.data, raw.error, plans.get(plan_id) if isinstance(plan_id, str) else None,
+                        previous.get(record_id) if record_id else None)
+            if len(pending) >= limit:
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    handle(future.result())
+            pending.add(executor.submit(process, task, config))
+        for future in pending:
+            handle(future.result())
+    finally:
+        journal.close()
+        audit.close()
+    ordered = [rows[k] for k in sorted(rows)]
+    for row in ordered:
+        row.pop("seq", None)
+    write_atomic(out / MANIFEST, "".join(json.dumps(r, sort_keys=True, default=str) + "\n"
+                                         for r in ordered).encode("utf-8"))
+    write_atomic(out / MANIFEST_CSV, _manifest_csv(ordered).encode("utf-8"))
+    (out / JOURNAL).unlink(missing_ok=True)
+    summary.seconds = time.perf_counter() - started
+    return summary
