@@ -8,13 +8,18 @@ import tempfile
 from pathlib import Path
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+# Device names Windows reserves whatever the extension (CON.pdf opens the console, not a file).
+_RESERVED = re.compile(r"(CON|PRN|AUX|NUL|COM[0-9]|LPT[0-9])(\.|$)", re.IGNORECASE)
 
 
 def safe_name(identifier: str, limit: int = 80) -> str:
     """A file-name part from a record or client id: letters, digits, ``.``, ``_``, ``-`` only, no leading
-    dot, bounded length. An id that had to be changed gets a short hash so two ids never collide."""
+    dot, not a Windows device name, bounded length. An id that had to be changed (or is a device name)
+    gets a short hash so two ids never collide."""
     name = _UNSAFE.sub("_", identifier).strip("._") or "record"
-    if name != identifier or len(name) > limit:
+    if _RESERVED.match(name):
+        name = name.replace(".", "_")  # "NUL.txt-1234.pdf" would still be the device NUL
+    if name != identifier or len(name) > limit or _RESERVED.match(name):
         digest = hashlib.sha256(identifier.encode("utf-8")).hexdigest()[:10]
         name = f"{name[:limit]}-{digest}"
     return name

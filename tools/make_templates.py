@@ -17,6 +17,7 @@ from docx import Document
 from docx.enum.section import WD_ORIENT  # noqa: F401
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.oxml import parse_xml
 from docx.oxml.ns import nsdecls, qn
 from docx.shared import Inches, Pt, RGBColor
@@ -45,14 +46,15 @@ WATERMARK = (
 ) % (nsdecls("w") + ' xmlns:v="urn:schemas-microsoft-com:vml" xmlns:o="urn:schemas-microsoft-com:office:office"')
 
 
-def field_run(paragraph, instruction: str) -> None:
-    """A Word field (PAGE, NUMPAGES) that Word and LibreOffice fill in."""
+def field_run(paragraph, instruction: str, size: float = 8) -> None:
+    """A Word field (PAGE, NUMPAGES) that Word and LibreOffice fill in, at the footer's text size."""
+    rpr = f'<w:rPr><w:sz w:val="{int(size * 2)}"/></w:rPr>'
     for xml in (
-        f'<w:r {nsdecls("w")}><w:fldChar w:fldCharType="begin"/></w:r>',
-        f'<w:r {nsdecls("w")}><w:instrText xml:space="preserve"> {instruction} </w:instrText></w:r>',
-        f'<w:r {nsdecls("w")}><w:fldChar w:fldCharType="separate"/></w:r>',
-        f'<w:r {nsdecls("w")}><w:t>1</w:t></w:r>',
-        f'<w:r {nsdecls("w")}><w:fldChar w:fldCharType="end"/></w:r>',
+        f'<w:r {nsdecls("w")}>{rpr}<w:fldChar w:fldCharType="begin"/></w:r>',
+        f'<w:r {nsdecls("w")}>{rpr}<w:instrText xml:space="preserve"> {instruction} </w:instrText></w:r>',
+        f'<w:r {nsdecls("w")}>{rpr}<w:fldChar w:fldCharType="separate"/></w:r>',
+        f'<w:r {nsdecls("w")}>{rpr}<w:t>1</w:t></w:r>',
+        f'<w:r {nsdecls("w")}>{rpr}<w:fldChar w:fldCharType="end"/></w:r>',
     ):
         paragraph._p.append(parse_xml(xml))
 
@@ -243,6 +245,12 @@ def build(kind: str, path: Path) -> None:
     core.created = core.modified = datetime(2026, 1, 1)
     core.last_modified_by = "docgen"
     core.revision = 1
+    # python-docx's default document carries a thumbnail of a blank page: file browsers would show
+    # it as the preview of every rendered document
+    package = doc.part.package
+    for rel_id, rel in list(package.rels.items()):
+        if rel.reltype == RT.THUMBNAIL:
+            del package.rels[rel_id]
     doc.save(path)
 
 

@@ -127,12 +127,12 @@ def _apply_widths(tpl: DocxTemplate, doc: Document) -> None:
 def _set_properties(tpl: DocxTemplate, metadata: dict[str, str], record_date: date) -> None:
     core = tpl.docx.core_properties
     when = datetime(record_date.year, record_date.month, record_date.day)
-    core.title = metadata.get("title", "")
-    core.subject = metadata.get("subject", "")
-    core.author = metadata.get("author", "")
-    core.keywords = metadata.get("keywords", "")
+    for name, element in (("title", "title"), ("subject", "subject"), ("author", "creator"),
+                          ("keywords", "keywords"), ("category", "category")):
+        # python-docx refuses text over 255 characters (a limit of Word's dialog, not of OOXML); ids
+        # may be 128 characters long, so the keywords of a long id are written to the element itself.
+        getattr(core._element, f"get_or_add_{element}")().text = metadata.get(name, "")
     core.comments = ""
-    core.category = metadata.get("category", "")
     core.last_modified_by = metadata.get("creator", "docgen")
     core.created = core.modified = when
     core.last_printed = when

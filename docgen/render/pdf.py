@@ -45,11 +45,23 @@ def markup(text: str) -> str:
     return escape(display(text)).replace("\t", "&nbsp;" * 4).replace("\n", "<br/>")
 
 
+def fit(text: str, font: str, size: float, room: float, smallest: float = 6.0) -> tuple[str, float]:
+    """``text`` and the largest font size from ``size`` down to ``smallest`` at which it fits ``room``
+    points. Text too long even then is cut with an ellipsis (page furniture: the body has it whole)."""
+    while size > smallest and pdfmetrics.stringWidth(text, font, size) > room:
+        size = max(smallest, size - 0.5)
+    if pdfmetrics.stringWidth(text, font, size) > room:
+        while text and pdfmetrics.stringWidth(text.rstrip() + "\u2026", font, size) > room:
+            text = text[:-1]
+        text = text.rstrip() + "\u2026"
+    return text, size
+
+
 class _Styles:
     def __init__(self, s: PdfStyle):
         size = s.font_size
-        base = ParagraphStyle("body", fontName=FONT, fontSize=size, leading=size * 1.3, textColor=s.text_color,
-                              splitLongWords=1, spaceAfter=3)
+        base = ParagraphStyle("body", fontName=FONT, bulletFontName=FONT, fontSize=size, leading=size * 1.3,
+                              textColor=s.text_color, splitLongWords=1, spaceAfter=3)
         self.body = base
         self.small = ParagraphStyle("small", parent=base, fontSize=size - 1.5, leading=(size - 1.5) * 1.3, spaceAfter=0)
         self.cell = ParagraphStyle("cell", parent=base, fontSize=size - 1, leading=(size - 1) * 1.25, spaceAfter=0)
@@ -106,28 +118,39 @@ class PdfRenderer:
     def _furniture(self, doc: Document):
         s, (width, height) = self.style, self.pagesize
         margin = s.margin_inch * inch
-        header = doc.agency
-        sub = " \u00b7 ".join(display(x) for x in doc.agency_lines)
-        footer = display(doc.footer)
+        room = width - 2 * margin
+        small = s.font_size - 2
+        # long agency names, record ids and client names shrink (and at worst are cut) to their room
+        # instead of running off the page or over the text beside them
+        title = f"{doc.title} \u00b7 {doc.record_id}"
+        reserve = min(pdfmetrics.stringWidth(title, FONT, small), room * 0.25)
+        header, header_size = fit(display(doc.agency), BOLD, s.font_size + 1, room - reserve - 12)
+        title, title_size = fit(title, FONT, small, room - pdfmetrics.stringWidth(header, BOLD, header_size) - 12)
+        sub, sub_size = fit(" \u00b7 ".join(display(x) for x in doc.agency_lines), FONT, small, room)
         draft = doc.draft
 
         def draw(canvas: Canvas, number: int, total: int) -> None:
             canvas.saveState()
             canvas.setFillColor(s.accent_color)
-            canvas.setFont(BOLD, s.font_size + 1)
-            canvas.drawString(margin, height - margin * 0.55, display(header))
-            canvas.setFont(FONT, s.font_size - 2)
+            canvas.setFont(BOLD, header_size)
+            canvas.drawString(margin, height - margin * 0.55, header)
             canvas.setFillColor(s.muted_color)
             if sub:
+                canvas.setFont(FONT, sub_size)
                 canvas.drawString(margin, height - margin * 0.55 - s.font_size, sub)
-            canvas.drawRightString(width - margin, height - margin * 0.55, f"{doc.title} \u00b7 {doc.record_id}")
+            canvas.setFont(FONT, title_size)
+            canvas.drawRightString(width - margin, height - margin * 0.55, title)
             canvas.setStrokeColor(s.rule_color)
             canvas.line(margin, height - margin * 0.55 - s.font_size - 4, width - margin, height - margin * 0.55 - s.font_size - 4)
             canvas.line(margin, margin * 0.75, width - margin, margin * 0.75)
             canvas.setFillColor(s.text_color)
-            canvas.setFont(FONT, s.font_size - 2)
+            page = f"Page {number} of {total}"
+            footer, footer_size = fit(display(doc.footer), FONT, small,
+                                      room - pdfmetrics.stringWidth(page, FONT, small) - 12)
+            canvas.setFont(FONT, footer_size)
             canvas.drawString(margin, margin * 0.5, footer)
-            canvas.drawRightString(width - margin, margin * 0.5, f"Page {number} of {total}")
+            canvas.setFont(FONT, small)
+            canvas.drawRightString(width - margin, margin * 0.5, page)
             if draft:
                 canvas.setFillColor(colors.Color(0.75, 0.1, 0.1, alpha=0.18))
                 canvas.setFont(BOLD, 110)
@@ -142,11 +165,16 @@ class PdfRenderer:
     def _p(self, text: str, style) -> Paragraph:
         return Paragraph(markup(text), style)
 
+    def _label(self, text: str) -> list:
+        """A block's label, never left alone at the foot of a page (Word's 'keep with next')."""
+        return [CondPageBreak(0.8 * inch), self._p(text, self.styles.h2)]
+
     def _table(self, header: list, rows: list[list], widths: list[float], header_row: bool) -> Table:
         s = self.style
         table = Table([header, *rows] if header_row else rows, colWidths=widths, repeatRows=1 if header_row else 0,
                       splitInRow=1, hAlign="LEFT")
         commands = [
+            ("FONTNAME", (0, 0), (-1, -1), FONT),  # cells set a font even when empty: never Helvetica
             ("VALIGN", (0, 0), (-1, -1), "TOP"),
             ("GRID", (0, 0), (-1, -1), 0.4, s.rule_color),
             ("LEFTPADDING", (0, 0), (-1, -1), 4), ("RIGHTPADDING", (0, 0), (-1, -1), 4),
@@ -162,16 +190,16 @@ class PdfRenderer:
     def _block(self, block, width: float) -> list:
         st = self.styles
         if isinstance(block, Para):
-            out = [self._p(block.label, st.h2)] if block.label else []
+            out = self._label(block.label) if block.label else []
             return out + [self._p(block.text, st.quote if block.style == "quote" else st.body)]
         if isinstance(block, Fields):
             rows = [[self._p(k, st.label), self._p(v, st.cell)] for k, v in block.rows]
             return [self._table([], rows, [width * 0.28, width * 0.72], header_row=False), Spacer(1, 6)]
         if isinstance(block, Bullets):
-            return [self._p(block.label, st.h2)] + [Paragraph(markup(item), st.bullet, bulletText="\u2022")
-                                                   for item in block.entries]
+            return self._label(block.label) + [Paragraph(markup(item), st.bullet, bulletText="\u2022")
+                                               for item in block.entries]
         if isinstance(block, TableBlock):
-            out = [self._p(block.caption, st.h2)] if block.caption else []
+            out = self._label(block.caption) if block.caption else []
             header = [self._p(c, st.head) for c in block.columns]
             rows = [[self._p(cell, st.cell) for cell in row] for row in block.rows]
             return out + [self._table(header, rows, [width * w for w in block.widths], header_row=True), Spacer(1, 6)]
@@ -192,7 +220,8 @@ class PdfRenderer:
             line = Table([["", "", ""], [self._p(f"{sig.role} signature", st.small), "",
                                          self._p("Date / time", st.small)]],
                          colWidths=[width * 0.55, width * 0.05, width * 0.3], hAlign="LEFT")
-            line.setStyle(TableStyle([("LINEBELOW", (0, 0), (0, 0), 0.8, colors.black),
+            line.setStyle(TableStyle([("FONTNAME", (0, 0), (-1, -1), FONT),
+                                      ("LINEBELOW", (0, 0), (0, 0), 0.8, colors.black),
                                       ("LINEBELOW", (2, 0), (2, 0), 0.8, colors.black),
                                       ("TOPPADDING", (0, 0), (-1, 0), 16), ("LEFTPADDING", (0, 0), (-1, -1), 0)]))
             parts.append(line)
@@ -241,7 +270,7 @@ class PdfRenderer:
 def chart_drawing(chart: Chart, width: float, style: PdfStyle) -> Drawing:
     """Scores over time on the instrument's severity bands (vector, for the PDF)."""
     geo = chart_geometry(chart, width, 150)
-    drawing = Drawing(width, 150)
+    drawing = Drawing(width, 150, initialFontName=FONT)  # not the default Helvetica, which is never embedded
     for band in geo["bands"]:
         drawing.add(Rect(band["x"], band["y"], band["w"], band["h"], fillColor=colors.HexColor(band["color"]),
                          strokeColor=None))

@@ -1,0 +1,176 @@
+"""Benchmark of `docgen batch` against bare-library baselines run in the same process.
+
+    .venv/bin/python bench/bench.py [--plans 200] [--notes 400] [--workers 1,2]
+
+Builds N synthetic records from the fixtures (a 3-4 page treatment plan, a 1-2 page SOAP note),
+runs the real batch (validation, rules, composition, rendering, atomic writes, manifest, audit) for
+DOCX only, PDF only and both, at each worker count, and prints records/s, peak worker memory and
+the ratio to two baselines measured here on the same content:
+
+- PDF floor: the same text drawn on a bare reportlab canvas with the same embedded TTF font;
+- DOCX baseline: one stock docxtpl render of the same Word template with the same context, template
+  bytes loaded once, nothing around it.
+
+Figures go in the README; they are measurements, not test assertions.
+"""
+from __future__ import annotations
+
+import argparse
+import copy
+import io
+import json
+import os
+import resource
+import shutil
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from docgen import api  # noqa: E402
+from docgen.check import check_record, profile_of  # noqa: E402
+from docgen.compose import compose  # noqa: E402
+from docgen.load import read  # noqa: E402
+from docgen.model.validate import validate_document  # noqa: E402
+
+AS_OF = date(2026, 11, 24)
+PLAN_FIXTURE = ROOT / "fixtures/plans/plan-adult-mdd-complete.yaml"
+NOTE_FIXTURE = ROOT / "fixtures/notes/notes-ortiz-tp1001.jsonl"
+
+
+def _first(path: Path) -> dict:
+    return next(iter(read([path]))).data
+
+
+def synthesize(folder: Path, plans: int, notes: int) -> tuple[Path, Path]:
+    """``plans`` copies of the plan fixture and ``notes`` copies of the note fixture, new ids each,
+    as two JSONL files; every note points at a plan of the same client."""
+    plan, note = _first(PLAN_FIXTURE), _first(NOTE_FIXTURE)
+    folder.mkdir(parents=True, exist_ok=True)
+    plan_file, note_file = folder / "plans.jsonl", folder / "notes.jsonl"
+    with plan_file.open("w", encoding="utf-8") as out:
+        for i in range(plans):
+            p = copy.deepcopy(plan)
+            p["id"], p["client"]["id"] = f"TP-B{i:06d}", f"C-B{i:06d}"
+            out.write(json.dumps(p, default=str) + "\n")
+    with note_file.open("w", encoding="utf-8") as out:
+        for i in range(notes):
+            n = copy.deepcopy(note)
+            n["id"], n["client"]["id"], n["plan_id"] = f"PN-B{i:06d}", f"C-B{i % max(plans, 1):06d}", \
+                f"TP-B{i % max(plans, 1):06d}"
+            out.write(json.dumps(n, default=str) + "\n")
+    return plan_file, note_file
+
+
+def documents(path: Path, limit: int = 20):
+    """Composed documents of the first records of a file (for the baselines)."""
+    out = []
+    for raw in read([path]):
+        result = validate_document(raw)
+        profile = profile_of(result.record)
+        result.findings.extend(check_record(result.record, profile, AS_OF))
+        out.append((result, compose(result.record, result.findings, profile.name)))
+        if len(out) >= limit:
+            break
+    return out
+
+
+def baseline_canvas(docs, seconds: float = 2.0) -> float:
+    """Docs/s drawing the same text on a bare reportlab canvas with the embedded TTF font."""
+    from reportlab.lib.pagesizes import LETTER
+    from reportlab.pdfgen.canvas import Canvas
+
+    from docgen.render.pdf import FONT, register_fonts
+
+    register_fonts()
+    count, started = 0, time.perf_counter()
+    while time.perf_counter() - started < seconds:
+        _, doc = docs[count % len(docs)]
+        buffer = io.BytesIO()
+        canvas = Canvas(buffer, pagesize=LETTER, invariant=1)
+        canvas.setFont(FONT, 9)
+        y = 740
+        for text in doc.texts():
+            for line in text.splitlines() or [""]:
+                canvas.drawString(54, y, line[:110])
+                y -= 12
+                if y < 60:
+                    canvas.showPage()
+                    canvas.setFont(FONT, 9)
+                    y = 740
+        canvas.save()
+        count += 1
+    return count / (time.perf_counter() - started)
+
+
+def baseline_docxtpl(docs, seconds: float = 2.0) -> float:
+    """Docs/s of one stock docxtpl render of the same template and context, template bytes in memory."""
+    from docxtpl import DocxTemplate
+
+    from docgen.render.docx import DocxRenderer
+
+    renderer = DocxRenderer(ROOT / "templates")
+    cache: dict[str, bytes] = {}
+    count, started = 0, time.perf_counter()
+    while time.perf_counter() - started < seconds:
+        _, doc = docs[count % len(docs)]
+        blob = cache.setdefault(doc.template, renderer.template_path(doc.template).read_bytes())
+        tpl = DocxTemplate(io.BytesIO(blob))
+        context = renderer._context(doc, tpl)  # noqa: SLF001 - the same context, built the same way
+        context["footer"], context["agency_line"] = doc.footer, " ".join(doc.agency_lines)
+        tpl.render({"doc": context}, autoescape=True)
+        tpl.save(io.BytesIO())
+        count += 1
+    return count / (time.perf_counter() - started)
+
+
+def run_batch(inputs: Path, out: Path, workers: int, formats: tuple[str, ...]) -> tuple[float, int, float]:
+    shutil.rmtree(out, ignore_errors=True)
+    started = time.perf_counter()
+    summary = api.batch([inputs], out, workers=workers, formats=formats, as_of=AS_OF, force=True)
+    seconds = time.perf_counter() - started
+    done = summary.counts["complete"] + summary.counts["draft"]
+    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return done / seconds, done, peak_mb
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--plans", type=int, default=200)
+    parser.add_argument("--notes", type=int, default=400)
+    parser.add_argument("--workers", default=f"1,{os.cpu_count() or 1}")
+    args = parser.parse_args()
+    workers = sorted({int(w) for w in args.workers.split(",")})
+    work = Path(tempfile.mkdtemp(prefix="docgen-bench-"))
+    try:
+        plan_file, note_file = synthesize(work / "in", args.plans, args.notes)
+        print(f"docgen benchmark: {args.plans} plans, {args.notes} notes, {os.cpu_count()} cores")
+        rows = []
+        for kind, path in (("plan", plan_file), ("note", note_file)):
+            docs = documents(path)
+            floor_pdf = baseline_canvas(docs)
+            base_docx = baseline_docxtpl(docs)
+            print(f"\n{kind}: baselines in this process: bare canvas PDF {floor_pdf:.1f} docs/s, "
+                  f"stock docxtpl DOCX {base_docx:.1f} docs/s")
+            for formats, label in ((("docx",), "docx"), (("pdf",), "pdf"), (("docx", "pdf"), "both")):
+                for n in workers:
+                    rate, done, peak = run_batch(path, work / "out", n, formats)
+                    per_worker = rate / n
+                    ratio = {"docx": per_worker / base_docx, "pdf": per_worker / floor_pdf,
+                             "both": per_worker / (1 / (1 / base_docx + 1 / floor_pdf))}[label]
+                    rows.append((kind, label, n, rate, ratio, peak))
+                    print(f"  {label:5s} workers={n}: {rate:7.1f} records/s ({done} docs), "
+                          f"{ratio:4.2f}x the baseline per worker, peak worker RSS {peak:.0f} MB")
+        print("\nkind  format workers records/s  per-worker/baseline  peak RSS MB")
+        for kind, label, n, rate, ratio, peak in rows:
+            print(f"{kind:5s} {label:6s} {n:7d} {rate:10.1f} {ratio:20.2f} {peak:12.0f}")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,288 @@
+"""Helpers for the rendering tests: read back what a DOCX / PDF says, and the records they render.
+
+Readers are deliberately independent of docgen: python-docx for DOCX, pypdf for the PDF text layer,
+poppler and qpdf for the files themselves.
+"""
+from __future__ import annotations
+
+import copy
+import io
+import json
+import re
+import shutil
+import subprocess
+import zipfile
+from pathlib import Path
+
+import docx
+import pypdf
+from docx.oxml.ns import qn
+
+import builders
+from docgen.render.text import display
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "fixtures"
+
+# Client text that is markup in every layer the renderers use (XML, Jinja, docxtpl, reportlab's
+# paragraph markup): it must come out exactly as typed. Lines are short so the PDF never wraps them.
+NASTY = ("Amp & lt < gt > \"dq\" 'sq' {{ client.name }}\n"
+         "{% if x %}y{% endif %} {_{ guard }_} {_% p %_}\n"
+         "tab:\there\n"
+         "Nguyễn Thị Ánh · Ελένη Παπαδοπούλου · Дмитрий Иванов\n"
+         "bell\x07here \uffff &amp; &#95; <b>not bold</b> <br/> ]]>")
+NASTY_SHOWN = NASTY.replace("\x07", "[U+0007]").replace("\uffff", "[U+FFFF]")
+CELL_TEXT = "Ελένη Παπαδοπούλου & Дмитрий Иванов <ok>\n{{ cell }} line two"
+SECRET = "SECRET-PROCESS-NOTE transference and countertransference material"
+UNI_NAME = "Nguyễn Thị Ánh"
+ODD_NAME = "Дмитрий O'Brien & <Ελένη> \"Q\" {{ x }}"
+ODD_AGENCY = "Smith & Jones <Counseling> {% raw %}"
+
+
+def ws(text: str) -> str:
+    """Whitespace collapsed (the PDF text layer breaks lines inside cells and turns tabs into spaces)."""
+    return re.sub(r"\s+", " ", text).strip()
+
+
+# --- records ------------------------------------------------------------------------------------
+def _phq9(day: str, items: list[int]) -> dict:
+    return {"instrument": "phq9", "date": day, "items": items}
+
+
+def _gad7(day: str, items: list[int]) -> dict:
+    return {"instrument": "gad7", "date": day, "items": items}
+
+
+def uni_plan() -> dict:
+    """Complete plan TP-UNI: client text in many scripts and markup-looking text, trend charts."""
+    plan = builders.plan_dict()
+    plan["id"] = "TP-UNI"
+    plan["client"]["name"] = UNI_NAME
+    plan["consents"][0]["signed_by"] = UNI_NAME
+    plan["signatures"][1]["name"] = UNI_NAME
+    plan["presenting_concerns"] = NASTY
+    plan["goals"][0]["client_words"] = CELL_TEXT
+    plan["history"] = {"psychosocial": "Lives with her partner.\nWorks nights.\tTab kept.",
+                       "medications": ["Sertraline 50 mg", "Levothyroxine 50 mcg"]}
+    plan["assessments"] = [
+        _phq9("2026-09-08", [2, 2, 3, 2, 2, 2, 2, 1, 0]), _phq9("2026-10-20", [1, 2, 2, 1, 1, 1, 2, 1, 0]),
+        _gad7("2026-09-08", [1, 1, 1, 1, 0, 1, 1]), _gad7("2026-10-20", [1, 0, 1, 0, 0, 1, 0]),
+    ]
+    return plan
+
+
+def uni_note() -> dict:
+    """Complete SOAP note PN-UNI for TP-UNI, with private psychotherapy notes that must never render."""
+    note = builders.note_dict()
+    note["id"] = "PN-UNI"
+    note["plan_id"] = "TP-UNI"
+    note["client"]["name"] = UNI_NAME
+    note["participants"] = [{"name": UNI_NAME, "role": "client"}]
+    note["subjective"] = NASTY
+    note["psychotherapy_notes"] = SECRET
+    return note
+
+
+def draft_plan() -> dict:
+    """Incomplete plan TP-DRAFT (the client has not signed): odd client and agency names."""
+    plan = builders.plan_dict()
+    plan["id"] = "TP-DRAFT"
+    plan["client"] = {**plan["client"], "id": "C-2002", "name": ODD_NAME}
+    plan["agency"] = {**plan["agency"], "name": ODD_AGENCY}
+    plan["consents"][0]["signed_by"] = ODD_NAME
+    plan["signatures"] = [s for s in plan["signatures"] if s["role"] != "client"]
+    return plan
+
+
+def corpus_records() -> list[dict]:
+    return [uni_plan(), uni_note(), draft_plan()]
+
+
+def write_records(path: Path, records: list[dict]) -> Path:
+    path.write_text(json.dumps(records, ensure_ascii=False), encoding="utf-8")
+    return path
+
+
+def many_goals(plan: dict, count: int) -> dict:
+    """``plan`` with ``count`` goals, each a copy of its first goal under new ids."""
+    plan = copy.deepcopy(plan)
+    first = plan["goals"][0]
+    goals = []
+    for n in range(1, count + 1):
+        goal = copy.deepcopy(first)
+        goal["id"] = f"G{n}"
+        goal.pop("progress", None)
+        for m, objective in enumerate(goal["objectives"], 1):
+            objective["id"] = f"G{n}.O{m}"
+        goals.append(goal)
+    plan["goals"] = goals
+    return plan
+
+
+# --- DOCX ---------------------------------------------------------------------------------------
+def _inner_texts(container) -> list[str]:
+    out = []
+    for item in container.iter_inner_content():
+        if isinstance(item, docx.text.paragraph.Paragraph):
+            out.append(item.text)
+        else:  # a table: every cell, nested tables included
+            for row in item.rows:
+                for cell in row.cells:
+                    out.extend(_inner_texts(cell))
+    return out
+
+
+class DocxView:
+    """What a reader of the DOCX sees: body (paragraphs and table cells, in order), header, footer."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.document = docx.Document(str(path))
+        self.body = _inner_texts(self.document)
+        self.paragraphs = [p.text for p in self.document.paragraphs]
+        self.header = [t for s in self.document.sections for t in _inner_texts(s.header)]
+        self.footer = [t for s in self.document.sections for t in _inner_texts(s.footer)]
+        self.cells = [cell.text for table in self.document.tables for row in table.rows for cell in row.cells]
+
+    @property
+    def all_text(self) -> str:
+        return "\n".join(self.body + self.header + self.footer)
+
+    def parts(self) -> dict[str, bytes]:
+        with zipfile.ZipFile(self.path) as z:
+            return {name: z.read(name) for name in z.namelist()}
+
+    def xml(self, part: str) -> str:
+        return self.parts()[part].decode("utf-8")
+
+    def header_xml(self) -> str:
+        return "".join(s.header._element.xml for s in self.document.sections)
+
+    def footer_xml(self) -> str:
+        return "".join(s.footer._element.xml for s in self.document.sections)
+
+    def tables(self) -> list[list[list[str]]]:
+        return [[[c.text for c in row.cells] for row in t.rows] for t in self.document.tables]
+
+    def table_header_repeats(self, table_index: int) -> bool:
+        first = self.document.tables[table_index].rows[0]._tr
+        tr_pr = first.find(qn("w:trPr"))
+        return tr_pr is not None and tr_pr.find(qn("w:tblHeader")) is not None
+
+
+# --- PDF ----------------------------------------------------------------------------------------
+class PdfView:
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.data = self.path.read_bytes()
+        self.reader = pypdf.PdfReader(io.BytesIO(self.data))
+        self.pages = [page.extract_text() for page in self.reader.pages]
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.pages)
+
+    def runs(self, index: int) -> list[str]:
+        """The strings of the text-showing operators of one page, each whole (e.g. a rotated 'DRAFT')."""
+        found: list[str] = []
+        self.reader.pages[index].extract_text(visitor_text=lambda t, *_: found.append(t.strip()) if t.strip() else None)
+        return found
+
+    def bodies(self, agency: str) -> list[str]:
+        """Each page's text without its page furniture (drawn last on every page, agency first)."""
+        out = []
+        for text in self.pages:
+            cut = text.rfind(agency)
+            out.append(text[:cut] if cut >= 0 else text)
+        return out
+
+    def placed(self, index: int) -> list[tuple[str, float, float, float, str]]:
+        """(text, x, y, size, font) of the untransformed text runs of one page (the page furniture
+        is drawn without transformation; the rotated DRAFT and the body's frames are left out)."""
+        found: list = []
+
+        def visit(text, cm, tm, font, size):
+            if text.strip() and list(cm) == [1, 0, 0, 1, 0, 0] and tm[:4] == [1, 0, 0, 1]:
+                found.append((text.strip(), tm[4], tm[5], size, str(font.get("/BaseFont", "")) if font else ""))
+
+        self.reader.pages[index].extract_text(visitor_text=visit)
+        return found
+
+    @property
+    def info(self) -> dict[str, str]:
+        return {k: str(v) for k, v in (self.reader.metadata or {}).items()}
+
+
+def orphaned_headings(view: PdfView, doc) -> list[tuple[int, str]]:
+    """(page, heading) for every page whose text ends with a section title or a block's label."""
+    from docgen.compose.blocks import Bullets, Chart, Para, Table  # noqa: PLC0415
+
+    headings = {s.title for s in doc.sections}
+    for section in doc.sections:
+        for block in section.blocks:
+            label = {Para: "label", Bullets: "label", Table: "caption", Chart: "title"}.get(type(block))
+            if label and getattr(block, label):
+                headings.add(getattr(block, label))
+    found = []
+    for number, body in enumerate(view.bodies(doc.agency), 1):
+        lines = [line.strip() for line in body.splitlines() if line.strip()]
+        if lines and lines[-1] in headings:
+            found.append((number, lines[-1]))
+    return found
+
+
+def pdf_has(view: PdfView, wanted: str, agency: str) -> bool:
+    """``wanted`` in the PDF's text, whitespace-insensitively; a table row split over a page break may
+    put a cell's first words at the foot of one page and the rest at the top of the next."""
+    target = ws(wanted)
+    if target in ws(view.text):
+        return True
+    words = target.split(" ")
+    bodies = [ws(b) for b in view.bodies(agency)]
+    for here, after in zip(bodies, bodies[1:]):
+        for cut in range(1, len(words)):
+            if " ".join(words[:cut]) in here and " ".join(words[cut:]) in after:
+                return True
+    return False
+
+
+# --- system tools -------------------------------------------------------------------------------
+def tool(name: str) -> str:
+    path = shutil.which(name)
+    if path is None:
+        raise AssertionError(f"system tool {name} is not installed (CI installs it; see .ci/run)")
+    return path
+
+
+def run(*args, timeout: float = 60, **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run([str(a) for a in args], capture_output=True, text=True, timeout=timeout, **kwargs)
+
+
+def assert_pdf_sound(path: Path) -> None:
+    """``qpdf --check`` passes and ``pdffonts`` lists only embedded fonts (the DejaVu family)."""
+    check = run(tool("qpdf"), "--check", path)
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert "No syntax or stream encoding errors found" in check.stdout
+    fonts = run(tool("pdffonts"), path)
+    assert fonts.returncode == 0, fonts.stderr
+    rows = fonts.stdout.splitlines()[2:]
+    assert rows, fonts.stdout
+    for row in rows:
+        columns = row.split()  # name type encoding emb sub uni object ID
+        assert columns[-5] == "yes", f"{path.name}: font not embedded: {row}"
+        assert "DejaVuSans" in columns[0], row
+
+
+def non_white_fraction(png: Path) -> float:
+    from PIL import Image  # noqa: PLC0415
+
+    with Image.open(png) as image:
+        grey = image.convert("L")
+        histogram = grey.histogram()
+    dark = sum(histogram[:200])
+    return dark / sum(histogram)
+
+
+def shown(text: str) -> str:
+    """How client text reads once rendered: the one normalisation both renderers apply."""
+    return display(text)

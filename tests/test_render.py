@@ -1,0 +1,395 @@
+"""Rendering: what the DOCX and PDF files actually say, read back with independent readers.
+
+One module-scoped corpus (three built records and two fixtures) is rendered once in process, again
+in process and once through the CLI in another process (for byte identity); LibreOffice converts its
+five DOCX files in a single run.
+"""
+from __future__ import annotations
+
+import io
+import os
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from lxml import etree
+
+import builders
+from docgen import api
+from docgen.compose import Document, compose
+from docgen.compose.blocks import Chart, Table
+from docgen.render import Outcome, content_hash
+from render_helpers import (CELL_TEXT, FIXTURES, NASTY, NASTY_SHOWN, ODD_AGENCY, ODD_NAME, SECRET, UNI_NAME,
+                            DocxView, PdfView, assert_pdf_sound, corpus_records, non_white_fraction,
+                            orphaned_headings, pdf_has, run, shown, tool, write_records, ws)
+
+DOCGEN = Path(sys.executable).with_name("docgen")
+FIXTURE_PLAN = FIXTURES / "plans" / "plan-adult-mdd-complete.yaml"
+FIXTURE_DRAFT = FIXTURES / "plans" / "plan-lpc-associate-no-cosign-incomplete.yaml"
+W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+ALL = ["TP-UNI", "PN-UNI", "TP-DRAFT", "TP-1001", "TP-3002"]
+
+
+@dataclass
+class Item:
+    id: str
+    outcome: Outcome
+    doc: Document
+    record: object
+    profile: str
+    docx: DocxView
+    pdf: PdfView
+
+
+@dataclass
+class Corpus:
+    out: Path
+    items: dict[str, Item]
+    again: Path  # a second in-process render of the same input
+    cli: Path  # the same input rendered by the CLI in another process
+    cli_run: object
+
+    def __getitem__(self, key: str) -> Item:
+        return self.items[key]
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory) -> Corpus:
+    base = tmp_path_factory.mktemp("render")
+    source = base / "src"
+    source.mkdir()
+    write_records(source / "records.json", corpus_records())
+    for fixture in (FIXTURE_PLAN, FIXTURE_DRAFT):
+        (source / fixture.name).write_bytes(fixture.read_bytes())
+    out = base / "out"
+    rendered = api.render([source], out, allow_draft=True, as_of=builders.AS_OF)
+    items = {}
+    for r in rendered:
+        result = r.result
+        assert r.outcome in (Outcome.final, Outcome.draft), (result.id, r.outcome, r.error)
+        doc = compose(result.record, result.findings, result.profile, draft=r.outcome is Outcome.draft)
+        items[result.id] = Item(result.id, r.outcome, doc, result.record, result.profile,
+                                DocxView(out / f"{result.id}.docx"), PdfView(out / f"{result.id}.pdf"))
+    again = base / "again"
+    api.render([source], again, allow_draft=True, as_of=builders.AS_OF)
+    cli = base / "cli"
+    env = {**os.environ, "PYTHONHASHSEED": "4242"}
+    cli_run = run(DOCGEN, "render", source, "--out", cli, "--allow-draft", "--as-of", "2026-11-24",
+                  env=env, timeout=120)
+    return Corpus(out, items, again, cli, cli_run)
+
+
+def test_corpus_outcomes(corpus):
+    outcomes = {i.id: i.outcome for i in corpus.items.values()}
+    assert outcomes == {"TP-UNI": Outcome.final, "PN-UNI": Outcome.final, "TP-DRAFT": Outcome.draft,
+                        "TP-1001": Outcome.final, "TP-3002": Outcome.draft}
+    assert sorted(p.name for p in corpus.out.iterdir()) == sorted(f"{i}.{x}" for i in outcomes for x in ("docx", "pdf"))
+    assert sorted(outcomes) == sorted(ALL)
+
+
+# --- parity: the same composition in both formats -----------------------------------------------
+@pytest.mark.parametrize("key", ALL)
+def test_every_composed_text_is_in_both_formats(corpus, key):
+    item = corpus[key]
+    texts = [shown(t) for t in item.doc.texts()]
+    assert len(texts) > 40
+    docx_text = ws(item.docx.all_text)
+    missing_docx = [t for t in texts if ws(t) not in docx_text]
+    missing_pdf = [t for t in texts if not pdf_has(item.pdf, t, item.doc.agency)]
+    assert missing_docx == []
+    assert missing_pdf == []
+
+
+def test_parity_check_can_fail(corpus):
+    """The comparison above is not vacuous: text that is not in the document is not found."""
+    item = corpus["TP-UNI"]
+    assert not pdf_has(item.pdf, "Presenting concerns that nobody wrote", item.doc.agency)
+    assert ws("Presenting concerns that nobody wrote") not in ws(item.docx.all_text)
+    # a cell split at the page break still needs both halves, in order
+    assert not pdf_has(item.pdf, "Client ID Identifying information", item.doc.agency)
+
+
+def test_table_cells_are_whole_cells_in_docx(corpus):
+    item = corpus["TP-UNI"]
+    tables = item.docx.tables()
+    diagnoses = next(t for t in tables if t[0] == ["Code", "Diagnosis", "Type", "Supporting evidence"])
+    assert diagnoses[1][:2] == ["F33.1", "Major depressive disorder, recurrent, moderate"]
+    goals = next(t for t in tables if t[0] == ["Goal", "Category", "Goal statement", "In the person's words",
+                                                 "Target date"])
+    assert goals[1][0] == "G1" and goals[1][3] == CELL_TEXT  # line break kept inside the cell
+    objectives = next(t for t in tables if t[0][:3] == ["Goal", "Objective", "Description"])
+    assert objectives[1][:2] == ["G1", "G1.O1"]
+    interventions = next(t for t in tables if t[0][:3] == ["Goal", "Modality", "Intervention"])
+    assert interventions[1][1:3] == ["CBT", "Cognitive behavioural therapy with behavioural activation"]
+    for index, table in enumerate(tables):
+        if table[0] and table[0][0] in ("Code", "Goal"):
+            assert item.docx.table_header_repeats(index), table[0]
+
+
+def test_block_tables_get_the_composed_column_widths(corpus):
+    """DOCX tables use the composed relative widths (docxtpl would otherwise spread columns evenly)."""
+    item = corpus["TP-UNI"]
+    section = item.docx.document.sections[0]
+    usable = (section.page_width - section.left_margin - section.right_margin) / 635  # twips
+    composed = {b.columns: b.widths for s in item.doc.sections for b in s.blocks if isinstance(b, Table)}
+    checked = 0
+    for table in item.docx.document.tables:
+        columns = tuple(c.text for c in table.rows[0].cells)
+        if columns in composed:
+            grid = [int(c.get(W + "w")) for c in table._tbl.tblGrid]
+            assert [round(w / usable, 2) for w in grid] == list(composed[columns]), columns
+            checked += 1
+    assert checked == len(composed) >= 5
+
+
+# --- client text is data ------------------------------------------------------------------------
+@pytest.mark.parametrize("key", ["TP-UNI", "PN-UNI"])
+def test_markup_like_and_unicode_text_exact_in_docx(corpus, key):
+    view = corpus[key].docx
+    assert NASTY_SHOWN in view.paragraphs  # one paragraph, exactly as typed; \n kept as line breaks
+    xml = view.xml("word/document.xml")
+    assert "\x07" not in xml and "[U+0007]" in xml and "[U+FFFF]" in xml
+    paragraph = next(p for p in view.document.paragraphs if p.text == NASTY_SHOWN)
+    assert len(paragraph._p.findall(f".//{W}br")) == 4
+    assert len(paragraph._p.findall(f".//{W}tab")) == 1
+
+
+@pytest.mark.parametrize("key", ["TP-UNI", "PN-UNI"])
+def test_markup_like_and_unicode_text_exact_in_pdf(corpus, key):
+    view = corpus[key].pdf
+    lines = NASTY_SHOWN.split("\n")
+    # each typed line is a line of the text layer, in order; the tab shows as blank space
+    pattern = r"\s*\n\s*".join(r"[\s\u00a0]+".join(re.escape(part) for part in line.split("\t")) for line in lines)
+    assert re.search(pattern, view.text), view.text[:2000]
+    assert "\x07" not in view.text and "bell[U+0007]here [U+FFFF] &amp;" in view.text
+    assert "<b>not bold</b> <br/> ]]>" in view.text
+
+
+def test_odd_names_in_header_and_footer(corpus):
+    item = corpus["TP-DRAFT"]
+    assert ODD_AGENCY in item.docx.header
+    footer = f"{ODD_NAME} \u00b7 Client ID C-2002 \u00b7 DOB 04/12/1987"
+    assert any(line.startswith(footer) for line in item.docx.footer)
+    for page in item.pdf.pages:
+        assert ODD_AGENCY in page.splitlines()
+        assert footer in page.splitlines()
+
+
+def test_every_docx_part_is_well_formed_xml(corpus):
+    strict = etree.XMLParser(recover=False, resolve_entities=False)
+    for item in corpus.items.values():
+        for name, data in item.docx.parts().items():
+            if name.endswith((".xml", ".rels")):
+                etree.fromstring(data, strict)
+                assert b"\x07" not in data
+
+
+# --- page furniture -----------------------------------------------------------------------------
+@pytest.mark.parametrize("key", ALL)
+def test_pdf_header_and_footer_on_every_page(corpus, key):
+    item = corpus[key]
+    doc, pages = item.doc, item.pdf.pages
+    assert len(pages) >= 2
+    for number, page in enumerate(pages, 1):
+        lines = page.splitlines()
+        assert doc.agency in lines
+        assert f"{doc.client_name} \u00b7 Client ID {doc.client_id} \u00b7 DOB {doc.client_dob}" in lines
+        assert f"Page {number} of {len(pages)}" in lines
+        assert f"{doc.title} \u00b7 {doc.record_id}" in lines
+
+
+@pytest.mark.parametrize("key", ALL)
+def test_no_heading_is_left_alone_at_the_foot_of_a_pdf_page(corpus, key):
+    item = corpus[key]
+    assert orphaned_headings(item.pdf, item.doc) == []
+
+
+@pytest.mark.parametrize("key", ["TP-UNI", "PN-UNI"])
+def test_docx_header_and_footer(corpus, key):
+    item = corpus[key]
+    view, doc = item.docx, item.doc
+    assert len(view.document.sections) == 1  # one header and one footer for every page
+    sect_pr = view.document.sections[0]._sectPr
+    assert sect_pr.find(W + "titlePg") is None  # no different first-page header or footer
+    assert view.header[:2] == [doc.agency, " \u00b7 ".join(doc.agency_lines)]
+    footer = "\n".join(view.footer)
+    assert f"{UNI_NAME} \u00b7 Client ID C-1001 \u00b7 DOB 04/12/1987" in footer
+    instructions = [i.strip() for i in re.findall(r"<w:instrText[^>]*>([^<]*)</w:instrText>", view.footer_xml())]
+    assert instructions == ["PAGE", "NUMPAGES"]
+    assert re.search(r"Page \S+ of \S+", footer)
+
+
+def test_note_shows_date_of_service_at_the_top(corpus):
+    item = corpus["PN-UNI"]
+    assert item.docx.paragraphs[:2] == ["Progress Note (SOAP)", "Date of service: 11/23/2026"]
+    first = item.pdf.pages[0].splitlines()
+    assert first[:2] == ["Progress Note (SOAP)", "Date of service: 11/23/2026"]
+    assert corpus["TP-UNI"].pdf.pages[0].splitlines()[:2] == ["Treatment Plan", "Plan date: 09/22/2026"]
+
+
+# --- signatures ---------------------------------------------------------------------------------
+def test_electronic_signature_line(corpus):
+    line = "Electronically signed by Daniel Kim, LCSW on 11/23/2026 11:05"
+    item = corpus["PN-UNI"]
+    assert line in item.docx.paragraphs
+    assert line in item.pdf.text.splitlines()
+    client = f"Electronically signed by {UNI_NAME} on 09/22/2026 16:20"
+    assert client in corpus["TP-UNI"].docx.paragraphs and client in corpus["TP-UNI"].pdf.text.splitlines()
+
+
+def test_unsigned_required_signature_shows_a_line_with_the_role(corpus):
+    item = corpus["TP-DRAFT"]
+    paragraphs = item.docx.paragraphs
+    at = paragraphs.index("Client", paragraphs.index("Signatures"))
+    assert re.fullmatch(r"\s*_{20,}\s+_{10,}", paragraphs[at + 1])  # signature line and date line
+    assert ws(paragraphs[at + 2]) == "Client signature Date / time"
+    lines = [line.strip() for line in item.pdf.text.splitlines() if line.strip()]
+    signatures = lines[lines.index("Signatures"):]
+    at = signatures.index("Client")
+    assert signatures[at:at + 3] == ["Client", "Client signature", "Date / time"]
+    # the supervisor of a not-co-signed associate gets a line as well (fixture TP-3002)
+    assert "Clinical Supervisor signature" in [line.strip() for line in corpus["TP-3002"].pdf.text.splitlines()]
+    assert any(ws(p).startswith("Clinical Supervisor signature") for p in corpus["TP-3002"].docx.paragraphs)
+
+
+# --- trend chart --------------------------------------------------------------------------------
+def test_trend_chart_vector_in_pdf_and_image_in_docx(corpus):
+    item = corpus["TP-UNI"]
+    assert [c.title for s in item.doc.sections for c in s.blocks if isinstance(c, Chart)] == [
+        "PHQ-9 over time", "GAD-7 over time"]
+    page = next(i for i, text in enumerate(item.pdf.pages) if "PHQ-9 over time" in text)
+    runs = item.pdf.runs(page)
+    assert {"16", "11", "09/08/2026", "10/20/2026", "moderately severe"} <= set(runs)  # drawn as text and paths
+    resources = item.pdf.reader.pages[page].get("/Resources", {})
+    xobjects = resources.get("/XObject", {}) if resources else {}
+    assert not any(x.get_object().get("/Subtype") == "/Image" for x in xobjects.values())
+    media = [n for n in item.docx.parts() if n.startswith("word/media/") and n.endswith(".png")]
+    assert len(media) == 2
+    assert "PHQ-9 over time" in item.docx.paragraphs and "GAD-7 over time" in item.docx.paragraphs
+    from PIL import Image  # noqa: PLC0415
+
+    with Image.open(io.BytesIO(item.docx.parts()[media[0]])) as image:
+        assert image.width > 600 and len(image.convert("RGB").getcolors(1 << 24)) > 20
+    # one administration each: no chart
+    assert not [n for n in corpus["PN-UNI"].docx.parts() if n.startswith("word/media/")]
+
+
+# --- drafts -------------------------------------------------------------------------------------
+def test_draft_has_watermark_on_every_page_and_lists_what_is_missing(corpus):
+    item = corpus["TP-DRAFT"]
+    assert item.doc.missing == ("signatures: no client signature (or documented reason the client did not sign) "
+                                "[sig-present]",)
+    for index in range(len(item.pdf.pages)):
+        assert "DRAFT" in item.pdf.runs(index)
+    first = ws(item.pdf.pages[0])
+    assert "DRAFT \u2014 not final. Missing before this document can be final:" in first
+    assert item.doc.missing[0] in first
+    assert "string=\"DRAFT\"" in item.docx.header_xml()
+    assert item.doc.missing[0] in item.docx.paragraphs
+    final = corpus["TP-UNI"]
+    assert "DRAFT" not in final.docx.header_xml() and "DRAFT" not in final.pdf.text
+    assert all("DRAFT" not in final.pdf.runs(i) for i in range(len(final.pdf.pages)))
+
+
+# --- determinism --------------------------------------------------------------------------------
+def test_same_input_same_bytes(corpus):
+    assert corpus.cli_run.returncode == 1, corpus.cli_run.stderr  # drafts are not final
+    names = sorted(p.name for p in corpus.out.iterdir())
+    assert names == sorted(p.name for p in corpus.again.iterdir()) == sorted(p.name for p in corpus.cli.iterdir())
+    for name in names:
+        data = (corpus.out / name).read_bytes()
+        assert data == (corpus.again / name).read_bytes(), name
+        assert data == (corpus.cli / name).read_bytes(), f"{name} differs in another process"
+
+
+# --- metadata -----------------------------------------------------------------------------------
+@pytest.mark.parametrize("key", ["TP-UNI", "PN-UNI", "TP-DRAFT"])
+def test_metadata_names_the_record_never_the_client(corpus, key):
+    item = corpus[key]
+    digest = content_hash(item.record)
+    kind = item.record.kind
+    info = item.pdf.info
+    core = item.docx.document.core_properties
+    for title, author, subject, keywords in ((info["/Title"], info["/Author"], info["/Subject"], info["/Keywords"]),
+                                             (core.title, core.author, core.subject, core.keywords)):
+        assert key in title and item.doc.title in title
+        assert author == item.doc.agency
+        assert kind in subject and f"profile {item.profile}" in subject
+        assert f"record={key}" in keywords and f"kind={kind}" in keywords
+        assert f"profile={item.profile}" in keywords and f"sha256={digest}" in keywords
+    name = item.doc.client_name
+    tokens = [name] + [t for t in re.split(r"[\s&<>\"'{}]+", name) if len(t) > 3]
+    meta_pdf = " ".join(info.values())
+    meta_docx = " ".join(data.decode("utf-8") for part, data in item.docx.parts().items()
+                         if part.startswith("docProps/") and part.endswith(".xml"))
+    for token in tokens:
+        assert token not in meta_pdf and token not in meta_docx
+        assert token not in item.pdf.path.name and token not in item.docx.path.name
+    assert "/Metadata" not in item.pdf.reader.trailer["/Root"]  # no XMP packet that could carry more
+    assert not [n for n in item.docx.parts() if n.startswith("docProps/thumbnail")]  # no stale preview
+
+
+# --- psychotherapy notes ------------------------------------------------------------------------
+def test_psychotherapy_notes_never_rendered(corpus):
+    item = corpus["PN-UNI"]
+    assert item.record.psychotherapy_notes == SECRET
+    probe = "SECRET-PROCESS-NOTE"
+    assert not any(probe in t for t in item.doc.texts())
+    assert probe not in item.docx.all_text and probe not in item.pdf.text
+    assert not any(probe.encode() in data for data in item.docx.parts().values())
+    assert "countertransference" not in ws(item.pdf.text)
+
+
+# --- the files themselves -----------------------------------------------------------------------
+def test_every_pdf_passes_qpdf_check_and_embeds_every_font(corpus):
+    for item in corpus.items.values():
+        assert_pdf_sound(item.pdf.path)
+
+
+@pytest.fixture(scope="module")
+def converted(corpus, tmp_path_factory) -> dict[str, Path]:
+    """Every DOCX of the corpus converted to PDF by LibreOffice (one run, private profile)."""
+    soffice = tool("soffice")
+    base = tmp_path_factory.mktemp("soffice")
+    profile = (base / "profile").as_uri()
+    sources = [item.docx.path for item in corpus.items.values()]
+    done = run(soffice, f"-env:UserInstallation={profile}", "--headless", "--norestore", "--convert-to", "pdf",
+               "--outdir", base, *sources, timeout=240)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return {path.stem: base / f"{path.stem}.pdf" for path in sources}
+
+
+def test_every_docx_converts_with_libreoffice_and_fields_become_page_numbers(corpus, converted):
+    assert sorted(converted) == sorted(corpus.items)
+    for key, path in converted.items():
+        doc = corpus[key].doc
+        view = PdfView(path)
+        total = len(view.pages)
+        assert total >= 2
+        for number, text in enumerate(view.pages, 1):
+            assert doc.agency in text
+            assert f"{doc.client_name} \u00b7 Client ID {doc.client_id} \u00b7 DOB {doc.client_dob}" in text
+            assert re.search(rf"Page\s*{number}\s*of\s*{total}", text), text[-300:]
+        assert "SECRET-PROCESS-NOTE" not in view.text
+    assert "Date of service: 11/23/2026" in PdfView(converted["PN-UNI"]).pages[0]
+    assert NASTY_SHOWN.split("\n")[0] in PdfView(converted["PN-UNI"]).text
+
+
+def test_first_pages_are_not_blank(corpus, converted, tmp_path):
+    pdftoppm = tool("pdftoppm")
+    sources = {"docx-plan": converted["TP-UNI"], "docx-note": converted["PN-UNI"],
+               "pdf-plan": corpus["TP-UNI"].pdf.path, "pdf-note": corpus["PN-UNI"].pdf.path}
+    for label, pdf in sources.items():
+        done = run(pdftoppm, "-r", "40", "-f", "1", "-l", "1", "-png", "-singlefile", pdf, tmp_path / label)
+        assert done.returncode == 0, done.stderr
+        fraction = non_white_fraction(tmp_path / f"{label}.png")
+        assert 0.01 < fraction < 0.6, (label, fraction)
+
+
+def test_source_text_examples_are_what_the_brief_asks_for():
+    """Guard the test data itself: markup, braces, tab, line breaks, control character, scripts."""
+    for needle in ("&", "<", ">", '"', "'", "{{", "}}", "{%", "%}", "\t", "\n", "{_{", "\x07", "Nguyễn Thị Ánh",
+                   "Ελένη Παπαδοπούλου", "Дмитрий Иванов"):
+        assert needle in NASTY

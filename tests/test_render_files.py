@@ -1,0 +1,171 @@
+"""Rendering to files: names from record ids, atomic writes, drafts refused or allowed via the CLI."""
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import builders
+from docgen import api
+from docgen.cli import main
+from docgen.render import Outcome
+from docgen.render.docx import DocxRenderer
+from docgen.render.pdf import PdfRenderer
+from docgen.write import safe_name
+from render_helpers import FIXTURES, write_records
+
+COMPLETE = FIXTURES / "plans" / "plan-adult-mdd-complete.yaml"
+INCOMPLETE = FIXTURES / "plans" / "plan-lpc-associate-no-cosign-incomplete.yaml"
+AS_OF = "2026-11-24"
+ODD_IDS = ["../../evil", "a/b", "a_b", "a\\b", "CON", "con", "NUL.txt", "x y<z>", "..", ".hidden", "évil",
+           "TP-ok", "Z" * 128]
+WINDOWS_DEVICES = re.compile(r"(CON|PRN|AUX|NUL|COM[0-9]|LPT[0-9])$", re.IGNORECASE)
+
+
+def _plan(record_id: str, name: str = "Maria Elena Ortiz") -> dict:
+    plan = builders.plan_dict()
+    plan["id"] = record_id
+    plan["client"]["name"] = name
+    return plan
+
+
+def _leftovers(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if p.name.startswith(".") or p.suffix == ".tmp")
+
+
+def invoke(*args):
+    try:
+        runner = CliRunner(mix_stderr=False)  # type: ignore[call-arg]
+    except TypeError:
+        runner = CliRunner()
+    result = runner.invoke(main, [str(a) for a in args])
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    return result
+
+
+# --- file names ---------------------------------------------------------------------------------
+def test_safe_names_are_plain_distinct_and_stable():
+    names = [safe_name(i) for i in ODD_IDS]
+    assert len(set(names)) == len(names)
+    assert len({n.lower() for n in names}) == len(names)  # distinct on case-insensitive disks too
+    for identifier, name in zip(ODD_IDS, names):
+        assert re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", name), name
+        assert ".." not in name and len(name) <= 100
+        assert not WINDOWS_DEVICES.match(name.split(".")[0]), name
+        assert safe_name(identifier) == name
+    assert safe_name("TP-1001") == "TP-1001"  # a plain id is kept as it is
+
+
+def test_odd_ids_render_inside_out_only(tmp_path):
+    source = write_records(tmp_path / "odd.json", [_plan(i) for i in ODD_IDS])
+    out = tmp_path / "deep" / "out"
+    rendered = api.render([source], out, as_of=builders.AS_OF)
+    assert [r.outcome for r in rendered] == [Outcome.final] * len(ODD_IDS)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["deep", "odd.json"]
+    assert [p.name for p in (tmp_path / "deep").iterdir()] == ["out"]
+    files = sorted(out.rglob("*"))
+    assert all(f.parent == out and f.is_file() for f in files)
+    assert len(files) == 2 * len(ODD_IDS)
+    for r in rendered:
+        stem = safe_name(r.result.id)
+        assert sorted(p.name for p in r.files) == [f"{stem}.docx", f"{stem}.pdf"]
+        assert all(p.resolve().parent == out.resolve() for p in r.files)
+    assert not any("Maria" in f.name or "Ortiz" in f.name for f in files)
+
+
+# --- atomic writes ------------------------------------------------------------------------------
+def test_failed_render_leaves_nothing_and_others_still_render(tmp_path, monkeypatch):
+    produced = []
+    real_docx = DocxRenderer.render
+
+    def docx_and_note(self, doc, *args):
+        data = real_docx(self, doc, *args)
+        produced.append((doc.record_id, len(data)))
+        return data
+
+    real_pdf = PdfRenderer.render
+
+    def pdf_fails_for_boom(self, doc, *args):
+        if doc.record_id == "TP-BOOM":
+            raise RuntimeError(f"layout exploded on {doc.client_name}")
+        return real_pdf(self, doc, *args)
+
+    monkeypatch.setattr(DocxRenderer, "render", docx_and_note)
+    monkeypatch.setattr(PdfRenderer, "render", pdf_fails_for_boom)
+    source = write_records(tmp_path / "r.json", [_plan("TP-A"), _plan("TP-BOOM", "Secret Client Name"), _plan("TP-Z")])
+    out = tmp_path / "out"
+    rendered = {r.result.id: r for r in api.render([source], out, as_of=builders.AS_OF)}
+    assert dict(produced)["TP-BOOM"] > 10_000  # its DOCX bytes were made before the PDF failed
+    boom = rendered["TP-BOOM"]
+    assert boom.outcome is Outcome.failed and boom.files == []
+    assert "Secret" not in boom.error and boom.error == "RuntimeError while rendering"
+    assert sorted(p.name for p in out.iterdir()) == ["TP-A.docx", "TP-A.pdf", "TP-Z.docx", "TP-Z.pdf"]
+    assert _leftovers(out) == []
+
+
+def test_failed_write_removes_the_pair_and_temporary_files(tmp_path, monkeypatch):
+    import docgen.write as write  # noqa: PLC0415
+
+    real_replace = os.replace
+
+    def replace(src, dst):
+        if str(dst).endswith("TP-BOOM.pdf"):
+            raise OSError(28, "No space left on device")
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(write.os, "replace", replace)
+    source = write_records(tmp_path / "r.json", [_plan("TP-BOOM"), _plan("TP-Z")])
+    out = tmp_path / "out"
+    rendered = {r.result.id: r for r in api.render([source], out, as_of=builders.AS_OF)}
+    assert rendered["TP-BOOM"].outcome is Outcome.failed
+    assert rendered["TP-BOOM"].error == "OSError: No space left on device"
+    assert sorted(p.name for p in out.iterdir()) == ["TP-Z.docx", "TP-Z.pdf"]  # the DOCX already renamed is gone
+
+
+def test_missing_word_template_fails_the_record_without_output(tmp_path):
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    source = write_records(tmp_path / "r.json", [_plan("TP-A")])
+    result = invoke("render", source, "--out", tmp_path / "out", "--templates", templates, "--as-of", AS_OF)
+    assert result.exit_code == 1
+    assert "rendering failed: TemplateError: no Word template" in result.stderr
+    assert not (tmp_path / "out").exists() or list((tmp_path / "out").iterdir()) == []
+
+
+# --- the render command -------------------------------------------------------------------------
+def test_incomplete_record_is_refused_without_allow_draft(tmp_path):
+    blockers = api.check([INCOMPLETE], as_of=builders.AS_OF)[0].blockers
+    assert blockers
+    out = tmp_path / "out"
+    result = invoke("render", INCOMPLETE, COMPLETE, "--out", out, "--as-of", AS_OF)
+    assert result.exit_code == 1
+    for f in blockers:
+        assert f"record TP-3002: refused: {f.path}: {f.message} [{f.rule}]" in result.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["TP-1001.docx", "TP-1001.pdf"]
+    assert "refused" in result.stdout
+
+
+def test_allow_draft_renders_the_incomplete_record_but_still_exits_1(tmp_path):
+    out = tmp_path / "out"
+    result = invoke("render", INCOMPLETE, "--out", out, "--allow-draft", "--as-of", AS_OF)
+    assert result.exit_code == 1
+    assert sorted(p.name for p in out.iterdir()) == ["TP-3002.docx", "TP-3002.pdf"]
+
+
+def test_complete_records_exit_0_and_format_option(tmp_path):
+    result = invoke("render", COMPLETE, "--out", tmp_path / "both", "--as-of", AS_OF)
+    assert result.exit_code == 0, result.stderr
+    assert sorted(p.name for p in (tmp_path / "both").iterdir()) == ["TP-1001.docx", "TP-1001.pdf"]
+    result = invoke("render", COMPLETE, "--out", tmp_path / "pdf", "--format", "pdf", "--as-of", AS_OF)
+    assert result.exit_code == 0
+    assert [p.name for p in (tmp_path / "pdf").iterdir()] == ["TP-1001.pdf"]
+
+
+@pytest.mark.parametrize("args", [["--format", "odt"], ["--format", ""], ["--profile", "no-such-profile"]])
+def test_usage_errors_exit_2_and_write_nothing(tmp_path, args):
+    result = invoke("render", COMPLETE, "--out", tmp_path / "out", "--as-of", AS_OF, *args)
+    assert result.exit_code == 2
+    assert not (tmp_path / "out").exists()
