@@ -112,6 +112,7 @@ def baseline_docxtpl(docs, seconds: float = 2.0) -> float:
     from docxtpl import DocxTemplate
 
     from docgen.render.docx import DocxRenderer
+    from docgen.render.docxc import Images
 
     renderer = DocxRenderer(ROOT / "templates")
     cache: dict[str, bytes] = {}
@@ -120,7 +121,7 @@ def baseline_docxtpl(docs, seconds: float = 2.0) -> float:
         _, doc = docs[count % len(docs)]
         blob = cache.setdefault(doc.template, renderer.template_path(doc.template).read_bytes())
         tpl = DocxTemplate(io.BytesIO(blob))
-        context = renderer._context(doc, tpl)  # noqa: SLF001 - the same context, built the same way
+        context = renderer._context(doc, Images())  # noqa: SLF001 - the same context, built the same way
         context["footer"], context["agency_line"] = doc.footer, " ".join(doc.agency_lines)
         tpl.render({"doc": context}, autoescape=True)
         tpl.save(io.BytesIO())
