@@ -368,3 +368,22 @@ def test_tx_sud_plan_guardian_may_sign_for_the_client(plan):
 def test_note_builder_serves_plan_builder():
     note = note_dict()
     assert note["goals_addressed"][0]["goal_id"] == "G1"
+
+
+def test_icd10_table_cache_round_trips(tmp_path, monkeypatch):
+    """The cached table (written by the first process) says exactly what the package says."""
+    from docgen.check import icd10
+
+    monkeypatch.setenv("DOCGEN_CACHE", str(tmp_path))
+    icd10.codes.cache_clear()
+    try:
+        built = icd10.codes()
+        cached = next(tmp_path.glob("icd10cm-*.tsv"))
+        icd10.codes.cache_clear()
+        assert icd10.codes() == built
+        assert len(built) > 90_000 and sum(built.values()) > 70_000
+        assert [icd10.status(c) for c in ("F33.1", "F331", "F32", "F32.A", "A00-A09", "5", "Q99.9X")] == \
+            ["billable", "billable", "header", "billable", "invalid", "invalid", "invalid"]
+        assert cached.stat().st_size > 500_000
+    finally:
+        icd10.codes.cache_clear()

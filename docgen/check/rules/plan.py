@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from functools import cache
 
 from ...model import GoalCategory, ProgramType, SignerRole, TreatmentPlan
 from ..days import days_between
@@ -10,19 +9,11 @@ from ..registry import NOTE, PLAN, rule
 from .signatures import author_signature
 
 
-@cache
-def _icd():
-    import simple_icd_10_cm  # noqa: PLC0415 - 1.5 s to load the code set: only when needed
-
-    return simple_icd_10_cm
-
-
 def icd10cm_status(code: str) -> str:
     """'billable', 'header' (valid but not billable: a category with subcodes) or 'invalid'."""
-    cm = _icd()
-    if not cm.is_valid_item(code) or cm.is_chapter_or_block(code):  # chapters ("5") and blocks are no codes
-        return "invalid"
-    return "billable" if cm.is_leaf(code) else "header"
+    from ..icd10 import status  # noqa: PLC0415
+
+    return status(code)
 
 
 @rule("plan-deadline", applies_to=[PLAN], severity="blocker",

@@ -1,0 +1,63 @@
+"""ICD-10-CM code status from the ``simple-icd-10-cm`` package, cached as a small table.
+
+Loading the package parses the whole classification (about 1.6 s and 180 MB per process). The rules
+only need to know whether a code exists and whether it is billable (a leaf), so the first process
+that needs it writes that table (~75,000 billable codes) to a cache file keyed by the package
+version; every later process reads the table in milliseconds. Set ``DOCGEN_CACHE`` to choose the
+folder (default: ``~/.cache/docgen``); if the cache cannot be written the package is used directly.
+"""
+from __future__ import annotations
+
+import importlib.metadata
+import os
+from functools import cache
+from pathlib import Path
+
+PACKAGE = "simple-icd-10-cm"
+
+
+def _cache_file() -> Path:
+    folder = Path(os.environ.get("DOCGEN_CACHE") or Path.home() / ".cache" / "docgen")
+    return folder / f"icd10cm-{importlib.metadata.version(PACKAGE)}.tsv"
+
+
+def _from_package() -> dict[str, bool]:
+    import simple_icd_10_cm as cm  # noqa: PLC0415 - heavy: only when the cache is missing
+
+    return {code: cm.is_leaf(code) for code in cm.get_all_codes(True)
+            if not cm.is_chapter_or_block(code)}
+
+
+@cache
+def codes() -> dict[str, bool]:
+    """Every ICD-10-CM category and code (dotted), mapped to whether it is billable."""
+    path = _cache_file()
+    try:
+        table = {}
+        with path.open("r", encoding="ascii") as handle:
+            for line in handle:
+                code, _, leaf = line.rstrip("\n").partition("\t")
+                table[code] = leaf == "1"
+        if table:
+            return table
+    except OSError:
+        pass
+    table = _from_package()
+    try:
+        from ..write import write_atomic  # noqa: PLC0415
+
+        write_atomic(path, "".join(f"{c}\t{int(b)}\n" for c, b in sorted(table.items())).encode("ascii"))
+    except OSError:
+        pass  # a read-only home: keep working from the package
+    return table
+
+
+def status(code: str) -> str:
+    """'billable', 'header' (a category with subcodes: valid, not billable) or 'invalid'."""
+    normal = code.strip().upper()
+    if "." not in normal and len(normal) > 3:
+        normal = f"{normal[:3]}.{normal[3:]}"
+    found = codes().get(normal)
+    if found is None:
+        return "invalid"
+    return "billable" if found else "header"
