@@ -19,6 +19,7 @@ from reportlab.lib.pagesizes import A4, LETTER
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import inch
 from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (BaseDocTemplate, CondPageBreak, Frame, Image, KeepTogether, PageTemplate,
@@ -169,21 +170,33 @@ class PdfRenderer:
         """A block's label, never left alone at the foot of a page (Word's 'keep with next')."""
         return [CondPageBreak(0.8 * inch), self._p(text, self.styles.h2)]
 
+    def _cell(self, text: str, style: ParagraphStyle, width: float):
+        """A table cell: short one-line text as a plain string (drawn as is, no markup, no wrapping
+        work), anything longer as a wrapping Paragraph."""
+        shown = display(text)
+        if "\n" not in shown and "\t" not in shown and \
+                stringWidth(shown, style.fontName, style.fontSize) <= width - 9:
+            return shown
+        return Paragraph(markup(text), style)
+
     def _table(self, header: list, rows: list[list], widths: list[float], header_row: bool) -> Table:
-        s = self.style
+        s, st = self.style, self.styles
         table = Table([header, *rows] if header_row else rows, colWidths=widths, repeatRows=1 if header_row else 0,
                       splitInRow=1, hAlign="LEFT")
         commands = [
             ("FONTNAME", (0, 0), (-1, -1), FONT),  # cells set a font even when empty: never Helvetica
+            ("FONTSIZE", (0, 0), (-1, -1), st.cell.fontSize), ("LEADING", (0, 0), (-1, -1), st.cell.leading),
+            ("TEXTCOLOR", (0, 0), (-1, -1), s.text_color),
             ("VALIGN", (0, 0), (-1, -1), "TOP"),
             ("GRID", (0, 0), (-1, -1), 0.4, s.rule_color),
             ("LEFTPADDING", (0, 0), (-1, -1), 4), ("RIGHTPADDING", (0, 0), (-1, -1), 4),
             ("TOPPADDING", (0, 0), (-1, -1), 2.5), ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
         ]
         if header_row:
-            commands.append(("BACKGROUND", (0, 0), (-1, 0), s.table_header_background))
+            commands += [("BACKGROUND", (0, 0), (-1, 0), s.table_header_background),
+                         ("FONTNAME", (0, 0), (-1, 0), BOLD), ("TEXTCOLOR", (0, 0), (-1, 0), s.table_header_text)]
         else:
-            commands.append(("BACKGROUND", (0, 0), (0, -1), s.label_background))
+            commands += [("BACKGROUND", (0, 0), (0, -1), s.label_background), ("FONTNAME", (0, 0), (0, -1), BOLD)]
         table.setStyle(TableStyle(commands))
         return table
 
@@ -193,15 +206,16 @@ class PdfRenderer:
             out = self._label(block.label) if block.label else []
             return out + [self._p(block.text, st.quote if block.style == "quote" else st.body)]
         if isinstance(block, Fields):
-            rows = [[self._p(k, st.label), self._p(v, st.cell)] for k, v in block.rows]
+            rows = [[self._cell(k, st.label, width * 0.28), self._cell(v, st.cell, width * 0.72)] for k, v in block.rows]
             return [self._table([], rows, [width * 0.28, width * 0.72], header_row=False), Spacer(1, 6)]
         if isinstance(block, Bullets):
             return self._label(block.label) + [Paragraph(markup(item), st.bullet, bulletText="\u2022")
                                                for item in block.entries]
         if isinstance(block, TableBlock):
             out = self._label(block.caption) if block.caption else []
-            header = [self._p(c, st.head) for c in block.columns]
-            rows = [[self._p(cell, st.cell) for cell in row] for row in block.rows]
+            cols = [width * w for w in block.widths]
+            header = [self._cell(c, st.head, w) for c, w in zip(block.columns, cols)]
+            rows = [[self._cell(cell, st.cell, w) for cell, w in zip(row, cols)] for row in block.rows]
             return out + [self._table(header, rows, [width * w for w in block.widths], header_row=True), Spacer(1, 6)]
         if isinstance(block, Chart):
             return [KeepTogether([self._p(block.title, st.h2), chart_drawing(block, width * 0.8, self.style)])]
