@@ -13,6 +13,7 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from reportlab.graphics.shapes import Drawing, Line, PolyLine, Rect, String
+from reportlab import rl_config
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_RIGHT
 from reportlab.lib.pagesizes import A4, LETTER
@@ -111,6 +112,7 @@ class PdfRenderer:
 
     def __init__(self, style: PdfStyle | None = None):
         register_fonts()
+        rl_config.useA85 = 0  # binary (deflated) streams: smaller files, less work than ASCII85
         self.style = style or PdfStyle()
         self.styles = _Styles(self.style)
         self.pagesize = LETTER if self.style.page_size.lower() == "letter" else A4
