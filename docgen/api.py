@@ -75,7 +75,9 @@ def batch(inputs: Paths, out: str | os.PathLike, workers: int | None = None, for
             return run_batch(list(map(str, inputs)), out, executor, **options)
     from concurrent.futures import ProcessPoolExecutor  # noqa: PLC0415
 
-    with ProcessPoolExecutor(max_workers=workers or os.cpu_count() or 1) as executor:
+    from .batch import exit_with_parent  # noqa: PLC0415
+
+    with ProcessPoolExecutor(max_workers=workers or os.cpu_count() or 1, initializer=exit_with_parent) as executor:
         return run_batch(list(map(str, inputs)), out, executor, **options)
 
 

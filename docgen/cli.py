@@ -271,10 +271,12 @@ def _progress(show: bool):
 
     if not show:
         return None, contextlib.nullcontext()
+    from rich.console import Console  # noqa: PLC0415
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn  # noqa: PLC0415
 
+    # on stderr, the terminal that was tested: `docgen batch ... > summary.txt` still shows it
     bar = Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
-                   TimeRemainingColumn(), transient=True)
+                   TimeRemainingColumn(), transient=True, console=Console(stderr=True))
     state: dict = {}
 
     def update(row, total):

@@ -1,7 +1,7 @@
 """The example records in fixtures/: each one's exact expected findings, status and profile.
 
 The expectations are written from each fixture's intended defect (the `# Complete:` /
-`# Incomplete:` comment at the top of a YAML file; fixtures/README.md for JSON and JSONL), not
+`# Incomplete:` comment at the top of a YAML file; fixtures/README.md for JSON, JSONL and CSV), not
 copied from the tool's output. A complete record expects no finding at all, warnings included.
 """
 from __future__ import annotations
@@ -26,7 +26,7 @@ AS_OF = date(2026, 11, 24)
 B, W = "blocker", "warning"
 PLAN, NOTE = "treatment_plan", "progress_note"
 
-#: id -> (file under fixtures/ [":LINE" for JSONL], kind, profile, status, findings (rule, severity, path))
+#: id -> (file under fixtures/ [":LINE" for JSONL and CSV], kind, profile, status, findings (rule, severity, path))
 EXPECTED: dict[str, tuple[str, str, str | None, str, list[tuple[str, str, str]]]] = {
     # --- treatment plans ---------------------------------------------------------------------
     # adult, moderate recurrent MDD, commercial payer
@@ -90,6 +90,16 @@ EXPECTED: dict[str, tuple[str, str, str | None, str, list[tuple[str, str, str]]]
     # SOAP 90834 (50 min); second goal reference G3 does not exist in plan TP-5002
     "PN-5002-01": ("notes/note-tx-unknown-goal-soap-incomplete.yaml", NOTE, "tx-medicaid", "incomplete",
                    [("note-goal-link", B, "goals_addressed[1].goal_id")]),
+    # --- progress notes from a CSV export, one row a session (line 1 is the header) -------------
+    # SOAP, 90837 for 55 minutes, goals G1 (G1.O1) and G2 (G2.O1) of TP-1001
+    "PN-1001-04": ("csv/notes-sample.csv:2", NOTE, "default", "complete", []),
+    # SOAP, 90834 for 46 minutes, G1.O2
+    "PN-1001-05": ("csv/notes-sample.csv:3", NOTE, "default", "complete", []),
+    # SOAP, 90834 for 50 minutes; the risk_level / risk_summary cells left empty: no risk update
+    "PN-1001-06": ("csv/notes-sample.csv:4", NOTE, "default", "incomplete",
+                   [("note-risk-update", B, "risk_update")]),
+    # BIRP by an LMSW (50 min, 90834), supervisor co-signature in the supervisor_* columns
+    "PN-3001-03": ("csv/notes-sample.csv:5", NOTE, "ny-medicaid", "complete", []),
 }
 
 #: Numbers the message of a finding must mention, so that it fires for the intended reason.

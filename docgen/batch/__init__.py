@@ -4,16 +4,21 @@ The runner streams documents from the inputs to any ``concurrent.futures.Executo
 pool locally, a Dask cluster's executor remotely) with a bounded number of tasks in flight, so
 memory stays flat whatever the batch size. Each worker validates, checks, renders and writes one
 record atomically and returns its manifest row; the main process keeps the manifest journal and
-the audit trail. One bad record never stops the batch.
+the audit trail, and writes the manifest as rows arrive (in input order). What it must look up by
+record id (the last run's rows, the ids already seen) sits in a temporary SQLite file, not in
+memory. One bad record never stops the batch.
 
 A first, light pass indexes the treatment plans (ids, client, dates, goal and objective ids) so a
 note can be checked against its plan wherever the plan sits in the inputs.
 """
 from __future__ import annotations
 
+import csv
 import hashlib
 import json
 import os
+import sqlite3
+import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Executor, wait
@@ -25,7 +30,7 @@ from typing import Any
 
 from .. import __version__
 from ..load import RawDocument, read
-from ..write import safe_name, write_all, write_atomic
+from ..write import safe_name, write_all
 
 MANIFEST = "manifest.jsonl"
 MANIFEST_CSV = "manifest.csv"
@@ -100,6 +105,7 @@ class Config:
     allow_draft: bool
     as_of: date
     force: bool
+    cwd: str = ""  # the folder relative sources are relative to, wherever a worker runs
 
 
 @dataclass
@@ -167,6 +173,22 @@ def _unchanged(previous: dict | None, key: str, out: Path) -> bool:
     return True
 
 
+def exit_with_parent() -> None:
+    """Initializer of a local worker process: exit when the process that started it is gone. A batch
+    killed with SIGKILL cannot stop its pool, and its workers would otherwise wait for work forever.
+    (The parent is the batch, or a fork server that ends with the batch.)"""
+    import threading  # noqa: PLC0415
+
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="docgen-exit-with-parent", daemon=True).start()
+
+
 def process(task: Task, config: Config) -> dict:
     """Validate, check, render and write one record; return its manifest row. Never raises."""
     started = time.perf_counter()
@@ -213,6 +235,10 @@ def _process(task: Task, config: Config, row: dict) -> None:
     if not config.force and _unchanged(task.previous, key, out):
         row.update(status="skipped", outputs=task.previous["outputs"])
         return
+    if config.cwd and not os.path.isabs(result.source):
+        # signature images are found next to the record file: a relative source means the batch's
+        # folder, not the worker's (a Dask worker runs in a folder of its own)
+        result.source = os.path.join(config.cwd, result.source)
     renderer = _renderer(config)
     data = renderer.render_bytes(result, draft=bool(blockers))
     targets = output_paths(config, record)
@@ -254,12 +280,41 @@ def _read_rows(path: Path) -> Iterator[dict]:
                 yield row
 
 
-def previous_rows(out: Path) -> dict[str, dict]:
-    rows: dict[str, dict] = {}
-    for name in (MANIFEST, JOURNAL):
-        for row in _read_rows(out / name):
-            rows[row["id"]] = row
-    return rows
+class RecordIndex:
+    """Look-ups by record id, kept in a private temporary SQLite database (deleted when closed) so
+    memory stays flat whatever the batch size: the rows of earlier runs, and the ids seen so far."""
+
+    def __init__(self) -> None:
+        self.db = sqlite3.connect("", isolation_level=None)
+        self.db.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;"
+                              "CREATE TABLE previous (id TEXT PRIMARY KEY, row TEXT NOT NULL);"
+                              "CREATE TABLE seen (id TEXT PRIMARY KEY, source TEXT NOT NULL);")
+
+    def load_previous(self, out: Path) -> None:
+        """Rows of the last manifest, then of the journal of a run that was cut short. Only a row
+        with a key can let a record be skipped: a later row without one (a duplicate id, a refusal)
+        never hides it."""
+        self.db.execute("BEGIN")
+        for name in (MANIFEST, JOURNAL):
+            for row in _read_rows(out / name):
+                if row.get("key"):
+                    self.db.execute("INSERT OR REPLACE INTO previous VALUES (?, ?)",
+                                    (row["id"], json.dumps(row, default=str)))
+        self.db.execute("COMMIT")
+
+    def previous(self, record_id: str) -> dict | None:
+        found = self.db.execute("SELECT row FROM previous WHERE id = ?", (record_id,)).fetchone()
+        return json.loads(found[0]) if found else None
+
+    def first_source(self, record_id: str, source: str) -> str | None:
+        """None the first time ``record_id`` is seen; afterwards, the source that had it first."""
+        source = source.encode("utf-8", "backslashreplace").decode("utf-8")  # a file name need not be UTF-8
+        if self.db.execute("INSERT OR IGNORE INTO seen VALUES (?, ?)", (record_id, source)).rowcount:
+            return None
+        return self.db.execute("SELECT source FROM seen WHERE id = ?", (record_id,)).fetchone()[0]
+
+    def close(self) -> None:
+        self.db.close()
 
 
 def clean_leftovers(out: Path) -> int:
@@ -272,21 +327,63 @@ def clean_leftovers(out: Path) -> int:
     return removed
 
 
-def _manifest_csv(rows: list[dict]) -> str:
-    import csv  # noqa: PLC0415
-    import io  # noqa: PLC0415
+def _csv_row(row: dict) -> dict:
+    outputs = row.get("outputs", [])
+    return {
+        **{k: row.get(k, "") for k in CSV_FIELDS if k not in ("outputs", "sha256", "bytes")},
+        "outputs": " ".join(o["path"] for o in outputs), "sha256": " ".join(o["sha256"] for o in outputs),
+        "bytes": " ".join(str(o["bytes"]) for o in outputs),
+    }
 
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=CSV_FIELDS, lineterminator="\n")
-    writer.writeheader()
-    for row in rows:
-        outputs = row.get("outputs", [])
-        writer.writerow({
-            **{k: row.get(k, "") for k in CSV_FIELDS if k not in ("outputs", "sha256", "bytes")},
-            "outputs": " ".join(o["path"] for o in outputs), "sha256": " ".join(o["sha256"] for o in outputs),
-            "bytes": " ".join(str(o["bytes"]) for o in outputs),
-        })
-    return buffer.getvalue()
+
+class ManifestWriter:
+    """``manifest.jsonl`` and ``manifest.csv``, written in input order as the rows arrive (they
+    finish a little out of order: only rows waiting for an earlier one stay in memory, at most the
+    tasks in flight) into temporary files that replace the manifests when the batch is done."""
+
+    def __init__(self, out: Path) -> None:
+        self.targets = (out / MANIFEST, out / MANIFEST_CSV)
+        # surrogateescape: a source whose file name is not UTF-8 is written with its own bytes
+        self.files = [tempfile.NamedTemporaryFile("w", encoding="utf-8", errors="surrogateescape", newline="",
+                                                  dir=out, prefix=f".{target.name}.", suffix=".tmp", delete=False)
+                      for target in self.targets]
+        self.csv = csv.DictWriter(self.files[1], fieldnames=CSV_FIELDS, lineterminator="\n")
+        self.csv.writeheader()
+        self.waiting: dict[int, dict] = {}
+        self.next = 0
+
+    def add(self, seq: int, row: dict) -> None:
+        self.waiting[seq] = row
+        while self.next in self.waiting:
+            ready = self.waiting.pop(self.next)
+            self.next += 1
+            self.files[0].write(json.dumps(ready, sort_keys=True, default=str) + "\n")
+            self.csv.writerow(_csv_row(ready))
+
+    def commit(self) -> None:
+        if self.waiting:
+            raise RuntimeError(f"manifest rows missing before row {min(self.waiting)}")
+        for handle, target in zip(self.files, self.targets):
+            handle.flush()
+            os.fsync(handle.fileno())
+            handle.close()
+            os.replace(handle.name, target)
+
+    def discard(self) -> None:
+        for handle in self.files:
+            handle.close()
+            Path(handle.name).unlink(missing_ok=True)
+
+
+def _open_journal(path: Path):
+    """The journal, to append to; a last line cut short by a kill is ended first, so that the
+    next row does not run into it."""
+    if path.is_file() and path.stat().st_size:
+        with path.open("rb+") as raw:
+            raw.seek(-1, os.SEEK_END)
+            if raw.read(1) != b"\n":
+                raw.write(b"\n")
+    return path.open("a", encoding="utf-8")
 
 
 def run_batch(inputs: list[str], out: str | os.PathLike, executor: Executor, *, formats=("docx", "pdf"),
@@ -303,27 +400,28 @@ def run_batch(inputs: list[str], out: str | os.PathLike, executor: Executor, *, 
         load_profile(profile)  # a bad --profile is a usage error before any work
     clean_leftovers(out)
     config = Config(str(out.resolve()), tuple(formats), profile, str(Path(templates).resolve()) if templates else None,
-                    allow_draft, as_of or date.today(), force)
+                    allow_draft, as_of or date.today(), force, os.getcwd())
     started = time.perf_counter()
     plans, total = index_plans(inputs)
-    previous = previous_rows(out)
+    index = RecordIndex()
+    index.load_previous(out)
     audit = AuditTrail(Path(audit_path) if audit_path else out / AUDIT, __version__)
-    journal = (out / JOURNAL).open("a", encoding="utf-8")
+    journal = _open_journal(out / JOURNAL)
+    manifest = ManifestWriter(out)
     summary = Summary()
-    rows: dict[int, dict] = {}
-    seen: dict[str, str] = {}
     limit = in_flight or 4 * max(getattr(executor, "_max_workers", 2) or 2, 1)
 
     def handle(row: dict) -> None:
+        seq = row.pop("seq")
         summary.records += 1
         summary.counts[row["status"]] += 1
         if row["status"] in ("refused", "invalid", "failed"):
             summary.rows.append({k: row.get(k) for k in ("source", "id", "status", "error", "findings")})
         if row["status"] != "skipped":
-            audit.record(row)
+            audit.record(row)  # committed before the journal says the record is done
         journal.write(json.dumps(row, sort_keys=True, default=str) + "\n")
         journal.flush()
-        rows[row["seq"]] = row
+        manifest.add(seq, row)
         if progress:
             progress(row, total)
 
@@ -331,17 +429,16 @@ def run_batch(inputs: list[str], out: str | os.PathLike, executor: Executor, *, 
         pending: set = set()
         for seq, raw in enumerate(read(inputs)):
             record_id = raw.id
-            if record_id is not None and record_id in seen:
+            first = index.first_source(record_id, raw.source) if record_id is not None else None
+            if first is not None:
                 handle({"seq": seq, "source": raw.source, "id": record_id, "kind": None, "client": raw.client,
                         "profile": None, "status": "failed", "blockers": 0, "warnings": 0, "outputs": [],
-                        "error": f"duplicate record id (first in {seen[record_id]})", "duration_ms": 0,
+                        "error": f"duplicate record id (first in {first})", "duration_ms": 0,
                         "input_sha256": None})
                 continue
-            if record_id is not None:
-                seen[record_id] = raw.source
             plan_id = raw.data.get("plan_id") if isinstance(raw.data, dict) else None
             task = Task(seq, raw.source, raw.data, raw.error, plans.get(plan_id) if isinstance(plan_id, str) else None,
-                        previous.get(record_id) if record_id else None)
+                        index.previous(record_id) if record_id else None)
             if len(pending) >= limit:
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)
                 for future in done:
@@ -349,15 +446,14 @@ def run_batch(inputs: list[str], out: str | os.PathLike, executor: Executor, *, 
             pending.add(executor.submit(process, task, config))
         for future in pending:
             handle(future.result())
+        manifest.commit()
+    except BaseException:
+        manifest.discard()
+        raise
     finally:
         journal.close()
         audit.close()
-    ordered = [rows[k] for k in sorted(rows)]
-    for row in ordered:
-        row.pop("seq", None)
-    write_atomic(out / MANIFEST, "".join(json.dumps(r, sort_keys=True, default=str) + "\n"
-                                         for r in ordered).encode("utf-8"))
-    write_atomic(out / MANIFEST_CSV, _manifest_csv(ordered).encode("utf-8"))
+        index.close()
     (out / JOURNAL).unlink(missing_ok=True)
     summary.seconds = time.perf_counter() - started
     return summary

@@ -1,8 +1,12 @@
 """The audit trail: an append-only SQLite table of generation events.
 
 Each event holds when, the OS user, host, docgen version, profile, record id, kind, outcome, the
-input's sha256 and the outputs' sha256. Never client names or clinical text. Triggers refuse any
-UPDATE or DELETE, so the trail can only grow.
+input's sha256 and the outputs' paths (client id and record id) and sha256. Never client names or
+clinical text: not the input's file name either (exports are often named after the client), so the
+``source`` column, kept for trails written by earlier versions, stays empty. Triggers refuse any
+UPDATE or DELETE, so the trail can only grow. Each event is committed as it is recorded, before the
+batch's journal marks the record done: a batch killed at any moment never leaves a generated
+document without its event.
 """
 from __future__ import annotations
 
@@ -55,9 +59,9 @@ class AuditTrail:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.db = sqlite3.connect(self.path)
         self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")  # a commit survives a killed process without an fsync
         self.db.executescript(SCHEMA)
         self.user, self.host, self.version = _user(), socket.gethostname(), version
-        self._pending = 0
 
     def record(self, row: dict[str, Any]) -> None:
         """Append one generation event from a manifest row."""
@@ -66,15 +70,12 @@ class AuditTrail:
             "INSERT INTO events (at, os_user, host, docgen_version, profile, record_id, kind, outcome, source,"
             " input_sha256, outputs) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
             (datetime.now(timezone.utc).isoformat(timespec="seconds"), self.user, self.host, self.version,
-             row.get("profile"), row.get("id"), row.get("kind"), row["status"], row.get("source"),
+             row.get("profile"), row.get("id"), row.get("kind"), row["status"], None,
              row.get("input_sha256"), json.dumps(outputs, sort_keys=True)))
-        self._pending += 1
-        if self._pending >= 200:
-            self.commit()
+        self.commit()
 
     def commit(self) -> None:
         self.db.commit()
-        self._pending = 0
 
     def close(self) -> None:
         self.commit()

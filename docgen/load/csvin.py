@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -111,20 +112,37 @@ def row_to_note(row: dict[str, str]) -> dict:
     return note
 
 
+_UNDECODED = re.compile("[\udc80-\udcff]")  # bytes that were not UTF-8, kept by surrogateescape
+
+
+def _stub(row: dict[str, str]) -> dict:
+    """What names a row that cannot become a record: its id and client id, for the report."""
+    stub: dict = {"kind": "progress_note"}
+    for key, column in (("id", "id"), ("client", "client_id")):
+        value = (row.get(column) or "").strip()
+        if value and not _UNDECODED.search(value):
+            stub[key] = {"id": value} if key == "client" else value
+    return stub
+
+
 def read_csv(path: Path) -> Iterator[RawDocument]:
-    """Each data row of a CSV file as a progress-note document, streaming; ``source`` is FILE:LINE."""
+    """Each data row of a CSV file as a progress-note document, streaming; ``source`` is FILE:LINE
+    (the row's first line, blank lines counted). A bad row is reported and the next rows are read."""
     try:
-        handle = path.open("r", encoding="utf-8-sig", newline="")
+        handle = path.open("r", encoding="utf-8-sig", errors="surrogateescape", newline="")
     except OSError as exc:
         yield RawDocument(str(path), error=f"cannot read file: {exc.strerror or type(exc).__name__}")
         return
     with handle:
         csv.field_size_limit(MAX_LINE_BYTES)
+        reader = csv.reader(handle)
         try:
-            reader = csv.DictReader(handle)
-            header = reader.fieldnames or []
-        except (csv.Error, UnicodeDecodeError) as exc:
+            header = next(reader, [])
+        except csv.Error as exc:
             yield RawDocument(str(path), error=f"broken CSV header: {type(exc).__name__}")
+            return
+        if any(_UNDECODED.search(c) for c in header):
+            yield RawDocument(str(path), error="CSV layout: the header row is not UTF-8 text")
             return
         unknown = [c for c in header if c not in COLUMNS]
         if not header or unknown or "id" not in header:
@@ -134,16 +152,23 @@ def read_csv(path: Path) -> Iterator[RawDocument]:
         while True:
             line = reader.line_num + 1
             try:
-                row = next(reader)
+                cells = next(reader)
             except StopIteration:
                 break
-            except (csv.Error, UnicodeDecodeError) as exc:
-                yield RawDocument(f"{path}:{line}", error=f"broken CSV row: {type(exc).__name__}")
+            except csv.Error as exc:
+                yield RawDocument(f"{path}:{line}", error=f"broken CSV row: {type(exc).__name__} "
+                                                          "(the rest of the file is not read)")
                 return
-            if None in row:
-                yield RawDocument(f"{path}:{line}", error="row has more cells than the header")
+            if not cells:  # a blank line
                 continue
-            yield RawDocument(f"{path}:{line}", data=row_to_note(row))
+            row = dict(zip(header, cells))
+            source = f"{path}:{line}"
+            if len(cells) > len(header):
+                yield RawDocument(source, data=_stub(row), error="row has more cells than the header")
+            elif any(_UNDECODED.search(c) for c in cells):
+                yield RawDocument(source, data=_stub(row), error="row is not UTF-8 text")
+            else:
+                yield RawDocument(source, data=row_to_note(row))
 
 
 def sample_csv(rows: list[dict[str, str]]) -> str:
