@@ -226,10 +226,14 @@ def build(kind: str, path: Path) -> None:
     tag(doc, "{%p endif %}")
     tag(doc, "{{ b.text }}")
     tag(doc, "{%p else %}")
-    line = tag(doc, "\u00a0" * 2)
-    line.paragraph_format.space_before = Pt(14)
-    line.add_run("_" * 44 + "        " + "_" * 22)
-    tag(doc, "{{ b.role }} signature                                                            Date / time").runs[0].font.size = Pt(8)
+    # an empty signature line and a date line, aligned on a tab stop
+    line = tag(doc, "_" * 44 + "\t" + "_" * 22)
+    line.paragraph_format.space_before = Pt(16)
+    line.paragraph_format.tab_stops.add_tab_stop(Inches(4.3))
+    line.paragraph_format.keep_with_next = True
+    caption = tag(doc, "{{ b.role }} signature\tDate / time")
+    caption.paragraph_format.tab_stops.add_tab_stop(Inches(4.3))
+    caption.runs[0].font.size = Pt(8)
     tag(doc, "{%p endif %}")
     tag(doc, "{%p endif %}")
 
@@ -252,6 +256,26 @@ def build(kind: str, path: Path) -> None:
         if rel.reltype == RT.THUMBNAIL:
             del package.rels[rel_id]
     doc.save(path)
+    _replace_part(path, "docProps/app.xml", APP_XML)
+
+
+APP_XML = (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+           b'<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/extended-properties" '
+           b'xmlns:vt="http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes">'
+           b'<Application>docgen</Application><DocSecurity>0</DocSecurity></Properties>')
+
+
+def _replace_part(path: Path, name: str, data: bytes) -> None:
+    """Rewrite one part of a saved package (python-docx's default app.xml names another program)."""
+    import zipfile  # noqa: PLC0415
+
+    with zipfile.ZipFile(path) as src:
+        parts = [(info, src.read(info.filename)) for info in src.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info, blob in parts:
+            item = zipfile.ZipInfo(info.filename, date_time=(2026, 1, 1, 0, 0, 0))
+            item.compress_type = zipfile.ZIP_DEFLATED
+            dst.writestr(item, data if info.filename == name else blob)
 
 
 def main(out: Path) -> None:
