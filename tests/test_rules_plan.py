@@ -378,12 +378,15 @@ def test_icd10_table_cache_round_trips(tmp_path, monkeypatch):
     icd10.codes.cache_clear()
     try:
         built = icd10.codes()
-        cached = next(tmp_path.glob("icd10cm-*.tsv"))
+        cached = next(tmp_path.glob("icd10cm-*.marshal"))
         icd10.codes.cache_clear()
         assert icd10.codes() == built
         assert len(built) > 90_000 and sum(built.values()) > 70_000
         assert [icd10.status(c) for c in ("F33.1", "F331", "F32", "F32.A", "A00-A09", "5", "Q99.9X")] == \
             ["billable", "billable", "header", "billable", "invalid", "invalid", "invalid"]
         assert cached.stat().st_size > 500_000
+        cached.write_bytes(b"not a table")  # a damaged cache is rebuilt, never trusted
+        icd10.codes.cache_clear()
+        assert icd10.codes() == built
     finally:
         icd10.codes.cache_clear()

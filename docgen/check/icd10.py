@@ -2,14 +2,16 @@
 
 Loading the package parses the whole classification (about 1.6 s and 180 MB per process). The rules
 only need to know whether a code exists and whether it is billable (a leaf), so the first process
-that needs it writes that table (~75,000 billable codes) to a cache file keyed by the package
+that needs it writes that table (~98,000 codes, ~75,000 of them billable) to a cache file keyed by the package
 version; every later process reads the table in milliseconds. Set ``DOCGEN_CACHE`` to choose the
 folder (default: ``~/.cache/docgen``); if the cache cannot be written the package is used directly.
 """
 from __future__ import annotations
 
 import importlib.metadata
+import marshal
 import os
+import sys
 from functools import cache
 from pathlib import Path
 
@@ -18,7 +20,8 @@ PACKAGE = "simple-icd-10-cm"
 
 def _cache_file() -> Path:
     folder = Path(os.environ.get("DOCGEN_CACHE") or Path.home() / ".cache" / "docgen")
-    return folder / f"icd10cm-{importlib.metadata.version(PACKAGE)}.tsv"
+    python = f"py{sys.version_info.major}{sys.version_info.minor}"  # marshal's format follows Python
+    return folder / f"icd10cm-{importlib.metadata.version(PACKAGE)}-{python}.marshal"
 
 
 def _from_package() -> dict[str, bool]:
@@ -33,20 +36,16 @@ def codes() -> dict[str, bool]:
     """Every ICD-10-CM category and code (dotted), mapped to whether it is billable."""
     path = _cache_file()
     try:
-        table = {}
-        with path.open("r", encoding="ascii") as handle:
-            for line in handle:
-                code, _, leaf = line.rstrip("\n").partition("\t")
-                table[code] = leaf == "1"
-        if table:
+        table = marshal.loads(path.read_bytes())
+        if isinstance(table, dict) and table:
             return table
-    except OSError:
-        pass
+    except (OSError, ValueError, EOFError, TypeError):
+        pass  # missing or unreadable: rebuild it
     table = _from_package()
     try:
         from ..write import write_atomic  # noqa: PLC0415
 
-        write_atomic(path, "".join(f"{c}\t{int(b)}\n" for c, b in sorted(table.items())).encode("ascii"))
+        write_atomic(path, marshal.dumps(dict(sorted(table.items()))))
     except OSError:
         pass  # a read-only home: keep working from the package
     return table
