@@ -169,3 +169,44 @@ def test_usage_errors_exit_2_and_write_nothing(tmp_path, args):
     result = invoke("render", COMPLETE, "--out", tmp_path / "out", "--as-of", AS_OF, *args)
     assert result.exit_code == 2
     assert not (tmp_path / "out").exists()
+
+
+def test_agency_template_edited_and_saved_by_libreoffice_keeps_rendering(tmp_path):
+    """An agency changes the SOAP template's header wording and body font, saves it with LibreOffice
+    (which rewrites the whole package), and renders with --templates: its wording shows, and the
+    record's text is all there."""
+    import shutil
+    import subprocess
+
+    import docx
+
+    root = Path(__file__).resolve().parent.parent
+    templates = tmp_path / "agency-templates"
+    shutil.copytree(root / "templates", templates)
+    edited = tmp_path / "edited"
+    edited.mkdir()
+    word = docx.Document(templates / "soap.docx")
+    word.sections[0].header.paragraphs[0].insert_paragraph_before("CONFIDENTIAL - Riverside internal use")
+    word.styles["Normal"].font.name = "Liberation Serif"
+    word.save(edited / "soap.docx")
+    saved = tmp_path / "saved"
+    run = subprocess.run(["soffice", f"-env:UserInstallation=file://{tmp_path / 'lo-profile'}", "--headless",
+                          "--convert-to", "docx:MS Word 2007 XML", "--outdir", str(saved), str(edited / "soap.docx")],
+                         capture_output=True, text=True, timeout=180)
+    assert run.returncode == 0 and (saved / "soap.docx").is_file(), run.stderr
+    shutil.copy(saved / "soap.docx", templates / "soap.docx")
+
+    out = tmp_path / "out"
+    fixture = root / "fixtures" / "notes" / "notes-ortiz-tp1001.jsonl"
+    result = CliRunner().invoke(main, ["render", str(fixture), "--out", str(out), "--templates", str(templates),
+                                       "--format", "docx", "--allow-draft", "--as-of", "2026-11-24"])
+    assert result.exit_code in (0, 1), result.output
+    rendered = docx.Document(out / "PN-1001-01.docx")
+    header = [p.text for p in rendered.sections[0].header.paragraphs]
+    assert header[0] == "CONFIDENTIAL - Riverside internal use"
+    assert "Riverside Community Counseling" in header
+    assert rendered.paragraphs[1].text == "Date of service: 10/13/2026"
+    cells = [c.text for t in rendered.tables for r in t.rows for c in r.cells]
+    assert "Maria Elena Ortiz" in cells and "90834" in cells
+    body = "\n".join(p.text for p in rendered.paragraphs)
+    assert "Introduce thought records" in body
