@@ -44,6 +44,14 @@ class RawDocument:
         return _scalar(self.data.get("client") if isinstance(self.data, dict) else None, "id")
 
 
+_POSITION = re.compile(r"(?::\d+|\[\d+\])$")
+
+
+def source_file(source: str) -> str:
+    """The file part of a ``source``: without a JSONL/CSV ``:LINE`` or a JSON array ``[N]``."""
+    return _POSITION.sub("", source)
+
+
 def _scalar(data: Any, key: str) -> str | None:
     if isinstance(data, dict):
         value = data.get(key)

@@ -14,6 +14,7 @@ from pathlib import Path
 from .. import __version__
 from ..compose import compose
 from ..findings import RecordResult, Status
+from ..load import source_file
 from ..write import safe_name, write_all
 
 FORMATS = ("docx", "pdf")
@@ -85,7 +86,7 @@ class Renderer:
     def render_bytes(self, result: RecordResult, draft: bool) -> dict[str, bytes]:
         record = result.record
         doc = compose(record, result.findings, result.profile or "", draft=draft,
-                      assets=Path(result.source.split(":")[0].split("[")[0]).parent)
+                      assets=Path(source_file(result.source)).parent)
         meta = metadata_for(record, result.profile or "", content_hash(record))
         out: dict[str, bytes] = {}
         if "docx" in self.formats:
