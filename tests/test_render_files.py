@@ -210,3 +210,27 @@ def test_agency_template_edited_and_saved_by_libreoffice_keeps_rendering(tmp_pat
     assert "Maria Elena Ortiz" in cells and "90834" in cells
     body = "\n".join(p.text for p in rendered.paragraphs)
     assert "Introduce thought records" in body
+
+
+def test_cjk_text_falls_back_to_an_embedded_font(tmp_path):
+    """Characters DejaVu Sans lacks (Chinese, Japanese) are drawn with the embedded fallback font,
+    in body paragraphs, table cells and the page footer, and read back from the text layer."""
+    import subprocess
+
+    from pypdf import PdfReader
+
+    plan = builders.plan_dict()
+    plan["client"]["name"] = "王小明 山田太郎"
+    plan["presenting_concerns"] = "睡眠障害と不安 & <anxiety>; 中文测试"
+    path = tmp_path / "plan.json"
+    path.write_text(__import__("json").dumps(plan, ensure_ascii=False), encoding="utf-8")
+    [item] = api.render([path], tmp_path / "out", ("pdf",), as_of=builders.AS_OF)
+    assert item.outcome is Outcome.final
+    pdf = tmp_path / "out" / f"{plan['id']}.pdf"
+    pages = [p.extract_text() for p in PdfReader(pdf).pages]
+    assert "睡眠障害と不安 & <anxiety>; 中文测试" in pages[0]
+    assert all("王小明 山田太郎" in page for page in pages)  # footer of every page
+    fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True, check=True).stdout
+    assert "DroidSansFallback" in fonts
+    rows = [line.split() for line in fonts.splitlines()[2:]]
+    assert rows and all(row[-5] == "yes" for row in rows)  # emb column: every font embedded

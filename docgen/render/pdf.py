@@ -32,28 +32,78 @@ from .style import PdfStyle
 from .text import display
 
 FONT, BOLD, ITALIC = "DocgenSans", "DocgenSans-Bold", "DocgenSans-Oblique"
+#: Chinese and Japanese (and more) for characters DejaVu Sans lacks: Droid Sans Fallback, Apache-2.0.
+FALLBACK = "DocgenFallback"
+_COVERAGE: dict[str, frozenset[int]] = {}
 
 
 @cache
 def register_fonts() -> None:
     folder = resources.files("docgen") / "fonts"
-    for name, file in ((FONT, "DejaVuSans.ttf"), (BOLD, "DejaVuSans-Bold.ttf"), (ITALIC, "DejaVuSans-Oblique.ttf")):
-        pdfmetrics.registerFont(TTFont(name, str(folder / file)))
+    for name, file in ((FONT, "DejaVuSans.ttf"), (BOLD, "DejaVuSans-Bold.ttf"), (ITALIC, "DejaVuSans-Oblique.ttf"),
+                       (FALLBACK, "DroidSansFallbackFull.ttf")):
+        font = TTFont(name, str(folder / file))
+        pdfmetrics.registerFont(font)
+        _COVERAGE[name] = frozenset(font.face.charToGlyph)
     pdfmetrics.registerFontFamily(FONT, normal=FONT, bold=BOLD, italic=ITALIC, boldItalic=BOLD)
 
 
-def markup(text: str) -> str:
+def needs_fallback(text: str, font: str) -> bool:
+    covered = _COVERAGE[font]
+    return not text.isascii() and any(ord(c) not in covered for c in set(text) if c not in "\n\t")
+
+
+def runs(text: str, font: str) -> list[tuple[str, str]]:
+    """``text`` as (font, chunk) runs: the fallback font for the characters ``font`` lacks and the
+    fallback has (reportlab has no per-glyph fallback of its own)."""
+    if not needs_fallback(text, font):
+        return [(font, text)]
+    covered, spare = _COVERAGE[font], _COVERAGE[FALLBACK]
+    out: list[tuple[str, str]] = []
+    for char in text:
+        code = ord(char)
+        if char.isspace() and out:  # spaces stay in the run they follow: fewer font switches
+            out[-1] = (out[-1][0], out[-1][1] + char)
+            continue
+        use = FALLBACK if code not in covered and code in spare else font
+        if out and out[-1][0] == use:
+            out[-1] = (use, out[-1][1] + char)
+        else:
+            out.append((use, char))
+    return out
+
+
+def markup(text: str, font: str = FONT) -> str:
     """Client text -> reportlab paragraph markup that shows exactly the text (never interpreted)."""
-    return escape(display(text)).replace("\t", "&nbsp;" * 4).replace("\n", "<br/>")
+    pieces = []
+    for used, chunk in runs(display(text), font):
+        shown = escape(chunk).replace("\t", "&nbsp;" * 4).replace("\n", "<br/>")
+        pieces.append(shown if used == font else f'<font name="{used}">{shown}</font>')
+    return "".join(pieces)
+
+
+def text_width(text: str, font: str, size: float) -> float:
+    return sum(pdfmetrics.stringWidth(chunk, used, size) for used, chunk in runs(text, font))
+
+
+def draw_text(canvas: Canvas, x: float, y: float, text: str, font: str, size: float, align: str = "left") -> None:
+    """Draw one line of text, switching to the fallback font where needed."""
+    if align == "right":
+        x -= text_width(text, font, size)
+    line = canvas.beginText(x, y)  # one text object, so the text layer reads as one line
+    for used, chunk in runs(text, font):
+        line.setFont(used, size)
+        line.textOut(chunk)
+    canvas.drawText(line)
 
 
 def fit(text: str, font: str, size: float, room: float, smallest: float = 6.0) -> tuple[str, float]:
     """``text`` and the largest font size from ``size`` down to ``smallest`` at which it fits ``room``
     points. Text too long even then is cut with an ellipsis (page furniture: the body has it whole)."""
-    while size > smallest and pdfmetrics.stringWidth(text, font, size) > room:
+    while size > smallest and text_width(text, font, size) > room:
         size = max(smallest, size - 0.5)
-    if pdfmetrics.stringWidth(text, font, size) > room:
-        while text and pdfmetrics.stringWidth(text.rstrip() + "\u2026", font, size) > room:
+    if text_width(text, font, size) > room:
+        while text and text_width(text.rstrip() + "\u2026", font, size) > room:
             text = text[:-1]
         text = text.rstrip() + "\u2026"
     return text, size
@@ -126,23 +176,20 @@ class PdfRenderer:
         # long agency names, record ids and client names shrink (and at worst are cut) to their room
         # instead of running off the page or over the text beside them
         title = f"{doc.title} \u00b7 {doc.record_id}"
-        reserve = min(pdfmetrics.stringWidth(title, FONT, small), room * 0.25)
+        reserve = min(text_width(title, FONT, small), room * 0.25)
         header, header_size = fit(display(doc.agency), BOLD, s.font_size + 1, room - reserve - 12)
-        title, title_size = fit(title, FONT, small, room - pdfmetrics.stringWidth(header, BOLD, header_size) - 12)
+        title, title_size = fit(title, FONT, small, room - text_width(header, BOLD, header_size) - 12)
         sub, sub_size = fit(" \u00b7 ".join(display(x) for x in doc.agency_lines), FONT, small, room)
         draft = doc.draft
 
         def draw(canvas: Canvas, number: int, total: int) -> None:
             canvas.saveState()
             canvas.setFillColor(s.accent_color)
-            canvas.setFont(BOLD, header_size)
-            canvas.drawString(margin, height - margin * 0.55, header)
+            draw_text(canvas, margin, height - margin * 0.55, header, BOLD, header_size)
             canvas.setFillColor(s.muted_color)
             if sub:
-                canvas.setFont(FONT, sub_size)
-                canvas.drawString(margin, height - margin * 0.55 - s.font_size, sub)
-            canvas.setFont(FONT, title_size)
-            canvas.drawRightString(width - margin, height - margin * 0.55, title)
+                draw_text(canvas, margin, height - margin * 0.55 - s.font_size, sub, FONT, sub_size)
+            draw_text(canvas, width - margin, height - margin * 0.55, title, FONT, title_size, align="right")
             canvas.setStrokeColor(s.rule_color)
             canvas.line(margin, height - margin * 0.55 - s.font_size - 4, width - margin, height - margin * 0.55 - s.font_size - 4)
             canvas.line(margin, margin * 0.75, width - margin, margin * 0.75)
@@ -150,8 +197,7 @@ class PdfRenderer:
             page = f"Page {number} of {total}"
             footer, footer_size = fit(display(doc.footer), FONT, small,
                                       room - pdfmetrics.stringWidth(page, FONT, small) - 12)
-            canvas.setFont(FONT, footer_size)
-            canvas.drawString(margin, margin * 0.5, footer)
+            draw_text(canvas, margin, margin * 0.5, footer, FONT, footer_size)
             canvas.setFont(FONT, small)
             canvas.drawRightString(width - margin, margin * 0.5, page)
             if draft:
@@ -166,7 +212,7 @@ class PdfRenderer:
 
     # blocks ---------------------------------------------------------------------------------
     def _p(self, text: str, style) -> Paragraph:
-        return Paragraph(markup(text), style)
+        return Paragraph(markup(text, style.fontName), style)
 
     def _label(self, text: str) -> list:
         """A block's label, never left alone at the foot of a page (Word's 'keep with next')."""
@@ -176,10 +222,10 @@ class PdfRenderer:
         """A table cell: short one-line text as a plain string (drawn as is, no markup, no wrapping
         work), anything longer as a wrapping Paragraph."""
         shown = display(text)
-        if "\n" not in shown and "\t" not in shown and \
+        if "\n" not in shown and "\t" not in shown and not needs_fallback(shown, style.fontName) and \
                 stringWidth(shown, style.fontName, style.fontSize) <= width - 9:
             return shown
-        return Paragraph(markup(text), style)
+        return Paragraph(markup(text, style.fontName), style)
 
     def _table(self, header: list, rows: list[list], widths: list[float], header_row: bool) -> Table:
         s, st = self.style, self.styles
@@ -211,7 +257,7 @@ class PdfRenderer:
             rows = [[self._cell(k, st.label, width * 0.28), self._cell(v, st.cell, width * 0.72)] for k, v in block.rows]
             return [self._table([], rows, [width * 0.28, width * 0.72], header_row=False), Spacer(1, 6)]
         if isinstance(block, Bullets):
-            return self._label(block.label) + [Paragraph(markup(item), st.bullet, bulletText="\u2022")
+            return self._label(block.label) + [Paragraph(markup(item, st.bullet.fontName), st.bullet, bulletText="\u2022")
                                                for item in block.entries]
         if isinstance(block, TableBlock):
             out = self._label(block.caption) if block.caption else []
@@ -249,7 +295,7 @@ class PdfRenderer:
         story: list = [self._p(doc.title, st.title), self._p(doc.date_line, st.date)]
         if doc.draft:
             story.append(self._p("DRAFT \u2014 not final. Missing before this document can be final:", st.h2))
-            story += [Paragraph(markup(m), st.missing, bulletText="\u2022") for m in doc.missing]
+            story += [Paragraph(markup(m, st.missing.fontName), st.missing, bulletText="\u2022") for m in doc.missing]
             story.append(Spacer(1, 6))
         for section in doc.sections:
             story.append(CondPageBreak(1.2 * inch))
