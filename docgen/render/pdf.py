@@ -90,8 +90,13 @@ def draw_text(canvas: Canvas, x: float, y: float, text: str, font: str, size: fl
     """Draw one line of text, switching to the fallback font where needed."""
     if align == "right":
         x -= text_width(text, font, size)
+    parts = runs(text, font)
+    if len(parts) == 1:
+        canvas.setFont(font, size)
+        canvas.drawString(x, y, text)
+        return
     line = canvas.beginText(x, y)  # one text object, so the text layer reads as one line
-    for used, chunk in runs(text, font):
+    for used, chunk in parts:
         line.setFont(used, size)
         line.textOut(chunk)
     canvas.drawText(line)
