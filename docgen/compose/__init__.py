@@ -7,7 +7,7 @@ from enum import Enum
 from pathlib import Path
 
 from ..findings import Finding, Severity
-from ..model import (CSSRSScreener, GAD7, PCL5, PHQ9, ProgressNote, SignatureMethod, SignerRole,
+from ..model import (CSSRSScreener, PHQ9, ProgressNote, SignatureMethod, SignerRole,
                      TreatmentPlan)
 from ..model.assessments import GAD7_BANDS, PHQ9_BANDS
 from .blocks import (Block, Bullets, Chart, Document, Fields, Para, Section, Series, SignatureLine,

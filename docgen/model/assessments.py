@@ -13,7 +13,7 @@ from typing import Annotated, Literal, Union
 
 from pydantic import Field, computed_field
 
-from .base import Identifier, Strict, Text
+from .base import Identifier, Strict
 
 Item03 = Annotated[int, Field(ge=0, le=3)]
 Item04 = Annotated[int, Field(ge=0, le=4)]

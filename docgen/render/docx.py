@@ -17,7 +17,6 @@ from jinja2 import Environment
 from markupsafe import Markup, escape
 
 from ..compose.blocks import Bullets, Chart, Document, Fields, Para, SignatureLine, Table
-from .chart import chart_png
 from .docxc import CompiledTemplate, Images, core_properties
 from .text import display
 
@@ -65,6 +64,8 @@ class DocxRenderer:
         if isinstance(value, (tuple, list)):
             return [self._context(v, images) for v in value]
         if isinstance(value, Chart):
+            from .chart import chart_png  # noqa: PLC0415 - Pillow only when a record has a chart
+
             return {"type": "chart", "title": text(value.title), "image": images.inline(chart_png(value), 140)}
         if isinstance(value, SignatureLine):
             image = ""

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
-from reportlab.graphics.shapes import Drawing, Line, PolyLine, Rect, String
 from reportlab import rl_config
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_RIGHT
@@ -37,15 +36,24 @@ FALLBACK = "DocgenFallback"
 _COVERAGE: dict[str, frozenset[int]] = {}
 
 
+def _register(name: str, file: str) -> None:
+    font = TTFont(name, str(resources.files("docgen") / "fonts" / file))
+    pdfmetrics.registerFont(font)
+    _COVERAGE[name] = frozenset(font.face.charToGlyph)
+
+
 @cache
 def register_fonts() -> None:
-    folder = resources.files("docgen") / "fonts"
-    for name, file in ((FONT, "DejaVuSans.ttf"), (BOLD, "DejaVuSans-Bold.ttf"), (ITALIC, "DejaVuSans-Oblique.ttf"),
-                       (FALLBACK, "DroidSansFallbackFull.ttf")):
-        font = TTFont(name, str(folder / file))
-        pdfmetrics.registerFont(font)
-        _COVERAGE[name] = frozenset(font.face.charToGlyph)
+    for name, file in ((FONT, "DejaVuSans.ttf"), (BOLD, "DejaVuSans-Bold.ttf"), (ITALIC, "DejaVuSans-Oblique.ttf")):
+        _register(name, file)
     pdfmetrics.registerFontFamily(FONT, normal=FONT, bold=BOLD, italic=ITALIC, boldItalic=BOLD)
+
+
+@cache
+def _fallback() -> frozenset[int]:
+    """The fallback font, loaded on first need (4 MB: most records never need it)."""
+    _register(FALLBACK, "DroidSansFallbackFull.ttf")
+    return _COVERAGE[FALLBACK]
 
 
 def needs_fallback(text: str, font: str) -> bool:
@@ -58,7 +66,7 @@ def runs(text: str, font: str) -> list[tuple[str, str]]:
     fallback has (reportlab has no per-glyph fallback of its own)."""
     if not needs_fallback(text, font):
         return [(font, text)]
-    covered, spare = _COVERAGE[font], _COVERAGE[FALLBACK]
+    covered, spare = _COVERAGE[font], _fallback()
     out: list[tuple[str, str]] = []
     for char in text:
         code = ord(char)
@@ -334,8 +342,10 @@ class PdfRenderer:
         return buffer.getvalue()
 
 
-def chart_drawing(chart: Chart, width: float, style: PdfStyle) -> Drawing:
+def chart_drawing(chart: Chart, width: float, style: PdfStyle):
     """Scores over time on the instrument's severity bands (vector, for the PDF)."""
+    from reportlab.graphics.shapes import Drawing, Line, PolyLine, Rect, String  # noqa: PLC0415 - charts only
+
     geo = chart_geometry(chart, width, 150)
     drawing = Drawing(width, 150, initialFontName=FONT)  # not the default Helvetica, which is never embedded
     for band in geo["bands"]:
