@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import date
 
 import click
 
@@ -331,10 +330,6 @@ def audit(path, record, since, fmt):
     console = Console(highlight=False)
     console.width = max(console.width, 120)
     console.print(table)
-
-
-def _today() -> date:  # pragma: no cover - seam for tests
-    return date.today()
 
 
 if __name__ == "__main__":  # pragma: no cover

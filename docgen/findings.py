@@ -1,7 +1,7 @@
 """What every stage reports: a Finding about a record, and the outcome for one record."""
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
@@ -41,7 +41,6 @@ class RecordResult:
     profile: str | None = None
     findings: list[Finding] = field(default_factory=list)
     record: Any = field(default=None, repr=False, compare=False)
-    line: int | None = None  # line in a JSONL file
 
     @property
     def status(self) -> Status:
@@ -61,14 +60,13 @@ class RecordResult:
 
     @property
     def where(self) -> str:
-        """The file (and line for JSONL) a record came from."""
-        return f"{self.source}:{self.line}" if self.line is not None else self.source
+        """Where the record came from: the file, with ``:LINE`` (JSONL, CSV) or ``[N]`` (JSON array)."""
+        return self.source
 
     def as_dict(self) -> dict[str, Any]:
-        out = {"source": self.where, "id": self.id, "client": self.client, "kind": self.kind,
-               "profile": self.profile, "status": self.status.value,
-               "findings": [f.as_dict() for f in self.findings]}
-        return out
+        return {"source": self.source, "id": self.id, "client": self.client, "kind": self.kind,
+                "profile": self.profile, "status": self.status.value,
+                "findings": [f.as_dict() for f in self.findings]}
 
 
-__all__ = ["Finding", "RecordResult", "Severity", "Status", "asdict"]
+__all__ = ["Finding", "RecordResult", "Severity", "Status"]
