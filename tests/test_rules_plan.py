@@ -9,7 +9,7 @@ import pytest
 
 from docgen.check import load_profile
 
-from builders import assert_fails, assert_passes, findings_of, note_dict
+from builders import assert_fails, assert_passes, findings_of, note_dict, validate
 
 COVERED = {"plan-deadline", "plan-review", "goal-objective", "goal-intervention", "dx-valid", "med-necessity",
            "tjc-plan", "consent-treatment", "mcr-plan-elems", "ny-contents", "ny-participation", "tx-sud-plan"}
@@ -390,3 +390,13 @@ def test_icd10_table_cache_round_trips(tmp_path, monkeypatch):
         assert icd10.codes() == built
     finally:
         icd10.codes.cache_clear()
+
+
+def test_dx_valid_goal_codes_are_normalised_like_plan_codes(plan):
+    # one normalisation (docgen.model.clinical.icd10_code) for plan codes, goal codes and the code set
+    plan["diagnoses"][0]["code"] = "F331"
+    plan["goals"][0]["diagnoses"] = ["f33.1"]
+    assert validate(plan).goals[0].diagnoses == ["F33.1"]
+    assert_passes("dx-valid", plan)
+    plan["goals"][0]["diagnoses"] = ["F41.1"]
+    assert_fails("dx-valid", plan, "goals[0].diagnoses[0]")

@@ -53,10 +53,12 @@ def codes() -> dict[str, bool]:
 
 def status(code: str) -> str:
     """'billable', 'header' (a category with subcodes: valid, not billable) or 'invalid'."""
-    normal = code.strip().upper()
-    if "." not in normal and len(normal) > 3:
-        normal = f"{normal[:3]}.{normal[3:]}"
-    found = codes().get(normal)
+    from ..model.clinical import icd10_code  # noqa: PLC0415
+
+    try:
+        found = codes().get(icd10_code(code))
+    except ValueError:  # an empty code
+        return "invalid"
     if found is None:
         return "invalid"
     return "billable" if found else "header"

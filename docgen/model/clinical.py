@@ -3,31 +3,35 @@ from __future__ import annotations
 
 from datetime import date as Date
 from enum import Enum
-from typing import ClassVar
+from typing import Annotated, ClassVar
 
-from pydantic import Field, field_validator
+from pydantic import AfterValidator, Field
 
 from .assessments import RiskLevel
 from .base import Identifier, Name, Strict, Text
 
 
+def icd10_code(value: str) -> str:
+    """An ICD-10-CM code as the code set writes it: upper case, dot after the category (F331 -> F33.1)."""
+    code = value.strip().upper()
+    if not code:
+        raise ValueError("diagnosis code is empty")
+    if "." not in code and len(code) > 3:
+        code = f"{code[:3]}.{code[3:]}"
+    return code
+
+
+#: A code field: normalised on input, so rules compare codes as the code set writes them.
+ICD10Code = Annotated[str, AfterValidator(icd10_code)]
+
+
 class Diagnosis(Strict):
-    code: str = Field(description="ICD-10-CM code, with or without the dot")
+    code: ICD10Code = Field(description="ICD-10-CM code, with or without the dot")
     description: str | None = Field(default=None, description="DSM-5-TR name; the code set's title when absent")
     primary: bool = False
     status: str | None = Field(default=None, description="e.g. provisional, confirmed, rule-out")
     onset: Date | None = None
     supporting_evidence: Text | None = None
-
-    @field_validator("code")
-    @classmethod
-    def _normalise(cls, value: str) -> str:
-        code = value.strip().upper()
-        if not code:
-            raise ValueError("diagnosis code is empty")
-        if "." not in code and len(code) > 3:
-            code = f"{code[:3]}.{code[3:]}"
-        return code
 
 
 class RiskAssessment(Strict):

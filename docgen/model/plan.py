@@ -9,7 +9,7 @@ from pydantic import Field, model_validator
 
 from .assessments import Assessment
 from .base import Agency, Client, Clinician, Identifier, Name, Payer, Signature, Strict, Text
-from .clinical import Consent, Diagnosis, RiskAssessment, SafetyPlan
+from .clinical import Consent, Diagnosis, ICD10Code, RiskAssessment, SafetyPlan
 
 
 class LevelOfCare(str, Enum):
@@ -88,7 +88,7 @@ class Goal(Strict):
     category: GoalCategory
     statement: Text
     client_words: Text | None = Field(default=None, description="the goal in the person's own words")
-    diagnoses: list[str] = Field(default_factory=list, description="ICD-10-CM codes this goal addresses")
+    diagnoses: list[ICD10Code] = Field(default_factory=list, description="ICD-10-CM codes this goal addresses")
     target_date: Date | None = None
     objectives: list[Objective] = Field(default_factory=list)
     interventions: list[Intervention] = Field(default_factory=list)

@@ -98,10 +98,8 @@ def dx_valid(plan: TreatmentPlan, ctx):
                    f"{dx.code} is a category, not a billable code: use a more specific subcode")
     codes = {dx.code for dx in plan.diagnoses}
     for gi, goal in enumerate(plan.goals):
-        for di, code in enumerate(goal.diagnoses):
-            normal = code.strip().upper()
-            normal = normal if "." in normal or len(normal) <= 3 else f"{normal[:3]}.{normal[3:]}"
-            if normal not in codes:
+        for di, code in enumerate(goal.diagnoses):  # codes arrive normalised (model.clinical.icd10_code)
+            if code not in codes:
                 yield f"goals[{gi}].diagnoses[{di}]", f"goal {goal.id} addresses {code}, which is not a plan diagnosis"
 
 
