@@ -197,8 +197,8 @@ class PdfView:
         return out
 
     def placed(self, index: int) -> list[tuple[str, float, float, float, str]]:
-        """(text, x, y, size, font) of the untransformed text runs of one page (the page furniture
-        is drawn without transformation; the rotated DRAFT and the body's frames are left out)."""
+        """(text, x, y, size, font) of the untransformed text runs of one page: the page furniture
+        and the body's text (the rotated DRAFT is left out)."""
         found: list = []
 
         def visit(text, cm, tm, font, size):

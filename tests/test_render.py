@@ -239,6 +239,32 @@ def test_electronic_signature_line(corpus):
     assert client in corpus["TP-UNI"].docx.paragraphs and client in corpus["TP-UNI"].pdf.text.splitlines()
 
 
+def _signature_fields(view) -> dict[str, tuple[int, list[float]]]:
+    """Signature form fields of a PDF: name -> (page index, rectangle)."""
+    found = {}
+    for index, page in enumerate(view.reader.pages):
+        for annot in page.get("/Annots") or []:
+            annot = annot.get_object()
+            if annot.get("/FT") == "/Sig":
+                found[str(annot["/T"])] = (index, [float(v) for v in annot["/Rect"]])
+    return found
+
+
+def test_final_pdfs_carry_an_empty_signature_field_on_each_signature_block(corpus):
+    fields = _signature_fields(corpus["TP-UNI"].pdf)
+    assert sorted(fields) == ["sig_client", "sig_clinician"]
+    acro = corpus["TP-UNI"].pdf.reader.trailer["/Root"]["/AcroForm"]
+    assert sorted(str(f.get_object()["/T"]) for f in acro["/Fields"]) == sorted(fields)
+    last = len(corpus["TP-UNI"].pdf.pages) - 1
+    for name, (page, (x1, y1, x2, y2)) in fields.items():
+        assert page == last and x2 - x1 > 150 and y2 - y1 > 30, name
+        assert all(f.get_object().get("/V") is None for f in acro["/Fields"])  # empty: nobody signed yet
+    # the clinician's field lies level with the clinician's block, above the client's
+    assert fields["sig_clinician"][1][1] > fields["sig_client"][1][1]
+    assert sorted(_signature_fields(corpus["PN-UNI"].pdf)) == ["sig_clinician"]
+    assert _signature_fields(corpus["TP-DRAFT"].pdf) == _signature_fields(corpus["TP-3002"].pdf) == {}  # drafts
+
+
 def test_unsigned_required_signature_shows_a_line_with_the_role(corpus):
     item = corpus["TP-DRAFT"]
     paragraphs = item.docx.paragraphs

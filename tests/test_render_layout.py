@@ -125,8 +125,9 @@ def _furniture_fits(pdf: PdfView) -> None:
     style = PdfStyle.load(DEFAULT_TEMPLATES / "pdf-style.toml")
     width = LETTER[0]
     margin = style.margin_inch * inch
+    body_top, body_bottom = LETTER[1] - margin * 1.15, margin
     for index in range(len(pdf.pages)):
-        runs = pdf.placed(index)
+        runs = [run for run in pdf.placed(index) if not body_bottom <= run[2] <= body_top]  # header, footer
         assert len(runs) >= 4
         lines: dict[float, list] = {}
         for text, x, y, size, font in runs:

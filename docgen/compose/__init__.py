@@ -126,10 +126,11 @@ def _signature_section(doc, required: Sequence[SignerRole], assets: Path | None 
              SignerRole.guardian, SignerRole.other]
     for role in order:
         for sig in (s for s in doc.signatures if s.role is role):
-            lines.append(SignatureLine(ROLE_LABEL[role], signature_text(sig), True, _image(sig.image, assets)))
+            lines.append(SignatureLine(ROLE_LABEL[role], signature_text(sig), True, _image(sig.image, assets),
+                                       role.value))
             present.add(role)
         if role in required and role not in present:
-            lines.append(SignatureLine(ROLE_LABEL[role], "", False))
+            lines.append(SignatureLine(ROLE_LABEL[role], "", False, key=role.value))
     return Section("signatures", "Signatures", tuple(lines))
 
 

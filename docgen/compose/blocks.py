@@ -63,6 +63,7 @@ class SignatureLine:
     text: str  # "Electronically signed by ..." or "" when unsigned
     signed: bool
     image: str | None = None  # path to a signature image
+    key: str = ""  # the signer role's key (clinician, client, ...): names the PDF's signature field
 
 
 Block = Union[Para, Fields, Bullets, Table, Chart, SignatureLine]

@@ -8,7 +8,7 @@ from importlib import resources
 from PIL import Image, ImageDraw, ImageFont
 
 from ..compose.blocks import Chart
-from .pdf import chart_geometry
+from .chartgeo import chart_geometry
 
 SCALE = 2  # pixels per point: 144 dpi, crisp at print size
 ACCENT = (31, 78, 121)
