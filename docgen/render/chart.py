@@ -50,5 +50,7 @@ def chart_png(chart: Chart, width: float = 400.0, height: float = 150.0) -> byte
         draw.text(xy(p["x"], p["y"] + 13), str(p["value"]), fill=(0, 0, 0), font=_font(7, True), anchor="mm")
         draw.text(xy(p["x"], geo["y0"] - 6), p["label"], fill=(0, 0, 0), font=_font(6), anchor="mt")
     out = io.BytesIO()
-    image.save(out, format="PNG", optimize=False, compress_level=1)
+    # flat colours and anti-aliased edges fit a 64-colour palette: half the bytes, faster to encode
+    image.quantize(64, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE).save(
+        out, format="PNG", optimize=False, compress_level=3)
     return out.getvalue()

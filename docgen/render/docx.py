@@ -27,14 +27,20 @@ _BRACE_GUARD = re.compile(r"(?<=\{)_(?=[{%])|(?<=\})_(?=\})|(?<=%)_(?=\})")
 _BREAK = '</w:t><w:br/><w:t xml:space="preserve">'
 _TAB = '</w:t><w:tab/><w:t xml:space="preserve">'
 SIGNATURE_IMAGE_TYPES = {".png": "png", ".jpg": "jpeg", ".jpeg": "jpeg"}
+_FIELDS: dict[type, tuple[str, ...]] = {}
 
 
 class TemplateError(ValueError):
     pass
 
 
+_PLAIN = re.compile(r"[\w .,:;()/'\-]*", re.ASCII)  # nothing to escape, guard, break or make visible
+
+
 def text(value: str) -> Markup:
     """Client text as escaped WordprocessingML run text; line breaks and tabs become ``w:br``/``w:tab``."""
+    if _PLAIN.fullmatch(value):
+        return Markup(value.replace("'", "&#39;"))  # what escape() gives
     escaped = _BRACE_GUARD.sub("&#95;", str(escape(display(value))))
     return Markup(escaped.replace("\n", _BREAK).replace("\t", _TAB))
 
@@ -75,7 +81,10 @@ class DocxRenderer:
             return {"type": "signature", "role": text(value.role), "text": text(value.text), "signed": value.signed,
                     "image": image}
         if is_dataclass(value):
-            out = {f.name: self._context(getattr(value, f.name), images) for f in fields(value)}
+            names = _FIELDS.get(type(value))
+            if names is None:
+                names = _FIELDS[type(value)] = tuple(f.name for f in fields(value))
+            out = {name: self._context(getattr(value, name), images) for name in names}
             if type(value) in BLOCK_TYPES:
                 out["type"] = BLOCK_TYPES[type(value)]
             return out
