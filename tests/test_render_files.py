@@ -234,3 +234,38 @@ def test_cjk_text_falls_back_to_an_embedded_font(tmp_path):
     assert "DroidSansFallback" in fonts
     rows = [line.split() for line in fonts.splitlines()[2:]]
     assert rows and all(row[-5] == "yes" for row in rows)  # emb column: every font embedded
+
+
+# --- the prepared-template cache ----------------------------------------------------------------
+def test_prepared_templates_are_cached_on_disk_and_rebuilt_when_the_template_changes(tmp_path, monkeypatch):
+    import shutil  # noqa: PLC0415
+
+    from docgen.compose import compose  # noqa: PLC0415
+    from docgen.render import DEFAULT_TEMPLATES, metadata_for  # noqa: PLC0415
+    from docgen.render import docxc  # noqa: PLC0415
+
+    monkeypatch.setenv("DOCGEN_CACHE", str(tmp_path / "cache"))
+    result = api.check([COMPLETE], as_of=builders.AS_OF)[0]
+    doc = compose(result.record, result.findings, result.profile, draft=False)
+    meta = metadata_for(result.record, result.profile, "0" * 64)
+    templates = tmp_path / "templates"
+    shutil.copytree(DEFAULT_TEMPLATES, templates)
+    first = DocxRenderer(templates).render(doc, meta, result.record.service_date)
+    assert len(list((tmp_path / "cache").glob("template-*.marshal"))) == 1
+
+    real = docxc._prepare  # noqa: SLF001
+    calls = []
+    monkeypatch.setattr(docxc, "_prepare", lambda *a: calls.append(a) or real(*a))
+    # a fresh renderer (a new process would do the same) uses the cache: same bytes, no docxtpl work
+    assert DocxRenderer(templates).render(doc, meta, result.record.service_date) == first
+    assert calls == []
+    # an unreadable cache file is prepared again, never trusted
+    cached = next((tmp_path / "cache").glob("template-*.marshal"))
+    cached.write_bytes(b"\x00garbage")
+    assert DocxRenderer(templates).render(doc, meta, result.record.service_date) == first
+    assert len(calls) == 1
+    # an edited template (other bytes) gets its own preparation
+    edited = templates / "treatment_plan.docx"
+    edited.write_bytes(edited.read_bytes() + b"\0")  # trailing bytes: still a valid zip
+    DocxRenderer(templates).render(doc, meta, result.record.service_date)
+    assert len(calls) == 2 and len(list((tmp_path / "cache").glob("template-*.marshal"))) == 2

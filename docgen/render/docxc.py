@@ -8,9 +8,14 @@ Jinja templates, fixes table grids, and writes a zip of fresh and pre-compressed
 """
 from __future__ import annotations
 
+import hashlib
+import importlib.metadata
 import io
+import marshal
+import os
 import re
 import struct
+import sys
 import zipfile
 import zlib
 from dataclasses import dataclass, field
@@ -19,7 +24,6 @@ from pathlib import Path
 from xml.sax.saxutils import escape as xml_escape
 
 from jinja2 import Environment
-from lxml import etree
 from markupsafe import Markup
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
@@ -103,46 +107,54 @@ class Images:
 _BODY = re.compile(rb"<w:body>.*</w:body>|<w:body/>", re.DOTALL)
 
 
-class CompiledTemplate:
-    def __init__(self, path: Path, env: Environment):
-        from docxtpl import DocxTemplate  # noqa: PLC0415
+def _cache_folder() -> Path:
+    return Path(os.environ.get("DOCGEN_CACHE") or Path.home() / ".cache" / "docgen")
 
+
+class CompiledTemplate:
+    """One Word template, prepared once: docxtpl's clean-up of the body, headers and footers, their
+    Jinja code, and the compressed static parts. The preparation is cached on disk (``DOCGEN_CACHE``,
+    default ``~/.cache/docgen``) keyed by the template's bytes and the versions of docgen, docxtpl,
+    Jinja and Python, so a process rendering one record does not import docxtpl or compile again."""
+
+    def __init__(self, path: Path, env: Environment):
         self.path = Path(path)
-        tpl = DocxTemplate(str(self.path))
-        tpl.init_docx()
-        self.parts: dict[str, bytes] = {}
-        with zipfile.ZipFile(self.path) as package:
-            order = [i.filename for i in package.infolist()]
-            raw = {name: package.read(name) for name in order}
-        self.order = order
-        # the body: docxtpl's own clean-up of Word's split tags, compiled once
-        body_xml = tpl.patch_xml(tpl.get_xml())
-        self.body = env.from_string(re.sub(r"<w:p([ >])", r"\n<w:p\1", body_xml))
-        document = raw["word/document.xml"]
-        match = _BODY.search(document)
-        if match is None:
-            raise ValueError(f"{path}: no document body")
-        self.document_head, self.document_tail = document[:match.start()], document[match.end():]
-        # headers and footers
-        self.others: dict[str, object] = {}
-        for uri in (tpl.HEADER_URI, tpl.FOOTER_URI):
-            for _, part in tpl.get_headers_footers(uri):
-                name = str(part.partname).lstrip("/")
-                xml = tpl.patch_xml(tpl.get_part_xml(part))
-                self.others[name] = env.from_string(re.sub(r"<w:p([ >])", r"\n<w:p\1", xml))
-        # page text width for table columns, in twips
-        section = tpl.docx.sections[0]
-        self.text_width = int((section.page_width - section.left_margin - section.right_margin) / 635)
-        # content types: make sure chart and signature images are declared; everything else is static
-        types = raw["[Content_Types].xml"]
-        for ext, mime in ((b"png", b"image/png"), (b"jpeg", b"image/jpeg")):
-            if b'Extension="' + ext + b'"' not in types:
-                types = types.replace(b"</Types>", b'<Default Extension="' + ext + b'" ContentType="' + mime
-                                      + b'"/></Types>')
-        raw["[Content_Types].xml"] = types
-        self.rels = raw.get("word/_rels/document.xml.rels", b"")
-        dynamic = {"word/document.xml", "docProps/core.xml", "word/_rels/document.xml.rels", *self.others}
-        self.static = {name: Entry.of(name, data) for name, data in raw.items() if name not in dynamic}
+        data = self.path.read_bytes()
+        prepared, codes = self._cached(data, env)
+        self.order: list[str] = prepared["order"]
+        self.document_head, self.document_tail = prepared["head"], prepared["tail"]
+        self.text_width: int = prepared["text_width"]
+        self.rels: bytes = prepared["rels"]
+        self.static = {name: Entry(*fields) for name, fields in prepared["static"].items()}
+        make = env.template_class.from_code
+        self.body = make(env, codes["word/document.xml"], env.make_globals(None), None)
+        self.others = {name: make(env, codes[name], env.make_globals(None), None) for name in prepared["others"]}
+
+    @staticmethod
+    def _key(data: bytes) -> str:
+        from .. import __version__  # noqa: PLC0415
+
+        versions = "|".join([__version__, importlib.metadata.version("docxtpl"), importlib.metadata.version("jinja2"),
+                             sys.version])
+        return hashlib.sha256(versions.encode() + b"\0" + data).hexdigest()[:32]
+
+    def _cached(self, data: bytes, env: Environment) -> tuple[dict, dict]:
+        path = _cache_folder() / f"template-{self._key(data)}.marshal"
+        try:
+            prepared, codes = marshal.loads(path.read_bytes())
+            if isinstance(prepared, dict) and isinstance(codes, dict):
+                return prepared, codes
+        except (OSError, ValueError, EOFError, TypeError):
+            pass  # missing or unreadable: prepare again
+        prepared, sources = _prepare(self.path, data)
+        codes = {name: env.compile(source, name) for name, source in sources.items()}
+        try:
+            from ..write import write_atomic  # noqa: PLC0415
+
+            write_atomic(path, marshal.dumps((prepared, codes)))
+        except OSError:
+            pass  # a read-only home: prepare in every process
+        return prepared, codes
 
     @staticmethod
     def _finish(xml: str) -> str:
@@ -180,6 +192,47 @@ _ROW = re.compile(r"(<w:tr[ >].*?</w:tr>)", re.DOTALL)
 _CELL = re.compile(r"(<w:tc[ >].*?</w:tc>)", re.DOTALL)
 _CELL_WIDTH = re.compile(r"<w:tcW [^>]*/>")
 
+
+
+def _prepare(path: Path, data: bytes) -> tuple[dict, dict[str, str]]:
+    """docxtpl's own work on a template, done once: the cleaned-up Jinja sources of the body, headers
+    and footers, the page's text width, and the static parts compressed."""
+    from docxtpl import DocxTemplate  # noqa: PLC0415
+
+    tpl = DocxTemplate(io.BytesIO(data))
+    tpl.init_docx()
+    with zipfile.ZipFile(io.BytesIO(data)) as package:
+        order = [i.filename for i in package.infolist()]
+        raw = {name: package.read(name) for name in order}
+    sources: dict[str, str] = {}
+    # the body: docxtpl's own clean-up of Word's split tags
+    sources["word/document.xml"] = re.sub(r"<w:p([ >])", r"\n<w:p\1", tpl.patch_xml(tpl.get_xml()))
+    document = raw["word/document.xml"]
+    match = _BODY.search(document)
+    if match is None:
+        raise ValueError(f"{path}: no document body")
+    others = []
+    for uri in (tpl.HEADER_URI, tpl.FOOTER_URI):
+        for _, part in tpl.get_headers_footers(uri):
+            name = str(part.partname).lstrip("/")
+            sources[name] = re.sub(r"<w:p([ >])", r"\n<w:p\1", tpl.patch_xml(tpl.get_part_xml(part)))
+            others.append(name)
+    # page text width for table columns, in twips
+    section = tpl.docx.sections[0]
+    text_width = int((section.page_width - section.left_margin - section.right_margin) / 635)
+    # content types: make sure chart and signature images are declared; everything else is static
+    types = raw["[Content_Types].xml"]
+    for ext, mime in ((b"png", b"image/png"), (b"jpeg", b"image/jpeg")):
+        if b'Extension="' + ext + b'"' not in types:
+            types = types.replace(b"</Types>", b'<Default Extension="' + ext + b'" ContentType="' + mime
+                                  + b'"/></Types>')
+    raw["[Content_Types].xml"] = types
+    dynamic = {"word/document.xml", "docProps/core.xml", "word/_rels/document.xml.rels", *others}
+    static = {name: tuple(vars(Entry.of(name, part)).values()) for name, part in raw.items() if name not in dynamic}
+    prepared = {"order": order, "head": document[:match.start()], "tail": document[match.end():],
+                "text_width": text_width, "rels": raw.get("word/_rels/document.xml.rels", b""), "static": static,
+                "others": others}
+    return prepared, sources
 
 def fix_tables(body: str, widths: list[tuple[float, ...]], text_width: int) -> bytes:
     """Column widths for the composed tables (marked ``docgen:`` in the template), and a grid that
@@ -226,6 +279,8 @@ class _Unusual(Exception):
 
 
 def _fix_tables_tree(body: str, widths: list[tuple[float, ...]], text_width: int) -> bytes:
+    from lxml import etree  # noqa: PLC0415 - only for bodies the string path does not know
+
     root = etree.fromstring(body.encode("utf-8"))
     pending = iter(widths)
     for table in root.iter(_q("tbl")):
