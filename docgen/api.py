@@ -43,29 +43,46 @@ def exit_code(results: Iterable[RecordResult]) -> int:
 
 def render(paths: Paths, out: str | os.PathLike, formats: tuple[str, ...] = ("docx", "pdf"),
            profile: str | None = None, templates: str | os.PathLike | None = None, allow_draft: bool = False,
-           as_of: date | None = None) -> list:
+           as_of: date | None = None, sign_with: str | os.PathLike | None = None, passphrase: bytes | None = None,
+           sign_role: str | None = None) -> list:
     """Check the records and render each to DOCX and/or PDF in ``out``. Complete records render as
     final; incomplete ones are refused, or rendered as drafts with ``allow_draft``; invalid ones are
-    never rendered. Returns one :class:`docgen.render.Rendered` per record."""
+    never rendered. With ``sign_with`` (a PKCS#12 file, loaded once: a bad key raises
+    :class:`docgen.sign.SigningError` before anything is rendered) every final PDF is signed before
+    it is written; drafts are never signed. Returns one :class:`docgen.render.Rendered` per record."""
     from pathlib import Path  # noqa: PLC0415
 
     from .render import Renderer  # noqa: PLC0415
 
-    renderer = Renderer(Path(out), tuple(formats), Path(templates) if templates else None, allow_draft)
+    signer = None
+    if sign_with is not None:
+        from .sign import load_key  # noqa: PLC0415
+
+        signer = load_key(sign_with, passphrase)
+    renderer = Renderer(Path(out), tuple(formats), Path(templates) if templates else None, allow_draft,
+                        signer=signer, sign_role=sign_role)
     return [renderer.render(result) for result in check(paths, profile=profile, as_of=as_of)]
 
 
 def batch(inputs: Paths, out: str | os.PathLike, workers: int | None = None, formats: tuple[str, ...] = ("docx", "pdf"),
           profile: str | None = None, templates: str | os.PathLike | None = None, allow_draft: bool = False,
           force: bool = False, as_of: date | None = None, scheduler: str | None = None,
-          audit_path: str | os.PathLike | None = None, progress=None):
+          audit_path: str | os.PathLike | None = None, progress=None, sign_with: str | os.PathLike | None = None,
+          passphrase: bytes | None = None, sign_role: str | None = None):
     """Generate documents for every record of the inputs in parallel: worker processes (default one
     per core), or a Dask cluster when ``scheduler`` gives its address. Resumable and incremental; see
-    :mod:`docgen.batch`. Returns a :class:`docgen.batch.Summary`."""
+    :mod:`docgen.batch`. ``sign_with``: sign every final PDF as in :func:`render` (the key is checked
+    here once, then loaded once by each worker). Returns a :class:`docgen.batch.Summary`."""
     from .batch import run_batch  # noqa: PLC0415
 
+    if sign_with is not None:
+        from .sign import load_key  # noqa: PLC0415
+
+        load_key(sign_with, passphrase)  # a bad key or passphrase stops the batch before any work
+        sign_with = os.path.abspath(sign_with)  # workers may run in another folder
     options = dict(formats=tuple(formats), profile=profile, templates=str(templates) if templates else None,
-                   allow_draft=allow_draft, force=force, as_of=as_of, audit_path=audit_path, progress=progress)
+                   allow_draft=allow_draft, force=force, as_of=as_of, audit_path=audit_path, progress=progress,
+                   sign_with=str(sign_with) if sign_with else None, passphrase=passphrase, sign_role=sign_role)
     if scheduler:
         from distributed import Client  # noqa: PLC0415
 
@@ -79,6 +96,41 @@ def batch(inputs: Paths, out: str | os.PathLike, workers: int | None = None, for
 
     with ProcessPoolExecutor(max_workers=workers or os.cpu_count() or 1, initializer=exit_with_parent) as executor:
         return run_batch(list(map(str, inputs)), out, executor, **options)
+
+
+def sign(path: str | os.PathLike, out: str | os.PathLike, key: str | os.PathLike, passphrase: bytes | None = None,
+         role: str | None = None, reason: str | None = None) -> tuple[str, str]:
+    """Sign the PDF ``path`` with the PKCS#12 ``key`` and write it to ``out`` (which may be ``path``)
+    atomically; nothing is written when signing fails (:class:`docgen.sign.SigningError`). Returns
+    the signed field's name and the signer's common name."""
+    from pathlib import Path  # noqa: PLC0415
+
+    from .sign import SigningError, load_key  # noqa: PLC0415
+    from .write import write_atomic  # noqa: PLC0415
+
+    signer = load_key(key, passphrase)
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise SigningError(f"cannot read it: {exc.strerror or 'I/O error'}") from None
+    signed, field = signer.sign_field(data, role=role, reason=reason)
+    write_atomic(Path(out), signed)
+    return field, signer.signer_name
+
+
+def verify(path: str | os.PathLike, trust: Iterable[str | os.PathLike] | None = None) -> list:
+    """One :class:`docgen.sign.SignatureReport` per signature of the PDF ``path``, in signing order;
+    ``trust``: CA certificates the signers must chain to (not checked without them). Raises
+    :class:`docgen.sign.SigningError` when the file is not a readable PDF."""
+    from pathlib import Path  # noqa: PLC0415
+
+    from .sign import SigningError, verify_pdf  # noqa: PLC0415
+
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise SigningError(f"cannot read it: {exc.strerror or 'I/O error'}") from None
+    return verify_pdf(data, [Path(t) for t in trust] if trust else None)
 
 
 def audit(path: str | os.PathLike, record: str | None = None, since: date | None = None) -> list[dict]:

@@ -12,6 +12,7 @@ import sys
 import click
 
 from . import __version__
+from .sign import ROLES  # no pyHanko: docgen.sign imports it only to sign or verify
 
 STATUS_MARK = {"complete": "OK", "incomplete": "INCOMPLETE", "invalid": "INVALID"}
 
@@ -27,6 +28,42 @@ def _profile_option(fn):
 def _format_option(fn):
     return click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
                         show_default=True, help="Report format.")(fn)
+
+
+def _passphrase_option(fn):
+    return click.option("--passphrase-file", "passphrase_file", type=click.Path(exists=True, dir_okay=False),
+                        default=None, help="File holding the key's passphrase (one trailing newline is ignored).")(fn)
+
+
+def _sign_options(fn):
+    """--sign-with, --passphrase-file, --sign-role for render and batch."""
+    fn = click.option("--sign-role", "sign_role", type=click.Choice(ROLES), default=None,
+                      help="Field to sign (sig_<role>). Default: the first empty one, clinician first.")(fn)
+    fn = _passphrase_option(fn)
+    return click.option("--sign-with", "sign_with", type=click.Path(exists=True, dir_okay=False), default=None,
+                        metavar="SIGNER.p12", help="Sign every final PDF with this PKCS#12 key before it is "
+                        "written (drafts are never signed).")(fn)
+
+
+def _needs_key(sign_with, passphrase_file, sign_role) -> None:
+    if not sign_with and (passphrase_file or sign_role):
+        raise click.UsageError("--passphrase-file and --sign-role go with --sign-with")
+
+
+def _read_passphrase(path: str | None) -> bytes | None:
+    """The passphrase in a file, without one trailing newline; never echoed anywhere."""
+    if path is None:
+        return None
+    from pathlib import Path  # noqa: PLC0415
+
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise click.BadParameter(f"cannot read {path}: {exc.strerror}", param_hint="--passphrase-file") from None
+    for ending in (b"\r\n", b"\n"):
+        if data.endswith(ending):
+            return data[: -len(ending)]
+    return data
 
 
 def _paths_argument(fn):
@@ -167,17 +204,23 @@ def _formats(value: str) -> tuple[str, ...]:
               "missing items listed) instead of refusing them.")
 @click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), default=None,
               help="Judge review dates as of this day (YYYY-MM-DD). Default: today.")
-def render(paths, out, fmt, profile, templates, allow_draft, as_of):
+@_sign_options
+def render(paths, out, fmt, profile, templates, allow_draft, as_of, sign_with, passphrase_file, sign_role):
     """Render records to DOCX and PDF: complete ones final, incomplete ones refused (or drafts)."""
     from . import api  # noqa: PLC0415
     from .check import ProfileError  # noqa: PLC0415
+    from .sign import SigningError  # noqa: PLC0415
 
     formats = _formats(fmt)
+    _needs_key(sign_with, passphrase_file, sign_role)
     try:
         rendered = api.render(paths, out, formats, profile=profile, templates=templates,
-                              allow_draft=allow_draft, as_of=as_of.date() if as_of else None)
+                              allow_draft=allow_draft, as_of=as_of.date() if as_of else None, sign_with=sign_with,
+                              passphrase=_read_passphrase(passphrase_file), sign_role=sign_role)
     except ProfileError as exc:
         raise click.BadParameter(str(exc), param_hint="--profile") from None
+    except SigningError as exc:
+        raise click.BadParameter(str(exc), param_hint="--sign-with") from None
     results = [r.result for r in rendered]
     _errors_to_stderr(results)
     for item in rendered:
@@ -188,6 +231,9 @@ def render(paths, out, fmt, profile, templates, allow_draft, as_of):
         elif item.outcome.value == "failed":
             click.echo(f"{r.where}: record {r.id}: rendering failed: {item.error}", err=True)
     _render_summary(rendered)
+    if sign_with and "pdf" in formats:
+        signed = sum(1 for item in rendered if item.outcome.value == "final")
+        click.echo(f"{signed} final PDF(s) signed with {click.format_filename(sign_with)}; drafts are never signed")
     ok = all(item.outcome.value == "final" for item in rendered)
     sys.exit(0 if ok else 1)
 
@@ -232,7 +278,9 @@ def _render_summary(rendered) -> None:
               help="SQLite audit trail (default: DIR/audit.sqlite).")
 @click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), default=None,
               help="Judge review dates as of this day (YYYY-MM-DD). Default: today.")
-def batch(inputs, out, workers, fmt, profile, templates, allow_draft, force, scheduler, audit_db, as_of):
+@_sign_options
+def batch(inputs, out, workers, fmt, profile, templates, allow_draft, force, scheduler, audit_db, as_of,
+          sign_with, passphrase_file, sign_role):
     """Generate documents for thousands of records: parallel, resumable, with a manifest and an audit trail.
 
     INPUTS are folders, JSON / YAML / JSONL files and CSV files of progress notes (one row a session;
@@ -242,17 +290,23 @@ def batch(inputs, out, workers, fmt, profile, templates, allow_draft, force, sch
 
     from . import api  # noqa: PLC0415
     from .check import ProfileError  # noqa: PLC0415
+    from .sign import SigningError  # noqa: PLC0415
 
     formats = _formats(fmt)
+    _needs_key(sign_with, passphrase_file, sign_role)
+    passphrase = _read_passphrase(passphrase_file)
     show = sys.stderr.isatty() and not os.environ.get("CI")
     progress, bar = _progress(show)
     try:
         with bar:
             summary = api.batch(inputs, out, workers=workers, formats=formats, profile=profile, templates=templates,
                                 allow_draft=allow_draft, force=force, as_of=as_of.date() if as_of else None,
-                                scheduler=scheduler, audit_path=audit_db, progress=progress)
+                                scheduler=scheduler, audit_path=audit_db, progress=progress, sign_with=sign_with,
+                                passphrase=passphrase, sign_role=sign_role)
     except ProfileError as exc:
         raise click.BadParameter(str(exc), param_hint="--profile") from None
+    except SigningError as exc:
+        raise click.BadParameter(str(exc), param_hint="--sign-with") from None
     for row in summary.rows:
         first = (row.get("findings") or [{}])[0]
         why = row.get("error") or (f"{first.get('path')}: {first.get('message')} [{first.get('rule')}]"
@@ -261,6 +315,8 @@ def batch(inputs, out, workers, fmt, profile, templates, allow_draft, force, sch
         click.echo(f"{row['source']}: record {row.get('id') or '(no id)'}: {row['status']}: {why}"
                    + (f" (+{more} more)" if more > 0 else ""), err=True)
     _batch_summary(summary)
+    if sign_with and "pdf" in formats:
+        click.echo(f"final PDFs signed with {click.format_filename(sign_with)}; drafts are never signed")
     sys.exit(0 if summary.ok else 1)
 
 
@@ -299,6 +355,90 @@ def _batch_summary(summary) -> None:
     console = Console(highlight=False)
     console.width = max(console.width, 100)
     console.print(table)
+
+
+@main.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--key", "key", required=True, type=click.Path(exists=True, dir_okay=False), metavar="SIGNER.p12",
+              help="PKCS#12 file (.p12/.pfx) with the signer's key and certificate.")
+@_passphrase_option
+@click.option("--role", type=click.Choice(ROLES), default=None,
+              help="Sign the field sig_<role> (created when missing). Default: the first empty signature field, "
+                   "clinician, supervisor, psychiatrist, guardian, client, other.")
+@click.option("--reason", default=None, help='Reason stored in the signature (default: "Signed as <Role>").')
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False),
+              help="Signed PDF (may be FILE itself: replaced atomically).")
+def sign(file, key, passphrase_file, role, reason, out):
+    """Sign a rendered PDF with a certificate (PAdES B-B, as an incremental update: earlier signatures
+    stay valid)."""
+    from . import api  # noqa: PLC0415
+    from .sign import SigningError  # noqa: PLC0415
+
+    try:
+        field, signer = api.sign(file, out, key, _read_passphrase(passphrase_file), role=role, reason=reason)
+    except SigningError as exc:
+        click.echo(f"{click.format_filename(file)}: {exc}", err=True)
+        sys.exit(2)
+    except OSError as exc:  # --out not writable: nothing was written
+        click.echo(f"{click.format_filename(file)}: cannot write {click.format_filename(out)}: "
+                   f"{exc.strerror or 'I/O error'}", err=True)
+        sys.exit(2)
+    click.echo(f"{click.format_filename(out)}: signed by {signer} in field {field}")
+
+
+@main.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--trust", "trust", multiple=True, type=click.Path(exists=True, dir_okay=False), metavar="CA.pem",
+              help="CA certificate (PEM or DER) the signers must chain to; repeatable. "
+                   "Without it trust is not checked.")
+@_format_option
+def verify(file, trust, fmt):
+    """Check the signatures of a PDF: intact, unchanged since, and (with --trust) trusted.
+    Exit 0 when all are, 1 otherwise (or no signature), 2 when the file cannot be read."""
+    from . import api  # noqa: PLC0415
+    from .sign import SigningError, verdict  # noqa: PLC0415
+
+    try:
+        reports = api.verify(file, list(trust))
+    except SigningError as exc:
+        click.echo(f"{click.format_filename(file)}: {exc}", err=True)
+        sys.exit(2)
+    ok = verdict(reports)
+    if fmt == "json":
+        click.echo(json.dumps({"file": file, "ok": ok, "trust_checked": bool(trust),
+                               "signatures": [r.as_dict() for r in reports]}, indent=2, ensure_ascii=False))
+    else:
+        _verify_text(file, reports, ok, bool(trust))
+    sys.exit(0 if ok else 1)
+
+
+def _verify_text(file: str, reports, ok: bool, trust_checked: bool) -> None:
+    from rich.console import Console  # noqa: PLC0415
+    from rich.markup import escape  # noqa: PLC0415
+    from rich.table import Table  # noqa: PLC0415
+
+    console = Console(highlight=False)
+    console.width = max(console.width, 120)
+    if reports:
+        table = Table(title=f"signatures in {escape(file)}")
+        for name in ("field", "role", "signer", "signed at (claimed)", "intact", "modified after", "trust", "problem"):
+            table.add_column(name, overflow="fold")
+        for r in reports:
+            table.add_row(escape(r.field), escape(r.role or "-"), escape(r.signer),
+                          r.signing_time.strftime("%Y-%m-%d %H:%M:%S %Z") if r.signing_time else "-",
+                          "[green]yes[/]" if r.intact else "[red]NO[/]",
+                          "[red]YES[/]" if r.modified_after else "[green]no[/]",
+                          {"trusted": "[green]trusted[/]", "untrusted": "[red]untrusted[/]"}.get(r.trust, r.trust),
+                          escape(r.problem))
+        console.print(table)
+    if not reports:
+        console.print(f"[red]NOT VALID[/] {escape(file)}: no signatures")
+    elif ok:
+        console.print(f"[green]VALID[/] {escape(file)}: {len(reports)} signature(s)"
+                      + ("" if trust_checked else " (trust not checked: no --trust)"))
+    else:
+        bad = sum(1 for r in reports if not r.ok)
+        console.print(f"[red]NOT VALID[/] {escape(file)}: {bad} of {len(reports)} signature(s) with a problem")
 
 
 @main.command()

@@ -106,6 +106,11 @@ class Config:
     as_of: date
     force: bool
     cwd: str = ""  # the folder relative sources are relative to, wherever a worker runs
+    # --sign-with: each worker loads the PKCS#12 once (see _renderer); repr=False keeps the
+    # passphrase out of any message or log that shows a Config
+    sign_with: str | None = None
+    passphrase: bytes | None = field(default=None, repr=False)
+    sign_role: str | None = None
 
 
 @dataclass
@@ -127,8 +132,13 @@ def input_hash(data: Any) -> str:
 def _renderer(config: Config):
     from ..render import Renderer  # noqa: PLC0415
 
+    signer = None
+    if config.sign_with:
+        from ..sign import load_key  # noqa: PLC0415
+
+        signer = load_key(config.sign_with, config.passphrase)  # once per worker process
     return Renderer(Path(config.out), config.formats, Path(config.templates) if config.templates else None,
-                    config.allow_draft)
+                    config.allow_draft, signer=signer, sign_role=config.sign_role)
 
 
 @lru_cache(maxsize=4)
@@ -136,6 +146,8 @@ def _fingerprint(config: Config) -> str:
     """Everything besides the record that shapes the output: version, templates, formats, options."""
     renderer = _renderer(config)
     h = hashlib.sha256(f"{__version__}|{config.formats}|{config.profile}".encode())
+    if renderer.signer is not None:  # a signed run redoes documents an unsigned (or other signer's) run made
+        h.update(f"|signed by {renderer.signer.fingerprint} as {config.sign_role}".encode())
     for path in sorted(renderer.templates.glob("*")):
         if path.suffix in (".docx", ".toml") and path.is_file():
             h.update(path.name.encode())
@@ -198,8 +210,12 @@ def process(task: Task, config: Config) -> dict:
     try:
         _process(task, config, row)
     except Exception as exc:  # noqa: BLE001 - one record's failure is reported, never raised
+        from ..sign import SigningError  # noqa: PLC0415
+
         row["status"] = "failed"
-        row["error"] = f"{type(exc).__name__} while processing"
+        # a signing error's message is written to be shown (no passphrase, no client data)
+        row["error"] = f"signing failed: {exc}" if isinstance(exc, SigningError) else \
+            f"{type(exc).__name__} while processing"
     row["duration_ms"] = round((time.perf_counter() - started) * 1000, 2)
     return row
 
@@ -389,7 +405,8 @@ def _open_journal(path: Path):
 def run_batch(inputs: list[str], out: str | os.PathLike, executor: Executor, *, formats=("docx", "pdf"),
               profile: str | None = None, templates: str | None = None, allow_draft: bool = False,
               force: bool = False, as_of: date | None = None, audit_path: str | os.PathLike | None = None,
-              in_flight: int = 0, progress: Callable[[dict, int], None] | None = None) -> Summary:
+              in_flight: int = 0, progress: Callable[[dict, int], None] | None = None, sign_with: str | None = None,
+              passphrase: bytes | None = None, sign_role: str | None = None) -> Summary:
     """Run a batch on ``executor``; returns counts. ``progress(row, total)`` is called per record."""
     from ..check import load_profile  # noqa: PLC0415
     from .audit import AuditTrail  # noqa: PLC0415
@@ -400,7 +417,7 @@ def run_batch(inputs: list[str], out: str | os.PathLike, executor: Executor, *, 
         load_profile(profile)  # a bad --profile is a usage error before any work
     clean_leftovers(out)
     config = Config(str(out.resolve()), tuple(formats), profile, str(Path(templates).resolve()) if templates else None,
-                    allow_draft, as_of or date.today(), force, os.getcwd())
+                    allow_draft, as_of or date.today(), force, os.getcwd(), sign_with, passphrase, sign_role)
     started = time.perf_counter()
     plans, total = index_plans(inputs)
     index = RecordIndex()

@@ -60,11 +60,14 @@ class Renderer:
     """Renders records to files. Fonts, styles and templates are prepared once and reused."""
 
     def __init__(self, out: Path, formats: tuple[str, ...] = FORMATS, templates: Path | None = None,
-                 allow_draft: bool = False):
+                 allow_draft: bool = False, signer=None, sign_role: str | None = None):
         self.out = Path(out)
         self.formats = formats
         self.templates = Path(templates) if templates else DEFAULT_TEMPLATES
         self.allow_draft = allow_draft
+        # a loaded key (docgen.sign.load_key): final PDFs are signed before they are written
+        self.signer = signer
+        self.sign_role = sign_role
 
     @cached_property
     def pdf(self):
@@ -93,6 +96,8 @@ class Renderer:
             out["docx"] = self.docx.render(doc, meta, record.service_date)
         if "pdf" in self.formats:
             out["pdf"] = self.pdf.render(doc, meta, record.service_date.strftime("%Y%m%d"))
+            if self.signer is not None and not draft:  # a draft is never signed
+                out["pdf"] = self.signer.sign(out["pdf"], role=self.sign_role)
         return out
 
     def render(self, result: RecordResult) -> Rendered:
@@ -116,10 +121,13 @@ def _safe_error(exc: Exception) -> str:
     """What went wrong, without client text (exception messages of layout libraries quote content)."""
     from jinja2 import TemplateError as JinjaError  # noqa: PLC0415
 
+    from ..sign import SigningError  # noqa: PLC0415
     from .docx import TemplateError  # noqa: PLC0415
 
     if isinstance(exc, OSError):
         return f"{type(exc).__name__}: {exc.strerror or 'I/O error'}"
+    if isinstance(exc, SigningError):  # its messages are written to be shown
+        return f"signing failed: {exc}"
     if isinstance(exc, (TemplateError, JinjaError)):
         return f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}"
     return f"{type(exc).__name__} while rendering"

@@ -1,0 +1,271 @@
+"""PAdES B-B signatures with pyHanko: load a PKCS#12 key once, sign many PDFs with it.
+
+Which field a signature goes into (:func:`choose_field`):
+
+* with a role: the field ``sig_<role>``. When the document has it empty (the renderer places one on
+  each signature block), the signature fills it; when it is already signed, that is an error; when
+  the document has no such field, a visible one is created at the bottom of the last page.
+* without a role: the first still-empty field of ``sig_clinician``, ``sig_supervisor``,
+  ``sig_psychiatrist``, ``sig_guardian``, ``sig_client``, ``sig_other`` (in that order); when none is
+  empty, a new field for the first of those roles the document has no field for; when all six are
+  signed, an error.
+
+New fields sit in a grid of two columns just above the bottom margin of the last page, filled
+left to right and then upwards, skipping any place an existing signature field already covers, so
+several signatures never overlap.
+"""
+from __future__ import annotations
+
+import io
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from . import FIELD_PREFIX, ROLES, SigningError, field_name
+
+# the new-field grid, in points
+SLOT_WIDTH = 240.0
+SLOT_HEIGHT = 54.0
+SLOT_GAP = 8.0
+BOTTOM = 60.0  # above the footer of docgen's pages (0.8 inch margin, footer rule below it)
+SIDE = 57.6
+
+STAMP_TEXT = "Signed by %(signer)s\nRole: %(role)s\nDate: %(ts)s"
+TIME_FORMAT = "%Y-%m-%d %H:%M %Z"
+
+# pyHanko reports some problems through logging as well as by raising; the raised error is what we
+# show (one line). A NullHandler keeps Python's last-resort handler from printing its records on
+# stderr when the application configured no logging (an application that did still gets them).
+for _name in ("pyhanko", "pyhanko_certvalidator"):
+    logging.getLogger(_name).addHandler(logging.NullHandler())
+
+
+def _is_pkcs12(raw: bytes) -> bool:
+    from asn1crypto import pkcs12  # noqa: PLC0415
+
+    try:
+        pfx = pkcs12.Pfx.load(raw, strict=True)
+        return pfx["version"].native == "v3" and pfx["auth_safe"]["content_type"].native in ("data", "signed_data")
+    except (ValueError, TypeError, KeyError):
+        return False
+
+
+def _read_pkcs12(raw: bytes, name: str, passphrase: bytes | None):
+    from cryptography.hazmat.primitives.serialization import pkcs12  # noqa: PLC0415
+
+    try:
+        return pkcs12.load_key_and_certificates(raw, passphrase)
+    except ValueError:
+        pass
+    if not _is_pkcs12(raw):
+        raise SigningError(f"{name} is not a PKCS#12 (.p12/.pfx) file")
+    if passphrase:
+        try:  # a passphrase given for a file that has none is not worth refusing
+            return pkcs12.load_key_and_certificates(raw, None)
+        except ValueError:
+            raise SigningError(f"wrong passphrase for {name}") from None
+    raise SigningError(f"{name} is protected by a passphrase: give it with --passphrase-file")
+
+
+def _same_key(private_key, cert) -> bool:
+    from cryptography.hazmat.primitives import serialization  # noqa: PLC0415
+
+    fmt = (serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    return private_key.public_key().public_bytes(*fmt) == cert.public_key().public_bytes(*fmt)
+
+
+def _check_certificate(cert, name: str, now: datetime) -> None:
+    """pyHanko signs with any certificate; an expired one, or one not made for signatures, makes a
+    signature nobody can rely on, so it is refused before signing."""
+    from cryptography import x509  # noqa: PLC0415
+
+    if now < cert.not_valid_before_utc:
+        raise SigningError(f"the certificate in {name} is not valid before {cert.not_valid_before_utc:%Y-%m-%d %H:%M} UTC")
+    if now > cert.not_valid_after_utc:
+        raise SigningError(f"the certificate in {name} expired on {cert.not_valid_after_utc:%Y-%m-%d %H:%M} UTC")
+    try:
+        usage = cert.extensions.get_extension_for_class(x509.KeyUsage).value
+    except x509.ExtensionNotFound:
+        return
+    if not (usage.digital_signature or usage.content_commitment):
+        raise SigningError(f"the certificate in {name} is not a signing certificate "
+                           "(key usage has neither digitalSignature nor nonRepudiation)")
+
+
+def common_name(subject) -> str:
+    """The common name of an asn1crypto x509.Name (else its organisation, else the whole subject)."""
+    native = subject.native
+    return str(native.get("common_name") or native.get("organization_name") or subject.human_friendly)
+
+
+@dataclass
+class Signer:
+    """A signing key and its certificate, loaded once; :meth:`sign` is called once per PDF."""
+
+    name: str  # the key file's name, for messages
+    cms_signer: object = field(repr=False)  # pyhanko SimpleSigner
+    certificate: object = field(repr=False)  # cryptography x509.Certificate
+
+    @property
+    def signer_name(self) -> str:
+        return common_name(self.cms_signer.signing_cert.subject)
+
+    @property
+    def fingerprint(self) -> str:
+        """sha256 of the signing certificate (public): what identifies this signer in a fingerprint."""
+        from cryptography.hazmat.primitives import hashes  # noqa: PLC0415
+
+        return self.certificate.fingerprint(hashes.SHA256()).hex()
+
+    def check_valid(self, now: datetime | None = None) -> None:
+        _check_certificate(self.certificate, self.name, now or datetime.now(timezone.utc))
+
+    def sign(self, data: bytes, role: str | None = None, reason: str | None = None) -> bytes:
+        """``data`` plus an incremental update holding a PAdES B-B signature in the field
+        :func:`choose_field` picks, with a visible stamp: signer, role and time."""
+        return self.sign_field(data, role, reason)[0]
+
+    def sign_field(self, data: bytes, role: str | None = None, reason: str | None = None) -> tuple[bytes, str]:
+        """:meth:`sign`, and the name of the field that holds the new signature."""
+        from pyhanko.pdf_utils.misc import PdfError  # noqa: PLC0415
+        from pyhanko.sign import fields, signers  # noqa: PLC0415
+        from pyhanko.sign.general import SigningError as HankoSigningError  # noqa: PLC0415
+        from pyhanko.stamp import TextStampStyle  # noqa: PLC0415
+
+        if role is not None and role not in ROLES:
+            raise SigningError(f"unknown role {role!r} (use {', '.join(ROLES)})")
+        self.check_valid()  # a long batch may run past the certificate's end
+        writer = open_pdf(data)
+        try:
+            target, box = choose_field(writer, role)
+        except SigningError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a damaged form or page tree
+            raise SigningError(f"not a readable PDF ({type(exc).__name__})") from None
+        role_label = (target[len(FIELD_PREFIX):] if target.startswith(FIELD_PREFIX) else target).capitalize()
+        meta = signers.PdfSignatureMetadata(
+            field_name=target, md_algorithm="sha256", subfilter=fields.SigSeedSubFilter.PADES,
+            reason=reason or f"Signed as {role_label}")
+        spec = fields.SigFieldSpec(target, on_page=-1, box=box) if box else None
+        style = TextStampStyle(stamp_text=STAMP_TEXT, timestamp_format=TIME_FORMAT, border_width=1)
+        pdf_signer = signers.PdfSigner(meta, signer=self.cms_signer, stamp_style=style, new_field_spec=spec)
+        try:
+            out = pdf_signer.sign_pdf(writer, existing_fields_only=box is None,
+                                      appearance_text_params={"role": role_label})
+        except (HankoSigningError, PdfError) as exc:  # about fields and structure, never about content
+            raise SigningError(f"could not sign: {str(exc).splitlines()[0][:200]}") from None
+        except Exception as exc:  # noqa: BLE001 - whatever else a damaged file makes pyHanko raise
+            raise SigningError(f"could not sign ({type(exc).__name__})") from None
+        return out.getvalue(), target
+
+
+def open_pdf(data: bytes):
+    """An incremental writer over ``data``, or :class:`SigningError` when it is not a readable PDF."""
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter  # noqa: PLC0415
+
+    if b"%PDF-" not in data[:1024]:
+        raise SigningError("not a PDF")
+    try:
+        writer = IncrementalPdfFileWriter(io.BytesIO(data), strict=False)
+    except Exception as exc:  # noqa: BLE001 - a damaged file, whatever the parser says
+        raise SigningError(f"not a readable PDF ({type(exc).__name__})") from None
+    if writer.prev.encrypted:
+        raise SigningError("encrypted PDFs cannot be signed here")
+    return writer
+
+
+def _signature_fields(handler) -> dict[str, bool]:
+    """Signature field name -> already signed."""
+    from pyhanko.sign.fields import enumerate_sig_fields  # noqa: PLC0415
+
+    return {name: value is not None for name, value, _ref in enumerate_sig_fields(handler)}
+
+
+def choose_field(writer, role: str | None) -> tuple[str, tuple[int, int, int, int] | None]:
+    """The field to sign and, when it must be created, its box on the last page (else None)."""
+    existing = _signature_fields(writer.prev)
+    if role is not None:
+        target = field_name(role)
+        if existing.get(target):
+            raise SigningError(f"field {target} is already signed")
+    else:
+        empty = [field_name(r) for r in ROLES if existing.get(field_name(r)) is False]
+        missing = [field_name(r) for r in ROLES if field_name(r) not in existing]
+        if empty:
+            return empty[0], None
+        if not missing:
+            raise SigningError("every signature field (" + ", ".join(field_name(r) for r in ROLES)
+                               + ") is already signed")
+        target = missing[0]
+    if target in existing:
+        return target, None
+    return target, free_slot(writer)
+
+
+def _rect(annot) -> tuple[float, float, float, float] | None:
+    try:
+        x1, y1, x2, y2 = (float(v) for v in annot["/Rect"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    return min(x1, x2), min(y1, y2), max(x1, x2), max(y1, y2)
+
+
+def _overlaps(a, b) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def free_slot(writer) -> tuple[int, int, int, int]:
+    """The first place of the new-field grid on the last page that no widget covers."""
+    page_ref, _resources = writer.find_page_for_modification(-1)
+    page = page_ref.get_object()
+    x0, y0, x1, y1 = (float(v) for v in page.get("/MediaBox", (0, 0, 612, 792)))
+    taken = []
+    for annot in page.get("/Annots", ()):
+        rect = _rect(annot.get_object())
+        if rect is not None:
+            taken.append(rect)
+    columns = max(1, int((x1 - x0 - 2 * SIDE + SLOT_GAP) // (SLOT_WIDTH + SLOT_GAP)))
+    row = 0
+    while True:
+        y = y0 + BOTTOM + row * (SLOT_HEIGHT + SLOT_GAP)
+        if y + SLOT_HEIGHT > y1:  # the page is full of fields: stack on the last place
+            y = y0 + BOTTOM
+            return (int(x0 + SIDE), int(y), int(x0 + SIDE + SLOT_WIDTH), int(y + SLOT_HEIGHT))
+        for col in range(columns):
+            x = x0 + SIDE + col * (SLOT_WIDTH + SLOT_GAP)
+            box = (x, y, x + SLOT_WIDTH, y + SLOT_HEIGHT)
+            if not any(_overlaps(box, other) for other in taken):
+                return tuple(int(round(v)) for v in box)
+        row += 1
+
+
+def load_key(path: Path, passphrase: bytes | None) -> Signer:
+    from asn1crypto import keys, x509  # noqa: PLC0415
+    from cryptography.hazmat.primitives import serialization  # noqa: PLC0415
+    from pyhanko.sign.signers import SimpleSigner  # noqa: PLC0415
+    from pyhanko_certvalidator.registry import SimpleCertificateStore  # noqa: PLC0415
+
+    name = path.name
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise SigningError(f"cannot read {name}: {exc.strerror or 'I/O error'}") from None
+    private_key, cert, others = _read_pkcs12(raw, name, passphrase)
+    if private_key is None:
+        raise SigningError(f"{name} holds no private key")
+    if cert is None:
+        raise SigningError(f"{name} holds a key without a signing certificate")
+    if not _same_key(private_key, cert):
+        raise SigningError(f"the certificate in {name} does not belong to its private key")
+    _check_certificate(cert, name, datetime.now(timezone.utc))
+    der = serialization.Encoding.DER
+    try:
+        key_info = keys.PrivateKeyInfo.load(private_key.private_bytes(
+            der, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+        chain = SimpleCertificateStore.from_certs([x509.Certificate.load(c.public_bytes(der)) for c in others])
+        cms_signer = SimpleSigner(signing_cert=x509.Certificate.load(cert.public_bytes(der)),
+                                  signing_key=key_info, cert_registry=chain)
+    except (ValueError, TypeError) as exc:  # e.g. a key type pyHanko cannot sign with
+        raise SigningError(f"cannot use the key in {name} ({type(exc).__name__})") from None
+    return Signer(name, cms_signer, cert)
