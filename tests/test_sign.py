@@ -323,19 +323,28 @@ def test_the_signature_is_visible_in_its_role_field(signed, plan_pdf):
 
 
 def test_empty_fields_of_the_renderer_are_filled_in_role_order(keys, plan_pdf):
-    boxes = {"sig_client": (60, 300, 280, 350), "sig_supervisor": (300, 300, 520, 350),
-             "sig_clinician": (60, 200, 280, 250)}
-    prepared = with_empty_fields(plan_pdf, boxes)
-    first = sign_pdf(prepared, keys.clinician, SECRET)  # no role: the first empty field, clinician first
-    second = sign_pdf(first, keys.supervisor, SECRET)  # then the supervisor's
+    rendered = signature_widgets(plan_pdf)  # the renderer's own empty fields on the signature blocks
+    assert {name: w["signed"] for name, w in rendered.items()} == {"sig_clinician": False, "sig_client": False}
+    first = sign_pdf(plan_pdf, keys.clinician, SECRET)  # no role: the first empty field, clinician first
+    second = sign_pdf(first, keys.supervisor, SECRET)  # then the next empty one: the client's
     widgets = signature_widgets(second)
     assert {name: w["signed"] for name, w in widgets.items()} == {
-        "sig_client": False, "sig_supervisor": True, "sig_clinician": True}, "no new field was made"
-    for name in ("sig_clinician", "sig_supervisor"):
-        assert widgets[name]["rect"] == [float(v) for v in boxes[name]]
+        "sig_clinician": True, "sig_client": True}, "no new field was made"
+    for name in ("sig_clinician", "sig_client"):
+        assert widgets[name]["rect"] == rendered[name]["rect"] and widgets[name]["page"] == rendered[name]["page"]
     reports = verify_pdf(second, [keys.ca_pem])
-    assert [(r.field, r.signer) for r in reports] == [("sig_clinician", "Daniel Kim"), ("sig_supervisor", "Sam Rivera")]
+    assert [(r.field, r.signer) for r in reports] == [("sig_clinician", "Daniel Kim"), ("sig_client", "Sam Rivera")]
     assert verdict(reports)
+
+
+def test_fields_added_to_a_pdf_from_elsewhere_are_used_too(keys, plan_pdf):
+    boxes = {"sig_supervisor": (300, 300, 520, 350), "sig_psychiatrist": (60, 300, 280, 350)}
+    prepared = with_empty_fields(plan_pdf, boxes)
+    signed = sign_pdf(prepared, keys.supervisor, SECRET, role="supervisor")
+    widgets = signature_widgets(signed)
+    assert widgets["sig_supervisor"]["signed"] and widgets["sig_supervisor"]["rect"] == [300.0, 300.0, 520.0, 350.0]
+    assert not widgets["sig_psychiatrist"]["signed"]
+    assert verdict(verify_pdf(signed, [keys.ca_pem]))
 
 
 def test_new_fields_are_stacked_without_overlap(keys, plan_pdf):
