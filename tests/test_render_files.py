@@ -234,3 +234,18 @@ def test_cjk_text_falls_back_to_an_embedded_font(tmp_path):
     assert "DroidSansFallback" in fonts
     rows = [line.split() for line in fonts.splitlines()[2:]]
     assert rows and all(row[-5] == "yes" for row in rows)  # emb column: every font embedded
+
+
+# --- the content hash ---------------------------------------------------------------------------
+def test_content_hash_leaves_out_fields_at_their_default():
+    """A field typed at its default hashes like the field left out (so a docgen that adds an optional
+    field keeps the hashes of records that do not use it); a changed value changes the hash."""
+    from docgen.render import content_hash  # noqa: PLC0415
+
+    plan = builders.plan_dict()
+    base = content_hash(builders.validate(plan))
+    plan["client"]["interpreter_needed"] = False
+    plan["goals"][0]["progress"] = []
+    assert content_hash(builders.validate(plan)) == base
+    plan["client"]["interpreter_needed"] = True
+    assert content_hash(builders.validate(plan)) != base

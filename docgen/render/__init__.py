@@ -38,8 +38,10 @@ class Rendered:
 
 
 def content_hash(record) -> str:
-    """sha256 of the validated record's canonical JSON: what the document was made from."""
-    return hashlib.sha256(record.model_dump_json().encode("utf-8")).hexdigest()
+    """sha256 of the validated record's canonical JSON: what the document was made from. Fields at
+    their default are left out, so a later docgen that adds an optional field does not change the hash
+    of a record that does not use it (the lock of a finalized record holds this hash)."""
+    return hashlib.sha256(record.model_dump_json(exclude_defaults=True).encode("utf-8")).hexdigest()
 
 
 def metadata_for(record, profile: str, digest: str) -> dict[str, str]:
