@@ -12,7 +12,7 @@ from functools import cached_property
 from pathlib import Path
 
 from .. import __version__
-from ..compose import compose
+from ..compose import compose, document_title
 from ..findings import RecordResult, Status
 from ..load import source_file
 from ..write import safe_name, write_all
@@ -27,6 +27,7 @@ class Outcome(str, Enum):
     refused = "refused"  # blockers and no --allow-draft
     invalid = "invalid"
     failed = "failed"  # rendering raised
+    locked = "locked"  # finalized and signed before with other content: changes go in an addendum
 
 
 @dataclass
@@ -46,7 +47,7 @@ def content_hash(record) -> str:
 
 def metadata_for(record, profile: str, digest: str) -> dict[str, str]:
     """Document properties: ids, kind, profile and content hash; never the client's name."""
-    title = "Treatment Plan" if record.kind == "treatment_plan" else f"Progress Note ({record.format.value.upper()})"
+    title = document_title(record)
     return {
         "title": f"{title} {record.id}",
         "subject": f"{record.kind} {record.id}; client {record.client.id}; profile {profile}",
