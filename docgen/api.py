@@ -28,12 +28,33 @@ def validate(paths: Paths) -> list[RecordResult]:
     return list(iter_validate(paths))
 
 
-def check(paths: Paths, profile: str | None = None, as_of: date | None = None) -> list[RecordResult]:
+def check(paths: Paths, profile: str | None = None, as_of: date | None = None,
+          audit: str | os.PathLike | None = None) -> list[RecordResult]:
     """Validation plus completeness. ``profile``: a built-in name or a TOML path overriding the payer's
-    profile; ``as_of``: the day review dates are judged against (default: today)."""
+    profile; ``as_of``: the day review dates are judged against (default: today); ``audit``: an audit
+    trail (file, or a folder holding ``audit.sqlite``) whose lock ledger is consulted: a record locked
+    with other content gets a ``locked`` blocker, and an addendum's original must be locked there."""
     from .check import check_results  # noqa: PLC0415 - keeps `docgen validate` light
 
-    return check_results(iter_validate(paths), as_of or date.today(), profile)
+    if audit is None:
+        return check_results(iter_validate(paths), as_of or date.today(), profile)
+    from .batch.audit import Ledger  # noqa: PLC0415
+
+    ledger = Ledger(_trail(audit))
+    try:
+        return check_results(iter_validate(paths), as_of or date.today(), profile, ledger)
+    finally:
+        ledger.close()
+
+
+def _trail(path: str | os.PathLike):
+    """An audit trail named by its file, or by the folder holding ``audit.sqlite``."""
+    from pathlib import Path  # noqa: PLC0415
+
+    from .batch import AUDIT  # noqa: PLC0415
+
+    target = Path(path)
+    return target / AUDIT if target.is_dir() else target
 
 
 def exit_code(results: Iterable[RecordResult]) -> int:
@@ -43,25 +64,74 @@ def exit_code(results: Iterable[RecordResult]) -> int:
 
 def render(paths: Paths, out: str | os.PathLike, formats: tuple[str, ...] = ("docx", "pdf"),
            profile: str | None = None, templates: str | os.PathLike | None = None, allow_draft: bool = False,
-           as_of: date | None = None, sign_with: str | os.PathLike | None = None, passphrase: bytes | None = None,
+           as_of: date | None = None, audit_path: str | os.PathLike | None = None,
+           sign_with: str | os.PathLike | None = None, passphrase: bytes | None = None,
            sign_role: str | None = None) -> list:
     """Check the records and render each to DOCX and/or PDF in ``out``. Complete records render as
     final; incomplete ones are refused, or rendered as drafts with ``allow_draft``; invalid ones are
-    never rendered. With ``sign_with`` (a PKCS#12 file, loaded once: a bad key raises
+    never rendered. Returns one :class:`docgen.render.Rendered` per record.
+
+    With ``sign_with`` (a PKCS#12 file, loaded once: a bad key raises
     :class:`docgen.sign.SigningError` before anything is rendered) every final PDF is signed before
-    it is written; drafts are never signed. Returns one :class:`docgen.render.Rendered` per record."""
+    it is written; drafts are never signed.
+
+    Every record's outcome is appended to the audit trail ``audit_path`` (default ``out/audit.sqlite``);
+    a final render locks the record there (see :mod:`docgen.lock`), and a record locked with other
+    content is refused with outcome ``locked``, nothing written."""
     from pathlib import Path  # noqa: PLC0415
 
+    from . import __version__  # noqa: PLC0415
+    from .batch import AUDIT, input_hash  # noqa: PLC0415
+    from .batch.audit import AuditTrail  # noqa: PLC0415
+    from .check import check_results, load_profile  # noqa: PLC0415
+    from .lock import render_locked  # noqa: PLC0415
     from .render import Renderer  # noqa: PLC0415
 
+    if profile:
+        load_profile(profile)  # a bad --profile is a usage error before anything is written
     signer = None
     if sign_with is not None:
         from .sign import load_key  # noqa: PLC0415
 
         signer = load_key(sign_with, passphrase)
-    renderer = Renderer(Path(out), tuple(formats), Path(templates) if templates else None, allow_draft,
+    out = Path(out)
+    renderer = Renderer(out, tuple(formats), Path(templates) if templates else None, allow_draft,
                         signer=signer, sign_role=sign_role)
-    return [renderer.render(result) for result in check(paths, profile=profile, as_of=as_of)]
+    inputs: list[str | None] = []  # the input hash of each document, for the audit trail
+
+    def documents() -> Iterator[RecordResult]:
+        for raw in read(paths):
+            inputs.append(input_hash(raw.data) if raw.data is not None else None)
+            yield validate_document(raw)
+
+    trail = AuditTrail(Path(audit_path) if audit_path else out / AUDIT, __version__)
+    try:
+        results = check_results(documents(), as_of or date.today(), profile, trail)
+        rendered = []
+        for result, digest in zip(results, inputs):
+            item = render_locked(renderer, trail, result)
+            trail.record({"id": result.id, "kind": result.kind, "profile": result.profile,
+                          "status": _TRAIL_STATUS.get(item.outcome.value, item.outcome.value),
+                          "input_sha256": digest, "outputs": [_output(out, path) for path in item.files]})
+            rendered.append(item)
+    finally:
+        trail.close()
+    return rendered
+
+
+#: The audit trail's words for render outcomes (the batch's: a final document is "complete").
+_TRAIL_STATUS = {"final": "complete"}
+
+
+def _output(out, path) -> dict:
+    import hashlib  # noqa: PLC0415
+
+    data = path.read_bytes()
+    try:
+        name = path.relative_to(out).as_posix()
+    except ValueError:
+        name = path.name
+    return {"path": name, "sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
 
 
 def batch(inputs: Paths, out: str | os.PathLike, workers: int | None = None, formats: tuple[str, ...] = ("docx", "pdf"),
@@ -135,10 +205,15 @@ def verify(path: str | os.PathLike, trust: Iterable[str | os.PathLike] | None = 
 
 def audit(path: str | os.PathLike, record: str | None = None, since: date | None = None) -> list[dict]:
     """Events of an audit trail (a batch's output folder or the SQLite file), oldest first."""
-    from pathlib import Path  # noqa: PLC0415
-
-    from .batch import AUDIT  # noqa: PLC0415
     from .batch.audit import query  # noqa: PLC0415
 
-    target = Path(path)
-    return query(target / AUDIT if target.is_dir() else target, record=record, since=since)
+    return query(_trail(path), record=record, since=since)
+
+
+def locks(path: str | os.PathLike, record: str | None = None, since: date | None = None) -> list[dict]:
+    """The lock ledger of an audit trail (output folder or SQLite file), oldest first: record id, kind,
+    client id, content ``sha256`` (what an addendum names), document date, signers' roles and dates,
+    when locked, docgen version, OS user and host."""
+    from .batch.audit import query_locks  # noqa: PLC0415
+
+    return query_locks(_trail(path), record=record, since=since)

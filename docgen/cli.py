@@ -137,13 +137,17 @@ def validate(paths, fmt):
 @_format_option
 @click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), default=None,
               help="Judge review dates as of this day (YYYY-MM-DD). Default: today.")
-def check(paths, profile, fmt, as_of):
+@click.option("--audit", "audit", type=click.Path(dir_okay=True), default=None, envvar="DOCGEN_AUDIT",
+              show_envvar=True, metavar="FILE",
+              help="Audit trail whose lock ledger to consult: a record locked with other content is reported "
+                   "(rule 'locked'), an addendum's original must be locked there.")
+def check(paths, profile, fmt, as_of, audit):
     """Validate records and check them for completeness (consent, risk, signatures, reviews, CPT time...)."""
     from . import api  # noqa: PLC0415
     from .check import ProfileError  # noqa: PLC0415
 
     try:
-        results = api.check(paths, profile=profile, as_of=as_of.date() if as_of else None)
+        results = api.check(paths, profile=profile, as_of=as_of.date() if as_of else None, audit=audit)
     except ProfileError as exc:
         raise click.BadParameter(str(exc), param_hint="--profile") from None
     _errors_to_stderr(results)
@@ -204,9 +208,15 @@ def _formats(value: str) -> tuple[str, ...]:
               "missing items listed) instead of refusing them.")
 @click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), default=None,
               help="Judge review dates as of this day (YYYY-MM-DD). Default: today.")
+@click.option("--audit", "audit", type=click.Path(dir_okay=False), default=None, envvar="DOCGEN_AUDIT",
+              show_envvar=True, metavar="FILE",
+              help="Audit trail and lock ledger (default: OUT/audit.sqlite). Point every run of an agency at one.")
 @_sign_options
-def render(paths, out, fmt, profile, templates, allow_draft, as_of, sign_with, passphrase_file, sign_role):
-    """Render records to DOCX and PDF: complete ones final, incomplete ones refused (or drafts)."""
+def render(paths, out, fmt, profile, templates, allow_draft, as_of, audit, sign_with, passphrase_file, sign_role):
+    """Render records to DOCX and PDF: complete ones final (and locked), incomplete ones refused (or drafts).
+
+    A record rendered final before (same id, in the same audit trail) with other content is refused
+    as locked: changes go in an addendum."""
     from . import api  # noqa: PLC0415
     from .check import ProfileError  # noqa: PLC0415
     from .sign import SigningError  # noqa: PLC0415
@@ -215,8 +225,8 @@ def render(paths, out, fmt, profile, templates, allow_draft, as_of, sign_with, p
     _needs_key(sign_with, passphrase_file, sign_role)
     try:
         rendered = api.render(paths, out, formats, profile=profile, templates=templates,
-                              allow_draft=allow_draft, as_of=as_of.date() if as_of else None, sign_with=sign_with,
-                              passphrase=_read_passphrase(passphrase_file), sign_role=sign_role)
+                              allow_draft=allow_draft, as_of=as_of.date() if as_of else None, audit_path=audit,
+                              sign_with=sign_with, passphrase=_read_passphrase(passphrase_file), sign_role=sign_role)
     except ProfileError as exc:
         raise click.BadParameter(str(exc), param_hint="--profile") from None
     except SigningError as exc:
@@ -230,6 +240,8 @@ def render(paths, out, fmt, profile, templates, allow_draft, as_of, sign_with, p
                 click.echo(f"{r.where}: record {r.id}: refused: {f.path}: {f.message} [{f.rule}]", err=True)
         elif item.outcome.value == "failed":
             click.echo(f"{r.where}: record {r.id}: rendering failed: {item.error}", err=True)
+        elif item.outcome.value == "locked":
+            click.echo(f"{r.where}: record {r.id}: locked: {item.error}", err=True)
     _render_summary(rendered)
     if sign_with and "pdf" in formats:
         signed = sum(1 for item in rendered if item.outcome.value == "final")
@@ -251,7 +263,7 @@ def _render_summary(rendered) -> None:
         r = item.result
         counts[item.outcome.value] = counts.get(item.outcome.value, 0) + 1
         style = {"final": "green", "draft": "yellow"}.get(item.outcome.value, "red")
-        kind = {"treatment_plan": "plan", "progress_note": "note"}.get(r.kind or "", "?")
+        kind = {"treatment_plan": "plan", "progress_note": "note", "addendum": "addendum"}.get(r.kind or "", "?")
         table.add_row(escape(r.id or "(no id)"), kind, escape(r.client or "?"), escape(r.profile or ""),
                       f"[{style}]{item.outcome.value}[/]", str(len(r.blockers)) if r.record is not None else "-",
                       str(len(r.warnings)), " ".join(p.suffix[1:] for p in item.files))
@@ -274,8 +286,9 @@ def _render_summary(rendered) -> None:
 @click.option("--force", is_flag=True, help="Redo every record, even those unchanged since the last run.")
 @click.option("--scheduler", metavar="ADDRESS", default=None,
               help="Run on a Dask distributed cluster (e.g. tcp://10.0.0.5:8786) instead of local processes.")
-@click.option("--audit-db", "audit_db", type=click.Path(dir_okay=False), default=None,
-              help="SQLite audit trail (default: DIR/audit.sqlite).")
+@click.option("--audit", "--audit-db", "audit_db", type=click.Path(dir_okay=False), default=None, envvar="DOCGEN_AUDIT",
+              show_envvar=True, metavar="FILE",
+              help="SQLite audit trail and lock ledger (default: DIR/audit.sqlite). Point every run of an agency at one.")
 @click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), default=None,
               help="Judge review dates as of this day (YYYY-MM-DD). Default: today.")
 @_sign_options
@@ -285,7 +298,8 @@ def batch(inputs, out, workers, fmt, profile, templates, allow_draft, force, sch
 
     INPUTS are folders, JSON / YAML / JSONL files and CSV files of progress notes (one row a session;
     layout in docgen/load/csvin.py). One bad record never stops the batch; exit code 1 when any record
-    did not produce its documents."""
+    did not produce its documents (refused, invalid, failed, or locked: finalized and signed before
+    with other content). Addenda are processed after the other records."""
     import os  # noqa: PLC0415
 
     from . import api  # noqa: PLC0415
@@ -347,10 +361,11 @@ def _batch_summary(summary) -> None:
     from rich.table import Table  # noqa: PLC0415
 
     table = Table(title="docgen batch")
-    for name in ("complete", "draft", "refused", "invalid", "skipped", "failed", "records", "seconds", "records/s"):
+    for name in ("complete", "draft", "refused", "invalid", "skipped", "failed", "locked", "records", "seconds",
+                 "records/s"):
         table.add_column(name, justify="right")
     c = summary.counts
-    table.add_row(*(str(c[k]) for k in ("complete", "draft", "refused", "invalid", "skipped", "failed")),
+    table.add_row(*(str(c[k]) for k in ("complete", "draft", "refused", "invalid", "skipped", "failed", "locked")),
                   str(summary.records), f"{summary.seconds:.1f}", f"{summary.rate:.1f}")
     console = Console(highlight=False)
     console.width = max(console.width, 100)
@@ -447,16 +462,18 @@ def _verify_text(file: str, reports, ok: bool, trust_checked: bool) -> None:
 @click.option("--since", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Only events on or after this day.")
 @_format_option
 def audit(path, record, since, fmt):
-    """Query the audit trail of a batch (its output folder, or the SQLite file)."""
+    """Query an audit trail (an output folder, or the SQLite file): generation events, and the locks
+    of records rendered final, with the content sha256 an addendum names."""
     from . import api  # noqa: PLC0415
-    from .batch.audit import rows_text  # noqa: PLC0415
+    from .batch.audit import locks_text, rows_text  # noqa: PLC0415
 
     try:
         events = api.audit(path, record=record, since=since.date() if since else None)
+        locks = api.locks(path, record=record, since=since.date() if since else None)
     except FileNotFoundError as exc:
         raise click.BadParameter(str(exc), param_hint="PATH") from None
     if fmt == "json":
-        click.echo(json.dumps({"events": events}, indent=2))
+        click.echo(json.dumps({"events": events, "locks": locks}, indent=2))
         return
     from rich.console import Console  # noqa: PLC0415
     from rich.markup import escape  # noqa: PLC0415
@@ -470,6 +487,12 @@ def audit(path, record, since, fmt):
     console = Console(highlight=False)
     console.width = max(console.width, 120)
     console.print(table)
+    if locks:
+        # one lock a paragraph, the sha256 whole on a line of its own: it is what an addendum names
+        click.echo(f"\nlocks ({len(locks)}): finalized and signed; changes go in an addendum naming id and sha256")
+        for at, record_id, kind, client, dated, signed, digest, user in locks_text(locks):
+            click.echo(f"{record_id}  {kind}  client {client}  dated {dated}  signed: {signed or 'none'}  "
+                       f"locked {at} by {user}\n  sha256 {digest}")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,8 +1,9 @@
 """Minimal complete records and small helpers for the rule tests.
 
-``plan_dict()`` and ``note_dict()`` return fresh (deep-copied) dicts that validate and have no finding
-at all under the default profile with ``as_of = AS_OF`` (and under every built-in profile). Tests
-mutate them and look at the findings of one rule.
+``plan_dict()``, ``note_dict()`` and ``addendum_dict()`` return fresh (deep-copied) dicts that validate
+and have no finding at all under the default profile with ``as_of = AS_OF`` (and under every built-in
+profile). Tests mutate them and look at the findings of one rule. ``addendum_dict()`` amends
+``plan_dict()`` and names it by its real content hash; ``locks_of(plan)`` is a lock ledger holding it.
 """
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from typing import Any
 
 from docgen.check import Profile, check_record, load_profile
 from docgen.findings import Finding, Severity
+from docgen.lock import Lock, lock_of
 from docgen.model import RECORD
 
 AS_OF = date(2026, 11, 24)
@@ -143,6 +145,41 @@ _NOTE: dict[str, Any] = {
 }
 
 
+def addendum_dict() -> dict[str, Any]:
+    """A minimal complete addendum to ``plan_dict()`` (TP-1001), naming it by its content hash."""
+    from docgen.render import content_hash  # noqa: PLC0415
+
+    return {
+        "kind": "addendum",
+        "id": "AD-1001-01",
+        "client": deepcopy(CLIENT),
+        "agency": deepcopy(AGENCY),
+        "payer": deepcopy(PAYER),
+        "clinician": deepcopy(AUTHOR),
+        "date": "2026-11-02",
+        "time": "15:40",
+        "original": {"id": "TP-1001", "kind": "treatment_plan", "date": "2026-09-22",
+                     "sha256": content_hash(validate(_PLAN))},
+        "changes": [{"section": "goals[G1].objectives[G1.O1]",
+                     "change": "Target raised from 3 to 4 pleasant activities a week."}],
+        "reason": "Objective met early; raised with the client's agreement in session on 2026-11-02.",
+        "signatures": [
+            {"role": "clinician", "name": "Daniel Kim", "credentials": "LCSW", "signer_id": "CL-01",
+             "method": "electronic", "date": "2026-11-02", "time": "15:55"},
+        ],
+    }
+
+
+def locks_of(*records: Any, locked_at: str = "2026-11-02T20:00:00+00:00") -> dict[str, Lock]:
+    """A lock ledger (by record id) in which each record (dict or model) is locked as it is now."""
+    from dataclasses import replace  # noqa: PLC0415
+
+    from docgen.render import content_hash  # noqa: PLC0415
+
+    models = [validate(r) for r in records]
+    return {m.id: replace(lock_of(m, content_hash(m)), locked_at=locked_at, docgen_version="test") for m in models}
+
+
 def plan_dict() -> dict[str, Any]:
     """A minimal complete treatment plan (fresh copy)."""
     return deepcopy(_PLAN)
@@ -180,18 +217,21 @@ def profile(spec: str | Profile = "default") -> Profile:
 
 
 def check(data: Any, profile_spec: str | Profile = "default", as_of: date = AS_OF,
-          plans: Iterable[Any] | Mapping[str, Any] | None = None) -> list[Finding]:
-    """All findings for one record (dict or model). ``plans``: plan dicts or models, given to note rules."""
+          plans: Iterable[Any] | Mapping[str, Any] | None = None,
+          locks: Mapping[str, Lock] | None = None) -> list[Finding]:
+    """All findings for one record (dict or model). ``plans``: plan dicts or models, given to note rules;
+    ``locks``: a lock ledger by record id (None: no ledger), given to addendum rules."""
     if isinstance(plans, Mapping):
         plans = plans.values()
     known = {p.id: p for p in (validate(p) for p in (plans or ()))}
-    return check_record(validate(data), profile(profile_spec), as_of, known)
+    return check_record(validate(data), profile(profile_spec), as_of, known, locks, ledger=locks is not None)
 
 
 def findings_of(rule_id: str, data: Any, profile_spec: str | Profile = "default", as_of: date = AS_OF,
-                plans: Iterable[Any] | Mapping[str, Any] | None = None) -> list[Finding]:
+                plans: Iterable[Any] | Mapping[str, Any] | None = None,
+                locks: Mapping[str, Lock] | None = None) -> list[Finding]:
     """The findings of one rule."""
-    return [f for f in check(data, profile_spec, as_of, plans) if f.rule == rule_id]
+    return [f for f in check(data, profile_spec, as_of, plans, locks) if f.rule == rule_id]
 
 
 def paths_of(rule_id: str, data: Any, profile_spec: str | Profile = "default", as_of: date = AS_OF,
@@ -200,16 +240,18 @@ def paths_of(rule_id: str, data: Any, profile_spec: str | Profile = "default", a
 
 
 def assert_passes(rule_id: str, data: Any, profile_spec: str | Profile = "default", as_of: date = AS_OF,
-                  plans: Iterable[Any] | Mapping[str, Any] | None = None) -> None:
-    found = findings_of(rule_id, data, profile_spec, as_of, plans)
+                  plans: Iterable[Any] | Mapping[str, Any] | None = None,
+                  locks: Mapping[str, Lock] | None = None) -> None:
+    found = findings_of(rule_id, data, profile_spec, as_of, plans, locks)
     assert found == [], f"{rule_id} should pass, found: {[(f.path, f.message) for f in found]}"
 
 
 def assert_fails(rule_id: str, data: Any, path: str | list[str], severity: str = "blocker",
                  profile_spec: str | Profile = "default", as_of: date = AS_OF,
-                 plans: Iterable[Any] | Mapping[str, Any] | None = None) -> list[Finding]:
+                 plans: Iterable[Any] | Mapping[str, Any] | None = None,
+                 locks: Mapping[str, Lock] | None = None) -> list[Finding]:
     """Assert the rule reports exactly the given path(s) (in order), all with ``severity``."""
-    found = findings_of(rule_id, data, profile_spec, as_of, plans)
+    found = findings_of(rule_id, data, profile_spec, as_of, plans, locks)
     expected = [path] if isinstance(path, str) else list(path)
     assert [f.path for f in found] == expected, \
         f"{rule_id}: expected {expected}, found {[(f.path, f.message) for f in found]}"

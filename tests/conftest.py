@@ -21,5 +21,11 @@ def note() -> dict:
 
 
 @pytest.fixture
+def addendum() -> dict:
+    """A minimal complete addendum to ``plan`` (TP-1001), naming it by its content hash; mutate freely."""
+    return builders.addendum_dict()
+
+
+@pytest.fixture
 def as_of() -> date:
     return builders.AS_OF

@@ -103,6 +103,11 @@ def write_records(path: Path, records: list[dict]) -> Path:
     return path
 
 
+def documents_in(folder: Path) -> list[str]:
+    """Names of the files in ``folder`` but the audit trail (``audit.sqlite`` and its WAL files), sorted."""
+    return sorted(p.name for p in Path(folder).iterdir() if not p.name.startswith("audit.sqlite"))
+
+
 def many_goals(plan: dict, count: int) -> dict:
     """``plan`` with ``count`` goals, each a copy of its first goal under new ids."""
     plan = copy.deepcopy(plan)

@@ -41,7 +41,7 @@ DOCGEN = Path(sys.executable).with_name("docgen")
 AS_OF = date(2026, 11, 24)
 BATCH = ("batch", "in", "--out", "out", "--workers", "2", "--as-of", AS_OF.isoformat())
 META = {"manifest.jsonl", "manifest.csv", "audit.sqlite", "audit.sqlite-wal", "audit.sqlite-shm"}
-LAYOUT = re.compile(r"(?P<client>[^/]+)/(?P<kind>treatment_plan|progress_note)-\d{4}-\d{2}-\d{2}-(?P<id>[^/]+)"
+LAYOUT = re.compile(r"(?P<client>[^/]+)/(?P<kind>treatment_plan|progress_note|addendum)-\d{4}-\d{2}-\d{2}-(?P<id>[^/]+)"
                     r"\.(?P<ext>docx|pdf)")
 PRODUCED = {"complete", "draft", "skipped"}
 
@@ -186,8 +186,10 @@ def test_statuses_exit_code_and_stderr(first):
     rows = manifest(base / "out")
     expected = expected_rows()
     assert sorted(r["source"] for r in rows) == sorted(expected)
-    order = [raw.source.replace(f"{base}{os.sep}", "") for raw in read([base / "in"])]
-    assert [r["source"] for r in rows] == order  # input order, whatever order the workers finished in
+    docs = list(read([base / "in"]))
+    addenda = [isinstance(raw.data, dict) and raw.data.get("kind") == "addendum" for raw in docs]
+    order = [raw.source.replace(f"{base}{os.sep}", "") for raw, last in sorted(zip(docs, addenda), key=lambda t: t[1])]
+    assert [r["source"] for r in rows] == order  # input order (addenda last), whatever order the workers finished in
     lines = run.stderr.splitlines()
     for row in rows:
         record_id, status, text = expected[row["source"]]
@@ -199,7 +201,7 @@ def test_statuses_exit_code_and_stderr(first):
             assert len(said) == 1, (row["source"], lines)
             assert f": {status}: " in said[0] and any(t in said[0] for t in text), said[0]
     counts = Counter(r["status"] for r in rows)
-    assert counts == {"complete": 19, "refused": 11, "invalid": 7, "failed": 1}
+    assert counts == {"complete": 20, "refused": 12, "invalid": 7, "failed": 1}
     assert "docgen batch" in run.stdout and "records/s" in run.stdout
 
 
@@ -288,31 +290,39 @@ def test_rerun_skips_unchanged_redoes_changed_and_force_redoes_all(first, tmp_pa
         assert new["status"] == ("skipped" if old["status"] == "complete" else old["status"])
     assert {k: (p.stat().st_mtime_ns, sha256(p)) for k, p in documents(out).items()} == stamp
 
-    # 2. one CSV row edited: that record only is rendered again
+    # 2. one refused CSV row completed: that record only is rendered; a final (so locked) row edited
+    #    is refused as locked, its documents untouched
     sample = base / "in" / "csv" / "notes-sample.csv"
     text = sample.read_text(encoding="utf-8")
-    assert text.count("next session 2026-11-10.") == 1
-    sample.write_text(text.replace("next session 2026-11-10.", "next session 2026-11-10 at 17:00."), encoding="utf-8")
+    assert text.count("next session 2026-11-10.") == 1 and text.count("due 2026-12-21.,,,,,,") == 1
+    text = text.replace("next session 2026-11-10.", "next session 2026-11-10 at 17:00.")  # PN-1001-05, final
+    text = text.replace("due 2026-12-21.,,,,,,", "due 2026-12-21.,,,,low,Denies suicidal ideation.,")  # PN-1001-06
+    sample.write_text(text, encoding="utf-8")
     run = docgen(*BATCH, cwd=base)
     assert run.returncode == 1
     rows = by_id(manifest(out))
-    assert {i for i in produced if rows[i]["status"] == "complete"} == {"PN-1001-05"}
+    assert rows["PN-1001-06"]["status"] == "complete"
+    assert rows["PN-1001-05"]["status"] == "locked" and rows["PN-1001-05"]["outputs"] == []
+    assert re.search(r"^in/csv/notes-sample\.csv:3: record PN-1001-05: locked: finalized and signed on 2026-11-03 "
+                     r"\(locked \d{4}-\d{2}-\d{2}, sha256 [0-9a-f]{12}\.\.\.\); changes go in an addendum", run.stderr,
+                     re.MULTILINE), run.stderr
     assert {i for i in produced if rows[i]["status"] == "skipped"} == produced - {"PN-1001-05"}
-    changed = {k for k, p in documents(out).items() if (p.stat().st_mtime_ns, sha256(p)) != stamp[k]}
-    assert changed == {o["path"] for o in rows["PN-1001-05"]["outputs"]}
-    for item in rows["PN-1001-05"]["outputs"]:
-        assert sha256(out / item["path"]) == item["sha256"] != stamp[item["path"]][1]
+    changed = {k for k, p in documents(out).items() if k not in stamp or (p.stat().st_mtime_ns, sha256(p)) != stamp[k]}
+    assert changed == {o["path"] for o in rows["PN-1001-06"]["outputs"]}  # PN-1001-05's files kept as locked
 
-    # 3. --force: everything rendered again, to the same bytes for the unchanged records
+    # 3. --force: everything rendered again, to the same bytes for the unchanged records; still locked
     run = docgen(*BATCH, "--force", cwd=base)
     assert run.returncode == 1
     rows = by_id(manifest(out))
-    assert {i for i in produced if rows[i]["status"] == "complete"} == produced
+    assert {i for i in produced if rows[i]["status"] == "complete"} == produced - {"PN-1001-05"}
+    assert rows["PN-1001-05"]["status"] == "locked"
     assert "skipped" not in {r["status"] for r in rows.values()}
     for record_id in produced - {"PN-1001-05"}:
         for item in rows[record_id]["outputs"]:
             assert item["sha256"] == stamp[item["path"]][1] == sha256(out / item["path"])
-    assert len(documents(out)) == len(files)
+    assert {k: (p.stat().st_mtime_ns, sha256(p)) for k, p in documents(out).items() if "PN-1001-05" in k} == \
+        {k: v for k, v in stamp.items() if "PN-1001-05" in k}
+    assert len(documents(out)) == len(files) + 2  # PN-1001-06's pair
 
 
 # --- a batch killed with SIGKILL, then run again -------------------------------------------------------
@@ -547,7 +557,7 @@ def test_dask_cluster_produces_the_same_files(first, tmp_path, monkeypatch):
                                   silence_logs=logging.ERROR) as cluster:
         monkeypatch.chdir(base)  # the same relative sources as the local run
         summary = api.batch(["in"], tmp_path / "out", scheduler=cluster.scheduler_address, as_of=AS_OF)
-    assert not summary.ok and summary.counts == dict(Counter(r["status"] for r in local), draft=0, skipped=0)
+    assert not summary.ok and summary.counts == dict(Counter(r["status"] for r in local), draft=0, skipped=0, locked=0)
     remote = manifest(tmp_path / "out")
     keys = ("source", "id", "kind", "client", "profile", "status", "blockers", "warnings", "outputs", "input_sha256")
     assert [{k: r.get(k) for k in keys} for r in remote] == [{k: r.get(k) for k in keys} for r in local]

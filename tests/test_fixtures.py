@@ -24,7 +24,7 @@ FIXTURES = ROOT / "fixtures"
 AS_OF = date(2026, 11, 24)
 
 B, W = "blocker", "warning"
-PLAN, NOTE = "treatment_plan", "progress_note"
+PLAN, NOTE, ADD = "treatment_plan", "progress_note", "addendum"
 
 #: id -> (file under fixtures/ [":LINE" for JSONL and CSV], kind, profile, status, findings (rule, severity, path))
 EXPECTED: dict[str, tuple[str, str, str | None, str, list[tuple[str, str, str]]]] = {
@@ -100,6 +100,12 @@ EXPECTED: dict[str, tuple[str, str, str | None, str, list[tuple[str, str, str]]]
                    [("note-risk-update", B, "risk_update")]),
     # BIRP by an LMSW (50 min, 90834), supervisor co-signature in the supervisor_* columns
     "PN-3001-03": ("csv/notes-sample.csv:5", NOTE, "ny-medicaid", "complete", []),
+    # --- addenda (each names TP-1001 by its real content hash) -----------------------------------
+    # objective G2.O1 changed after a knee injury; what, why, dated after the plan, signed by the author
+    "AD-1001-01": ("addenda/addendum-tp1001-goal2-complete.yaml", ADD, "default", "complete", []),
+    # says what changed (the next review date) but not why
+    "AD-1001-02": ("addenda/addendum-tp1001-no-reason-incomplete.yaml", ADD, "default", "incomplete",
+                   [("add-reason", B, "reason")]),
 }
 
 #: Numbers the message of a finding must mention, so that it fires for the intended reason.
@@ -195,6 +201,19 @@ def test_notes_serve_their_plans(results):
         refs = {(g.goal_id, o) for g in note.goals_addressed for o in (g.objective_ids or [None])}
         known = {(g.id, o.id) for g in plan.goals for o in g.objectives} | {(g.id, None) for g in plan.goals}
         assert (refs <= known) == (note.id not in BAD_GOAL_REF), (note.id, refs - known)
+
+
+def test_addenda_name_their_originals_exactly(results):
+    """Each addendum names a plan of the fixtures by its real id, kind, date and content hash."""
+    from docgen.render import content_hash  # noqa: PLC0415
+
+    addenda = [r.record for r in results.values() if r.kind == ADD]
+    assert len(addenda) == 2
+    for addendum in addenda:
+        original = results[addendum.original.id].record
+        assert (original.kind, original.service_date) == (addendum.original.kind.value, addendum.original.date)
+        assert content_hash(original) == addendum.original.sha256, addendum.id
+        assert original.client.id == addendum.client.id
 
 
 def test_yaml_header_states_the_status():

@@ -37,8 +37,9 @@ def _with_prescriber(plan: dict) -> dict:
 def test_builders_are_complete_under_every_builtin_profile(name):
     assert name in builtin_names()
     assert check(_with_prescriber(plan_dict()), name) == []
-    from builders import note_dict
+    from builders import addendum_dict, locks_of, note_dict
     assert check(note_dict(), name, plans=[plan_dict()]) == []
+    assert check(addendum_dict(), name, locks=locks_of(plan_dict())) == []
 
 
 def test_ny_medicaid_plan_needs_a_prescriber_signature():

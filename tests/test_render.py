@@ -22,7 +22,7 @@ from docgen.compose import Document, compose
 from docgen.compose.blocks import Chart, Table
 from docgen.render import Outcome, content_hash
 from render_helpers import (CELL_TEXT, FIXTURES, NASTY, NASTY_SHOWN, ODD_AGENCY, ODD_NAME, SECRET, UNI_NAME,
-                            DocxView, PdfView, assert_pdf_sound, corpus_records, non_white_fraction,
+                            DocxView, PdfView, assert_pdf_sound, corpus_records, documents_in, non_white_fraction,
                             orphaned_headings, pdf_has, run, shown, tool, write_records, ws)
 
 DOCGEN = Path(sys.executable).with_name("docgen")
@@ -85,7 +85,8 @@ def test_corpus_outcomes(corpus):
     outcomes = {i.id: i.outcome for i in corpus.items.values()}
     assert outcomes == {"TP-UNI": Outcome.final, "PN-UNI": Outcome.final, "TP-DRAFT": Outcome.draft,
                         "TP-1001": Outcome.final, "TP-3002": Outcome.draft}
-    assert sorted(p.name for p in corpus.out.iterdir()) == sorted(f"{i}.{x}" for i in outcomes for x in ("docx", "pdf"))
+    assert documents_in(corpus.out) == sorted(f"{i}.{x}" for i in outcomes for x in ("docx", "pdf"))
+    assert (corpus.out / "audit.sqlite").is_file()  # every render keeps an audit trail (default: in --out)
     assert sorted(outcomes) == sorted(ALL)
 
 
@@ -322,8 +323,8 @@ def test_draft_has_watermark_on_every_page_and_lists_what_is_missing(corpus):
 # --- determinism --------------------------------------------------------------------------------
 def test_same_input_same_bytes(corpus):
     assert corpus.cli_run.returncode == 1, corpus.cli_run.stderr  # drafts are not final
-    names = sorted(p.name for p in corpus.out.iterdir())
-    assert names == sorted(p.name for p in corpus.again.iterdir()) == sorted(p.name for p in corpus.cli.iterdir())
+    names = documents_in(corpus.out)
+    assert names == documents_in(corpus.again) == documents_in(corpus.cli)
     for name in names:
         data = (corpus.out / name).read_bytes()
         assert data == (corpus.again / name).read_bytes(), name

@@ -15,7 +15,7 @@ from docgen.render import Outcome
 from docgen.render.docx import DocxRenderer
 from docgen.render.pdf import PdfRenderer
 from docgen.write import safe_name
-from render_helpers import FIXTURES, write_records
+from render_helpers import FIXTURES, documents_in, write_records
 
 COMPLETE = FIXTURES / "plans" / "plan-adult-mdd-complete.yaml"
 INCOMPLETE = FIXTURES / "plans" / "plan-lpc-associate-no-cosign-incomplete.yaml"
@@ -66,8 +66,9 @@ def test_odd_ids_render_inside_out_only(tmp_path):
     assert [r.outcome for r in rendered] == [Outcome.final] * len(ODD_IDS)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["deep", "odd.json"]
     assert [p.name for p in (tmp_path / "deep").iterdir()] == ["out"]
-    files = sorted(out.rglob("*"))
+    files = sorted(p for p in out.rglob("*") if p.name in documents_in(out))
     assert all(f.parent == out and f.is_file() for f in files)
+    assert sorted(p.name for p in out.iterdir() if p not in files) == ["audit.sqlite"]
     assert len(files) == 2 * len(ODD_IDS)
     for r in rendered:
         stem = safe_name(r.result.id)
@@ -102,7 +103,7 @@ def test_failed_render_leaves_nothing_and_others_still_render(tmp_path, monkeypa
     boom = rendered["TP-BOOM"]
     assert boom.outcome is Outcome.failed and boom.files == []
     assert "Secret" not in boom.error and boom.error == "RuntimeError while rendering"
-    assert sorted(p.name for p in out.iterdir()) == ["TP-A.docx", "TP-A.pdf", "TP-Z.docx", "TP-Z.pdf"]
+    assert documents_in(out) == ["TP-A.docx", "TP-A.pdf", "TP-Z.docx", "TP-Z.pdf"]
     assert _leftovers(out) == []
 
 
@@ -122,7 +123,7 @@ def test_failed_write_removes_the_pair_and_temporary_files(tmp_path, monkeypatch
     rendered = {r.result.id: r for r in api.render([source], out, as_of=builders.AS_OF)}
     assert rendered["TP-BOOM"].outcome is Outcome.failed
     assert rendered["TP-BOOM"].error == "OSError: No space left on device"
-    assert sorted(p.name for p in out.iterdir()) == ["TP-Z.docx", "TP-Z.pdf"]  # the DOCX already renamed is gone
+    assert documents_in(out) == ["TP-Z.docx", "TP-Z.pdf"]  # the DOCX already renamed is gone
 
 
 def test_missing_word_template_fails_the_record_without_output(tmp_path):
@@ -132,7 +133,7 @@ def test_missing_word_template_fails_the_record_without_output(tmp_path):
     result = invoke("render", source, "--out", tmp_path / "out", "--templates", templates, "--as-of", AS_OF)
     assert result.exit_code == 1
     assert "rendering failed: TemplateError: no Word template" in result.stderr
-    assert not (tmp_path / "out").exists() or list((tmp_path / "out").iterdir()) == []
+    assert documents_in(tmp_path / "out") == []  # only the audit trail, which records the failure
 
 
 # --- the render command -------------------------------------------------------------------------
@@ -144,7 +145,7 @@ def test_incomplete_record_is_refused_without_allow_draft(tmp_path):
     assert result.exit_code == 1
     for f in blockers:
         assert f"record TP-3002: refused: {f.path}: {f.message} [{f.rule}]" in result.stderr
-    assert sorted(p.name for p in out.iterdir()) == ["TP-1001.docx", "TP-1001.pdf"]
+    assert documents_in(out) == ["TP-1001.docx", "TP-1001.pdf"]
     assert "refused" in result.stdout
 
 
@@ -152,16 +153,16 @@ def test_allow_draft_renders_the_incomplete_record_but_still_exits_1(tmp_path):
     out = tmp_path / "out"
     result = invoke("render", INCOMPLETE, "--out", out, "--allow-draft", "--as-of", AS_OF)
     assert result.exit_code == 1
-    assert sorted(p.name for p in out.iterdir()) == ["TP-3002.docx", "TP-3002.pdf"]
+    assert documents_in(out) == ["TP-3002.docx", "TP-3002.pdf"]
 
 
 def test_complete_records_exit_0_and_format_option(tmp_path):
     result = invoke("render", COMPLETE, "--out", tmp_path / "both", "--as-of", AS_OF)
     assert result.exit_code == 0, result.stderr
-    assert sorted(p.name for p in (tmp_path / "both").iterdir()) == ["TP-1001.docx", "TP-1001.pdf"]
+    assert documents_in(tmp_path / "both") == ["TP-1001.docx", "TP-1001.pdf"]
     result = invoke("render", COMPLETE, "--out", tmp_path / "pdf", "--format", "pdf", "--as-of", AS_OF)
     assert result.exit_code == 0
-    assert [p.name for p in (tmp_path / "pdf").iterdir()] == ["TP-1001.pdf"]
+    assert documents_in(tmp_path / "pdf") == ["TP-1001.pdf"]
 
 
 @pytest.mark.parametrize("args", [["--format", "odt"], ["--format", ""], ["--profile", "no-such-profile"]])
@@ -269,3 +270,18 @@ def test_prepared_templates_are_cached_on_disk_and_rebuilt_when_the_template_cha
     edited.write_bytes(edited.read_bytes() + b"\0")  # trailing bytes: still a valid zip
     DocxRenderer(templates).render(doc, meta, result.record.service_date)
     assert len(calls) == 2 and len(list((tmp_path / "cache").glob("template-*.marshal"))) == 2
+
+
+# --- the content hash ---------------------------------------------------------------------------
+def test_content_hash_leaves_out_fields_at_their_default():
+    """A field typed at its default hashes like the field left out (so a docgen that adds an optional
+    field keeps the hashes of records that do not use it); a changed value changes the hash."""
+    from docgen.render import content_hash  # noqa: PLC0415
+
+    plan = builders.plan_dict()
+    base = content_hash(builders.validate(plan))
+    plan["client"]["interpreter_needed"] = False
+    plan["goals"][0]["progress"] = []
+    assert content_hash(builders.validate(plan)) == base
+    plan["client"]["interpreter_needed"] = True
+    assert content_hash(builders.validate(plan)) != base

@@ -1,6 +1,7 @@
 """Every registered rule has tests: a new rule without tests fails here."""
 from __future__ import annotations
 
+import test_rules_addendum
 import test_rules_note
 import test_rules_plan
 import test_rules_risk
@@ -8,7 +9,7 @@ import test_rules_signatures
 
 from docgen.check import RULES
 
-MODULES = (test_rules_signatures, test_rules_note, test_rules_plan, test_rules_risk)
+MODULES = (test_rules_signatures, test_rules_note, test_rules_plan, test_rules_risk, test_rules_addendum)
 COVERED = set().union(*(m.COVERED for m in MODULES))
 
 

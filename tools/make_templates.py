@@ -31,6 +31,8 @@ GUIDANCE = {
     "birp": "BIRP: Behavior, Intervention, Response, Plan.",
     "dap": "DAP: Data, Assessment, Plan.",
     "girp": "GIRP: Goal, Intervention, Response, Plan.",
+    "addendum": "Addendum: the original stays as it was signed; this document names it by id and content hash "
+                "and records what changed, why, and who signed the change.",
 }
 
 WATERMARK = (

@@ -10,6 +10,13 @@ memory. One bad record never stops the batch.
 
 A first, light pass indexes the treatment plans (ids, client, dates, goal and objective ids) so a
 note can be checked against its plan wherever the plan sits in the inputs.
+
+Locking (see :mod:`docgen.lock`): the main process looks each record's id up in the audit trail's
+lock ledger and hands the lock to the worker, which refuses a record locked with other content
+(status ``locked``); a record that comes out final is locked by the main process as its row arrives.
+Addenda are processed last, in a second pass over the files that hold them, so that an addendum
+finds its original locked even when both are in the same batch; their manifest rows follow the
+others'.
 """
 from __future__ import annotations
 
@@ -29,16 +36,17 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__
-from ..load import RawDocument, read
+from ..load import RawDocument, read, source_file
+from ..lock import Lock
 from ..write import safe_name, write_all
 
 MANIFEST = "manifest.jsonl"
 MANIFEST_CSV = "manifest.csv"
 JOURNAL = ".manifest-journal.jsonl"
 AUDIT = "audit.sqlite"
-OUTCOMES = ("complete", "draft", "refused", "invalid", "skipped", "failed")
+OUTCOMES = ("complete", "draft", "refused", "invalid", "skipped", "failed", "locked")
 CSV_FIELDS = ("source", "id", "kind", "client", "profile", "status", "blockers", "warnings", "outputs", "sha256",
-              "bytes", "duration_ms", "input_sha256")
+              "bytes", "duration_ms", "input_sha256", "content_sha256")
 
 
 # --- the plan index -------------------------------------------------------------------------------
@@ -80,19 +88,27 @@ class PlanRef:
         return hashlib.sha256(repr(self).encode("utf-8")).hexdigest()
 
 
-def index_plans(inputs: Iterable[str | os.PathLike]) -> tuple[dict[str, PlanRef], int]:
-    """Plans of the inputs by id, and the number of documents (for the progress bar)."""
+def _kind(raw: RawDocument) -> Any:
+    return raw.data.get("kind") if isinstance(raw.data, dict) else None
+
+
+def index_plans(inputs: Iterable[str | os.PathLike]) -> tuple[dict[str, PlanRef], int, list[str]]:
+    """Plans of the inputs by id, the number of documents (for the progress bar) and the files
+    that hold addenda (read again once everything else is done)."""
     from ..model.validate import validate_document  # noqa: PLC0415
 
     plans: dict[str, PlanRef] = {}
+    addenda: dict[str, None] = {}
     count = 0
     for raw in read(inputs):
         count += 1
-        if isinstance(raw.data, dict) and raw.data.get("kind") == "treatment_plan":
+        if _kind(raw) == "addendum":
+            addenda[source_file(raw.source)] = None
+        if _kind(raw) == "treatment_plan":
             result = validate_document(raw)
             if result.record is not None and result.record.id not in plans:
                 plans[result.record.id] = PlanRef.of(result.record)
-    return plans, count
+    return plans, count, list(addenda)
 
 
 # --- work done in a worker -----------------------------------------------------------------------
@@ -121,6 +137,8 @@ class Task:
     error: str | None
     plan: PlanRef | None
     previous: dict | None  # the record's manifest row from an earlier run
+    lock: Lock | None = None  # the ledger's lock of the record's id
+    locks: dict[str, Lock] | None = None  # for an addendum: the ledger's lock of its original, by id
 
 
 def input_hash(data: Any) -> str:
@@ -222,7 +240,9 @@ def process(task: Task, config: Config) -> dict:
 
 def _process(task: Task, config: Config, row: dict) -> None:
     from ..check import check_record, load_profile, profile_of  # noqa: PLC0415
+    from ..lock import changed, lock_of, locked_message  # noqa: PLC0415
     from ..model.validate import validate_document  # noqa: PLC0415
+    from ..render import content_hash  # noqa: PLC0415
 
     result = validate_document(RawDocument(task.source, task.data, task.error))
     row.update(id=result.id, kind=result.kind, client=result.client)
@@ -234,11 +254,17 @@ def _process(task: Task, config: Config, row: dict) -> None:
     profile = load_profile(config.profile) if config.profile else profile_of(record)
     result.profile = row["profile"] = profile.name
     plans = {task.plan.id: task.plan} if task.plan is not None else {}
-    result.findings.extend(check_record(record, profile, config.as_of, plans))
+    result.findings.extend(check_record(record, profile, config.as_of, plans, task.locks or {}, ledger=True))
     blockers, warnings = result.blockers, result.warnings
     row.update(blockers=len(blockers), warnings=len(warnings))
+    digest = row["content_sha256"] = content_hash(record)
+    if changed(task.lock, digest):
+        row.update(status="locked", error=locked_message(task.lock))
+        return
     if blockers:
         row["findings"] = [f.as_dict() for f in blockers]
+    else:
+        row["lock"] = lock_of(record, digest).as_dict()  # the main process locks it once the files are written
     if blockers and not config.allow_draft:
         row["status"] = "refused"
         return
@@ -265,6 +291,15 @@ def _process(task: Task, config: Config, row: dict) -> None:
     row["status"] = "draft" if blockers else "complete"
 
 
+def _original_id(data: dict) -> str | None:
+    """The id of the original an addendum names, as its model will read it (numbers become text)."""
+    original = data.get("original")
+    value = original.get("id") if isinstance(original, dict) else None
+    if isinstance(value, (str, int)) and not isinstance(value, bool):
+        return str(value).strip() or None
+    return None
+
+
 # --- the batch -------------------------------------------------------------------------------------
 @dataclass
 class Summary:
@@ -275,7 +310,7 @@ class Summary:
 
     @property
     def ok(self) -> bool:
-        return not (self.counts["refused"] or self.counts["invalid"] or self.counts["failed"])
+        return not (self.counts["refused"] or self.counts["invalid"] or self.counts["failed"] or self.counts["locked"])
 
     @property
     def rate(self) -> float:
@@ -409,6 +444,7 @@ def run_batch(inputs: list[str], out: str | os.PathLike, executor: Executor, *, 
               passphrase: bytes | None = None, sign_role: str | None = None) -> Summary:
     """Run a batch on ``executor``; returns counts. ``progress(row, total)`` is called per record."""
     from ..check import load_profile  # noqa: PLC0415
+    from ..lock import locked_message  # noqa: PLC0415
     from .audit import AuditTrail  # noqa: PLC0415
 
     out = Path(out)
@@ -419,7 +455,7 @@ def run_batch(inputs: list[str], out: str | os.PathLike, executor: Executor, *, 
     config = Config(str(out.resolve()), tuple(formats), profile, str(Path(templates).resolve()) if templates else None,
                     allow_draft, as_of or date.today(), force, os.getcwd(), sign_with, passphrase, sign_role)
     started = time.perf_counter()
-    plans, total = index_plans(inputs)
+    plans, total, addenda = index_plans(inputs)
     index = RecordIndex()
     index.load_previous(out)
     audit = AuditTrail(Path(audit_path) if audit_path else out / AUDIT, __version__)
@@ -428,11 +464,25 @@ def run_batch(inputs: list[str], out: str | os.PathLike, executor: Executor, *, 
     summary = Summary()
     limit = in_flight or 4 * max(getattr(executor, "_max_workers", 2) or 2, 1)
 
+    def lock(row: dict) -> None:
+        """Lock a record that came out final (or was skipped: unchanged since it did)."""
+        mine = row.pop("lock", None)
+        if mine is None or row["status"] not in ("complete", "skipped"):
+            return
+        held = audit.lock(Lock.from_dict(mine))
+        if held.sha256 != mine["sha256"]:  # another run sharing the trail locked other content meanwhile
+            if row["status"] == "complete":
+                for item in row["outputs"]:
+                    (out / item["path"]).unlink(missing_ok=True)
+                row["outputs"] = []
+            row.update(status="locked", error=locked_message(held))
+
     def handle(row: dict) -> None:
         seq = row.pop("seq")
+        lock(row)
         summary.records += 1
         summary.counts[row["status"]] += 1
-        if row["status"] in ("refused", "invalid", "failed"):
+        if row["status"] in ("refused", "invalid", "failed", "locked"):
             summary.rows.append({k: row.get(k) for k in ("source", "id", "status", "error", "findings")})
         if row["status"] != "skipped":
             audit.record(row)  # committed before the journal says the record is done
@@ -442,27 +492,47 @@ def run_batch(inputs: list[str], out: str | os.PathLike, executor: Executor, *, 
         if progress:
             progress(row, total)
 
-    try:
-        pending: set = set()
-        for seq, raw in enumerate(read(inputs)):
-            record_id = raw.id
-            first = index.first_source(record_id, raw.source) if record_id is not None else None
-            if first is not None:
-                handle({"seq": seq, "source": raw.source, "id": record_id, "kind": None, "client": raw.client,
-                        "profile": None, "status": "failed", "blockers": 0, "warnings": 0, "outputs": [],
-                        "error": f"duplicate record id (first in {first})", "duration_ms": 0,
-                        "input_sha256": None})
-                continue
-            plan_id = raw.data.get("plan_id") if isinstance(raw.data, dict) else None
-            task = Task(seq, raw.source, raw.data, raw.error, plans.get(plan_id) if isinstance(plan_id, str) else None,
-                        index.previous(record_id) if record_id else None)
-            if len(pending) >= limit:
-                done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                for future in done:
-                    handle(future.result())
-            pending.add(executor.submit(process, task, config))
-        for future in pending:
+    pending: set = set()
+
+    def submit(seq: int, raw: RawDocument, locks: dict[str, Lock] | None = None) -> None:
+        record_id = raw.id
+        first = index.first_source(record_id, raw.source) if record_id is not None else None
+        if first is not None:
+            handle({"seq": seq, "source": raw.source, "id": record_id, "kind": None, "client": raw.client,
+                    "profile": None, "status": "failed", "blockers": 0, "warnings": 0, "outputs": [],
+                    "error": f"duplicate record id (first in {first})", "duration_ms": 0,
+                    "input_sha256": None})
+            return
+        plan_id = raw.data.get("plan_id") if isinstance(raw.data, dict) else None
+        task = Task(seq, raw.source, raw.data, raw.error, plans.get(plan_id) if isinstance(plan_id, str) else None,
+                    index.previous(record_id) if record_id else None,
+                    audit.get(record_id) if record_id else None, locks)
+        if len(pending) >= limit:
+            done, waiting = wait(pending, return_when=FIRST_COMPLETED)
+            pending.intersection_update(waiting)
+            for future in done:
+                handle(future.result())
+        pending.add(executor.submit(process, task, config))
+
+    def drain() -> None:
+        for future in list(pending):
             handle(future.result())
+        pending.clear()
+
+    try:
+        seq = 0
+        for raw in read(inputs):
+            if _kind(raw) != "addendum":
+                submit(seq, raw)
+                seq += 1
+        drain()  # every original of this batch is locked before an addendum looks for it
+        for raw in read(addenda):
+            if _kind(raw) == "addendum":
+                original = _original_id(raw.data)
+                held = audit.get(original) if original else None
+                submit(seq, raw, {original: held} if held else {})
+                seq += 1
+        drain()
         manifest.commit()
     except BaseException:
         manifest.discard()

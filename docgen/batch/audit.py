@@ -7,6 +7,13 @@ clinical text: not the input's file name either (exports are often named after t
 UPDATE or DELETE, so the trail can only grow. Each event is committed as it is recorded, before the
 batch's journal marks the record done: a batch killed at any moment never leaves a generated
 document without its event.
+
+The same file holds the lock ledger (table ``locks``, see :mod:`docgen.lock`): one row per record id,
+written by the first final render of that record, never changed: record id, kind, client id,
+content sha256, document date, the signers' roles, ids and signing dates, when, who and which
+docgen. The same triggers keep it append-only, and a second lock for a record id (or an
+``INSERT OR REPLACE`` over an event or a lock) is refused. An agency points every run at one trail
+(``--audit FILE`` or ``DOCGEN_AUDIT``) so that a record locked by one run is locked for all.
 """
 from __future__ import annotations
 
@@ -18,6 +25,8 @@ from collections.abc import Iterable
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
+
+from ..lock import Lock
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
@@ -40,7 +49,34 @@ CREATE TRIGGER IF NOT EXISTS events_no_update BEFORE UPDATE ON events
 BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
 CREATE TRIGGER IF NOT EXISTS events_no_delete BEFORE DELETE ON events
 BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS events_no_replace BEFORE INSERT ON events
+WHEN NEW.seq IS NOT NULL AND EXISTS (SELECT 1 FROM events WHERE seq = NEW.seq)
+BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+CREATE TABLE IF NOT EXISTS locks (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    record_id TEXT NOT NULL UNIQUE,
+    kind TEXT NOT NULL,
+    client_id TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    document_date TEXT NOT NULL,
+    signers TEXT NOT NULL,
+    locked_at TEXT NOT NULL,
+    docgen_version TEXT NOT NULL,
+    os_user TEXT NOT NULL,
+    host TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS locks_at ON locks(locked_at);
+CREATE TRIGGER IF NOT EXISTS locks_no_update BEFORE UPDATE ON locks
+BEGIN SELECT RAISE(ABORT, 'the lock ledger is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS locks_no_delete BEFORE DELETE ON locks
+BEGIN SELECT RAISE(ABORT, 'the lock ledger is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS locks_no_replace BEFORE INSERT ON locks
+WHEN EXISTS (SELECT 1 FROM locks WHERE record_id = NEW.record_id OR seq = NEW.seq)
+BEGIN SELECT RAISE(ABORT, 'the record is already locked; the lock ledger is append-only'); END;
 """
+
+LOCK_COLUMNS = ("record_id", "kind", "client_id", "sha256", "document_date", "signers", "locked_at",
+                "docgen_version")
 
 COLUMNS = ("seq", "at", "os_user", "host", "docgen_version", "profile", "record_id", "kind", "outcome", "source",
            "input_sha256", "outputs")
@@ -57,7 +93,7 @@ class AuditTrail:
     def __init__(self, path: Path, version: str):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(self.path)
+        self.db = sqlite3.connect(self.path, timeout=30)  # other runs may share an agency-wide trail
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")  # a commit survives a killed process without an fsync
         self.db.executescript(SCHEMA)
@@ -77,29 +113,117 @@ class AuditTrail:
     def commit(self) -> None:
         self.db.commit()
 
+    # --- the lock ledger ----------------------------------------------------------------------
+    def get(self, record_id: str) -> Lock | None:
+        """The lock of ``record_id``, or None when it was never rendered final."""
+        return _get_lock(self.db, record_id)
+
+    def lock(self, lock: Lock) -> Lock:
+        """Lock a record unless it is locked already; return the lock in force (``lock`` as
+        recorded, or the earlier one, which may hold another hash). One transaction, so two runs
+        sharing the trail cannot both lock the same id."""
+        self.commit()
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            held = _get_lock(self.db, lock.record_id)
+            if held is None:
+                at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+                signers = json.dumps(lock.as_dict()["signers"], sort_keys=True)
+                self.db.execute(
+                    f"INSERT INTO locks ({', '.join(LOCK_COLUMNS)}, os_user, host) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                    (lock.record_id, lock.kind, lock.client_id, lock.sha256, lock.document_date, signers, at,
+                     self.version, self.user, self.host))
+                held = _get_lock(self.db, lock.record_id)
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.rollback()
+            raise
+        return held
+
     def close(self) -> None:
         self.commit()
         self.db.close()
 
 
-def query(path: Path, record: str | None = None, since: date | None = None) -> list[dict[str, Any]]:
-    """Events of the trail at ``path``, oldest first, filtered by record id and day."""
+def _lock_row(values: tuple) -> Lock:
+    return Lock.from_dict(dict(zip(LOCK_COLUMNS, values)))
+
+
+def _get_lock(db: sqlite3.Connection, record_id: str) -> Lock | None:
+    found = db.execute(f"SELECT {', '.join(LOCK_COLUMNS)} FROM locks WHERE record_id = ?", (record_id,)).fetchone()
+    return _lock_row(found) if found else None
+
+
+class Ledger:
+    """A read-only view of the lock ledger of a trail, for checks. A trail that does not exist
+    yet, or was written before docgen kept locks, holds no lock."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self._db: sqlite3.Connection | None = None
+
+    def get(self, record_id: str) -> Lock | None:
+        if self._db is None:
+            if not self.path.is_file():
+                return None
+            self._db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=30)
+        try:
+            return _get_lock(self._db, record_id)
+        except sqlite3.OperationalError as exc:
+            if "no such table" in str(exc):
+                return None
+            raise
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+
+
+def _select(path: Path, table: str, columns: Iterable[str], at: str, record: str | None,
+            since: date | None) -> list[tuple]:
+    """Rows of ``table`` in the trail at ``path``, oldest first, by record id and day (column ``at``).
+    A table the trail does not have yet (a trail older than the lock ledger) has no rows."""
     if not Path(path).is_file():
         raise FileNotFoundError(f"no audit trail at {path}")
     db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
-        sql, args = f"SELECT {', '.join(COLUMNS)} FROM events WHERE 1=1", []
+        sql, args = f"SELECT {', '.join(columns)} FROM {table} WHERE 1=1", []
         if record:
             sql += " AND record_id = ?"
             args.append(record)
         if since:
-            sql += " AND at >= ?"
+            sql += f" AND {at} >= ?"
             args.append(since.isoformat())
-        rows = db.execute(sql + " ORDER BY seq", args).fetchall()
+        return db.execute(sql + " ORDER BY seq", args).fetchall()
+    except sqlite3.OperationalError as exc:
+        if "no such table" in str(exc):
+            return []
+        raise
     finally:
         db.close()
+
+
+def query_locks(path: Path, record: str | None = None, since: date | None = None) -> list[dict[str, Any]]:
+    """Locks of the trail at ``path``, oldest first, filtered by record id and day locked."""
     out = []
-    for values in rows:
+    for values in _select(path, "locks", (*LOCK_COLUMNS, "os_user", "host"), "locked_at", record, since):
+        item = _lock_row(values[:len(LOCK_COLUMNS)]).as_dict()
+        item.update(os_user=values[-2], host=values[-1])
+        out.append(item)
+    return out
+
+
+def locks_text(locks: Iterable[dict[str, Any]]) -> list[tuple[str, ...]]:
+    return [(lk["locked_at"], lk["record_id"], lk["kind"], lk["client_id"], lk["document_date"],
+             ", ".join(f"{s['role']} {s['date'] or 'undated'}" for s in lk["signers"]), lk["sha256"],
+             lk["os_user"]) for lk in locks]
+
+
+def query(path: Path, record: str | None = None, since: date | None = None) -> list[dict[str, Any]]:
+    """Events of the trail at ``path``, oldest first, filtered by record id and day."""
+    out = []
+    for values in _select(path, "events", COLUMNS, "at", record, since):
         item = dict(zip(COLUMNS, values))
         item["outputs"] = json.loads(item["outputs"])
         out.append(item)

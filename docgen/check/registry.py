@@ -10,6 +10,7 @@ from ..findings import Severity
 
 PLAN = "treatment_plan"
 NOTE = "progress_note"
+ADDENDUM = "addendum"
 
 
 @dataclass
@@ -20,6 +21,9 @@ class Context:
     as_of: date
     plans: Mapping[str, Any] = field(default_factory=dict)  # treatment plans in this run, by id
     calendar: Mapping[str, Any] = field(default_factory=dict)
+    #: locks by record id (``.get(id)``, see docgen.lock): the ledger's, then the run's complete records
+    locks: Any = field(default_factory=dict)
+    ledger: bool = False  # a lock ledger was consulted: an id it does not hold is not locked
 
 
 #: A rule yields (field path, plain-language message) for each problem it finds.

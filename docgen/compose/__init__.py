@@ -7,13 +7,13 @@ from enum import Enum
 from pathlib import Path
 
 from ..findings import Finding, Severity
-from ..model import (CSSRSScreener, PHQ9, ProgressNote, SignatureMethod, SignerRole,
+from ..model import (Addendum, CSSRSScreener, PHQ9, ProgressNote, SignatureMethod, SignerRole,
                      TreatmentPlan)
 from ..model.assessments import GAD7_BANDS, PHQ9_BANDS
 from .blocks import (Block, Bullets, Chart, Document, Fields, Para, Section, Series, SignatureLine,
                      Table)
 
-__all__ = ["compose", "Document", "Section", "Para", "Fields", "Bullets", "Table", "Chart",
+__all__ = ["compose", "document_title", "Document", "Section", "Para", "Fields", "Bullets", "Table", "Chart",
            "SignatureLine", "fmt_date"]
 
 ACRONYMS = {"cbt": "CBT", "dbt": "DBT", "act": "ACT", "emdr": "EMDR", "ipt": "IPT"}
@@ -290,19 +290,64 @@ def _note_sections(note: ProgressNote, findings: Sequence[Finding], assets: Path
     return tuple(s for s in sections if s is not None)
 
 
-def compose(record: TreatmentPlan | ProgressNote, findings: Sequence[Finding] = (), profile: str = "",
+# --- addendum -----------------------------------------------------------------------------------
+ORIGINAL_TITLE = {"treatment_plan": "Treatment Plan", "progress_note": "Progress Note"}
+
+
+def _addendum_sections(add: Addendum, findings: Sequence[Finding], assets: Path | None) -> tuple[Section, ...]:
+    c = add.client
+    author = add.author
+    ref = add.original
+    about = _fields([
+        ("Client", c.name), ("Client ID", c.id), ("Date of birth", fmt_date(c.date_of_birth)),
+        ("Addendum date", fmt_date(add.date) + (f" {fmt_time(add.time)}" if add.time else "")),
+        ("Author", f"{author.name}, {author.credentials}" + (f" ({author.title})" if author.title else "")),
+        ("Payer", add.payer.name + (f", member {add.payer.member_id}" if add.payer.member_id else "")
+         if add.payer else None),
+    ])
+    original = _fields([
+        ("Document", ORIGINAL_TITLE[ref.kind.value]), ("Record ID", ref.id), ("Date", fmt_date(ref.date)),
+        ("Content hash (SHA-256)", ref.sha256),
+    ])
+    changes = Table(("Section", "Change"), tuple((item.section or "", item.change) for item in add.changes),
+                    (0.28, 0.72)) if add.changes else None
+    sections = [
+        _section("addendum", "Addendum", about),
+        _section("original", "Original document", original),
+        _section("changes", "Changes", changes),
+        _section("reason", "Reason", Para(add.reason) if (add.reason or "").strip() else None),
+        _signature_section(add, _required_roles(add, findings), assets),
+    ]
+    return tuple(s for s in sections if s is not None)
+
+
+def document_title(record) -> str:
+    """The title a record's document carries: "Treatment Plan", "Progress Note (SOAP)",
+    "Addendum to Treatment Plan of 09/22/2026"."""
+    if isinstance(record, TreatmentPlan):
+        return "Treatment Plan"
+    if isinstance(record, Addendum):
+        return f"Addendum to {ORIGINAL_TITLE[record.original.kind.value]} of {fmt_date(record.original.date)}"
+    return f"Progress Note ({record.format.value.upper()})"
+
+
+def compose(record: TreatmentPlan | ProgressNote | Addendum, findings: Sequence[Finding] = (), profile: str = "",
             draft: bool = False, assets: Path | None = None) -> Document:
     """The document for ``record``. ``draft`` marks it as a draft listing the blockers in ``findings``.
     ``assets``: the folder signature image paths are relative to (the record file's folder).
     Psychotherapy process notes (``psychotherapy_notes``) are never composed into a document."""
     agency, lines = _header(record)
     c = record.client
+    title = document_title(record)
     if isinstance(record, TreatmentPlan):
-        title, template = "Treatment Plan", "treatment_plan"
+        template = "treatment_plan"
         date_line = f"Plan date: {fmt_date(record.plan_date)}"
         sections = _plan_sections(record, findings, assets)
+    elif isinstance(record, Addendum):
+        template = "addendum"
+        date_line = f"Addendum date: {fmt_date(record.date)}"
+        sections = _addendum_sections(record, findings, assets)
     else:
-        title = f"Progress Note ({record.format.value.upper()})"
         template = record.format.value
         date_line = f"Date of service: {fmt_date(record.session_date)}"
         sections = _note_sections(record, findings, assets)

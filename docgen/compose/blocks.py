@@ -78,8 +78,8 @@ class Section:
 
 @dataclass(frozen=True)
 class Document:
-    kind: str  # treatment_plan | progress_note
-    template: str  # treatment_plan | soap | birp | dap | girp
+    kind: str  # treatment_plan | progress_note | addendum
+    template: str  # treatment_plan | soap | birp | dap | girp | addendum
     record_id: str
     title: str
     agency: str
@@ -87,7 +87,7 @@ class Document:
     client_name: str
     client_id: str
     client_dob: str
-    date_line: str  # "Date of service: ..." or "Plan date: ..."
+    date_line: str  # "Date of service: ...", "Plan date: ..." or "Addendum date: ..."
     sections: tuple[Section, ...]
     draft: bool = False
     missing: tuple[str, ...] = ()

@@ -1,10 +1,11 @@
-"""Validate: the record models (pydantic v2). A record is a TreatmentPlan or a ProgressNote."""
+"""Validate: the record models (pydantic v2). A record is a TreatmentPlan, a ProgressNote or an Addendum."""
 from __future__ import annotations
 
 from typing import Annotated, Union
 
 from pydantic import Field, TypeAdapter
 
+from .addendum import Addendum, Change, OriginalKind, OriginalRef
 from .assessments import GAD7, PCL5, PHQ9, Assessment, CSSRSScreener, RiskLevel
 from .base import (Agency, Attestation, Client, Clinician, Guardian, Payer, PayerType, ProgramType,
                    Signature, SignatureMethod, SignerRole)
@@ -15,11 +16,12 @@ from .note import (SECTIONS, Delivery, GoalRef, InteractiveComplexityFactor, Not
 from .plan import (Goal, GoalCategory, History, Intervention, LevelOfCare, MedicalNecessity, Modality,
                    Objective, ObjectiveStatus, ProgressEntry, TreatmentPlan)
 
-Record = Annotated[Union[TreatmentPlan, ProgressNote], Field(discriminator="kind")]
+Record = Annotated[Union[TreatmentPlan, ProgressNote, Addendum], Field(discriminator="kind")]
 RECORD = TypeAdapter(Record)
 
 __all__ = [
-    "Record", "RECORD", "TreatmentPlan", "ProgressNote", "Goal", "Objective", "Intervention",
+    "Record", "RECORD", "TreatmentPlan", "ProgressNote", "Addendum", "OriginalRef",
+    "OriginalKind", "Change", "Goal", "Objective", "Intervention",
     "ProgressEntry", "History", "MedicalNecessity", "LevelOfCare", "GoalCategory", "Modality",
     "ObjectiveStatus", "Client", "Guardian", "Agency", "Clinician", "Payer", "PayerType",
     "ProgramType", "Signature", "SignatureMethod", "SignerRole", "Attestation", "Consent",

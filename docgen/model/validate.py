@@ -1,4 +1,4 @@
-"""Validate: turn a raw document into a TreatmentPlan or ProgressNote, or schema findings."""
+"""Validate: turn a raw document into a TreatmentPlan, ProgressNote or Addendum, or schema findings."""
 from __future__ import annotations
 
 from pydantic import ValidationError
@@ -8,7 +8,8 @@ from ..load import RawDocument
 from . import RECORD
 
 SCHEMA_SOURCE = "docgen record schema"
-_TAGS = {"treatment_plan", "progress_note", "phq9", "gad7", "pcl5", "cssrs_screener"}
+KINDS = ("treatment_plan", "progress_note", "addendum")
+_TAGS = {*KINDS, "phq9", "gad7", "pcl5", "cssrs_screener"}
 
 
 #: Longest field path or message reported (characters); keys and messages come from the document.
@@ -70,7 +71,7 @@ def validate_document(raw: RawDocument) -> RecordResult:
     data = raw.data if isinstance(raw.data, dict) else {}
     kind = data.get("kind") if isinstance(data.get("kind"), str) else None
     result = RecordResult(source=raw.source, id=raw.id, client=raw.client,
-                          kind=kind if kind in ("treatment_plan", "progress_note") else None)
+                          kind=kind if kind in KINDS else None)
     if raw.error:
         result.findings.append(Finding("load", Severity.blocker, "(file)", one_line(raw.error), "docgen loader"))
         return result

@@ -12,7 +12,7 @@ from functools import cached_property
 from pathlib import Path
 
 from .. import __version__
-from ..compose import compose
+from ..compose import compose, document_title
 from ..findings import RecordResult, Status
 from ..load import source_file
 from ..write import safe_name, write_all
@@ -27,6 +27,7 @@ class Outcome(str, Enum):
     refused = "refused"  # blockers and no --allow-draft
     invalid = "invalid"
     failed = "failed"  # rendering raised
+    locked = "locked"  # finalized and signed before with other content: changes go in an addendum
 
 
 @dataclass
@@ -38,13 +39,15 @@ class Rendered:
 
 
 def content_hash(record) -> str:
-    """sha256 of the validated record's canonical JSON: what the document was made from."""
-    return hashlib.sha256(record.model_dump_json().encode("utf-8")).hexdigest()
+    """sha256 of the validated record's canonical JSON: what the document was made from. Fields at
+    their default are left out, so a later docgen that adds an optional field does not change the hash
+    of a record that does not use it (the lock of a finalized record holds this hash)."""
+    return hashlib.sha256(record.model_dump_json(exclude_defaults=True).encode("utf-8")).hexdigest()
 
 
 def metadata_for(record, profile: str, digest: str) -> dict[str, str]:
     """Document properties: ids, kind, profile and content hash; never the client's name."""
-    title = "Treatment Plan" if record.kind == "treatment_plan" else f"Progress Note ({record.format.value.upper()})"
+    title = document_title(record)
     return {
         "title": f"{title} {record.id}",
         "subject": f"{record.kind} {record.id}; client {record.client.id}; profile {profile}",

@@ -5,9 +5,10 @@ import re
 from datetime import datetime, time
 
 from ...model import SignatureMethod, SignerRole
-from ..registry import NOTE, PLAN, rule
+from ..registry import ADDENDUM, NOTE, PLAN, rule
 
 BOTH = (PLAN, NOTE)
+SIGNED = (PLAN, NOTE, ADDENDUM)  # an addendum is signed by its author like the document it amends
 STAFF = {SignerRole.clinician, SignerRole.supervisor, SignerRole.psychiatrist}
 
 
@@ -39,12 +40,12 @@ def is_minor(doc, adult_age: int) -> bool:
     return doc.client.age_on(doc.service_date) < adult_age
 
 
-@rule("sig-present", applies_to=BOTH, severity="blocker", source="CGS, NGS, Palmetto signature guidance (S1 S2 S3)",
+@rule("sig-present", applies_to=SIGNED, severity="blocker", source="CGS, NGS, Palmetto signature guidance (S1 S2 S3)",
       summary="Required signatures are present: the author's with printed name, and the client's (or guardian's) "
               "where the profile requires it",
-      plan_roles=["clinician", "client"], note_roles=["clinician"], adult_age=18)
+      plan_roles=["clinician", "client"], note_roles=["clinician"], addendum_roles=["clinician"], adult_age=18)
 def sig_present(doc, ctx):
-    roles = ctx.params["plan_roles"] if doc.kind == PLAN else ctx.params["note_roles"]
+    roles = ctx.params[{PLAN: "plan_roles", NOTE: "note_roles"}.get(doc.kind, "addendum_roles")]
     if "clinician" in roles and author_signature(doc) is None:
         yield "signatures", f"no signature of the author ({doc.author_id}, {doc.author.credentials})"
     if "supervisor" in roles and not _signatures(doc, SignerRole.supervisor):
@@ -60,7 +61,7 @@ def sig_present(doc, ctx):
             yield "signatures", "no client signature (or documented reason the client did not sign)"
 
 
-@rule("sig-dated", applies_to=BOTH, severity="blocker", source="S1 S2 S3",
+@rule("sig-dated", applies_to=SIGNED, severity="blocker", source="S1 S2 S3",
       summary="Every signature is dated")
 def sig_dated(doc, ctx):
     for index, sig in enumerate(doc.signatures):
@@ -68,7 +69,7 @@ def sig_dated(doc, ctx):
             yield f"signatures[{index}].date", f"{sig.role.value} signature is not dated"
 
 
-@rule("sig-credentials", applies_to=BOTH, severity="blocker", source="S1 S2 (printed name and credentials)",
+@rule("sig-credentials", applies_to=SIGNED, severity="blocker", source="S1 S2 (printed name and credentials)",
       summary="Staff signatures carry the signer's credentials")
 def sig_credentials(doc, ctx):
     for index, sig in enumerate(doc.signatures):
@@ -76,7 +77,7 @@ def sig_credentials(doc, ctx):
             yield f"signatures[{index}].credentials", f"{sig.role.value} signature has no credentials"
 
 
-@rule("sig-no-stamp", applies_to=BOTH, severity="blocker", source="S1 S2",
+@rule("sig-no-stamp", applies_to=SIGNED, severity="blocker", source="S1 S2",
       summary="No rubber-stamp signatures, unless a documented disability permits one")
 def sig_no_stamp(doc, ctx):
     for index, sig in enumerate(doc.signatures):
@@ -84,7 +85,7 @@ def sig_no_stamp(doc, ctx):
             yield f"signatures[{index}].method", f"{sig.role.value} signature is a stamp, which is not accepted"
 
 
-@rule("sig-electronic", applies_to=BOTH, severity="blocker", source="NGS signature requirements (S2)",
+@rule("sig-electronic", applies_to=SIGNED, severity="blocker", source="NGS signature requirements (S2)",
       summary="An electronic signature is marked as such, with date and time; a bare typed name is no signature")
 def sig_electronic(doc, ctx):
     for index, sig in enumerate(doc.signatures):
@@ -108,7 +109,7 @@ def _earlier(a, b) -> bool:
     return a.time is not None and b.time is not None and a.time < b.time
 
 
-@rule("sig-order", applies_to=BOTH, severity="blocker", source="S35 S40 (co-signature follows the author's)",
+@rule("sig-order", applies_to=SIGNED, severity="blocker", source="S35 S40 (co-signature follows the author's)",
       summary="Signatures are in the profile's order (default: the author, then the supervisor co-signing)",
       order=["clinician", "supervisor"])
 def sig_order(doc, ctx):
@@ -130,7 +131,7 @@ def sig_order(doc, ctx):
             latest = (role, last)
 
 
-@rule("sig-cosign", applies_to=BOTH, severity="blocker", source="1 TAC 354.2609 (S35); Centene BH policy (S40)",
+@rule("sig-cosign", applies_to=SIGNED, severity="blocker", source="1 TAC 354.2609 (S35); Centene BH policy (S40)",
       summary="An author whose credential needs supervision has a dated supervisor co-signature with credentials",
       credentials=["LMSW", "LSW", "LPC-ASSOCIATE", "LPC-A", "LMFT-ASSOCIATE", "LMFT-A", "LCSW-A", "LCDC-I",
                    "CSI", "APCC", "AMFT", "ASW"],
