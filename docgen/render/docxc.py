@@ -114,8 +114,8 @@ def _cache_folder() -> Path:
 class CompiledTemplate:
     """One Word template, prepared once: docxtpl's clean-up of the body, headers and footers, their
     Jinja code, and the compressed static parts. The preparation is cached on disk (``DOCGEN_CACHE``,
-    default ``~/.cache/docgen``) keyed by the template's bytes and the versions of docgen, docxtpl,
-    Jinja and Python, so a process rendering one record does not import docxtpl or compile again."""
+    default ``~/.cache/docgen``) keyed by the template's bytes, this module's code and the versions of
+    docgen, docxtpl, Jinja and Python, so a process rendering one record does not import docxtpl or compile again."""
 
     def __init__(self, path: Path, env: Environment):
         self.path = Path(path)
@@ -136,7 +136,8 @@ class CompiledTemplate:
 
         versions = "|".join([__version__, importlib.metadata.version("docxtpl"), importlib.metadata.version("jinja2"),
                              sys.version])
-        return hashlib.sha256(versions.encode() + b"\0" + data).hexdigest()[:32]
+        this = Path(__file__).read_bytes()  # this preparation code: a change to it is a new cache entry
+        return hashlib.sha256(versions.encode() + b"\0" + this + b"\0" + data).hexdigest()[:32]
 
     def _cached(self, data: bytes, env: Environment) -> tuple[dict, dict]:
         path = _cache_folder() / f"template-{self._key(data)}.marshal"
