@@ -25,16 +25,19 @@ def safe_name(identifier: str, limit: int = 80) -> str:
     return name
 
 
-def write_atomic(path: Path, data: bytes) -> None:
+def write_atomic(path: Path, data: bytes, durable: bool = True) -> None:
     """Write ``data`` to ``path`` so that no reader ever sees a partial file: a temporary file in
-    the same folder, flushed to disk, then renamed over the target."""
+    the same folder, then renamed over the target. ``durable``: flushed to disk (fsync) before the
+    rename, so the file survives a power cut too; a killed process never leaves a partial file
+    either way (a batch flushes once at its end instead, see :mod:`docgen.batch`)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     handle = tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp", delete=False)
     try:
         with handle:
             handle.write(data)
             handle.flush()
-            os.fsync(handle.fileno())
+            if durable:
+                os.fsync(handle.fileno())
         os.replace(handle.name, path)
     except BaseException:
         try:
@@ -44,12 +47,12 @@ def write_atomic(path: Path, data: bytes) -> None:
         raise
 
 
-def write_all(files: dict[Path, bytes]) -> None:
+def write_all(files: dict[Path, bytes], durable: bool = True) -> None:
     """Write several files; if one fails, the ones already written by this call are removed."""
     done: list[Path] = []
     try:
         for path, data in files.items():
-            write_atomic(path, data)
+            write_atomic(path, data, durable)
             done.append(path)
     except BaseException:
         for path in done:

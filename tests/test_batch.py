@@ -564,3 +564,42 @@ def test_dask_cluster_produces_the_same_files(first, tmp_path, monkeypatch):
     assert {k: sha256(p) for k, p in documents(tmp_path / "out").items()} == \
         {k: sha256(p) for k, p in documents(base / "out").items()}
     assert len(api.audit(tmp_path / "out")) == len(remote)
+
+
+# --- flushing to disk -----------------------------------------------------------------------------------------
+@pytest.mark.skipif(sys.platform != "linux", reason="file names of descriptors from /proc")
+def test_a_local_batch_flushes_once_at_its_end_and_a_remote_one_each_file(tmp_path, monkeypatch):
+    """Local workers skip the per-file fsync (a killed process loses nothing the kernel holds) and the
+    batch calls sync once before committing its manifest; an executor whose workers may be on other
+    machines (anything but a local pool: Dask) fsyncs every file it writes."""
+    from concurrent.futures import Executor, Future, ThreadPoolExecutor  # noqa: PLC0415
+
+    from docgen.batch import run_batch  # noqa: PLC0415
+
+    calls = {"fsync": 0, "sync": 0}  # fsync of documents (the manifest is always flushed)
+    real_fsync = os.fsync
+
+    def fsync(fd):
+        if re.search(r"\.(pdf|docx)\.[^/]*\.tmp$", os.readlink(f"/proc/self/fd/{fd}")):
+            calls["fsync"] += 1
+        return real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(os, "sync", lambda: calls.__setitem__("sync", calls["sync"] + 1))
+    source = FIXTURES / "plans" / "plan-adult-mdd-complete.yaml"
+    with ThreadPoolExecutor(1) as pool:
+        summary = run_batch([str(source)], tmp_path / "local", pool, as_of=AS_OF)
+    assert summary.counts["complete"] == 1 and len(documents(tmp_path / "local")) == 2
+    assert calls == {"fsync": 0, "sync": 1}
+
+    class Remote(Executor):  # stands in for a Dask client's executor
+        _max_workers = 1
+
+        def submit(self, fn, /, *args, **kwargs):
+            future: Future = Future()
+            future.set_result(fn(*args, **kwargs))
+            return future
+
+    summary = run_batch([str(source)], tmp_path / "remote", Remote(), as_of=AS_OF)
+    assert summary.counts["complete"] == 1
+    assert calls == {"fsync": 2, "sync": 1}  # the two documents, each flushed; no global sync

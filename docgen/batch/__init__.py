@@ -28,7 +28,7 @@ import sqlite3
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Executor, wait
+from concurrent.futures import FIRST_COMPLETED, Executor, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
@@ -127,6 +127,8 @@ class Config:
     sign_with: str | None = None
     passphrase: bytes | None = field(default=None, repr=False)
     sign_role: str | None = None
+    # fsync each file (workers on other machines); a local batch flushes once at its end instead
+    sync_each: bool = True
 
 
 @dataclass
@@ -285,7 +287,7 @@ def _process(task: Task, config: Config, row: dict) -> None:
     data = renderer.render_bytes(result, draft=bool(blockers))
     targets = output_paths(config, record)
     files = {targets[fmt]: blob for fmt, blob in data.items()}
-    write_all(files)
+    write_all(files, durable=config.sync_each)
     row["outputs"] = [{"path": str(path.relative_to(out)), "sha256": hashlib.sha256(blob).hexdigest(),
                        "bytes": len(blob)} for path, blob in files.items()]
     row["status"] = "draft" if blockers else "complete"
@@ -453,7 +455,8 @@ def run_batch(inputs: list[str], out: str | os.PathLike, executor: Executor, *, 
         load_profile(profile)  # a bad --profile is a usage error before any work
     clean_leftovers(out)
     config = Config(str(out.resolve()), tuple(formats), profile, str(Path(templates).resolve()) if templates else None,
-                    allow_draft, as_of or date.today(), force, os.getcwd(), sign_with, passphrase, sign_role)
+                    allow_draft, as_of or date.today(), force, os.getcwd(), sign_with, passphrase, sign_role,
+                    sync_each=not isinstance(executor, (ProcessPoolExecutor, ThreadPoolExecutor)))
     started = time.perf_counter()
     plans, total, addenda = index_plans(inputs)
     index = RecordIndex()
@@ -533,6 +536,8 @@ def run_batch(inputs: list[str], out: str | os.PathLike, executor: Executor, *, 
                 submit(seq, raw, {original: held} if held else {})
                 seq += 1
         drain()
+        if not config.sync_each:
+            os.sync()  # every document of this local batch on disk before the manifest says so
         manifest.commit()
     except BaseException:
         manifest.discard()
