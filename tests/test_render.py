@@ -422,29 +422,43 @@ def test_source_text_examples_are_what_the_brief_asks_for():
         assert needle in NASTY
 
 
-def test_table_widths_by_string_edits_equal_the_xml_tree_path():
-    """The fast path of fix_tables (string edits) gives the same XML as the tree path, for every
-    fixture's body; a body it does not know (a nested table) goes to the tree path."""
+def test_table_widths_asked_for_by_the_template_equal_both_fix_paths(tmp_path, monkeypatch):
+    """Three ways to give the composed tables their widths agree, for every fixture's body: the
+    template rewritten at preparation to ask for them (the normal path), string edits of the rendered
+    body, and the XML tree; a body the string edits do not know (a nested table) goes to the tree."""
     from docgen.render import DEFAULT_TEMPLATES  # noqa: PLC0415
+    from docgen.render import docxc  # noqa: PLC0415
     from docgen.render.docx import DocxRenderer, _block_widths  # noqa: PLC0415
-    from docgen.render.docxc import Images, _fix_marked_tables, _fix_tables_tree  # noqa: PLC0415
+    from docgen.render.docxc import Images, TableWidths, _fix_marked_tables, _fix_tables_tree  # noqa: PLC0415
 
-    renderer = DocxRenderer(DEFAULT_TEMPLATES)
+    monkeypatch.setenv("DOCGEN_CACHE", str(tmp_path / "asking"))
+    asking = DocxRenderer(DEFAULT_TEMPLATES)
+    for name in ("treatment_plan", "soap", "birp", "dap", "girp", "addendum"):
+        assert asking.compiled(name).widths_in_template, name  # prepared before the patch below
+    monkeypatch.setenv("DOCGEN_CACHE", str(tmp_path / "plain"))
+    monkeypatch.setattr(docxc, "_widths_in_template", lambda source: None)
+    plain = DocxRenderer(DEFAULT_TEMPLATES)
     checked = 0
     for result in api.check([FIXTURES], as_of=builders.AS_OF):
         if result.record is None:
             continue
         doc = compose(result.record, result.findings, result.profile or "", draft=False)
-        template = renderer.compiled(doc.template)
-        context = renderer._context(doc, Images())  # noqa: SLF001
+        widths = _block_widths(doc)
+        template = plain.compiled(doc.template)
+        assert not template.widths_in_template
+        context = plain._context(doc, Images())  # noqa: SLF001
         context.update(footer="", agency_line="")
         body = template._finish(template.body.render({"doc": context}))  # noqa: SLF001
-        widths = _block_widths(doc)
         fast = _fix_marked_tables(body, widths, template.text_width)
         assert fast is not None, result.id
         tree = _fix_tables_tree(body, widths, template.text_width)
-        assert etree.tostring(etree.fromstring(fast), method="c14n") == \
-            etree.tostring(etree.fromstring(tree), method="c14n"), result.id
+        rewritten = asking.compiled(doc.template)
+        assert rewritten.widths_in_template
+        asked = rewritten._finish(rewritten.body.render({"doc": context},  # noqa: SLF001
+                                                        docgen_table=TableWidths(widths, template.text_width)))
+        assert "docgen:" not in asked and "<w:gridCol" in asked
+        canonical = {etree.tostring(etree.fromstring(x), method="c14n") for x in (fast, tree, asked.encode())}
+        assert len(canonical) == 1, result.id
         checked += 1
     assert checked >= 20
     nested = body.replace("</w:tc>", "<w:tbl><w:tblGrid/></w:tbl></w:tc>", 1)

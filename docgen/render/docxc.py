@@ -126,6 +126,7 @@ class CompiledTemplate:
         self.text_width: int = prepared["text_width"]
         self.rels: bytes = prepared["rels"]
         self.static = {name: Entry(*fields) for name, fields in prepared["static"].items()}
+        self.widths_in_template: bool = prepared.get("widths_in_template", False)
         make = env.template_class.from_code
         self.body = make(env, codes["word/document.xml"], env.make_globals(None), None)
         self.others = {name: make(env, codes[name], env.make_globals(None), None) for name in prepared["others"]}
@@ -164,8 +165,11 @@ class CompiledTemplate:
 
     def render(self, context: dict, widths: list[tuple[float, ...]], core_xml: bytes, images: Images,
                day: date) -> bytes:
-        body = self._finish(self.body.render(context))
-        body = fix_tables(body, widths, self.text_width)
+        if self.widths_in_template:
+            body = self._finish(self.body.render(context, docgen_table=TableWidths(widths, self.text_width)))
+            body = body.encode("utf-8")
+        else:
+            body = fix_tables(self._finish(self.body.render(context)), widths, self.text_width)
         fresh: dict[str, bytes] = {
             "word/document.xml": self.document_head + body + self.document_tail,
             "docProps/core.xml": core_xml,
@@ -194,6 +198,68 @@ _CELL = re.compile(r"(<w:tc[ >].*?</w:tc>)", re.DOTALL)
 _CELL_WIDTH = re.compile(r"<w:tcW [^>]*/>")
 
 
+_ROW_START = re.compile(r"<w:tr(?=[\s>])[^>]*>")
+
+
+class TableWidths:
+    """The composed tables' column widths, handed out while the body renders: the template's marked
+    tables (caption ``docgen:...``) were rewritten once, at preparation, to ask for them (see
+    :func:`_widths_in_template`), so no document is parsed or edited after rendering. Same result
+    as :func:`fix_tables`: a table without widths keeps its own grid, a cell beyond them its own."""
+
+    def __init__(self, widths: list[tuple[float, ...]], text_width: int):
+        self._pending = iter(widths)
+        self._text_width = text_width
+        self.current: list[str] | None = None
+        self._column = 0
+        self.width = ""
+
+    def begin(self) -> str:
+        fractions = next(self._pending, None)
+        self.current = None if fractions is None else [str(int(self._text_width * f)) for f in fractions]
+        return ""
+
+    def grid(self) -> Markup:
+        return Markup("".join(f'<w:gridCol w:w="{w}"/>' for w in self.current or ()))
+
+    def row(self) -> str:
+        self._column = 0
+        return ""
+
+    def cell(self) -> bool:
+        """Moves to the next cell; True when the composition gives it a width (in ``width``)."""
+        index, self._column = self._column, self._column + 1
+        if self.current is None or index >= len(self.current):
+            return False
+        self.width = self.current[index]
+        return True
+
+
+def _widths_in_template(source: str) -> str | None:
+    """The body's Jinja source with every marked table asking :class:`TableWidths` for its widths,
+    or None when the body holds a table this cannot rewrite (unmarked, nested, with attributes):
+    then the rendered body is fixed by :func:`fix_tables`."""
+    if len(_TABLE_TAG.findall(source)) != source.count("<w:tbl>"):
+        return None
+
+    def table(match: re.Match) -> str:
+        inner = match.group(1)
+        if "<w:tbl>" in inner or len(_CAPTION.findall(inner)) != 1 or len(_GRID.findall(inner)) != 1:
+            raise _Unusual
+        inner = _CAPTION.sub("{{ docgen_table.begin() }}", inner, count=1)
+        original = _GRID.search(inner).group(0)  # type: ignore[union-attr]
+        inner = _GRID.sub(lambda _: "{% if docgen_table.current is not none %}<w:tblGrid>{{ docgen_table.grid() }}"
+                          "</w:tblGrid>{% else %}" + original + "{% endif %}", inner, count=1)
+        inner = _ROW_START.sub(lambda m: m.group(0) + "{{ docgen_table.row() }}", inner)
+        inner = _CELL_WIDTH.sub(lambda m: '{% if docgen_table.cell() %}<w:tcW w:w="{{ docgen_table.width }}" '
+                                'w:type="dxa"/>{% else %}' + m.group(0) + "{% endif %}", inner)
+        return "<w:tbl>" + inner + "</w:tbl>"
+
+    try:
+        return _TABLE.sub(table, source)
+    except _Unusual:
+        return None
+
 
 def _prepare(path: Path, data: bytes) -> tuple[dict, dict[str, str]]:
     """docxtpl's own work on a template, done once: the cleaned-up Jinja sources of the body, headers
@@ -206,8 +272,11 @@ def _prepare(path: Path, data: bytes) -> tuple[dict, dict[str, str]]:
         order = [i.filename for i in package.infolist()]
         raw = {name: package.read(name) for name in order}
     sources: dict[str, str] = {}
-    # the body: docxtpl's own clean-up of Word's split tags
-    sources["word/document.xml"] = re.sub(r"<w:p([ >])", r"\n<w:p\1", tpl.patch_xml(tpl.get_xml()))
+    # the body: docxtpl's own clean-up of Word's split tags, then the composed tables' widths asked
+    # for by the template itself when its tables allow (see TableWidths)
+    body = re.sub(r"<w:p([ >])", r"\n<w:p\1", tpl.patch_xml(tpl.get_xml()))
+    injected = _widths_in_template(body)
+    sources["word/document.xml"] = injected if injected is not None else body
     document = raw["word/document.xml"]
     match = _BODY.search(document)
     if match is None:
@@ -232,7 +301,7 @@ def _prepare(path: Path, data: bytes) -> tuple[dict, dict[str, str]]:
     static = {name: tuple(vars(Entry.of(name, part)).values()) for name, part in raw.items() if name not in dynamic}
     prepared = {"order": order, "head": document[:match.start()], "tail": document[match.end():],
                 "text_width": text_width, "rels": raw.get("word/_rels/document.xml.rels", b""), "static": static,
-                "others": others}
+                "others": others, "widths_in_template": injected is not None}
     return prepared, sources
 
 def fix_tables(body: str, widths: list[tuple[float, ...]], text_width: int) -> bytes:
