@@ -217,3 +217,45 @@ def locks(path: str | os.PathLike, record: str | None = None, since: date | None
     from .batch.audit import query_locks  # noqa: PLC0415
 
     return query_locks(_trail(path), record=record, since=since)
+
+
+def packet(paths: Paths, out: str | os.PathLike, client: str, purpose: str, recipient: str,
+           period_from: date | None = None, period_to: date | None = None, profile: str | None = None,
+           allow_draft: bool = False, as_of: date | None = None, templates: str | os.PathLike | None = None,
+           password: bytes | None = None, sign_with: str | os.PathLike | None = None,
+           passphrase: bytes | None = None, sign_role: str | None = None):
+    """One insurer packet for ``client`` written atomically to ``out`` (see :mod:`docgen.packet`):
+    encrypted with AES-256 when ``password`` is given, then signed with ``sign_with``. ``as_of`` is the
+    disclosure date (default: today). Raises :class:`docgen.packet.PacketRefused` (nothing written),
+    :class:`docgen.packet.PacketError` or :class:`docgen.sign.SigningError`. Returns the
+    :class:`docgen.packet.Packet` (its ``pdf`` as written)."""
+    from pathlib import Path  # noqa: PLC0415
+
+    from .packet import build_packet, finish  # noqa: PLC0415
+    from .write import write_atomic  # noqa: PLC0415
+
+    signer = None
+    if sign_with is not None:
+        from .sign import load_key  # noqa: PLC0415
+
+        signer = load_key(sign_with, passphrase)  # a bad key stops before any work
+    built = build_packet(paths, client, purpose, recipient, period_from, period_to, profile, allow_draft, as_of,
+                         templates)
+    built.pdf = finish(built.pdf, password, signer, sign_role)
+    write_atomic(Path(out), built.pdf)
+    return built
+
+
+def inspect(path: str | os.PathLike, password: bytes | None = None) -> dict:
+    """What a packet PDF holds: documents, attachments, signatures and encryption (see
+    :func:`docgen.packet.inspect.inspect_packet`). Raises :class:`docgen.packet.PacketError`."""
+    from pathlib import Path  # noqa: PLC0415
+
+    from .packet import PacketError  # noqa: PLC0415
+    from .packet.inspect import inspect_packet  # noqa: PLC0415
+
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise PacketError(f"cannot read it: {exc.strerror or 'I/O error'}") from None
+    return inspect_packet(data, password)

@@ -495,5 +495,117 @@ def audit(path, record, since, fmt):
                        f"locked {at} by {user}\n  sha256 {digest}")
 
 
+def _password_option(fn):
+    return click.option("--password-file", "password_file", type=click.Path(exists=True, dir_okay=False),
+                        default=None, help="File holding the packet's password (one trailing newline is ignored).")(fn)
+
+
+@main.command()
+@_paths_argument
+@click.option("--client", "client", required=True, metavar="ID", help="Client id: only this client's records.")
+@click.option("--from", "period_from", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="First day of the period (default: the client's earliest record).")
+@click.option("--to", "period_to", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="Last day of the period (default: the disclosure date).")
+@click.option("--purpose", required=True, metavar="PURPOSE",
+              help="claim, authorization, audit, continuity or release (the profile's [packet.purposes]).")
+@click.option("--recipient", required=True, metavar="NAME", help="Who receives the packet (must match the consents).")
+@_profile_option
+@click.option("--templates", "templates", type=click.Path(exists=True, file_okay=False), default=None,
+              help="Folder with pdf-style.toml (default: the shipped one).")
+@click.option("--allow-draft", is_flag=True, help="Include incomplete records as drafts instead of refusing.")
+@click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="Disclosure date (YYYY-MM-DD): consents, notices and checks are judged on it. Default: today.")
+@_password_option
+@_sign_options
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False), metavar="PACKET.pdf")
+def packet(paths, client, period_from, period_to, purpose, recipient, profile, templates, allow_draft, as_of,
+           password_file, sign_with, passphrase_file, sign_role, out):
+    """One verifiable PDF for an insurer: plan(s) in force, notes of the period, cover with index and
+    medical-necessity summary, bookmarks, JSON attachments. Exit 0 written, 1 refused (one line per
+    reason on stderr), 2 usage or unreadable input. Nothing is written when refused."""
+    from . import api  # noqa: PLC0415
+    from .packet import PacketError, PacketRefused  # noqa: PLC0415
+    from .sign import SigningError  # noqa: PLC0415
+
+    _needs_key(sign_with, passphrase_file, sign_role)
+    password = _read_passphrase(password_file)
+    if password_file and not password:
+        raise click.BadParameter("the password file is empty", param_hint="--password-file")
+    try:
+        built = api.packet(paths, out, client, purpose, recipient,
+                           period_from.date() if period_from else None, period_to.date() if period_to else None,
+                           profile=profile, allow_draft=allow_draft, as_of=as_of.date() if as_of else None,
+                           templates=templates, password=password, sign_with=sign_with,
+                           passphrase=_read_passphrase(passphrase_file), sign_role=sign_role)
+    except PacketRefused as refused:
+        for reason in refused.refusals:
+            click.echo(f"refused: {reason.line()}", err=True)
+        click.echo(f"packet refused ({len(refused.refusals)} reason(s)); nothing written", err=True)
+        sys.exit(1)
+    except PacketError as exc:
+        click.echo(f"docgen packet: {exc}", err=True)
+        sys.exit(2)
+    except SigningError as exc:
+        click.echo(f"docgen packet: --sign-with: {exc}", err=True)
+        sys.exit(2)
+    except OSError as exc:
+        click.echo(f"docgen packet: cannot write {click.format_filename(out)}: {exc.strerror or 'I/O error'}", err=True)
+        sys.exit(2)
+    m = built.manifest
+    extras = ", AES-256" if password else ""
+    extras += ", signed" if sign_with else ""
+    click.echo(f"{click.format_filename(out)}: {len(m['documents'])} document(s), {m['total_pages']} page(s), "
+               f"purpose {m['purpose']}, client {m['client']}{extras}"
+               + (f"; withheld {len(m['withheld'])}" if m["withheld"] else ""))
+
+
+@main.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@_password_option
+@_format_option
+def inspect(file, password_file, fmt):
+    """List a packet's documents, attachments, signatures and encryption. Exit 0, 1 when it is
+    encrypted and no password was given, 2 when it cannot be read (or the password is wrong)."""
+    from . import api  # noqa: PLC0415
+    from .packet import PacketError  # noqa: PLC0415
+
+    try:
+        report = api.inspect(file, _read_passphrase(password_file))
+    except PacketError as exc:
+        click.echo(f"{click.format_filename(file)}: {exc}", err=True)
+        sys.exit(2)
+    if fmt == "json":
+        click.echo(json.dumps(report, indent=2, ensure_ascii=False))
+    else:
+        enc = report["encryption"]
+        click.echo(f"{click.format_filename(file)}: "
+                   + (f"encrypted {enc['algorithm']} (V{enc['V']} R{enc['R']}), password required"
+                      if enc["encrypted"] else "not encrypted"))
+        if not report["opened"]:
+            click.echo("give --password-file to list its contents")
+        else:
+            m = report["manifest"] or {}
+            if m:
+                click.echo(f"packet {m.get('packet_id')}: client {m.get('client')}, purpose {m.get('purpose')}, "
+                           f"recipient {m.get('recipient')}, disclosed {m.get('disclosure_date')}, "
+                           f"{report['pages']} page(s)")
+            click.echo("documents:")
+            for d in report["documents"]:
+                click.echo(f"  p.{d['first_page']:<4} {d['id']:<14} {d['kind']:<15} {d['date']}  {d['pages']} page(s)  "
+                           f"{d['status']}  sha256 {d['content_sha256'][:16]}...")
+            if not report["documents"]:
+                for o in report["outline"]:
+                    click.echo(f"  p.{o['page']:<4} {o['title']}")
+            click.echo("attachments:")
+            for a in report["attachments"]:
+                click.echo(f"  {a['name']}  {a['size']} bytes  sha256 {a['sha256']}")
+            click.echo("signatures:" + ("" if report["signatures"] else " none"))
+            for sig in report["signatures"]:
+                click.echo(f"  {sig['field']}  {sig['signer']}  intact={'yes' if sig['intact'] else 'NO'}  "
+                           f"modified_after={'YES' if sig['modified_after'] else 'no'}  {sig['problem']}")
+    sys.exit(0 if report["opened"] else 1)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -45,6 +45,10 @@ EXPECTED: dict[str, tuple[str, str, str | None, str, list[tuple[str, str, str]]]
                 [("risk-safety-plan", B, "safety_plan")]),
     # TX Medicaid SUD IOP, Part 2 program; plan 9 business days after intake
     "TP-5001": ("plans/plan-tx-medicaid-sud-part2-complete.json", PLAN, "tx-medicaid", "complete", []),
+    # PTSD after a collision; HIPAA authorization for a disability insurer (release packets)
+    "TP-7001": ("plans/plan-adult-ptsd-release-authorization-complete.yaml", PLAN, "default", "complete", []),
+    # opioid use disorder in a Part 2 program, no Part 2 consent (packets refused: p2-consent)
+    "TP-6001": ("plans/plan-sud-part2-no-consent-complete.yaml", PLAN, "default", "complete", []),
     # TX Medicaid community MH; plan 15 business days after intake (limit 10)
     "TP-5002": ("plans/plan-tx-medicaid-late-incomplete.yaml", PLAN, "tx-medicaid", "incomplete",
                 [("plan-deadline", B, "plan_date")]),
@@ -90,6 +94,10 @@ EXPECTED: dict[str, tuple[str, str, str | None, str, list[tuple[str, str, str]]]
     # SOAP 90834 (50 min); second goal reference G3 does not exist in plan TP-5002
     "PN-5002-01": ("notes/note-tx-unknown-goal-soap-incomplete.yaml", NOTE, "tx-medicaid", "incomplete",
                    [("note-goal-link", B, "goals_addressed[1].goal_id")]),
+    # SOAP 90834 (45 min) for TP-7001, with private process notes that never leave the record
+    "PN-7001-01": ("notes/note-ptsd-process-notes-soap-complete.yaml", NOTE, "default", "complete", []),
+    # SOAP flagged as a psychotherapy note (45 CFR 164.501): withheld from every packet
+    "PN-7001-02": ("notes/note-ptsd-psychotherapy-note-flagged-soap-complete.yaml", NOTE, "default", "complete", []),
     # --- progress notes from a CSV export, one row a session (line 1 is the header) -------------
     # SOAP, 90837 for 55 minutes, goals G1 (G1.O1) and G2 (G2.O1) of TP-1001
     "PN-1001-04": ("csv/notes-sample.csv:2", NOTE, "default", "complete", []),

@@ -45,6 +45,7 @@ class Profile:
     calendar: dict[str, Any] = field(default_factory=dict)
     rules: dict[str, dict[str, Any]] = field(default_factory=dict)
     origin: str = ""
+    packet: dict[str, Any] = field(default_factory=dict)  # insurer packets: see docgen.packet.policy
 
     def settings(self, rule_id: str) -> dict[str, Any]:
         return self.rules.get(rule_id, {})
@@ -119,7 +120,7 @@ def _read(spec: str, seen: tuple[str, ...] = ()) -> dict:
     parent = data.pop("extends", None)
     if parent is not None and not isinstance(parent, str):
         raise ProfileError(f"profile {spec}: 'extends' must be a profile name or path")
-    for table in ("rules", "match", "calendar"):
+    for table in ("rules", "match", "calendar", "packet"):
         if not isinstance(data.get(table, {}), dict):
             raise ProfileError(f"profile {spec}: '{table}' must be a table ([{table}])")
     if parent:
@@ -138,7 +139,7 @@ def load_profile(spec: str) -> Profile:
     from .registry import RULES  # noqa: PLC0415 - avoid an import cycle
 
     data = _read(spec)
-    unknown = set(data) - {"name", "description", "match", "calendar", "rules", "origin"}
+    unknown = set(data) - {"name", "description", "match", "calendar", "rules", "origin", "packet"}
     if unknown:
         raise ProfileError(f"profile {spec}: unknown key(s) {', '.join(sorted(unknown))}")
     rules = data.get("rules", {})
@@ -155,7 +156,8 @@ def load_profile(spec: str) -> Profile:
                 f"profile {spec}: rule '{rule_id}' has no parameter(s) {', '.join(sorted(unknown_params))}"
             )
     return Profile(name=data["name"], description=data.get("description", ""), match=data.get("match", {}),
-                   calendar=data.get("calendar", {}), rules=rules, origin=data["origin"])
+                   calendar=data.get("calendar", {}), rules=rules, origin=data["origin"],
+                   packet=data.get("packet", {}))
 
 
 def profile_for(payer_type: str, state: str | None, explicit: str | None = None) -> Profile:

@@ -221,6 +221,7 @@ class _Layout:
         self.pages: list[list[tuple]] = [[]]
         self.y = self.top
         self.fields: dict[str, int] = {}
+        self.marks: list[tuple[str, str, int]] = []  # (section key, title, page index) of each heading
 
     @property
     def ops(self) -> list[tuple]:
@@ -417,6 +418,7 @@ class _Layout:
             self.y -= 6
         for section in doc.sections:
             self.heading(section.title, st.h1, 1.2 * inch)
+            self.marks.append((section.key, section.title, len(self.pages) - 1))
             for block in section.blocks:
                 self.block(block)
         return self.pages
@@ -618,7 +620,14 @@ class PdfRenderer:
 
     def render(self, doc: Document, metadata: dict[str, str], record_date: str) -> bytes:
         """One PDF as bytes. ``record_date``: YYYYMMDD used as the PDF's creation date."""
-        pages = self.layout(doc)
+        return self.render_with_sections(doc, metadata, record_date)[0]
+
+    def render_with_sections(self, doc: Document, metadata: dict[str, str],
+                             record_date: str) -> tuple[bytes, list[tuple[str, str, int]]]:
+        """:meth:`render`, and where each section starts: (section key, title, 0-based page index),
+        in document order (for bookmarks when documents are assembled into a packet)."""
+        layout = _Layout(self)
+        pages = layout.document(doc)
         buffer = io.BytesIO()
         canvas = Canvas(buffer, pagesize=self.pagesize, invariant=1, initialFontName=FONT,
                         initialFontSize=self.style.font_size)
@@ -637,4 +646,4 @@ class PdfRenderer:
             furniture(canvas, number, total)
             canvas.showPage()
         canvas.save()
-        return buffer.getvalue()
+        return buffer.getvalue(), layout.marks

@@ -107,11 +107,11 @@ def sign_pdf(data: bytes, key: str | Path, passphrase: bytes | None, role: str |
     return load_key(key, passphrase).sign(data, role=role, reason=reason)
 
 
-def verify_pdf(data: bytes, trust: list[Path] | None = None) -> list[SignatureReport]:
+def verify_pdf(data: bytes, trust: list[Path] | None = None, password: bytes | None = None) -> list[SignatureReport]:
     """One report per signature embedded in a PDF, in signing order. ``trust``: CA certificates
     (PEM or DER files) the signers must chain to; without them trust is not checked (never the
     operating system's store). Raises :class:`SigningError` when ``data`` is not a readable PDF or
-    a trust file is not a certificate."""
+    a trust file is not a certificate. ``password`` opens an encrypted PDF."""
     from .verify import verify_pdf as _verify  # noqa: PLC0415
 
-    return _verify(data, trust)
+    return _verify(data, trust, password)

@@ -121,12 +121,15 @@ class Signer:
     def check_valid(self, now: datetime | None = None) -> None:
         _check_certificate(self.certificate, self.name, now or datetime.now(timezone.utc))
 
-    def sign(self, data: bytes, role: str | None = None, reason: str | None = None) -> bytes:
+    def sign(self, data: bytes, role: str | None = None, reason: str | None = None,
+             password: bytes | None = None) -> bytes:
         """``data`` plus an incremental update holding a PAdES B-B signature in the field
-        :func:`choose_field` picks, with a visible stamp: signer, role and time."""
-        return self.sign_field(data, role, reason)[0]
+        :func:`choose_field` picks, with a visible stamp: signer, role and time. ``password``: opens
+        an encrypted PDF (the update is encrypted with the same security handler)."""
+        return self.sign_field(data, role, reason, password)[0]
 
-    def sign_field(self, data: bytes, role: str | None = None, reason: str | None = None) -> tuple[bytes, str]:
+    def sign_field(self, data: bytes, role: str | None = None, reason: str | None = None,
+                   password: bytes | None = None) -> tuple[bytes, str]:
         """:meth:`sign`, and the name of the field that holds the new signature."""
         from pyhanko.pdf_utils.misc import PdfError  # noqa: PLC0415
         from pyhanko.sign import fields, signers  # noqa: PLC0415
@@ -136,7 +139,7 @@ class Signer:
         if role is not None and role not in ROLES:
             raise SigningError(f"unknown role {role!r} (use {', '.join(ROLES)})")
         self.check_valid()  # a long batch may run past the certificate's end
-        writer = open_pdf(data)
+        writer = open_pdf(data, password)
         try:
             target, box = choose_field(writer, role)
         except SigningError:
@@ -160,8 +163,9 @@ class Signer:
         return out.getvalue(), target
 
 
-def open_pdf(data: bytes):
-    """An incremental writer over ``data``, or :class:`SigningError` when it is not a readable PDF."""
+def open_pdf(data: bytes, password: bytes | None = None):
+    """An incremental writer over ``data``, or :class:`SigningError` when it is not a readable PDF.
+    An encrypted PDF needs its ``password``."""
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter  # noqa: PLC0415
 
     if b"%PDF-" not in data[:1024]:
@@ -171,7 +175,12 @@ def open_pdf(data: bytes):
     except Exception as exc:  # noqa: BLE001 - a damaged file, whatever the parser says
         raise SigningError(f"not a readable PDF ({type(exc).__name__})") from None
     if writer.prev.encrypted:
-        raise SigningError("encrypted PDFs cannot be signed here")
+        if password is None:
+            raise SigningError("encrypted PDFs cannot be signed without their password")
+        try:
+            writer.encrypt(password)
+        except Exception as exc:  # noqa: BLE001 - wrong password or an unsupported handler
+            raise SigningError(f"cannot open the encrypted PDF ({type(exc).__name__})") from None
     return writer
 
 
@@ -219,9 +228,10 @@ def free_slot(writer) -> tuple[int, int, int, int]:
     """The first place of the new-field grid on the last page that no widget covers."""
     page_ref, _resources = writer.find_page_for_modification(-1)
     page = page_ref.get_object()
-    x0, y0, x1, y1 = (float(v) for v in page.get("/MediaBox", (0, 0, 612, 792)))
+    # page[...] rather than page.get(...): only the former decrypts the values of an encrypted file
+    x0, y0, x1, y1 = (float(v) for v in (page["/MediaBox"] if "/MediaBox" in page else (0, 0, 612, 792)))
     taken = []
-    for annot in page.get("/Annots", ()):
+    for annot in (page["/Annots"] if "/Annots" in page else ()):
         rect = _rect(annot.get_object())
         if rect is not None:
             taken.append(rect)

@@ -123,7 +123,7 @@ def _report(reader, embedded, context, key_usage) -> SignatureReport:
                            level_name not in ALLOWED_AFTER, level_name, trusted, problem)
 
 
-def verify_pdf(data: bytes, trust: list[Path] | None = None) -> list[SignatureReport]:
+def verify_pdf(data: bytes, trust: list[Path] | None = None, password: bytes | None = None) -> list[SignatureReport]:
     from pyhanko.pdf_utils.reader import PdfFileReader  # noqa: PLC0415
     from pyhanko.sign.validation.settings import KeyUsageConstraints  # noqa: PLC0415
     from pyhanko_certvalidator import ValidationContext  # noqa: PLC0415
@@ -133,6 +133,8 @@ def verify_pdf(data: bytes, trust: list[Path] | None = None) -> list[SignatureRe
         raise SigningError("not a PDF")
     try:
         reader = PdfFileReader(io.BytesIO(data), strict=False)
+        if reader.encrypted and password is not None:
+            reader.decrypt(password)
         signatures = sorted(reader.embedded_regular_signatures, key=lambda s: s.signed_revision)
     except Exception as exc:  # noqa: BLE001 - a damaged file, whatever the parser says
         raise SigningError(f"not a readable PDF ({type(exc).__name__})") from None

@@ -1,0 +1,248 @@
+"""Insurer packets: one PDF with the plan(s), notes and evidence a recipient needs for a purpose, and
+nothing more (issue #6).
+
+    >>> from docgen.packet import build_packet
+    >>> packet = build_packet(["fixtures/"], client="C-5001", purpose="claim",
+    ...                       recipient="Superior HealthPlan", disclosure=date(2026, 11, 24))
+    >>> packet.pdf[:5], [d["id"] for d in packet.manifest["documents"]]
+
+Steps: check every record of the client (rules engine, its profile or ``profile``); select the plans
+in force in the period and the notes dated in it; withhold psychotherapy notes (hipaa-pn-split);
+refuse incomplete records (unless ``allow_draft``), unsigned notes for payment (sig-before-claim),
+Part 2 records without a matching Part 2 consent (p2-consent) and releases outside TPO without a
+valid HIPAA authorization (hipaa-auth-core, hipaa-auth-valid); compose each record keeping only the
+sections the purpose needs (hipaa-min-nec); render them, then the cover (re-rendered until its own
+page count is stable, so the index's page numbers are right); assemble with bookmarks, page stamps
+and the JSON attachments. Same inputs and dates give the same bytes. Encryption and signing are
+done by :func:`finish` (in that order), after every pypdf step.
+"""
+from __future__ import annotations
+
+import dataclasses
+import io
+import json
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+
+from .. import __version__
+from .policy import (PROCESS_NOTES, Policy, PolicyError, Refusal, check_authorization, check_part2,
+                     is_part2, is_psychotherapy_note, load_policy, record_json)
+
+__all__ = ["build_packet", "finish", "Packet", "PacketRefused", "PacketError", "PolicyError", "Refusal",
+           "RECORDS_JSON", "MANIFEST_JSON"]
+
+RECORDS_JSON = "records.json"
+MANIFEST_JSON = "manifest.json"
+
+
+class PacketError(ValueError):
+    """The request cannot be served as asked (unknown purpose or profile, bad period, bad key): a usage
+    error. The message is one line without client text."""
+
+
+class PacketRefused(Exception):
+    """The packet may not be made: one :class:`Refusal` per reason (record, field, rule)."""
+
+    def __init__(self, refusals: list[Refusal]):
+        super().__init__(f"{len(refusals)} reason(s)")
+        self.refusals = refusals
+
+
+@dataclass
+class Packet:
+    pdf: bytes
+    manifest: dict
+    records: list[dict] = field(default_factory=list)
+    refusals: list[Refusal] = field(default_factory=list)  # always empty for a packet that was built
+
+
+def _json_bytes(value) -> bytes:
+    return (json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def _in_force(plans: list, start: date, end: date) -> list:
+    """Plans in force in [start, end]: dated on or before ``end`` and not superseded (by the client's
+    next plan) before ``start``. A missed review does not end a plan (plan-review flags it instead)."""
+    ordered = sorted(plans, key=lambda p: (p.plan_date, p.id))
+    kept = []
+    for i, plan in enumerate(ordered):
+        later = [p.plan_date for p in ordered[i + 1:] if p.plan_date > plan.plan_date]
+        until = (min(later) - timedelta(days=1)) if later else None
+        if plan.plan_date <= end and (until is None or until >= start):
+            kept.append(plan)
+    return kept
+
+
+def _sig_before_claim(note, day: date) -> list[Refusal]:
+    """sig-before-claim: a note sent for payment is signed by its clinician on or before the disclosure."""
+    signed = [s for s in note.signatures if s.role.value == "clinician" and s.date is not None]
+    if not signed:
+        return [Refusal(note.id, "signatures", "sig-before-claim", "not signed by its clinician before the packet")]
+    if min(s.date for s in signed) > day:
+        return [Refusal(note.id, "signatures", "sig-before-claim",
+                        f"signed {min(s.date for s in signed).isoformat()}, after the disclosure date {day.isoformat()}")]
+    return []
+
+
+def build_packet(paths: Iterable[str | os.PathLike], client: str, purpose: str, recipient: str,
+                 period_from: date | None = None, period_to: date | None = None, profile: str | None = None,
+                 allow_draft: bool = False, disclosure: date | None = None,
+                 templates: str | os.PathLike | None = None) -> Packet:
+    """The packet for ``client`` as unencrypted, unsigned PDF bytes with its manifest. Raises
+    :class:`PacketRefused` (nothing is made) or :class:`PacketError` (usage)."""
+    from ..check import ProfileError, load_profile  # noqa: PLC0415
+    from ..compose import compose  # noqa: PLC0415
+    from ..findings import Status  # noqa: PLC0415
+    from ..load import source_file  # noqa: PLC0415
+    from ..render import Renderer, content_hash, metadata_for  # noqa: PLC0415
+    from ..api import check  # noqa: PLC0415
+    from .assemble import Part, assemble, sha256  # noqa: PLC0415
+    from .cover import WITHHELD_PN, CoverData, Entry, compose_cover  # noqa: PLC0415
+
+    day = disclosure or date.today()
+    recipient = " ".join((recipient or "").split())
+    if not recipient:
+        raise PacketError("--recipient is empty")
+    if period_from and period_to and period_from > period_to:
+        raise PacketError("--from is after --to")
+    try:
+        results = check(paths, profile=profile, as_of=day)
+    except ProfileError as exc:
+        raise PacketError(str(exc)) from None
+    mine = [r for r in results if r.client == client]
+    refusals: list[Refusal] = [Refusal(r.id or "(no id)", f.path, f.rule, f.message)
+                               for r in mine if r.status is Status.invalid for f in r.findings]
+    valid = [r for r in mine if r.record is not None]
+    if not valid and not refusals:
+        raise PacketError(f"no record of client {client} in the input")
+    plans_all = [r.record for r in valid if r.kind == "treatment_plan"]
+    dates = [r.record.service_date for r in valid]
+    start = period_from or (min(dates) if dates else day)
+    end = period_to or day
+    chosen_plans = {p.id for p in _in_force(plans_all, start, end)}
+    picked, withheld = [], []
+    for r in sorted(valid, key=lambda r: (r.kind != "treatment_plan", r.record.service_date, r.id)):
+        rec = r.record
+        if r.kind == "treatment_plan" and rec.id not in chosen_plans:
+            continue
+        if r.kind == "progress_note" and not (start <= rec.session_date <= end):
+            continue
+        if is_psychotherapy_note(rec):
+            withheld.append((rec.id, rec.session_date, WITHHELD_PN))
+            continue
+        picked.append(r)
+    # the packet's own settings: --profile, else the profile of its first record (all extend default)
+    try:
+        prof = load_profile(profile or (picked[0].profile if picked else "default"))
+        policy: Policy = load_policy(prof)
+        use = policy.purpose(purpose)
+    except (ProfileError, PolicyError) as exc:
+        raise PacketError(str(exc)) from None
+    if not picked and not refusals:
+        refusals.append(Refusal("packet", "period", "packet",
+                                f"no plan or note of client {client} between {start.isoformat()} and {end.isoformat()}"))
+    for r in picked:
+        if r.status is Status.incomplete and not allow_draft:
+            refusals.extend(Refusal(r.id, f.path, f.rule, f.message) for f in r.blockers)
+        if r.kind == "progress_note" and use.tpo == "payment":
+            refusals.extend(_sig_before_claim(r.record, day))
+    subject = picked[0].id if picked else "packet"
+    part2_ids = [r.id for r in picked if is_part2(r.record, policy)]
+    part2_consent = authorization = None
+    if part2_ids:
+        part2_consent, found = check_part2(plans_all, part2_ids, recipient, use, day, subject)
+        refusals.extend(found)
+    if use.tpo == "":
+        authorization, found = check_authorization(plans_all, recipient, day, subject)
+        refusals.extend(found)
+    if refusals:
+        raise PacketRefused(list(dict.fromkeys(refusals)))
+
+    # --- render ---------------------------------------------------------------------------------
+    renderer = Renderer(Path("."), ("pdf",), Path(templates) if templates else None).pdf
+    parts, entries, attached, omitted = [], [], [], {}
+    for r in picked:
+        rec = r.record
+        draft = r.status is Status.incomplete
+        doc = compose(rec, r.findings, r.profile or "", draft=draft, assets=Path(source_file(r.source)).parent)
+        keep = set(use.sections(rec.kind))
+        left_out = tuple(s.title for s in doc.sections if s.key not in keep)
+        if left_out:
+            kind = "Treatment plan" if rec.kind == "treatment_plan" else "Progress notes"
+            omitted[kind] = tuple(dict.fromkeys(omitted.get(kind, ()) + left_out))
+        doc = dataclasses.replace(doc, sections=tuple(s for s in doc.sections if s.key in keep))
+        pdf, marks = renderer.render_with_sections(doc, metadata_for(rec, r.profile or "", content_hash(rec)),
+                                                   rec.service_date.strftime("%Y%m%d"))
+        title = f"{doc.title} {rec.id}"
+        entries.append(Entry(rec, doc.title, draft, pages=_page_count(pdf), sections=marks))
+        parts.append(Part(f"{title} ({rec.service_date.isoformat()})", pdf, [(t, i) for _k, t, i in marks]))
+        data = record_json(rec, use)
+        assert PROCESS_NOTES not in data
+        attached.append(data)
+    first = picked[0].record
+    packet_id = f"PKT-{client}-{day.strftime('%Y%m%d')}-{use.name}"
+    cover_data = CoverData(packet_id, use, recipient, day, (start, end), prof.name, entries, withheld,
+                           policy.notice(day) if part2_ids else None, part2_consent, authorization, omitted)
+    latest_plan = max((e.record for e in entries if e.record.kind == "treatment_plan"),
+                      key=lambda p: p.plan_date, default=None)
+    payer = (latest_plan or first).payer
+    cover_pages = 1
+    for _attempt in range(5):  # the index's page numbers depend on the cover's own length
+        page = cover_pages + 1
+        for entry in entries:
+            entry.first_page, page = page, page + entry.pages
+        cover = compose_cover(cover_data, first.client, first.agency, payer)
+        cover_pdf, cover_marks = renderer.render_with_sections(
+            cover, {"title": f"Disclosure packet {packet_id}", "creator": f"docgen {__version__}"},
+            day.strftime("%Y%m%d"))
+        if _page_count(cover_pdf) == cover_pages:
+            break
+        cover_pages = _page_count(cover_pdf)
+    parts.insert(0, Part("Packet cover", cover_pdf, [(t, i) for _k, t, i in cover_marks]))
+
+    records_bytes = _json_bytes({"records": attached})
+    manifest = {
+        "docgen": __version__, "packet_id": packet_id, "client": client, "purpose": use.name, "tpo": use.tpo or None,
+        "recipient": recipient, "period": {"from": start.isoformat(), "to": end.isoformat()},
+        "disclosure_date": day.isoformat(), "profile": prof.name,
+        "part2": {"records": part2_ids, "notice": cover_data.part2_notice.version,
+                  "consent": part2_consent.label} if part2_ids else None,
+        "authorization": authorization.label if authorization else None,
+        "cover_pages": cover_pages, "total_pages": cover_pages + sum(e.pages for e in entries),
+        "documents": [{"id": e.record.id, "kind": e.record.kind, "title": e.title, "date": e.date.isoformat(),
+                       "status": "draft" if e.draft else "final", "first_page": e.first_page, "pages": e.pages,
+                       "content_sha256": content_hash(e.record),
+                       "sections": [k for k, _t, _i in e.sections]} for e in entries],
+        "withheld": [{"id": rid, "date": d.isoformat(), "reason": why} for rid, d, why in withheld],
+        "attachments": {RECORDS_JSON: sha256(records_bytes)},
+    }
+    info = {"/Title": f"Disclosure packet {packet_id}",
+            "/Subject": f"packet; client {client}; purpose {use.name}; disclosed {day.isoformat()}",
+            "/Author": first.agency.name, "/Creator": f"docgen {__version__}", "/Producer": f"docgen {__version__}",
+            "/Keywords": f"docgen; packet={packet_id}; client={client}; purpose={use.name}",
+            "/CreationDate": f"D:{day.strftime('%Y%m%d')}000000+00'00'",
+            "/ModDate": f"D:{day.strftime('%Y%m%d')}000000+00'00'"}
+    margin = renderer.style.margin_inch * 72
+    pdf = assemble(parts, client, {RECORDS_JSON: records_bytes, MANIFEST_JSON: _json_bytes(manifest)}, info, margin)
+    return Packet(pdf, manifest, attached)
+
+
+def _page_count(pdf: bytes) -> int:
+    from pypdf import PdfReader  # noqa: PLC0415
+
+    return len(PdfReader(io.BytesIO(pdf)).pages)
+
+
+def finish(pdf: bytes, password: bytes | None = None, signer=None, sign_role: str | None = None) -> bytes:
+    """The last steps, in this order: AES-256 encryption (with ``password``), then a certificate
+    signature (``signer`` from :func:`docgen.sign.load_key`) over the encrypted file."""
+    from .assemble import encrypt  # noqa: PLC0415
+
+    if password is not None:
+        pdf = encrypt(pdf, password)
+    if signer is not None:
+        pdf = signer.sign(pdf, role=sign_role, reason="Disclosure packet", password=password)
+    return pdf
