@@ -28,7 +28,7 @@ import sqlite3
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Executor, ProcessPoolExecutor, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Executor, wait
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
@@ -439,6 +439,13 @@ def _open_journal(path: Path):
     return path.open("a", encoding="utf-8")
 
 
+def _local(executor: Executor) -> bool:
+    """Whether the executor's workers run on this machine (a process or thread pool)."""
+    from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor  # noqa: PLC0415 - multiprocessing
+
+    return isinstance(executor, (ProcessPoolExecutor, ThreadPoolExecutor))
+
+
 def run_batch(inputs: list[str], out: str | os.PathLike, executor: Executor, *, formats=("docx", "pdf"),
               profile: str | None = None, templates: str | None = None, allow_draft: bool = False,
               force: bool = False, as_of: date | None = None, audit_path: str | os.PathLike | None = None,
@@ -456,7 +463,7 @@ def run_batch(inputs: list[str], out: str | os.PathLike, executor: Executor, *, 
     clean_leftovers(out)
     config = Config(str(out.resolve()), tuple(formats), profile, str(Path(templates).resolve()) if templates else None,
                     allow_draft, as_of or date.today(), force, os.getcwd(), sign_with, passphrase, sign_role,
-                    sync_each=not isinstance(executor, (ProcessPoolExecutor, ThreadPoolExecutor)))
+                    sync_each=not _local(executor))
     started = time.perf_counter()
     plans, total, addenda = index_plans(inputs)
     index = RecordIndex()

@@ -62,18 +62,21 @@ def _scalar(data: Any, key: str) -> str | None:
 
 
 # --- YAML: the core schema (YAML 1.2 style), no aliases, no duplicate keys ----------------------
-class _YamlLoader(yaml.SafeLoader):
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's parser when PyYAML has it
+
+
+class _YamlLoader(_SAFE_LOADER):  # type: ignore[misc, valid-type]
     """SafeLoader without YAML 1.1 surprises: ``10:30`` stays a string (not 630), ``no`` stays a
     string, dates stay strings for pydantic to parse; aliases (alias bombs) and duplicate keys are
-    refused."""
+    refused. Parsed by libyaml (C) where available, constructed by these Python rules."""
 
     yaml_implicit_resolvers: dict = {}
 
-    def compose_node(self, parent, index):  # noqa: D401
-        if self.check_event(yaml.AliasEvent):
-            mark = self.peek_event().start_mark
-            raise LoadError(f"line {mark.line + 1}: YAML aliases (*name) are not accepted in records")
-        return super().compose_node(parent, index)
+    def get_single_node(self):
+        node = super().get_single_node()
+        if node is not None:
+            _refuse_aliases(node)
+        return node
 
     def construct_object(self, node, deep=False):
         try:
@@ -97,6 +100,24 @@ class _YamlLoader(yaml.SafeLoader):
                 raise LoadError(f"line {line}: duplicate key '{str(key)[:64]}'")
             seen.add(key)
         return super().construct_mapping(node, deep=deep)
+
+
+def _refuse_aliases(root) -> None:
+    """An alias makes its anchored node appear twice in the composed graph: refuse the first node met
+    again (before anything is constructed, so an alias bomb is never expanded)."""
+    seen: set[int] = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            raise LoadError(f"line {node.start_mark.line + 1}: YAML aliases (*name) are not accepted in records "
+                            "(this node is used again)")
+        seen.add(id(node))
+        if isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)
+        elif isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                stack.extend((key, value))
 
 
 for _tag, _regex, _first in (

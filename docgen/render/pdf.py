@@ -49,9 +49,15 @@ def _register(name: str, file: str) -> None:
 
 @cache
 def register_fonts() -> None:
-    for name, file in ((FONT, "DejaVuSans.ttf"), (BOLD, "DejaVuSans-Bold.ttf"), (ITALIC, "DejaVuSans-Oblique.ttf")):
+    for name, file in ((FONT, "DejaVuSans.ttf"), (BOLD, "DejaVuSans-Bold.ttf")):
         _register(name, file)
     pdfmetrics.registerFontFamily(FONT, normal=FONT, bold=BOLD, italic=ITALIC, boldItalic=BOLD)
+
+
+@cache
+def _italic() -> None:
+    """The oblique face, loaded on first need (quotes in the person's own words)."""
+    _register(ITALIC, "DejaVuSans-Oblique.ttf")
 
 
 @cache
@@ -123,6 +129,8 @@ def wrap(text: str, font: str, size: float, width: float) -> list[str]:
     """``text`` (already through :func:`display`) broken into lines no wider than ``width`` points:
     at its own line breaks, then greedily at spaces (runs of spaces are kept as typed), and a word
     wider than a line at characters. Tabs become four spaces."""
+    if font == ITALIC:
+        _italic()
     fallback = needs_fallback(text, font)
     measure = (lambda t: text_width(t, font, size)) if fallback else \
         (lambda t, _f=pdfmetrics.getFont(font): _f.stringWidth(t, size))
