@@ -285,3 +285,35 @@ def test_content_hash_leaves_out_fields_at_their_default():
     assert content_hash(builders.validate(plan)) == base
     plan["client"]["interpreter_needed"] = True
     assert content_hash(builders.validate(plan)) != base
+
+
+# --- PDF compression --------------------------------------------------------------------------------
+def test_pdf_compression_setting_fast_or_small(tmp_path):
+    """pdf-style.toml's compression: fast (the default, zlib level 1) or small (reportlab's default
+    level): both valid and deterministic, small is smaller; anything else is a clear style error."""
+    import shutil  # noqa: PLC0415
+
+    from docgen.render import DEFAULT_TEMPLATES  # noqa: PLC0415
+    from docgen.render.style import PdfStyle, StyleError  # noqa: PLC0415
+    from render_helpers import assert_pdf_sound  # noqa: PLC0415
+
+    sizes = {}
+    for mode in ("fast", "small"):
+        templates = tmp_path / mode
+        shutil.copytree(DEFAULT_TEMPLATES, templates)
+        style = templates / "pdf-style.toml"
+        style.write_text(style.read_text(encoding="utf-8").replace('compression = "fast"', f'compression = "{mode}"'),
+                         encoding="utf-8")
+        assert PdfStyle.load(style).compression == mode
+        first = api.render([COMPLETE], tmp_path / f"out-{mode}", formats=("pdf",), templates=templates, as_of=builders.AS_OF)
+        again = api.render([COMPLETE], tmp_path / f"again-{mode}", formats=("pdf",), templates=templates,
+                           as_of=builders.AS_OF)
+        data = first[0].files[0].read_bytes()
+        assert data == again[0].files[0].read_bytes()
+        assert_pdf_sound(first[0].files[0])
+        sizes[mode] = len(data)
+    assert sizes["small"] < sizes["fast"] < sizes["small"] * 1.15
+    bad = tmp_path / "bad.toml"
+    bad.write_text('compression = "maximum"\n', encoding="utf-8")
+    with pytest.raises(StyleError, match="compression must be fast or small"):
+        PdfStyle.load(bad)

@@ -25,6 +25,7 @@ class PdfStyle:
     table_header_background: colors.Color = colors.HexColor("#dbe5f0")
     table_header_text: colors.Color = colors.HexColor("#10263d")
     label_background: colors.Color = colors.HexColor("#f1f4f8")
+    compression: str = "fast"  # fast | small: zlib level 1 (about 5% larger files) or reportlab's default
 
     @classmethod
     def load(cls, path: Path) -> "PdfStyle":
@@ -48,4 +49,6 @@ class PdfStyle:
             values[key] = value
         if values.get("page_size", "letter").lower() not in ("letter", "a4"):
             raise StyleError(f"{path}: page_size must be letter or a4")
+        if values.get("compression", "fast") not in ("fast", "small"):
+            raise StyleError(f"{path}: compression must be fast or small")
         return cls(**values)
