@@ -342,18 +342,20 @@ class RecordIndex:
         self.db.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;"
                               "CREATE TABLE previous (id TEXT PRIMARY KEY, row TEXT NOT NULL);"
                               "CREATE TABLE seen (id TEXT PRIMARY KEY, source TEXT NOT NULL);")
+        # one transaction for the index's whole life: it is private and thrown away, so nothing is
+        # ever committed (a write per record would cost a file lock and a write each); SQLite keeps
+        # its page cache bounded and spills to the temporary file, so memory stays flat
+        self.db.execute("BEGIN")
 
     def load_previous(self, out: Path) -> None:
         """Rows of the last manifest, then of the journal of a run that was cut short. Only a row
         with a key can let a record be skipped: a later row without one (a duplicate id, a refusal)
         never hides it."""
-        self.db.execute("BEGIN")
         for name in (MANIFEST, JOURNAL):
             for row in _read_rows(out / name):
                 if row.get("key"):
                     self.db.execute("INSERT OR REPLACE INTO previous VALUES (?, ?)",
                                     (row["id"], json.dumps(row, default=str)))
-        self.db.execute("COMMIT")
 
     def previous(self, record_id: str) -> dict | None:
         found = self.db.execute("SELECT row FROM previous WHERE id = ?", (record_id,)).fetchone()
