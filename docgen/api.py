@@ -188,10 +188,12 @@ def sign(path: str | os.PathLike, out: str | os.PathLike, key: str | os.PathLike
     return field, signer.signer_name
 
 
-def verify(path: str | os.PathLike, trust: Iterable[str | os.PathLike] | None = None) -> list:
+def verify(path: str | os.PathLike, trust: Iterable[str | os.PathLike] | None = None,
+           password: bytes | None = None) -> list:
     """One :class:`docgen.sign.SignatureReport` per signature of the PDF ``path``, in signing order;
-    ``trust``: CA certificates the signers must chain to (not checked without them). Raises
-    :class:`docgen.sign.SigningError` when the file is not a readable PDF."""
+    ``trust``: CA certificates the signers must chain to (not checked without them); ``password``:
+    an encrypted PDF's (a packet's). Raises :class:`docgen.sign.SigningError` when the file is not a
+    readable PDF."""
     from pathlib import Path  # noqa: PLC0415
 
     from .sign import SigningError, verify_pdf  # noqa: PLC0415
@@ -200,7 +202,7 @@ def verify(path: str | os.PathLike, trust: Iterable[str | os.PathLike] | None = 
         data = Path(path).read_bytes()
     except OSError as exc:
         raise SigningError(f"cannot read it: {exc.strerror or 'I/O error'}") from None
-    return verify_pdf(data, [Path(t) for t in trust] if trust else None)
+    return verify_pdf(data, [Path(t) for t in trust] if trust else None, password=password)
 
 
 def audit(path: str | os.PathLike, record: str | None = None, since: date | None = None) -> list[dict]:

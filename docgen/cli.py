@@ -407,14 +407,16 @@ def sign(file, key, passphrase_file, role, reason, out):
               help="CA certificate (PEM or DER) the signers must chain to; repeatable. "
                    "Without it trust is not checked.")
 @_format_option
-def verify(file, trust, fmt):
+@click.option("--password-file", "password_file", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="File holding an encrypted PDF's password (one trailing newline is ignored).")
+def verify(file, trust, fmt, password_file):
     """Check the signatures of a PDF: intact, unchanged since, and (with --trust) trusted.
     Exit 0 when all are, 1 otherwise (or no signature), 2 when the file cannot be read."""
     from . import api  # noqa: PLC0415
     from .sign import SigningError, verdict  # noqa: PLC0415
 
     try:
-        reports = api.verify(file, list(trust))
+        reports = api.verify(file, list(trust), password=_read_passphrase(password_file))
     except SigningError as exc:
         click.echo(f"{click.format_filename(file)}: {exc}", err=True)
         sys.exit(2)

@@ -239,6 +239,10 @@ def test_encryption_is_aes256_and_the_password_is_required(folder, claim):
     assert [s["ok"] for s in report["signatures"]] == [True]
     locked = cli("inspect", out)
     assert locked.exit_code == 1 and "password required" in locked.output
+    verified = cli("verify", out, "--trust", key_dir / "ca.pem", "--password-file", pw_file, "--format", "json")
+    assert verified.exit_code == 0, verified.output
+    assert [s["intact"] for s in json.loads(verified.stdout)["signatures"]] == [True]
+    assert cli("verify", out, "--trust", key_dir / "ca.pem").exit_code == 2  # encrypted: no password, no reading
 
 
 def test_qpdf_check_passes(claim, part2):
