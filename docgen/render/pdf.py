@@ -494,7 +494,8 @@ class _Text:
 def _draw_page(canvas: Canvas, ops: list[tuple], style: PdfStyle, fields: bool) -> None:
     """Backgrounds, then lines and charts, then all the text of the page in one text object."""
     fills: dict[Any, list[tuple]] = {}
-    grid: dict[tuple, None] = {}  # segments, in order, shared edges of adjacent rows once
+    grid: dict[tuple, None] = {}  # row edges, in order, shared edges of adjacent rows once
+    verticals: dict[float, list[list[float]]] = {}  # column edges: x -> [top, bottom] runs
     text = _Text(canvas)
     later: list[tuple] = []
     for op in ops:
@@ -509,8 +510,12 @@ def _draw_page(canvas: Canvas, ops: list[tuple], style: PdfStyle, fields: bool) 
                     fills.setdefault(bg, []).append((xs[c], bottom, xs[c + 1] - xs[c], h))
             grid[(xs[0], top, xs[-1], top)] = None
             grid[(xs[0], bottom, xs[-1], bottom)] = None
-            for x in xs:
-                grid[(x, top, x, bottom)] = None
+            for x in xs:  # a column edge continues down from the row above: one longer line
+                runs_ = verticals.setdefault(x, [])
+                if runs_ and abs(runs_[-1][1] - top) < 0.01:
+                    runs_[-1][1] = bottom
+                else:
+                    runs_.append([top, bottom])
             for c, (cell, st) in enumerate(zip(lines, styles)):
                 if any(cell):
                     later.append(("text", xs[c] + PAD_X, top - PAD_TOP - st.size, st, cell))
@@ -525,7 +530,7 @@ def _draw_page(canvas: Canvas, ops: list[tuple], style: PdfStyle, fields: bool) 
     if grid:
         canvas.setStrokeColor(style.rule_color)
         canvas.setLineWidth(0.4)
-        canvas.lines(list(grid))
+        canvas.lines(list(grid) + [(x, top, x, bottom) for x, runs_ in verticals.items() for top, bottom in runs_])
     for op in later:
         kind = op[0]
         if kind == "text":
