@@ -29,6 +29,8 @@ import pytest
 from click.testing import CliRunner
 from pypdf import PdfReader
 
+import builders
+
 from docgen import api
 from docgen.batch import CSV_FIELDS
 from docgen.cli import main
@@ -603,3 +605,18 @@ def test_a_local_batch_flushes_once_at_its_end_and_a_remote_one_each_file(tmp_pa
     summary = run_batch([str(source)], tmp_path / "remote", Remote(), as_of=AS_OF)
     assert summary.counts["complete"] == 1
     assert calls == {"fsync": 2, "sync": 1}  # the two documents, each flushed; no global sync
+
+
+def test_first_pass_parses_only_lines_that_can_hold_a_plan_or_addendum(tmp_path):
+    """The index pass counts every JSONL line but parses only those that can be plans or addenda,
+    including a plan whose kind is spelled with JSON escapes."""
+    from docgen.batch import _neither_plan_nor_addendum, index_plans  # noqa: PLC0415
+
+    plan = builders.plan_dict()
+    escaped = json.dumps(plan, default=str).replace('"treatment_plan"', '"\\u0074reatment_plan"')
+    note = json.dumps({"kind": "progress_note", "id": "PN-X", "text": "caf\u00e9"}, default=str)  # \u00e9: not a letter
+    source = tmp_path / "mixed.jsonl"
+    source.write_text("\n".join([note, escaped, note]) + "\n", encoding="utf-8")
+    assert _neither_plan_nor_addendum(note.encode()) and not _neither_plan_nor_addendum(escaped.encode())
+    plans, count, addenda = index_plans([source])
+    assert count == 3 and list(plans) == [plan["id"]] and addenda == []

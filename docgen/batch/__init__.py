@@ -24,6 +24,7 @@ import csv
 import hashlib
 import json
 import os
+import re
 import sqlite3
 import tempfile
 import time
@@ -92,6 +93,16 @@ def _kind(raw: RawDocument) -> Any:
     return raw.data.get("kind") if isinstance(raw.data, dict) else None
 
 
+# a JSON escape of a lower-case ASCII letter or "_": how "treatment_plan" could be spelled otherwise
+_ESCAPED_LETTER = re.compile(rb"\\u00(?:[67][0-9a-fA-F]|5[fF])")
+
+
+def _neither_plan_nor_addendum(line: bytes) -> bool:
+    """A JSONL line that cannot hold a plan or an addendum (neither word appears, even escaped): the
+    first pass counts it without parsing it."""
+    return b"treatment_plan" not in line and b"addendum" not in line and not _ESCAPED_LETTER.search(line)
+
+
 def index_plans(inputs: Iterable[str | os.PathLike]) -> tuple[dict[str, PlanRef], int, list[str]]:
     """Plans of the inputs by id, the number of documents (for the progress bar) and the files
     that hold addenda (read again once everything else is done)."""
@@ -100,7 +111,7 @@ def index_plans(inputs: Iterable[str | os.PathLike]) -> tuple[dict[str, PlanRef]
     plans: dict[str, PlanRef] = {}
     addenda: dict[str, None] = {}
     count = 0
-    for raw in read(inputs):
+    for raw in read(inputs, skip_line=_neither_plan_nor_addendum):
         count += 1
         if _kind(raw) == "addendum":
             addenda[source_file(raw.source)] = None

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -206,8 +206,9 @@ def _document(source: str, data: Any) -> RawDocument:
     return RawDocument(source, data)
 
 
-def read_file(path: Path) -> Iterator[RawDocument]:
-    """The documents in one file."""
+def read_file(path: Path, skip_line: Callable[[bytes], bool] | None = None) -> Iterator[RawDocument]:
+    """The documents in one file. ``skip_line``: a JSONL line for which it is true is yielded as a
+    document without data, unparsed (a first pass that only looks for some kinds of record)."""
     source = str(path)
     fmt = SUFFIXES.get(path.suffix.lower())
     if fmt is None:
@@ -215,7 +216,7 @@ def read_file(path: Path) -> Iterator[RawDocument]:
         return
     try:
         if fmt == "jsonl":
-            yield from _read_jsonl(path)
+            yield from _read_jsonl(path, skip_line)
             return
         if fmt == "csv":
             from .csvin import read_csv  # noqa: PLC0415
@@ -244,7 +245,7 @@ def read_file(path: Path) -> Iterator[RawDocument]:
     yield _document(source, data)
 
 
-def _read_jsonl(path: Path) -> Iterator[RawDocument]:
+def _read_jsonl(path: Path, skip: Callable[[bytes], bool] | None = None) -> Iterator[RawDocument]:
     empty = True
     with path.open("rb") as handle:
         number = 0
@@ -263,6 +264,9 @@ def _read_jsonl(path: Path) -> Iterator[RawDocument]:
             if not line.strip():
                 continue
             empty = False
+            if skip is not None and skip(line):
+                yield RawDocument(source)  # counted, not parsed
+                continue
             try:
                 data = parse_json(_decode(line))
             except LoadError as exc:
@@ -284,7 +288,8 @@ def iter_files(paths: Iterable[str | os.PathLike]) -> Iterator[Path]:
             yield path
 
 
-def read(paths: Iterable[str | os.PathLike]) -> Iterator[RawDocument]:
-    """Every document under the given files and folders, in a stable order."""
+def read(paths: Iterable[str | os.PathLike], skip_line: Callable[[bytes], bool] | None = None) -> Iterator[RawDocument]:
+    """Every document under the given files and folders, in a stable order (``skip_line``: see
+    :func:`read_file`)."""
     for path in iter_files(paths):
-        yield from read_file(path)
+        yield from read_file(path, skip_line)
