@@ -46,23 +46,36 @@ def _first(path: Path) -> dict:
     return next(iter(read([path]))).data
 
 
+GIVEN = ("Maria", "James", "José", "Aisha", "Chen", "Zoë", "Liam", "Fatima", "Nguyễn", "Olivia", "Søren",
+         "Priya", "Mateo", "Ana", "Kwame", "Émilie", "Noah", "Yuki", "Grace", "Björn", "Leila")
+FAMILY = ("Ortiz", "Smith", "Álvarez", "Okafor", "Wang", "Müller", "O'Brien", "Haddad", "Thị Ánh", "Johnson",
+          "Kowalczyk", "Patel", "García", "Mensah", "Dubois", "Brown", "Tanaka", "Nováková", "Lindqvist", "Reyes")
+
+
+def _name(i: int) -> str:
+    """A client name from a fixed list: about a third carry letters beyond ASCII, as real rosters do."""
+    return f"{GIVEN[i % len(GIVEN)]} {FAMILY[(i // len(GIVEN)) % len(FAMILY)]}"
+
+
 def synthesize(folder: Path, plans: int, notes: int) -> tuple[Path, Path]:
-    """``plans`` copies of the plan fixture and ``notes`` copies of the note fixture, new ids each,
-    as two JSONL files; every note points at a plan of the same client."""
+    """``plans`` copies of the plan fixture and ``notes`` copies of the note fixture, new ids and
+    client names each (see :func:`_name`), as two JSONL files; every note points at a plan of the
+    same client."""
     plan, note = _first(PLAN_FIXTURE), _first(NOTE_FIXTURE)
     folder.mkdir(parents=True, exist_ok=True)
     plan_file, note_file = folder / "plans.jsonl", folder / "notes.jsonl"
     with plan_file.open("w", encoding="utf-8") as out:
         for i in range(plans):
             p = copy.deepcopy(plan)
-            p["id"], p["client"]["id"] = f"TP-B{i:06d}", f"C-B{i:06d}"
-            out.write(json.dumps(p, default=str) + "\n")
+            p["id"], p["client"]["id"], p["client"]["name"] = f"TP-B{i:06d}", f"C-B{i:06d}", _name(i)
+            out.write(json.dumps(p, default=str, ensure_ascii=False) + "\n")
     with note_file.open("w", encoding="utf-8") as out:
         for i in range(notes):
             n = copy.deepcopy(note)
-            n["id"], n["client"]["id"], n["plan_id"] = f"PN-B{i:06d}", f"C-B{i % max(plans, 1):06d}", \
-                f"TP-B{i % max(plans, 1):06d}"
-            out.write(json.dumps(n, default=str) + "\n")
+            client = i % max(plans, 1)
+            n["id"], n["client"]["id"], n["plan_id"] = f"PN-B{i:06d}", f"C-B{client:06d}", f"TP-B{client:06d}"
+            n["client"]["name"] = _name(client)
+            out.write(json.dumps(n, default=str, ensure_ascii=False) + "\n")
     return plan_file, note_file
 
 

@@ -317,3 +317,32 @@ def test_pdf_compression_setting_fast_or_small(tmp_path):
     bad.write_text('compression = "maximum"\n', encoding="utf-8")
     with pytest.raises(StyleError, match="compression must be fast or small"):
         PdfStyle.load(bad)
+
+
+def test_font_subsets_and_their_compression_are_built_once_per_distinct_subset():
+    """A font subset is a pure function of its characters: the second document with the same
+    subsets reuses them (same bytes as a first build); another character set builds its own."""
+    from reportlab.pdfbase import pdfmetrics  # noqa: PLC0415
+
+    from docgen.compose import compose  # noqa: PLC0415
+    from docgen.render import DEFAULT_TEMPLATES, metadata_for  # noqa: PLC0415
+    from docgen.render.pdf import FONT  # noqa: PLC0415
+    from docgen.render.style import PdfStyle  # noqa: PLC0415
+
+    renderer = PdfRenderer(PdfStyle.load(DEFAULT_TEMPLATES / "pdf-style.toml"))
+    subsets = pdfmetrics.getFont(FONT).face.docgen_subsets
+
+    def render(name: str) -> bytes:
+        plan = builders.plan_dict()
+        plan["client"]["name"] = name
+        record = builders.validate(plan)
+        result = api.check([COMPLETE], as_of=builders.AS_OF)[0]
+        doc = compose(record, result.findings, result.profile, draft=False)
+        return renderer.render(doc, metadata_for(record, result.profile, "0" * 64), "20261124")
+
+    first = render("Zqxjv Wkrpl Ascii")
+    built = subsets.cache_info().misses
+    assert render("Zqxjv Wkrpl Ascii") == first and subsets.cache_info().misses == built  # remembered
+    assert subsets.cache_info().hits > 0
+    render("\u0166he \u014aame \u0174ith \u0181are \u0141etters")  # characters no earlier document used
+    assert subsets.cache_info().misses > built

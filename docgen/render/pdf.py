@@ -15,7 +15,7 @@ import io
 import zlib
 from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -45,8 +45,18 @@ TAB = "    "
 
 def _register(name: str, file: str) -> None:
     font = TTFont(name, str(resources.files("docgen") / "fonts" / file))
+    _remember_subsets(font.face)
     pdfmetrics.registerFont(font)
     _COVERAGE[name] = frozenset(font.face.charToGlyph)
+
+
+def _remember_subsets(face) -> None:
+    """Subsetting a font is a pure function of the characters in the subset. reportlab puts ASCII at
+    fixed codes of the first subset, so documents in the same language and template often embed the
+    very same subset: build each distinct one once per process (its bytes are the same either way)."""
+    original = face.makeSubset
+    built = face.docgen_subsets = lru_cache(maxsize=64)(lambda key: original(list(key)))
+    face.makeSubset = lambda subset: built(tuple(subset))
 
 
 @cache
@@ -127,16 +137,29 @@ def fit(text: str, font: str, size: float, room: float, smallest: float = 6.0) -
 
 
 class _Zlib:
-    """zlib with another default compression level (everything else as zlib)."""
+    """zlib with another default compression level (everything else as zlib). Large inputs met
+    again (an embedded font subset, see :func:`_remember_subsets`) are compressed once."""
 
     def __init__(self, level: int):
         self.level = level
 
     def compress(self, data, level: int | None = None):
-        return zlib.compress(data, self.level if level is None else level)
+        level = self.level if level is None else level
+        if len(data) < 8192:
+            return zlib.compress(data, level)
+        key = (bytes(data), level)
+        found = _DEFLATED.get(key)
+        if found is None:
+            found = _DEFLATED[key] = zlib.compress(data, level)
+            while len(_DEFLATED) > 32:
+                _DEFLATED.pop(next(iter(_DEFLATED)))
+        return found
 
     def __getattr__(self, name: str):
         return getattr(zlib, name)
+
+
+_DEFLATED: dict[tuple[bytes, int], bytes] = {}  # oldest first
 
 
 @contextmanager
