@@ -25,6 +25,31 @@ def _hex(color: str) -> tuple[int, int, int]:
 
 
 @cache
+def _background(bands: tuple, maximum: int, width: float, height: float) -> Image.Image:
+    """The severity bands with their names and the axes: the same for every chart of an instrument
+    at a size, drawn once (each chart draws its scores on a copy)."""
+    from ..compose.blocks import Series  # noqa: PLC0415
+
+    geo = chart_geometry(Chart("", Series("", (), maximum, bands)), width, height)
+    image = Image.new("RGB", (int(width * SCALE), int(height * SCALE)), "white")
+    draw = ImageDraw.Draw(image)
+
+    def xy(x: float, y: float) -> tuple[float, float]:  # PDF coordinates (origin bottom left) -> pixels
+        return x * SCALE, (height - y) * SCALE
+
+    for band in geo["bands"]:
+        left, top = xy(band["x"], band["y"] + band["h"])
+        right, bottom = xy(band["x"] + band["w"], band["y"])
+        draw.rectangle([left, top, right, bottom], fill=_hex(band["color"]))
+        draw.text(xy(band["x"] + band["w"] + 4, band["y"] + band["h"] / 2 + 4), band["name"], fill=(85, 85, 85),
+                  font=_font(6))
+    grey = (119, 119, 119)
+    draw.line([xy(geo["x0"], geo["y0"]), xy(geo["x0"], geo["y1"])], fill=grey, width=SCALE)
+    draw.line([xy(geo["x0"], geo["y0"]), xy(geo["x1"], geo["y0"])], fill=grey, width=SCALE)
+    return image
+
+
+@cache
 def _palette() -> Image.Image:
     """A 64-colour palette fitted once to a reference chart (every band colour, the line, grey and
     black text, their anti-aliased blends): mapping to a fixed palette is five times faster than
@@ -51,21 +76,12 @@ def chart_png(chart: Chart, width: float = 400.0, height: float = 150.0) -> byte
 
 def _draw(chart: Chart, width: float, height: float) -> Image.Image:
     geo = chart_geometry(chart, width, height)
-    image = Image.new("RGB", (int(width * SCALE), int(height * SCALE)), "white")
+    image = _background(chart.series.bands, chart.series.maximum, width, height).copy()
     draw = ImageDraw.Draw(image)
 
     def xy(x: float, y: float) -> tuple[float, float]:  # PDF coordinates (origin bottom left) -> pixels
         return x * SCALE, (height - y) * SCALE
 
-    for band in geo["bands"]:
-        left, top = xy(band["x"], band["y"] + band["h"])
-        right, bottom = xy(band["x"] + band["w"], band["y"])
-        draw.rectangle([left, top, right, bottom], fill=_hex(band["color"]))
-        draw.text(xy(band["x"] + band["w"] + 4, band["y"] + band["h"] / 2 + 4), band["name"], fill=(85, 85, 85),
-                  font=_font(6))
-    grey = (119, 119, 119)
-    draw.line([xy(geo["x0"], geo["y0"]), xy(geo["x0"], geo["y1"])], fill=grey, width=SCALE)
-    draw.line([xy(geo["x0"], geo["y0"]), xy(geo["x1"], geo["y0"])], fill=grey, width=SCALE)
     points = geo["points"]
     draw.line([xy(p["x"], p["y"]) for p in points], fill=ACCENT, width=int(1.6 * SCALE))
     for p in points:
