@@ -170,3 +170,41 @@ def test_free_text_survives_validation_unchanged(text, field, fmt):
         (result,) = api.validate([path])
     assert result.status is not Status.invalid, [(f.path, f.message) for f in result.findings]
     assert _get(result.record, field) == text
+
+
+# --- the PDF layout never loses or reorders text ------------------------------------------------
+layout_text = st.text(
+    alphabet=st.one_of(
+        st.sampled_from(list("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.,;:-&<>{}%'\"")),
+        st.sampled_from([" ", " ", " ", "\n", "\t", "é", "ñ", "Ω", "Ж", "ễ", "中", "文", "字"]),
+    ),
+    min_size=1, max_size=700,
+)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(para=layout_text, cell=layout_text, word=st.integers(min_value=1, max_value=400))
+def test_pdf_layout_keeps_every_character_in_order(para, cell, word):
+    """Whatever the text (runs of spaces, breaks, tabs, long words, scripts needing the fallback
+    font), a paragraph and a table cell come out with every character, in order, on the pages."""
+    import io  # noqa: PLC0415
+
+    import pypdf  # noqa: PLC0415
+
+    from docgen.compose.blocks import Document, Para, Section, Table  # noqa: PLC0415
+    from docgen.render.pdf import PdfRenderer  # noqa: PLC0415
+    from docgen.render.text import display  # noqa: PLC0415
+
+    long_word = "W" * word
+    doc = Document("treatment_plan", "treatment_plan", "TP-P", "Treatment Plan", "Agency", (), "Client Name", "C-1",
+                   "01/01/1990", "Plan date: 01/01/2026",
+                   (Section("s", "Section", (Para(para), Table(("Col A", "Col B"), ((cell, long_word),), (0.5, 0.5)))),))
+    data = PdfRenderer().render(doc, {}, "20260101")
+    text = "".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(data)).pages)
+    flat = "".join(text.split())
+    position = 0
+    for piece in (display(para), display(cell), long_word):
+        wanted = "".join(piece.split())
+        found = flat.find(wanted, position)
+        assert found >= 0, (piece[:80], flat[:200])
+        position = found + len(wanted)

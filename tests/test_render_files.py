@@ -346,3 +346,24 @@ def test_font_subsets_and_their_compression_are_built_once_per_distinct_subset()
     assert subsets.cache_info().hits > 0
     render("\u0166he \u014aame \u0174ith \u0181are \u0141etters")  # characters no earlier document used
     assert subsets.cache_info().misses > built
+
+
+def test_text_wholly_in_the_fallback_font_is_drawn_with_it():
+    """A header, footer or cell whose every character needs the fallback font (an agency or client
+    name in Chinese, a one-character cell) is drawn with that font, not as empty boxes."""
+    import io  # noqa: PLC0415
+
+    import pypdf  # noqa: PLC0415
+
+    from docgen.compose.blocks import Document, Section, Table  # noqa: PLC0415
+
+    doc = Document("treatment_plan", "treatment_plan", "TP-ZH", "Treatment Plan", "\u4e2d\u6587\u673a\u6784", (),
+                   "\u738b\u5c0f\u660e", "C-1", "01/01/1990", "Plan date: 01/01/2026",
+                   (Section("s", "Section", (Table(("A", "B"), (("\u4e2d", "x"),), (0.5, 0.5)),)),))
+    data = PdfRenderer().render(doc, {}, "20260101")
+    reader = pypdf.PdfReader(io.BytesIO(data))
+    text = reader.pages[0].extract_text()
+    assert "\u4e2d\u6587\u673a\u6784" in text and "\u738b\u5c0f\u660e" in text and "\u4e2d" in text
+    assert "\x00" not in text
+    fonts = {str(f.get_object()["/BaseFont"]) for f in reader.pages[0]["/Resources"]["/Font"].values()}
+    assert any("DroidSansFallback" in f for f in fonts), fonts

@@ -113,7 +113,7 @@ def draw_text(canvas: Canvas, x: float, y: float, text: str, font: str, size: fl
     if align == "right":
         x -= text_width(text, font, size)
     parts = runs(text, font)
-    if len(parts) == 1:
+    if len(parts) == 1 and parts[0][0] == font:
         canvas.setFont(font, size)
         canvas.drawString(x, y, text)
         return
@@ -504,7 +504,7 @@ class _Text:
             self.color = st.color
         for line in lines:
             parts = None if line.isascii() else runs(line, st.font)
-            if parts is None or len(parts) == 1:
+            if parts is None or (len(parts) == 1 and parts[0][0] == st.font):
                 t.textLine(line)
                 continue
             for used, chunk in parts:
