@@ -208,3 +208,45 @@ def test_pdf_layout_keeps_every_character_in_order(para, cell, word):
         found = flat.find(wanted, position)
         assert found >= 0, (piece[:80], flat[:200])
         position = found + len(wanted)
+
+
+big_text = st.text(alphabet=st.one_of(st.sampled_from(list("abcdefghijklmnopqrstuvwxyz0123456789.,&<")),
+                                      st.sampled_from([" ", " ", " ", "\n", "\t", "é", "中"])),
+                   min_size=1, max_size=6000)
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(para=big_text, cell=big_text,
+       items=st.lists(st.text(alphabet=st.sampled_from(list("abc xyz\n中")), min_size=1, max_size=300), min_size=1,
+                      max_size=30))
+def test_pdf_layout_across_pages_loses_nothing_and_furnishes_every_page(para, cell, items):
+    """Paragraphs, bullets, a table row and a label grid long enough to cross pages: every page has
+    its header and footer with "Page N of M", and the body's text is all there, in order."""
+    import io  # noqa: PLC0415
+
+    import pypdf  # noqa: PLC0415
+
+    from docgen.compose.blocks import Bullets, Document, Fields, Para, Section, Table  # noqa: PLC0415
+    from docgen.render.pdf import PdfRenderer  # noqa: PLC0415
+    from docgen.render.text import display  # noqa: PLC0415
+
+    doc = Document("treatment_plan", "treatment_plan", "TP-P", "Treatment Plan", "Agency", (), "Client Name", "C-1",
+                   "01/01/1990", "Plan date: 01/01/2026",
+                   (Section("s", "Section", (Para(para, label="Label"), Bullets("Items", tuple(items)),
+                                             Table(("Col A", "Col B"), ((cell, "x"), ("y", cell[:500])), (0.3, 0.7)),
+                                             Fields((("K", cell[:2000]),)))),))
+    pages = pypdf.PdfReader(io.BytesIO(PdfRenderer().render(doc, {}, "20260101"))).pages
+    body = ""
+    for number, page in enumerate(pages, 1):
+        flat = "".join(page.extract_text().split())
+        for furniture in ("AgencyTreatmentPlan\u00b7TP-P", "ClientName\u00b7ClientIDC-1\u00b7DOB01/01/1990",
+                          f"Page{number}of{len(pages)}"):
+            assert furniture in flat, (number, furniture)
+            flat = flat.replace(furniture, "", 1)
+        body += flat
+    position = 0
+    for piece in [para, *items, cell, "x", "y", cell[:500], cell[:2000]]:
+        wanted = "".join(display(piece).split())
+        found = body.find(wanted, position)
+        assert found >= 0, (piece[:60], len(piece))
+        position = found + len(wanted)
