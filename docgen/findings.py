@@ -41,6 +41,8 @@ class RecordResult:
     profile: str | None = None
     findings: list[Finding] = field(default_factory=list)
     record: Any = field(default=None, repr=False, compare=False)
+    # the signers whose lines its documents show (roles), as its profile requires them
+    signers: tuple[str, ...] = field(default=(), compare=False)
 
     @property
     def status(self) -> Status:

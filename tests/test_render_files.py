@@ -367,3 +367,27 @@ def test_text_wholly_in_the_fallback_font_is_drawn_with_it():
     assert "\x00" not in text
     fonts = {str(f.get_object()["/BaseFont"]) for f in reader.pages[0]["/Resources"]["/Font"].values()}
     assert any("DroidSansFallback" in f for f in fonts), fonts
+
+
+def test_signature_lines_follow_the_profiles_signers_and_adult_age(tmp_path):
+    """The signature block shows a line for every signer the profile requires (here a psychiatrist
+    too), and a guardian's for a client under the profile's adult age (21 here: the client is 19)."""
+    from render_helpers import PdfView  # noqa: PLC0415
+
+    profile = tmp_path / "agency.toml"
+    profile.write_text('name = "agency"\nextends = "default"\n\n[rules.sig-present]\n'
+                       'plan_roles = ["clinician", "client", "psychiatrist"]\nadult_age = 21\n', encoding="utf-8")
+    plan = builders.plan_dict()
+    plan["id"] = "TP-SIGNERS"
+    plan["client"]["date_of_birth"] = "2007-06-01"  # 19 on the plan date
+    source = write_records(tmp_path / "plan.json", [plan])
+    [result] = api.check([source], profile=str(profile), as_of=builders.AS_OF)
+    assert result.signers == ("clinician", "guardian", "psychiatrist")
+    [rendered] = api.render([source], tmp_path / "out", formats=("pdf",), profile=str(profile), allow_draft=True,
+                            as_of=builders.AS_OF)
+    lines = [line.strip() for line in PdfView(rendered.files[0]).text.splitlines()]
+    block = lines[lines.index("Signatures"):]
+    assert "Parent/Guardian signature" in block and "Psychiatrist signature" in block
+    assert "Client signature" not in block
+    [default] = api.check([source], as_of=builders.AS_OF)  # the default profile: adult at 18, no psychiatrist
+    assert default.signers == ("clinician", "client")

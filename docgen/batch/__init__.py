@@ -252,7 +252,7 @@ def process(task: Task, config: Config) -> dict:
 
 
 def _process(task: Task, config: Config, row: dict) -> None:
-    from ..check import check_record, load_profile, profile_of  # noqa: PLC0415
+    from ..check import check_record, load_profile, profile_of, signers_of  # noqa: PLC0415
     from ..lock import changed, lock_of, locked_message  # noqa: PLC0415
     from ..model.validate import validate_document  # noqa: PLC0415
     from ..render import content_hash  # noqa: PLC0415
@@ -266,6 +266,7 @@ def _process(task: Task, config: Config, row: dict) -> None:
     record = result.record
     profile = load_profile(config.profile) if config.profile else profile_of(record)
     result.profile = row["profile"] = profile.name
+    result.signers = signers_of(record, profile)
     plans = {task.plan.id: task.plan} if task.plan is not None else {}
     result.findings.extend(check_record(record, profile, config.as_of, plans, task.locks or {}, ledger=True))
     blockers, warnings = result.blockers, result.warnings

@@ -13,7 +13,7 @@ from .registry import RULES, Context, Rule
 if TYPE_CHECKING:
     from ..lock import Locks
 
-__all__ = ["check_record", "check_results", "profile_of", "Profile", "ProfileError", "RULES", "Rule",
+__all__ = ["check_record", "check_results", "profile_of", "signers_of", "Profile", "ProfileError", "RULES", "Rule",
            "builtin_names", "load_profile"]
 
 
@@ -28,6 +28,16 @@ def profile_of(record: Any, override: str | None = None) -> Profile:
         return load_profile("default")
     explicit = payer.profile if payer.profile in builtin_names() else None
     return profile_for(payer.type.value, payer.state, explicit)
+
+
+def signers_of(record: Any, profile: Profile) -> tuple[str, ...]:
+    """The signer roles ``record``'s documents show a line for, as ``profile`` requires them."""
+    from .rules.signatures import required_signers  # noqa: PLC0415
+
+    rule = RULES["sig-present"]
+    if not profile.enabled(rule.id, rule.enabled_by_default):
+        return ("clinician",)
+    return tuple(role.value for role in required_signers(record, profile.params(rule.id, rule.defaults)))
 
 
 def check_record(record: Any, profile: Profile, as_of: date,
@@ -68,6 +78,7 @@ def check_results(results: Iterable[RecordResult], as_of: date, profile: str | N
             continue
         chosen = override or profile_of(result.record)
         result.profile = chosen.name
+        result.signers = signers_of(result.record, chosen)
         named = result.record.payer.profile if result.record.payer is not None else None
         if override is None and named and named not in builtin_names():
             result.findings.append(Finding(

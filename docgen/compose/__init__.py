@@ -134,14 +134,19 @@ def _signature_section(doc, required: Sequence[SignerRole], assets: Path | None 
     return Section("signatures", "Signatures", tuple(lines))
 
 
-def _required_roles(doc, findings: Sequence[Finding]) -> list[SignerRole]:
-    roles = [SignerRole.clinician]
+def _required_roles(doc, findings: Sequence[Finding], signers: Sequence[str] = ()) -> list[SignerRole]:
+    """Who gets a signature line: ``signers`` (the roles the profile requires, from the check), or
+    without them the default profile's (the author; the client, or a minor's guardian, on plans);
+    and the supervisor when a co-signature is due or given."""
+    if signers:
+        roles = [SignerRole(role) for role in signers]
+    else:
+        roles = [SignerRole.clinician]
+        if doc.kind == "treatment_plan":
+            roles.append(SignerRole.guardian if doc.client.age_on(doc.service_date) < 18 else SignerRole.client)
     cosign = any(f.rule == "sig-cosign" for f in findings) or any(s.role is SignerRole.supervisor for s in doc.signatures)
-    if cosign:
+    if cosign and SignerRole.supervisor not in roles:
         roles.append(SignerRole.supervisor)
-    if doc.kind == "treatment_plan":
-        minor = doc.client.age_on(doc.service_date) < 18
-        roles.append(SignerRole.guardian if minor else SignerRole.client)
     return roles
 
 
@@ -156,7 +161,8 @@ def _missing(findings: Sequence[Finding]) -> tuple[str, ...]:
 
 
 # --- treatment plan -----------------------------------------------------------------------------
-def _plan_sections(plan: TreatmentPlan, findings: Sequence[Finding], assets: Path | None) -> tuple[Section, ...]:
+def _plan_sections(plan: TreatmentPlan, findings: Sequence[Finding], assets: Path | None,
+                   signers: Sequence[str] = ()) -> tuple[Section, ...]:
     c = plan.client
     author = plan.author
     guardian = f"{c.guardian.name} ({c.guardian.relationship})" if c.guardian else None
@@ -240,7 +246,7 @@ def _plan_sections(plan: TreatmentPlan, findings: Sequence[Finding], assets: Pat
         _section("necessity", "Medical necessity", necessity),
         _section("consents", "Consents", consents),
         _section("discharge", "Discharge and transition", discharge),
-        _signature_section(plan, _required_roles(plan, findings), assets),
+        _signature_section(plan, _required_roles(plan, findings, signers), assets),
     ]
     return tuple(s for s in sections if s is not None)
 
@@ -251,7 +257,8 @@ SECTION_TITLES = {"subjective": "Subjective", "objective": "Objective", "assessm
                   "goal": "Goal"}
 
 
-def _note_sections(note: ProgressNote, findings: Sequence[Finding], assets: Path | None) -> tuple[Section, ...]:
+def _note_sections(note: ProgressNote, findings: Sequence[Finding], assets: Path | None,
+                   signers: Sequence[str] = ()) -> tuple[Section, ...]:
     c = note.client
     author = note.author
     minutes = note.clock_minutes
@@ -285,7 +292,7 @@ def _note_sections(note: ProgressNote, findings: Sequence[Finding], assets: Path
         *body,
         _section("measures", "Measures", *_assessment_blocks(note.assessments)),
         _section("risk", "Risk", risk_update, _risk_fields(note.risk_assessment)),
-        _signature_section(note, _required_roles(note, findings), assets),
+        _signature_section(note, _required_roles(note, findings, signers), assets),
     ]
     return tuple(s for s in sections if s is not None)
 
@@ -294,7 +301,8 @@ def _note_sections(note: ProgressNote, findings: Sequence[Finding], assets: Path
 ORIGINAL_TITLE = {"treatment_plan": "Treatment Plan", "progress_note": "Progress Note"}
 
 
-def _addendum_sections(add: Addendum, findings: Sequence[Finding], assets: Path | None) -> tuple[Section, ...]:
+def _addendum_sections(add: Addendum, findings: Sequence[Finding], assets: Path | None,
+                       signers: Sequence[str] = ()) -> tuple[Section, ...]:
     c = add.client
     author = add.author
     ref = add.original
@@ -316,7 +324,7 @@ def _addendum_sections(add: Addendum, findings: Sequence[Finding], assets: Path 
         _section("original", "Original document", original),
         _section("changes", "Changes", changes),
         _section("reason", "Reason", Para(add.reason) if (add.reason or "").strip() else None),
-        _signature_section(add, _required_roles(add, findings), assets),
+        _signature_section(add, _required_roles(add, findings, signers), assets),
     ]
     return tuple(s for s in sections if s is not None)
 
@@ -332,9 +340,11 @@ def document_title(record) -> str:
 
 
 def compose(record: TreatmentPlan | ProgressNote | Addendum, findings: Sequence[Finding] = (), profile: str = "",
-            draft: bool = False, assets: Path | None = None) -> Document:
+            draft: bool = False, assets: Path | None = None, signers: Sequence[str] = ()) -> Document:
     """The document for ``record``. ``draft`` marks it as a draft listing the blockers in ``findings``.
     ``assets``: the folder signature image paths are relative to (the record file's folder).
+    ``signers``: the roles the profile requires a signature of (``RecordResult.signers``): each gets
+    a line, signed or not.
     Psychotherapy process notes (``psychotherapy_notes``) are never composed into a document."""
     agency, lines = _header(record)
     c = record.client
@@ -342,15 +352,15 @@ def compose(record: TreatmentPlan | ProgressNote | Addendum, findings: Sequence[
     if isinstance(record, TreatmentPlan):
         template = "treatment_plan"
         date_line = f"Plan date: {fmt_date(record.plan_date)}"
-        sections = _plan_sections(record, findings, assets)
+        sections = _plan_sections(record, findings, assets, signers)
     elif isinstance(record, Addendum):
         template = "addendum"
         date_line = f"Addendum date: {fmt_date(record.date)}"
-        sections = _addendum_sections(record, findings, assets)
+        sections = _addendum_sections(record, findings, assets, signers)
     else:
         template = record.format.value
         date_line = f"Date of service: {fmt_date(record.session_date)}"
-        sections = _note_sections(record, findings, assets)
+        sections = _note_sections(record, findings, assets, signers)
     metadata = {"record_id": record.id, "kind": record.kind, "profile": profile}
     return Document(kind=record.kind, template=template, record_id=record.id, title=title, agency=agency,
                     agency_lines=lines, client_name=c.name, client_id=c.id, client_dob=fmt_date(c.date_of_birth),

@@ -167,7 +167,8 @@ def build_packet(paths: Iterable[str | os.PathLike], client: str, purpose: str, 
     for r in picked:
         rec = r.record
         draft = r.status is Status.incomplete
-        doc = compose(rec, r.findings, r.profile or "", draft=draft, assets=Path(source_file(r.source)).parent)
+        doc = compose(rec, r.findings, r.profile or "", draft=draft, assets=Path(source_file(r.source)).parent,
+                      signers=r.signers)
         keep = set(use.sections(rec.kind))
         left_out = tuple(s.title for s in doc.sections if s.key not in keep)
         if left_out:

@@ -91,7 +91,7 @@ class Renderer:
 
     def render_bytes(self, result: RecordResult, draft: bool) -> dict[str, bytes]:
         record = result.record
-        doc = compose(record, result.findings, result.profile or "", draft=draft,
+        doc = compose(record, result.findings, result.profile or "", draft=draft, signers=result.signers,
                       assets=Path(source_file(result.source)).parent)
         meta = metadata_for(record, result.profile or "", content_hash(record))
         out: dict[str, bytes] = {}

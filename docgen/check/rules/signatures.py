@@ -40,6 +40,14 @@ def is_minor(doc, adult_age: int) -> bool:
     return doc.client.age_on(doc.service_date) < adult_age
 
 
+def required_signers(doc, params: dict) -> list[SignerRole]:
+    """The signers a document must carry, from ``sig-present``'s parameters: the roles its kind
+    lists, the client's line a guardian's while the client is a minor (``adult_age``)."""
+    roles = params[{PLAN: "plan_roles", NOTE: "note_roles"}.get(doc.kind, "addendum_roles")]
+    minor = is_minor(doc, params["adult_age"])
+    return [SignerRole.guardian if role == "client" and minor else SignerRole(role) for role in roles]
+
+
 @rule("sig-present", applies_to=SIGNED, severity="blocker", source="CGS, NGS, Palmetto signature guidance (S1 S2 S3)",
       summary="Required signatures are present: the author's with printed name, and the client's (or guardian's) "
               "where the profile requires it",
