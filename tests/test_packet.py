@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import contextlib
-import io
 import json
 import re
 from datetime import date
@@ -13,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 import pki
-from render_helpers import FIXTURES, ROOT, run, tool, ws
+from render_helpers import ROOT, run, tool, ws
 from docgen import api
 from docgen.check import load_profile
 from docgen.cli import main

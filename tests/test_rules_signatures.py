@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from builders import assert_fails, assert_passes, findings_of, signature, supervisor
+from builders import assert_fails, assert_passes, signature, supervisor
 
 COVERED = {"sig-present", "sig-dated", "sig-credentials", "sig-no-stamp", "sig-electronic", "sig-order",
            "sig-cosign", "sig-guardian", "sig-attestation"}

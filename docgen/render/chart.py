@@ -24,6 +24,11 @@ def _hex(color: str) -> tuple[int, int, int]:
     return tuple(int(color[i:i + 2], 16) for i in (1, 3, 5))  # type: ignore[return-value]
 
 
+def _pixels(height: float):
+    """PDF coordinates (points, origin bottom left) -> pixels (origin top left)."""
+    return lambda x, y: (x * SCALE, (height - y) * SCALE)
+
+
 @cache
 def _background(bands: tuple, maximum: int, width: float, height: float) -> Image.Image:
     """The severity bands with their names and the axes: the same for every chart of an instrument
@@ -34,9 +39,7 @@ def _background(bands: tuple, maximum: int, width: float, height: float) -> Imag
     image = Image.new("RGB", (int(width * SCALE), int(height * SCALE)), "white")
     draw = ImageDraw.Draw(image)
 
-    def xy(x: float, y: float) -> tuple[float, float]:  # PDF coordinates (origin bottom left) -> pixels
-        return x * SCALE, (height - y) * SCALE
-
+    xy = _pixels(height)
     for band in geo["bands"]:
         left, top = xy(band["x"], band["y"] + band["h"])
         right, bottom = xy(band["x"] + band["w"], band["y"])
@@ -79,9 +82,7 @@ def _draw(chart: Chart, width: float, height: float) -> Image.Image:
     image = _background(chart.series.bands, chart.series.maximum, width, height).copy()
     draw = ImageDraw.Draw(image)
 
-    def xy(x: float, y: float) -> tuple[float, float]:  # PDF coordinates (origin bottom left) -> pixels
-        return x * SCALE, (height - y) * SCALE
-
+    xy = _pixels(height)
     points = geo["points"]
     draw.line([xy(p["x"], p["y"]) for p in points], fill=ACCENT, width=int(1.6 * SCALE))
     for p in points:

@@ -195,8 +195,6 @@ _TABLE = re.compile(r"<w:tbl>(.*?)</w:tbl>", re.DOTALL)
 _TABLE_TAG = re.compile(r"<w:tbl[\s>/]")
 _CAPTION = re.compile(r'<w:tblCaption w:val="docgen:[^"]*"/>')
 _GRID = re.compile(r"<w:tblGrid>.*?</w:tblGrid>|<w:tblGrid/>", re.DOTALL)
-_ROW = re.compile(r"(<w:tr[ >].*?</w:tr>)", re.DOTALL)
-_CELL = re.compile(r"(<w:tc[ >].*?</w:tc>)", re.DOTALL)
 _CELL_WIDTH = re.compile(r"<w:tcW [^>]*/>")
 
 
@@ -235,6 +233,10 @@ class TableWidths:
             return False
         self.width = self.current[index]
         return True
+
+
+class _Unusual(Exception):
+    """A table :func:`_widths_in_template` does not rewrite."""
 
 
 def _widths_in_template(source: str) -> str | None:
@@ -308,50 +310,9 @@ def _prepare(path: Path, data: bytes) -> tuple[dict, dict[str, str]]:
 
 def fix_tables(body: str, widths: list[tuple[float, ...]], text_width: int) -> bytes:
     """Column widths for the composed tables (marked ``docgen:`` in the template), and a grid that
-    matches the cells for any other table whose columns were looped (what docxtpl's fix_tables does)."""
-    fast = _fix_marked_tables(body, widths, text_width)
-    return fast if fast is not None else _fix_tables_tree(body, widths, text_width)
-
-
-def _fix_marked_tables(body: str, widths: list[tuple[float, ...]], text_width: int) -> bytes | None:
-    """:func:`fix_tables` by string edits, without parsing the body: for the usual body, where every
-    table is a marked composed table and none is nested. None for any other body."""
-    tables = body.count("<w:tbl>")
-    if len(_TABLE_TAG.findall(body)) != tables:
-        return None  # a table element with attributes
-    if len(_CAPTION.findall(body)) != tables or len(widths) < tables:
-        return None
-    pending = iter(widths)
-
-    def table(match: re.Match) -> str:
-        inner = match.group(1)
-        if "<w:tbl>" in inner or len(_GRID.findall(inner)) != 1:
-            raise _Unusual
-        twips = [str(int(text_width * f)) for f in next(pending)]
-        inner = _CAPTION.sub("", inner, count=1)
-        inner = _GRID.sub("<w:tblGrid>" + "".join(f'<w:gridCol w:w="{w}"/>' for w in twips) + "</w:tblGrid>",
-                          inner, count=1)
-
-        def row(m: re.Match) -> str:
-            cells = _CELL.split(m.group(1))
-            for index, w in zip(range(1, len(cells), 2), twips):  # the cells are the odd pieces
-                cells[index] = _CELL_WIDTH.sub(f'<w:tcW w:w="{w}" w:type="dxa"/>', cells[index], count=1)
-            return "".join(cells)
-
-        return "<w:tbl>" + _ROW.sub(row, inner) + "</w:tbl>"
-
-    try:
-        return _TABLE.sub(table, body).encode("utf-8")
-    except _Unusual:
-        return None
-
-
-class _Unusual(Exception):
-    pass
-
-
-def _fix_tables_tree(body: str, widths: list[tuple[float, ...]], text_width: int) -> bytes:
-    from lxml import etree  # noqa: PLC0415 - only for bodies the string path does not know
+    matches the cells for any other table whose columns were looped (what docxtpl's fix_tables does).
+    Only for a template whose tables :func:`_widths_in_template` could not rewrite."""
+    from lxml import etree  # noqa: PLC0415 - only for bodies the template rewrite does not cover
 
     root = etree.fromstring(body.encode("utf-8"))
     pending = iter(widths)
