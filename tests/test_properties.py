@@ -8,7 +8,7 @@ from datetime import date
 from pathlib import Path
 
 import yaml
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from docgen import api
@@ -216,6 +216,7 @@ big_text = st.text(alphabet=st.one_of(st.sampled_from(list("abcdefghijklmnopqrst
 
 
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@example(para="0", cell="0", items=["a"] * 11 + ["\n"] * 9 + ["\n\n"] * 2 + ["a\n\n\n\n\n\na"])  # a bullet item
 @given(para=big_text, cell=big_text,
        items=st.lists(st.text(alphabet=st.sampled_from(list("abc xyz\n中")), min_size=1, max_size=300), min_size=1,
                       max_size=30))

@@ -311,9 +311,9 @@ class _Layout:
                 continue
             chunk = lines[i:i + fit_]
             baseline = self.y - st.size
-            self.ops.append(("text", x, baseline, st, chunk))
-            if bullet and i == 0:
+            if bullet and i == 0:  # before its item in the text layer too: read as "• item"
                 self.ops.append(("text", x - st.indent + 4, baseline, st, [BULLET]))
+            self.ops.append(("text", x, baseline, st, chunk))
             self.y -= len(chunk) * st.leading
             i += len(chunk)
             if i < len(lines):
