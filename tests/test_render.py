@@ -460,3 +460,18 @@ def test_table_widths_asked_for_by_the_template_equal_the_xml_tree_path(tmp_path
     assert checked >= 20
     assert _widths_in_template("<w:tbl><w:tblPr><w:tblCaption w:val=\"docgen:x\"/></w:tblPr><w:tblGrid/>"
                                "<w:tr><w:tc><w:tbl><w:tblGrid/></w:tbl></w:tc></w:tr></w:tbl>") is None  # nested
+
+
+def test_client_text_is_escaped_whatever_the_template_says():
+    """Templates see the composed strings themselves, escaped as they are printed: a template's
+    ``|safe``, ``|e`` or ``{% autoescape false %}`` cannot print client text as markup, while markup a
+    template makes itself (a macro) and numbers print as usual."""
+    from docgen.render.docxc import environment  # noqa: PLC0415
+
+    typed = "a<b> & {{c}} {_{d}_} \"d\" 'e'\nnext\tcol"
+    run = ("a&lt;b&gt; &amp; {{c}} {&#95;{d}&#95;} &#34;d&#34; &#39;e&#39;</w:t><w:br/><w:t xml:space=\"preserve\">next"
+           "</w:t><w:tab/><w:t xml:space=\"preserve\">col")
+    source = ("{{ x }}|{{ x|safe }}|{{ x|e }}|{% autoescape false %}{{ x }}{% endautoescape %}|"
+              "{% macro m(v) %}<w:br/>{{ v }}{% endmacro %}{{ m(x) }}|{{ n }}|{{ x ~ '<' }}|{{ missing }}|{{ none }}")
+    assert environment().from_string(source).render(x=typed, n=3, none=None) == "|".join(
+        [run, run, run, run, "<w:br/>" + run, "3", run + "&lt;", "", "None"])

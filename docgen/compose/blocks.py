@@ -6,12 +6,14 @@ different things. Every value is already a display string; renderers only lay th
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Union
+from typing import ClassVar, Union
 
 
 @dataclass(frozen=True)
 class Para:
     """A paragraph of text; line breaks inside ``text`` are kept. ``style``: body, quote, muted."""
+
+    type: ClassVar[str] = "para"  # what a Word template tests: ``b.type == 'para'``
 
     text: str
     style: str = "body"
@@ -22,11 +24,15 @@ class Para:
 class Fields:
     """Label / value pairs, shown as a two-column grid."""
 
+    type: ClassVar[str] = "fields"  # what a Word template tests: ``b.type == 'fields'``
+
     rows: tuple[tuple[str, str], ...]
 
 
 @dataclass(frozen=True)
 class Bullets:
+    type: ClassVar[str] = "bullets"  # what a Word template tests: ``b.type == 'bullets'``
+
     label: str
     entries: tuple[str, ...]
 
@@ -34,6 +40,8 @@ class Bullets:
 @dataclass(frozen=True)
 class Table:
     """A table with a header row. ``widths``: relative column widths, summing to 1."""
+
+    type: ClassVar[str] = "table"  # what a Word template tests: ``b.type == 'table'``
 
     columns: tuple[str, ...]
     rows: tuple[tuple[str, ...], ...]
@@ -53,12 +61,16 @@ class Series:
 class Chart:
     """Scores over time for one instrument, with its severity bands."""
 
+    type: ClassVar[str] = "chart"  # what a Word template tests: ``b.type == 'chart'``
+
     title: str
     series: Series
 
 
 @dataclass(frozen=True)
 class SignatureLine:
+    type: ClassVar[str] = "signature"  # what a Word template tests: ``b.type == 'signature'``
+
     role: str  # "Clinician", "Client", ...
     text: str  # "Electronically signed by ..." or "" when unsigned
     signed: bool

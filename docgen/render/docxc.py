@@ -24,7 +24,10 @@ from pathlib import Path
 from xml.sax.saxutils import escape as xml_escape
 
 from jinja2 import Environment
-from markupsafe import Markup
+from jinja2.compiler import CodeGenerator
+from markupsafe import Markup, escape
+
+from .text import display
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -34,6 +37,61 @@ EMU_PER_MM = 36000
 
 def _q(tag: str) -> str:
     return f"{{{W}}}{tag}"
+
+
+# --- client text as WordprocessingML run text -------------------------------------------------------
+# docxtpl turns "{_{" "}_}" "{_%" "%_}" in its output into "{{" "}}" "{%" "%}": keep client text intact.
+_BRACE_GUARD = re.compile(r"(?<=\{)_(?=[{%])|(?<=\})_(?=\})|(?<=%)_(?=\})")
+_BREAK = '</w:t><w:br/><w:t xml:space="preserve">'
+_TAB = '</w:t><w:tab/><w:t xml:space="preserve">'
+_PLAIN = re.compile(r"[\w .,:;()/'\-]*", re.ASCII)  # nothing to escape, guard, break or make visible
+
+
+def text(value: str) -> Markup:
+    """Client text as escaped WordprocessingML run text; line breaks and tabs become ``w:br``/``w:tab``."""
+    if _PLAIN.fullmatch(value):
+        return _markup(Markup, value.replace("'", "&#39;"))  # what escape() gives
+    escaped = _BRACE_GUARD.sub("&#95;", str(escape(display(value))))
+    return _markup(Markup, escaped.replace("\n", _BREAK).replace("\t", _TAB))
+
+
+_markup = str.__new__  # Markup of a string known to be markup, without Markup.__new__'s checks
+
+
+def _printed(value: object) -> Markup:
+    """What a template prints: a plain string becomes run text (:func:`text`); markup made here
+    (images, charts) or by the template (macros) stays as it is; anything else is escaped as Jinja
+    would print it."""
+    if type(value) is str:  # noqa: E721 - Markup is a str too, and must stay as it is
+        return text(value)
+    if hasattr(value, "__html__"):
+        return value  # type: ignore[return-value]
+    return escape(value)
+
+
+class _PrintingGenerator(CodeGenerator):
+    """Jinja's code generator with every printed expression passed through the environment's
+    ``finalize`` (:func:`_printed`) alone, which escapes whatever is not markup already: the second
+    ``escape()`` autoescaping wraps around it is left out, and an ``{% autoescape false %}`` block
+    cannot print client text as markup either. (Jinja's own NativeCodeGenerator overrides the same
+    two hooks.)"""
+
+    def _output_child_pre(self, node, frame, finalize) -> None:  # type: ignore[no-untyped-def]
+        self.write("environment.finalize(")
+
+    def _output_child_post(self, node, frame, finalize) -> None:  # type: ignore[no-untyped-def]
+        self.write(")")
+
+
+def environment() -> Environment:
+    """The Jinja environment of every Word template: autoescaping on, and every value a template
+    prints escaped on the way out (``finalize``, see :class:`_PrintingGenerator`), so templates see
+    the composed Document itself and nothing is converted that is not printed. ``safe``, ``e`` and
+    ``escape`` do the same: client text never becomes markup, whatever filter a template uses."""
+    env = Environment(autoescape=True, finalize=_printed)
+    env.code_generator_class = _PrintingGenerator
+    env.filters.update(safe=_printed, e=_printed, escape=_printed)
+    return env
 
 
 # --- a tiny deterministic zip writer that reuses compressed bytes -------------------------------
@@ -160,7 +218,9 @@ class CompiledTemplate:
 
     @staticmethod
     def _finish(xml: str) -> str:
-        xml = re.sub(r"\n<w:p([ >])", r"<w:p\1", xml)
+        """docxtpl's last step: its escaped braces become braces (client text's were guarded)."""
+        if "_" not in xml:
+            return xml
         return xml.replace("{_{", "{{").replace("}_}", "}}").replace("{_%", "{%").replace("%_}", "%}")
 
     def render(self, context: dict, widths: list[tuple[float, ...]], core_xml: bytes, images: Images,
@@ -205,7 +265,10 @@ class TableWidths:
     """The composed tables' column widths, handed out while the body renders: the template's marked
     tables (caption ``docgen:...``) were rewritten once, at preparation, to ask for them (see
     :func:`_widths_in_template`), so no document is parsed or edited after rendering. Same result
-    as :func:`fix_tables`: a table without widths keeps its own grid, a cell beyond them its own."""
+    as :func:`fix_tables`: a table without widths keeps its own grid, a cell beyond them its own.
+
+    Rows and cells step on by reading ``next_row`` and ``next_cell``: an attribute a template reads
+    costs a fraction of a call through Jinja, and a plan has hundreds of cells."""
 
     def __init__(self, widths: list[tuple[float, ...]], text_width: int):
         self._pending = iter(widths)
@@ -222,16 +285,20 @@ class TableWidths:
     def grid(self) -> Markup:
         return Markup("".join(f'<w:gridCol w:w="{w}"/>' for w in self.current or ()))
 
-    def row(self) -> str:
+    @property
+    def next_row(self) -> str:
+        """A new row: its first cell comes next."""
         self._column = 0
         return ""
 
-    def cell(self) -> bool:
+    @property
+    def next_cell(self) -> bool:
         """Moves to the next cell; True when the composition gives it a width (in ``width``)."""
         index, self._column = self._column, self._column + 1
-        if self.current is None or index >= len(self.current):
+        current = self.current
+        if current is None or index >= len(current):
             return False
-        self.width = self.current[index]
+        self.width = current[index]
         return True
 
 
@@ -254,8 +321,8 @@ def _widths_in_template(source: str) -> str | None:
         original = _GRID.search(inner).group(0)  # type: ignore[union-attr]
         inner = _GRID.sub(lambda _: "{% if docgen_table.current is not none %}<w:tblGrid>{{ docgen_table.grid() }}"
                           "</w:tblGrid>{% else %}" + original + "{% endif %}", inner, count=1)
-        inner = _ROW_START.sub(lambda m: m.group(0) + "{{ docgen_table.row() }}", inner)
-        inner = _CELL_WIDTH.sub(lambda m: '{% if docgen_table.cell() %}<w:tcW w:w="{{ docgen_table.width }}" '
+        inner = _ROW_START.sub(lambda m: m.group(0) + "{{ docgen_table.next_row }}", inner)
+        inner = _CELL_WIDTH.sub(lambda m: '{% if docgen_table.next_cell %}<w:tcW w:w="{{ docgen_table.width }}" '
                                 'w:type="dxa"/>{% else %}' + m.group(0) + "{% endif %}", inner)
         return "<w:tbl>" + inner + "</w:tbl>"
 
@@ -278,7 +345,9 @@ def _prepare(path: Path, data: bytes) -> tuple[dict, dict[str, str]]:
     sources: dict[str, str] = {}
     # the body: docxtpl's own clean-up of Word's split tags, then the composed tables' widths asked
     # for by the template itself when its tables allow (see TableWidths)
-    body = re.sub(r"<w:p([ >])", r"\n<w:p\1", tpl.patch_xml(tpl.get_xml()))
+    # (docxtpl also puts each paragraph on a line of its own before rendering and joins them after:
+    # nothing a template can say depends on that line break, so neither is done here)
+    body = tpl.patch_xml(tpl.get_xml())
     injected = _widths_in_template(body)
     sources["word/document.xml"] = injected if injected is not None else body
     document = raw["word/document.xml"]
@@ -289,7 +358,7 @@ def _prepare(path: Path, data: bytes) -> tuple[dict, dict[str, str]]:
     for uri in (tpl.HEADER_URI, tpl.FOOTER_URI):
         for _, part in tpl.get_headers_footers(uri):
             name = str(part.partname).lstrip("/")
-            sources[name] = re.sub(r"<w:p([ >])", r"\n<w:p\1", tpl.patch_xml(tpl.get_part_xml(part)))
+            sources[name] = tpl.patch_xml(tpl.get_part_xml(part))
             others.append(name)
     # page text width for table columns, in twips
     section = tpl.docx.sections[0]
