@@ -6,7 +6,6 @@ five DOCX files in a single run.
 """
 from __future__ import annotations
 
-import io
 import os
 import re
 import sys
@@ -282,7 +281,7 @@ def test_unsigned_required_signature_shows_a_line_with_the_role(corpus):
 
 
 # --- trend chart --------------------------------------------------------------------------------
-def test_trend_chart_vector_in_pdf_and_image_in_docx(corpus):
+def test_trend_chart_vector_in_pdf_and_native_chart_in_docx(corpus):
     item = corpus["TP-UNI"]
     assert [c.title for s in item.doc.sections for c in s.blocks if isinstance(c, Chart)] == [
         "PHQ-9 over time", "GAD-7 over time"]
@@ -292,15 +291,29 @@ def test_trend_chart_vector_in_pdf_and_image_in_docx(corpus):
     resources = item.pdf.reader.pages[page].get("/Resources", {})
     xobjects = resources.get("/XObject", {}) if resources else {}
     assert not any(x.get_object().get("/Subtype") == "/Image" for x in xobjects.values())
-    media = [n for n in item.docx.parts() if n.startswith("word/media/") and n.endswith(".png")]
-    assert len(media) == 2
+    # the DOCX: a Word chart part per chart, placed by the body, declared and related; no image
+    parts = item.docx.parts()
+    charts = sorted(n for n in parts if n.startswith("word/charts/"))
+    assert charts == ["word/charts/docgen-chart1.xml", "word/charts/docgen-chart2.xml"]
+    assert not [n for n in parts if n.startswith("word/media/")]
+    phq9 = etree.fromstring(parts[charts[0]])
+    c = "{http://schemas.openxmlformats.org/drawingml/2006/chart}"
+    line = phq9.find(f".//{c}lineChart/{c}ser")
+    assert [v.text for v in line.iterfind(f"{c}cat//{c}pt/{c}v")] == ["09/08/2026", "10/20/2026"]
+    assert [v.text for v in line.iterfind(f"{c}val//{c}pt/{c}v")] == ["16", "11"]
+    bands = [s.findtext(f"{c}tx//{c}v") for s in phq9.iterfind(f".//{c}barChart/{c}ser")]
+    assert "moderately severe" in bands
+    types = parts["[Content_Types].xml"].decode()
+    rels = parts["word/_rels/document.xml.rels"].decode()
+    body = item.docx.xml("word/document.xml")
+    for n in (1, 2):
+        assert f'PartName="/word/charts/docgen-chart{n}.xml"' in types
+        assert f'Id="rIdDocgenChart{n}"' in rels and f'Target="charts/docgen-chart{n}.xml"' in rels
+        assert f'r:id="rIdDocgenChart{n}"' in body
     assert "PHQ-9 over time" in item.docx.paragraphs and "GAD-7 over time" in item.docx.paragraphs
-    from PIL import Image  # noqa: PLC0415
-
-    with Image.open(io.BytesIO(item.docx.parts()[media[0]])) as image:
-        assert image.width > 600 and len(image.convert("RGB").getcolors(1 << 24)) > 20
     # one administration each: no chart
-    assert not [n for n in corpus["PN-UNI"].docx.parts() if n.startswith("word/media/")]
+    assert not [n for n in corpus["PN-UNI"].docx.parts() if n.startswith(("word/media/", "word/charts/"))]
+    assert "word/charts" not in corpus["PN-UNI"].docx.parts()["[Content_Types].xml"].decode()
 
 
 # --- drafts -------------------------------------------------------------------------------------
@@ -402,6 +415,9 @@ def test_every_docx_converts_with_libreoffice_and_fields_become_page_numbers(cor
         assert "SECRET-PROCESS-NOTE" not in view.text
     assert "Date of service: 11/23/2026" in PdfView(converted["PN-UNI"]).pages[0]
     assert NASTY_SHOWN.split("\n")[0] in PdfView(converted["PN-UNI"]).text
+    plan = PdfView(converted["TP-UNI"]).text  # LibreOffice drew the native charts: dates, values, bands
+    for label in ("09/08/2026", "10/20/2026", "16", "11", "moderately severe", "minimal"):
+        assert label in plan, label
 
 
 def test_first_pages_are_not_blank(corpus, converted, tmp_path):
@@ -447,7 +463,6 @@ def test_table_widths_asked_for_by_the_template_equal_the_xml_tree_path(tmp_path
         template = plain.compiled(doc.template)
         assert not template.widths_in_template
         context = plain._context(doc, Images())  # noqa: SLF001
-        context.update(footer="", agency_line="")
         tree = fix_tables(template._finish(template.body.render({"doc": context})), widths,  # noqa: SLF001
                           template.text_width)
         rewritten = asking.compiled(doc.template)

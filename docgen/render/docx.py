@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import fields
 from datetime import date
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 from markupsafe import Markup
@@ -45,37 +46,33 @@ class DocxRenderer:
             self._compiled[name] = CompiledTemplate(self.template_path(name), self.env)
         return self._compiled[name]
 
-    def _context(self, doc: Document, images: Images) -> dict[str, Any]:
+    def _context(self, doc: Document, images: Images) -> SimpleNamespace:
         """What a template sees as ``doc``: the composed Document itself (its strings are escaped as
         they are printed, see :func:`~docgen.render.docxc.environment`), with ``footer`` and
-        ``agency_line``, and each chart and signature line as a mapping that also holds its image."""
-        context = {name: getattr(doc, name) for name in _DOCUMENT_FIELDS}
-        context["sections"] = [self._section(section, images) for section in doc.sections]
-        context["footer"] = doc.footer
-        context["agency_line"] = " \u00b7 ".join(doc.agency_lines)
+        ``agency_line``, and each chart and signed signature line with an image as an object that
+        also holds the image. (Objects, not mappings: Jinja reads ``doc.title`` as an attribute first.)"""
+        context = SimpleNamespace(**{name: getattr(doc, name) for name in _DOCUMENT_FIELDS})
+        context.sections = [self._section(section, images) for section in doc.sections]
+        context.footer, context.agency_line = doc.footer, " \u00b7 ".join(doc.agency_lines)
         return context
 
     def _section(self, section: Section, images: Images) -> Any:
-        if not any(isinstance(b, (Chart, SignatureLine)) for b in section.blocks):
+        if not any(isinstance(b, Chart) or (isinstance(b, SignatureLine) and b.image) for b in section.blocks):
             return section
-        return {"key": section.key, "title": section.title,
-                "blocks": [self._block(b, images) for b in section.blocks]}
+        return SimpleNamespace(key=section.key, title=section.title,
+                               blocks=[self._block(b, images) for b in section.blocks])
 
     @staticmethod
     def _block(block: Block, images: Images) -> Any:
-        if isinstance(block, Chart):
-            from .chart import chart_png  # noqa: PLC0415 - Pillow only when a record has a chart
-
-            return {"type": "chart", "title": block.title, "series": block.series,
-                    "image": images.inline(chart_png(block), 140)}
-        if isinstance(block, SignatureLine):
+        if isinstance(block, Chart):  # a native Word chart, placed where a template prints b.image
+            return SimpleNamespace(type="chart", title=block.title, series=block.series, image=images.chart(block))
+        if isinstance(block, SignatureLine) and block.image:
             image: Markup | str = ""
-            kind = SIGNATURE_IMAGE_TYPES.get(Path(block.image).suffix.lower()) if block.image else None
-            if kind and Path(block.image).is_file():  # type: ignore[arg-type]
-                image = images.inline(Path(block.image).read_bytes(), 45,  # type: ignore[arg-type]
-                                      "png" if kind == "png" else "jpeg")
-            return {"type": "signature", "role": block.role, "text": block.text, "signed": block.signed,
-                    "key": block.key, "image": image}
+            kind = SIGNATURE_IMAGE_TYPES.get(Path(block.image).suffix.lower())
+            if kind and Path(block.image).is_file():
+                image = images.inline(Path(block.image).read_bytes(), 45, "png" if kind == "png" else "jpeg")
+            return SimpleNamespace(type="signature", role=block.role, text=block.text, signed=block.signed,
+                                   key=block.key, image=image)
         return block
 
     def render(self, doc: Document, metadata: dict[str, str], record_date: date) -> bytes:

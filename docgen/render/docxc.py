@@ -21,6 +21,7 @@ import zlib
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 from xml.sax.saxutils import escape as xml_escape
 
 from jinja2 import Environment
@@ -28,6 +29,9 @@ from jinja2.compiler import CodeGenerator
 from markupsafe import Markup, escape
 
 from .text import display
+
+if TYPE_CHECKING:
+    from ..compose.blocks import Chart
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -127,12 +131,26 @@ def write_zip(entries: list[Entry], day: date) -> bytes:
     return out.getvalue()
 
 
-# --- images --------------------------------------------------------------------------------------
+# --- images and charts ----------------------------------------------------------------------------
+_RUN_BREAK = ('</w:t></w:r><w:r>', '</w:r><w:r><w:t xml:space="preserve">')  # a drawing as a run of its own
+CHART_SIZE_MM = (140, 55)  # the chart's legend (the severity bands' names) needs the height
+
+
 @dataclass
 class Images:
-    """Images placed while rendering one document: relationships and media to add to the package."""
+    """Images and charts placed while rendering one document: relationships and parts to add."""
 
     items: list[tuple[str, str, bytes]] = field(default_factory=list)  # (rId, media name, bytes)
+    charts: list[tuple[str, str, bytes]] = field(default_factory=list)  # (rId, part name, chart XML)
+
+    def chart(self, chart: "Chart") -> Markup:
+        """A native Word chart of the composed Chart (:mod:`.docxchart`), as run markup."""
+        from .docxchart import chart_drawing, chart_part  # noqa: PLC0415
+
+        n = len(self.charts) + 1
+        rid = f"rIdDocgenChart{n}"
+        self.charts.append((rid, f"word/charts/docgen-chart{n}.xml", chart_part(chart)))
+        return _markup(Markup, _RUN_BREAK[0] + chart_drawing(rid, n, *CHART_SIZE_MM, chart.title) + _RUN_BREAK[1])
 
     def inline(self, data: bytes, width_mm: float, ext: str = "png") -> Markup:
         from PIL import Image  # noqa: PLC0415
@@ -158,10 +176,30 @@ class Images:
             f'<pic:spPr><a:xfrm><a:off x="0" y="0"/><a:ext cx="{cx}" cy="{cy}"/></a:xfrm>'
             f'<a:prstGeom prst="rect"><a:avLst/></a:prstGeom></pic:spPr></pic:pic></a:graphicData></a:graphic>'
             f'</wp:inline></w:drawing>')
-        return Markup(f'</w:t></w:r><w:r>{drawing}</w:r><w:r><w:t xml:space="preserve">')
+        return Markup(_RUN_BREAK[0] + drawing + _RUN_BREAK[1])
+
+    def relationships(self, rels: bytes) -> bytes:
+        """The document's relationships with this document's images and charts added."""
+        if not (self.items or self.charts):
+            return rels
+        from .docxchart import CHART_REL  # noqa: PLC0415
+
+        extra = "".join([*(f'<Relationship Id="{rid}" Type="{IMAGE_REL}" Target="media/{name}"/>'
+                           for rid, name, _ in self.items),
+                         *(f'<Relationship Id="{rid}" Type="{CHART_REL}" Target="{name[len("word/"):]}"/>'
+                           for rid, name, _ in self.charts)])
+        return rels.replace(b"</Relationships>", extra.encode() + b"</Relationships>")
+
+    def content_types(self, types: bytes) -> bytes:
+        """``[Content_Types].xml`` with an override for each chart part."""
+        from .docxchart import CHART_TYPE  # noqa: PLC0415
+
+        extra = "".join(f'<Override PartName="/{name}" ContentType="{CHART_TYPE}"/>' for _, name, _ in self.charts)
+        return types.replace(b"</Types>", extra.encode() + b"</Types>")
 
 
 # --- the compiled template -------------------------------------------------------------------------
+_RELS = "word/_rels/document.xml.rels"
 _BODY = re.compile(rb"<w:body>.*</w:body>|<w:body/>", re.DOTALL)
 
 
@@ -183,6 +221,7 @@ class CompiledTemplate:
         self.document_head, self.document_tail = prepared["head"], prepared["tail"]
         self.text_width: int = prepared["text_width"]
         self.rels: bytes = prepared["rels"]
+        self.content_types: bytes = prepared["types"]
         self.static = {name: Entry(*fields) for name, fields in prepared["static"].items()}
         self.widths_in_template: bool = prepared.get("widths_in_template", False)
         make = env.template_class.from_code
@@ -236,18 +275,16 @@ class CompiledTemplate:
         }
         for name, template in self.others.items():
             fresh[name] = self._finish(template.render(context)).encode("utf-8")  # type: ignore[attr-defined]
-        rels = self.rels
-        if images.items:
-            extra = "".join(f'<Relationship Id="{rid}" Type="{IMAGE_REL}" Target="media/{name}"/>'
-                            for rid, name, _ in images.items)
-            rels = rels.replace(b"</Relationships>", extra.encode() + b"</Relationships>")
-        if rels:
-            fresh["word/_rels/document.xml.rels"] = rels
+        if images.items or images.charts:
+            fresh[_RELS] = images.relationships(self.rels)
+        if images.charts:
+            fresh["[Content_Types].xml"] = images.content_types(self.content_types)
         # parts made for this document: deflated fast (level 1; a few percent larger than level 6,
         # the static parts were compressed at level 6 once)
-        entries = [self.static[name] if name in self.static else Entry.of(name, fresh[name], level=1)
+        entries = [Entry.of(name, fresh[name], level=1) if name in fresh else self.static[name]
                    for name in self.order if name in self.static or name in fresh]
         entries += [Entry.of(f"word/media/{name}", data, level=1) for _, name, data in images.items]
+        entries += [Entry.of(name, data, level=1) for _, name, data in images.charts]
         return write_zip(entries, day)
 
 
@@ -370,10 +407,11 @@ def _prepare(path: Path, data: bytes) -> tuple[dict, dict[str, str]]:
             types = types.replace(b"</Types>", b'<Default Extension="' + ext + b'" ContentType="' + mime
                                   + b'"/></Types>')
     raw["[Content_Types].xml"] = types
-    dynamic = {"word/document.xml", "docProps/core.xml", "word/_rels/document.xml.rels", *others}
+    dynamic = {"word/document.xml", "docProps/core.xml", *others}  # and the relationships when a document adds to them
     static = {name: tuple(vars(Entry.of(name, part)).values()) for name, part in raw.items() if name not in dynamic}
     prepared = {"order": order, "head": document[:match.start()], "tail": document[match.end():],
-                "text_width": text_width, "rels": raw.get("word/_rels/document.xml.rels", b""), "static": static,
+                "text_width": text_width, "rels": raw.get(_RELS, b""), "static": static,
+                "types": types,
                 "others": others, "widths_in_template": injected is not None}
     return prepared, sources
 
