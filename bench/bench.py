@@ -193,9 +193,9 @@ class _Floor:
 
         def grid(fractions, jc: str) -> tuple[list[str], str]:
             twips = [str(int(width * f)) for f in fractions]
-            return twips, ('<w:tbl><w:tblPr><w:tblStyle w:val="TableGrid"/><w:tblW w:type="auto" w:w="0"/>' + jc +
+            return twips, ('<w:tbl><w:tblPr><w:tblStyle w:val="TableGrid"/><w:tblW w:w="5000" w:type="pct"/>' + jc +
                            '<w:tblLook w:firstColumn="1" w:firstRow="1" w:lastColumn="0" w:lastRow="0" w:noHBand="0" '
-                           'w:noVBand="1" w:val="04A0"/><w:tblW w:w="5000" w:type="pct"/></w:tblPr><w:tblGrid>'
+                           'w:noVBand="1" w:val="04A0"/></w:tblPr><w:tblGrid>'
                            + "".join(f'<w:gridCol w:w="{w}"/>' for w in twips) + "</w:tblGrid>")
 
         out = [self.body_open, p(doc.title, "Title"),

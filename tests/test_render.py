@@ -186,6 +186,28 @@ def test_every_docx_part_is_well_formed_xml(corpus):
                 assert b"\x07" not in data
 
 
+# ECMA-376 sequences (CT_TblPr, CT_TcPr, CT_TrPr is a choice): Word reports a file whose properties
+# repeat an element or break the order as unreadable content and offers to repair it
+TBL_PR = ("tblStyle", "tblpPr", "tblOverlap", "bidiVisual", "tblStyleRowBandSize", "tblStyleColBandSize", "tblW",
+          "jc", "tblCellSpacing", "tblInd", "tblBorders", "shd", "tblLayout", "tblCellMar", "tblLook", "tblCaption",
+          "tblDescription")
+TC_PR = ("cnfStyle", "tcW", "gridSpan", "hMerge", "vMerge", "tcBorders", "shd", "noWrap", "tcMar", "textDirection",
+         "tcFitText", "vAlign", "hideMark")
+
+
+def test_table_properties_follow_the_schema_order_once_each(corpus):
+    checked = 0
+    for key, item in corpus.items.items():
+        root = etree.fromstring(item.docx.parts()["word/document.xml"])
+        for props, order in ((f"{W}tblPr", TBL_PR), (f"{W}tcPr", TC_PR)):
+            for element in root.iter(props):
+                names = [etree.QName(child).localname for child in element]
+                assert len(set(names)) == len(names), (key, names)
+                assert names == sorted(names, key=order.index), (key, names)
+                checked += 1
+    assert checked > 100
+
+
 # --- page furniture -----------------------------------------------------------------------------
 @pytest.mark.parametrize("key", ALL)
 def test_pdf_header_and_footer_on_every_page(corpus, key):

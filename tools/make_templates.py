@@ -100,8 +100,16 @@ def shade(cell, fill: str) -> None:
 def mark_table(table, width_key: str) -> None:
     """Tag a block table so the renderer can give its columns the composed widths."""
     tbl_pr = table._tbl.tblPr
+    # one tblW, the full text width, where the schema puts it (after tblStyle); the caption last
+    for old in tbl_pr.findall(qn("w:tblW")):
+        tbl_pr.remove(old)
+    style = tbl_pr.find(qn("w:tblStyle"))
+    tbl_w = parse_xml(f'<w:tblW {nsdecls("w")} w:w="5000" w:type="pct"/>')
+    if style is None:
+        tbl_pr.insert(0, tbl_w)
+    else:
+        style.addnext(tbl_w)
     tbl_pr.append(parse_xml(f'<w:tblCaption {nsdecls("w")} w:val="docgen:{width_key}"/>'))
-    tbl_pr.append(parse_xml(f'<w:tblW {nsdecls("w")} w:w="5000" w:type="pct"/>'))
 
 
 def header_row_repeat(row) -> None:
