@@ -15,7 +15,7 @@ from typing import Any
 from docgen.check import Profile, check_record, load_profile
 from docgen.findings import Finding, Severity
 from docgen.lock import Lock, lock_of
-from docgen.model import RECORD
+from docgen.model import validate_record
 
 AS_OF = date(2026, 11, 24)
 
@@ -208,7 +208,7 @@ def signature(role: str = "clinician", name: str = "Daniel Kim", *, credentials:
 def validate(data: Any):
     """The validated TreatmentPlan or ProgressNote (a record passes through unchanged)."""
     if isinstance(data, Mapping):
-        return RECORD.validate_python(deepcopy(dict(data)))
+        return validate_record(deepcopy(dict(data)))
     return data
 
 

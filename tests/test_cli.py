@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from docgen.check import RULES, load_profile
 from docgen.cli import main
 from docgen.load import parse_yaml
-from docgen.model import RECORD
+from docgen.model import validate_record
 
 ROOT = Path(__file__).resolve().parent.parent
 EXEMPLAR = ROOT / "fixtures" / "plans" / "plan-adult-mdd-complete.yaml"
@@ -192,7 +192,7 @@ def test_json_report_shape(complete, no_consent, invalid):
 
 def test_invalid_record_has_one_finding_per_schema_error(invalid):
     with pytest.raises(ValidationError) as caught:
-        RECORD.validate_python(json.loads(invalid.read_text()))
+        validate_record(json.loads(invalid.read_text()))
     _, report = check_json(invalid)
     (record,) = report["records"]
     assert record["status"] == "invalid"

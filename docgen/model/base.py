@@ -23,6 +23,7 @@ class Strict(BaseModel):
         str_max_length=MAX_TEXT,
         use_enum_values=False,
         validate_default=False,
+        defer_build=True,  # validators built on first use: a process builds only the kinds it reads
     )
 
 

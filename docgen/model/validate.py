@@ -5,7 +5,7 @@ from pydantic import ValidationError
 
 from ..findings import Finding, RecordResult, Severity
 from ..load import RawDocument
-from . import RECORD
+from . import validate_record
 
 SCHEMA_SOURCE = "docgen record schema"
 KINDS = ("treatment_plan", "progress_note", "addendum")
@@ -76,7 +76,7 @@ def validate_document(raw: RawDocument) -> RecordResult:
         result.findings.append(Finding("load", Severity.blocker, "(file)", one_line(raw.error), "docgen loader"))
         return result
     try:
-        record = RECORD.validate_python(raw.data)
+        record = validate_record(raw.data)
     except ValidationError as exc:
         result.findings.extend(schema_findings(exc))
         return result
