@@ -49,6 +49,7 @@ _BRACE_GUARD = re.compile(r"(?<=\{)_(?=[{%])|(?<=\})_(?=\})|(?<=%)_(?=\})")
 _BREAK = '</w:t><w:br/><w:t xml:space="preserve">'
 _TAB = '</w:t><w:tab/><w:t xml:space="preserve">'
 _PLAIN = re.compile(r"[\w .,:;()/'\-]*", re.ASCII)  # nothing to escape, guard, break or make visible
+_markup = str.__new__  # Markup of a string known to be markup, without Markup.__new__'s checks
 
 
 def text(value: str) -> Markup:
@@ -57,9 +58,6 @@ def text(value: str) -> Markup:
         return _markup(Markup, value.replace("'", "&#39;"))  # what escape() gives
     escaped = _BRACE_GUARD.sub("&#95;", str(escape(display(value))))
     return _markup(Markup, escaped.replace("\n", _BREAK).replace("\t", _TAB))
-
-
-_markup = str.__new__  # Markup of a string known to be markup, without Markup.__new__'s checks
 
 
 def _printed(value: object) -> Markup:
