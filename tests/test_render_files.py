@@ -348,6 +348,27 @@ def test_font_subsets_and_their_compression_are_built_once_per_distinct_subset()
     assert subsets.cache_info().misses > built
 
 
+def test_subset_widths_formatted_once_give_the_bytes_reportlab_formats(monkeypatch):
+    """The width arrays of font subsets are formatted once per process; a PDF made with them
+    remembered is byte for byte the PDF made without."""
+    from docgen.compose import compose  # noqa: PLC0415
+    from docgen.render import DEFAULT_TEMPLATES, metadata_for  # noqa: PLC0415
+    from docgen.render import pdf  # noqa: PLC0415
+    from docgen.render.style import PdfStyle  # noqa: PLC0415
+
+    renderer = PdfRenderer(PdfStyle.load(DEFAULT_TEMPLATES / "pdf-style.toml"))
+    result = api.check([COMPLETE], as_of=builders.AS_OF)[0]
+    doc = compose(result.record, result.findings, result.profile, draft=False)
+    meta = metadata_for(result.record, result.profile, "0" * 64)
+    pdf._WIDTHS.clear()
+    first = renderer.render(doc, meta, "20261124")
+    remembered = dict(pdf._WIDTHS)
+    assert remembered and all(b"[ " in v.data for v in remembered.values())
+    assert renderer.render(doc, meta, "20261124") == first  # every width array from the memo
+    monkeypatch.setattr(pdf._Font, "addObjects", pdf.TTFont.addObjects)  # reportlab's own formatting
+    assert renderer.render(doc, meta, "20261124") == first
+
+
 def test_text_wholly_in_the_fallback_font_is_drawn_with_it():
     """A header, footer or cell whose every character needs the fallback font (an agency or client
     name in Chinese, a one-character cell) is drawn with that font, not as empty boxes."""

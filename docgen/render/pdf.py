@@ -43,8 +43,41 @@ MISSING_COLOR = colors.HexColor("#8a1c1c")
 TAB = "    "
 
 
+class _Formatted(pdfdoc.PDFObject):
+    """A PDF object formatted once: its bytes as they are."""
+
+    def __init__(self, data: bytes):
+        self.data = data
+
+    def format(self, document) -> bytes:  # type: ignore[no-untyped-def]
+        return self.data
+
+
+_WIDTHS: dict[tuple, _Formatted] = {}  # oldest first
+
+
+class _Font(TTFont):
+    """A TrueType font whose subsets' width arrays are formatted once per process: a subset's
+    widths depend only on its characters, and formatting hundreds of numbers into every PDF was a
+    tenth of a note's rendering. The bytes are the same as reportlab writes."""
+
+    def addObjects(self, doc) -> None:  # type: ignore[no-untyped-def]
+        fonts = doc.idToObject["BasicFonts"].dict
+        before = set(fonts)
+        super().addObjects(doc)
+        for name in fonts.keys() - before:
+            widths = fonts[name].Widths
+            key = (rl_config.pdfMultiLine, *widths.sequence)
+            found = _WIDTHS.get(key)
+            if found is None:
+                found = _WIDTHS[key] = _Formatted(widths.format(doc))
+                while len(_WIDTHS) > 256:
+                    _WIDTHS.pop(next(iter(_WIDTHS)))
+            fonts[name].Widths = found
+
+
 def _register(name: str, file: str) -> None:
-    font = TTFont(name, str(resources.files("docgen") / "fonts" / file))
+    font = _Font(name, str(resources.files("docgen") / "fonts" / file))
     _remember_subsets(font.face)
     pdfmetrics.registerFont(font)
     _COVERAGE[name] = frozenset(font.face.charToGlyph)
