@@ -296,6 +296,9 @@ _CELL_WIDTH = re.compile(r"<w:tcW [^>]*/>")
 _ROW_START = re.compile(r"<w:tr(?=[\s>])[^>]*>")
 
 
+_EMPTY = Markup("")
+
+
 class TableWidths:
     """The composed tables' column widths, handed out while the body renders: the template's marked
     tables (caption ``docgen:...``) were rewritten once, at preparation, to ask for them (see
@@ -308,23 +311,24 @@ class TableWidths:
     def __init__(self, widths: list[tuple[float, ...]], text_width: int):
         self._pending = iter(widths)
         self._text_width = text_width
-        self.current: list[str] | None = None
+        self.current: list[Markup] | None = None
         self._column = 0
-        self.width = ""
+        self.width = _EMPTY
 
-    def begin(self) -> str:
+    def begin(self) -> Markup:
         fractions = next(self._pending, None)
-        self.current = None if fractions is None else [str(int(self._text_width * f)) for f in fractions]
-        return ""
+        # as markup: digits need no escaping, and markup passes the template's printing untouched
+        self.current = None if fractions is None else [Markup(int(self._text_width * f)) for f in fractions]
+        return _EMPTY
 
     def grid(self) -> Markup:
         return Markup("".join(f'<w:gridCol w:w="{w}"/>' for w in self.current or ()))
 
     @property
-    def next_row(self) -> str:
+    def next_row(self) -> Markup:
         """A new row: its first cell comes next."""
         self._column = 0
-        return ""
+        return _EMPTY
 
     @property
     def next_cell(self) -> bool:
