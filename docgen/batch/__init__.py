@@ -353,7 +353,7 @@ class RecordIndex:
         self.db = sqlite3.connect("", isolation_level=None)
         self.db.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;"
                               "CREATE TABLE previous (id TEXT PRIMARY KEY, row TEXT NOT NULL);"
-                              "CREATE TABLE seen (id TEXT PRIMARY KEY, source TEXT NOT NULL);")
+                              "CREATE TABLE seen (folded TEXT PRIMARY KEY, id TEXT NOT NULL, source TEXT NOT NULL);")
         # one transaction for the index's whole life: it is private and thrown away, so nothing is
         # ever committed (a write per record would cost a file lock and a write each); SQLite keeps
         # its page cache bounded and spills to the temporary file, so memory stays flat
@@ -373,12 +373,15 @@ class RecordIndex:
         found = self.db.execute("SELECT row FROM previous WHERE id = ?", (record_id,)).fetchone()
         return json.loads(found[0]) if found else None
 
-    def first_source(self, record_id: str, source: str) -> str | None:
-        """None the first time ``record_id`` is seen; afterwards, the source that had it first."""
+    def first_seen(self, record_id: str, source: str) -> tuple[str, str] | None:
+        """None the first time ``record_id`` is seen, ignoring case; afterwards, the id as first seen
+        and its source. Ids that differ only in case name the same files on Windows and macOS, where
+        the second record's documents would silently replace the first's."""
         source = source.encode("utf-8", "backslashreplace").decode("utf-8")  # a file name need not be UTF-8
-        if self.db.execute("INSERT OR IGNORE INTO seen VALUES (?, ?)", (record_id, source)).rowcount:
+        folded = record_id.casefold()
+        if self.db.execute("INSERT OR IGNORE INTO seen VALUES (?, ?, ?)", (folded, record_id, source)).rowcount:
             return None
-        return self.db.execute("SELECT source FROM seen WHERE id = ?", (record_id,)).fetchone()[0]
+        return self.db.execute("SELECT id, source FROM seen WHERE folded = ?", (folded,)).fetchone()
 
     def close(self) -> None:
         self.db.close()
@@ -520,12 +523,15 @@ def run_batch(inputs: list[str], out: str | os.PathLike, executor: Executor, *, 
 
     def submit(seq: int, raw: RawDocument, locks: dict[str, Lock] | None = None) -> None:
         record_id = raw.id
-        first = index.first_source(record_id, raw.source) if record_id is not None else None
+        first = index.first_seen(record_id, raw.source) if record_id is not None else None
         if first is not None:
+            first_id, first_source = first
+            error = (f"duplicate record id (first in {first_source})" if first_id == record_id else
+                     f"record id differs only in case from {first_id} (first in {first_source}): "
+                     "their files would be one on Windows and macOS")
             handle({"seq": seq, "source": raw.source, "id": record_id, "kind": None, "client": raw.client,
                     "profile": None, "status": "failed", "blockers": 0, "warnings": 0, "outputs": [],
-                    "error": f"duplicate record id (first in {first})", "duration_ms": 0,
-                    "input_sha256": None})
+                    "error": error, "duration_ms": 0, "input_sha256": None})
             return
         plan_id = raw.data.get("plan_id") if isinstance(raw.data, dict) else None
         task = Task(seq, raw.source, raw.data, raw.error, plans.get(plan_id) if isinstance(plan_id, str) else None,
