@@ -85,7 +85,7 @@ def render(paths: Paths, out: str | os.PathLike, formats: tuple[str, ...] = ("do
     from .batch.audit import AuditTrail  # noqa: PLC0415
     from .check import check_results, load_profile  # noqa: PLC0415
     from .lock import render_locked  # noqa: PLC0415
-    from .render import Renderer  # noqa: PLC0415
+    from .render import Outcome, Rendered, Renderer  # noqa: PLC0415
 
     if profile:
         load_profile(profile)  # a bad --profile is a usage error before anything is written
@@ -108,8 +108,16 @@ def render(paths: Paths, out: str | os.PathLike, formats: tuple[str, ...] = ("do
     try:
         results = check_results(documents(), as_of or date.today(), profile, trail)
         rendered = []
+        seen: dict[str, tuple[str, str]] = {}  # record id, case folded -> (id, source) as first seen
         for result, digest in zip(results, inputs):
-            item = render_locked(renderer, trail, result)
+            first = seen.setdefault(result.id.casefold(), (result.id, result.source)) if result.id else None
+            if first is not None and first[1] != result.source:
+                item = Rendered(result, Outcome.failed, error=(
+                    f"duplicate record id (first in {first[1]})" if first[0] == result.id else
+                    f"record id differs only in case from {first[0]} (first in {first[1]}): their files would "
+                    "be one on Windows and macOS"))
+            else:
+                item = render_locked(renderer, trail, result)
             trail.record({"id": result.id, "kind": result.kind, "profile": result.profile,
                           "status": _TRAIL_STATUS.get(item.outcome.value, item.outcome.value),
                           "input_sha256": digest, "outputs": [_output(out, path) for path in item.files]})

@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
+import pypdf
 from click.testing import CliRunner
 
 import builders
@@ -124,6 +125,25 @@ def test_failed_write_removes_the_pair_and_temporary_files(tmp_path, monkeypatch
     assert rendered["TP-BOOM"].outcome is Outcome.failed
     assert rendered["TP-BOOM"].error == "OSError: No space left on device"
     assert documents_in(out) == ["TP-Z.docx", "TP-Z.pdf"]  # the DOCX already renamed is gone
+
+
+def test_a_repeated_record_id_fails_and_leaves_the_first_documents(tmp_path):
+    """Two records with one id (or ids differing only in case: one file on Windows and macOS) in a
+    run: the first is rendered, the others fail naming where it was, and nothing is overwritten."""
+    first = write_records(tmp_path / "a.json", [_plan("TP-A", "First Person")])
+    again = write_records(tmp_path / "b.json", [_plan("TP-A", "Second Person")])
+    cased = write_records(tmp_path / "c.json", [_plan("tp-a", "Third Person")])
+    out = tmp_path / "out"
+    result = invoke("render", first, again, cased, "--out", out, "--as-of", AS_OF, "--allow-draft")
+    assert result.exit_code == 1
+    said = [line for line in result.stderr.splitlines() if "rendering failed" in line]
+    assert len(said) == 2
+    assert "record TP-A: rendering failed: duplicate record id (first in " in said[0] and "a.json" in said[0]
+    assert ("record tp-a: rendering failed: record id differs only in case from TP-A (first in " in said[1]
+            and "their files would be one on Windows and macOS" in said[1])
+    assert documents_in(out) == ["TP-A.docx", "TP-A.pdf"]
+    text = pypdf.PdfReader(out / "TP-A.pdf").pages[0].extract_text()
+    assert "First Person" in text and "Second Person" not in text
 
 
 def test_missing_word_template_fails_the_record_without_output(tmp_path):
