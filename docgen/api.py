@@ -86,6 +86,7 @@ def render(paths: Paths, out: str | os.PathLike, formats: tuple[str, ...] = ("do
     from .check import check_results, load_profile  # noqa: PLC0415
     from .lock import render_locked  # noqa: PLC0415
     from .render import Outcome, Rendered, Renderer  # noqa: PLC0415
+    from .write import safe_name  # noqa: PLC0415
 
     if profile:
         load_profile(profile)  # a bad --profile is a usage error before anything is written
@@ -108,9 +109,10 @@ def render(paths: Paths, out: str | os.PathLike, formats: tuple[str, ...] = ("do
     try:
         results = check_results(documents(), as_of or date.today(), profile, trail)
         rendered = []
-        seen: dict[str, tuple[str, str]] = {}  # record id, case folded -> (id, source) as first seen
+        seen: dict[str, tuple[str, str]] = {}  # file name, case folded -> (record id, source) first seen
         for result, digest in zip(results, inputs):
-            first = seen.setdefault(result.id.casefold(), (result.id, result.source)) if result.id else None
+            first = seen.setdefault(safe_name(result.id).casefold(), (result.id, result.source)) \
+                if result.id else None
             if first is not None and first[1] != result.source:
                 item = Rendered(result, Outcome.failed, error=(
                     f"duplicate record id (first in {first[1]})" if first[0] == result.id else

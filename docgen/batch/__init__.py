@@ -374,11 +374,11 @@ class RecordIndex:
         return json.loads(found[0]) if found else None
 
     def first_seen(self, record_id: str, source: str) -> tuple[str, str] | None:
-        """None the first time ``record_id`` is seen, ignoring case; afterwards, the id as first seen
-        and its source. Ids that differ only in case name the same files on Windows and macOS, where
-        the second record's documents would silently replace the first's."""
+        """None the first time the file name of ``record_id`` is seen, ignoring case; afterwards, the
+        id as first seen and its source. Ids that differ only in case name the same files on Windows
+        and macOS, where the second record's documents would silently replace the first's."""
         source = source.encode("utf-8", "backslashreplace").decode("utf-8")  # a file name need not be UTF-8
-        folded = record_id.casefold()
+        folded = safe_name(record_id).casefold()  # what names its files, as Windows and macOS compare names
         if self.db.execute("INSERT OR IGNORE INTO seen VALUES (?, ?, ?)", (folded, record_id, source)).rowcount:
             return None
         return self.db.execute("SELECT id, source FROM seen WHERE folded = ?", (folded,)).fetchone()
