@@ -182,7 +182,7 @@ def _addendum(folder: Path, **changes) -> Path:
     return write_records(folder / "addendum.json", [record])
 
 
-def test_addendum_renders_in_both_formats_naming_the_original(tmp_path):
+def test_addendum_renders_in_both_formats_naming_the_original(tmp_path, openxml_validator):
     out = tmp_path / "out"
     plan = plan_file(tmp_path / "in")
     addendum = _addendum(tmp_path / "in")  # addendum.json sorts before plan.json: checked after it anyway
@@ -207,6 +207,8 @@ def test_addendum_renders_in_both_formats_naming_the_original(tmp_path):
     assert "kind=addendum" in info["/Keywords"]
     core = docx.Document(str(out / "AD-1001-01.docx")).core_properties
     assert core.title == info["/Title"] and core.category == "addendum"
+    valid = openxml_validator.validate(out / "AD-1001-01.docx")  # Word opens it without repair
+    assert valid.is_valid, [e.description for e in valid.errors[:5]]
     locked = {r["record_id"]: r for r in ledger_rows(out / "audit.sqlite")}
     assert sorted(locked) == ["AD-1001-01", "TP-1001"]  # the addendum, final and signed, is locked too
     assert locked["TP-1001"]["sha256"] == digest

@@ -186,6 +186,14 @@ def test_every_docx_part_is_well_formed_xml(corpus):
                 assert b"\x07" not in data
 
 
+def test_every_docx_is_valid_office_open_xml(corpus, openxml_validator):
+    """Every DOCX passes the Open XML SDK's validation (schemas, package, and its Word app-compat
+    checks; openxml-audit, a pure-Python port): Word opens it without offering to repair it."""
+    for key, item in corpus.items.items():
+        result = openxml_validator.validate(item.docx.path)
+        assert result.is_valid, (key, [e.description for e in result.errors[:5]])
+
+
 # ECMA-376 sequences (CT_TblPr, CT_TcPr, CT_TrPr is a choice): Word reports a file whose properties
 # repeat an element or break the order as unreadable content and offers to repair it
 TBL_PR = ("tblStyle", "tblpPr", "tblOverlap", "bidiVisual", "tblStyleRowBandSize", "tblStyleColBandSize", "tblW",

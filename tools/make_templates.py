@@ -262,6 +262,12 @@ def build(kind: str, path: Path) -> None:
     for rel_id, rel in list(package.rels.items()):
         if rel.reltype == RT.THUMBNAIL:
             del package.rels[rel_id]
+    # python-docx's default package carries Word 2010's stylesWithEffects.xml, a copy of the styles
+    # that no longer matches them (Header/Footer are missing): Word may repair a file so made.
+    # Word 2013 and later do not write it; leave it out.
+    for rid, rel in list(doc.part.rels.items()):
+        if rel.reltype.endswith("/stylesWithEffects"):
+            doc.part.drop_rel(rid)
     doc.save(path)
     _replace_part(path, "docProps/app.xml", APP_XML)
 
