@@ -86,7 +86,7 @@ def render(paths: Paths, out: str | os.PathLike, formats: tuple[str, ...] = ("do
     from .check import check_results, load_profile  # noqa: PLC0415
     from .lock import render_locked  # noqa: PLC0415
     from .render import Outcome, Rendered, Renderer  # noqa: PLC0415
-    from .write import safe_name  # noqa: PLC0415
+    from .write import name_key, repeated_id  # noqa: PLC0415
 
     if profile:
         load_profile(profile)  # a bad --profile is a usage error before anything is written
@@ -111,13 +111,9 @@ def render(paths: Paths, out: str | os.PathLike, formats: tuple[str, ...] = ("do
         rendered = []
         seen: dict[str, tuple[str, str]] = {}  # file name, case folded -> (record id, source) first seen
         for result, digest in zip(results, inputs):
-            first = seen.setdefault(safe_name(result.id).casefold(), (result.id, result.source)) \
-                if result.id else None
+            first = seen.setdefault(name_key(result.id), (result.id, result.source)) if result.id else None
             if first is not None and first[1] != result.source:
-                item = Rendered(result, Outcome.failed, error=(
-                    f"duplicate record id (first in {first[1]})" if first[0] == result.id else
-                    f"record id differs only in case from {first[0]} (first in {first[1]}): their files would "
-                    "be one on Windows and macOS"))
+                item = Rendered(result, Outcome.failed, error=repeated_id(result.id, *first))
             else:
                 item = render_locked(renderer, trail, result)
             trail.record({"id": result.id, "kind": result.kind, "profile": result.profile,

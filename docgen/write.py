@@ -25,6 +25,20 @@ def safe_name(identifier: str, limit: int = 80) -> str:
     return name
 
 
+def name_key(identifier: str) -> str:
+    """The file name an id gives, compared as Windows and macOS compare names (case folded): two
+    records with one key would write one file."""
+    return safe_name(identifier).casefold()
+
+
+def repeated_id(record_id: str, first_id: str, first_source: str) -> str:
+    """Why a record whose :func:`name_key` an earlier record of the run had is not rendered."""
+    if first_id == record_id:
+        return f"duplicate record id (first in {first_source})"
+    return (f"record id differs only in case from {first_id} (first in {first_source}): their files would be one "
+            "on Windows and macOS")
+
+
 def write_atomic(path: Path, data: bytes, durable: bool = True) -> None:
     """Write ``data`` to ``path`` so that no reader ever sees a partial file: a temporary file in
     the same folder, then renamed over the target. ``durable``: flushed to disk (fsync) before the

@@ -39,7 +39,7 @@ from typing import Any
 from .. import __version__
 from ..load import RawDocument, read, source_file
 from ..lock import Lock
-from ..write import safe_name, write_all
+from ..write import name_key, repeated_id, safe_name, write_all
 
 MANIFEST = "manifest.jsonl"
 MANIFEST_CSV = "manifest.csv"
@@ -378,7 +378,7 @@ class RecordIndex:
         id as first seen and its source. Ids that differ only in case name the same files on Windows
         and macOS, where the second record's documents would silently replace the first's."""
         source = source.encode("utf-8", "backslashreplace").decode("utf-8")  # a file name need not be UTF-8
-        folded = safe_name(record_id).casefold()  # what names its files, as Windows and macOS compare names
+        folded = name_key(record_id)
         if self.db.execute("INSERT OR IGNORE INTO seen VALUES (?, ?, ?)", (folded, record_id, source)).rowcount:
             return None
         return self.db.execute("SELECT id, source FROM seen WHERE folded = ?", (folded,)).fetchone()
@@ -525,13 +525,9 @@ def run_batch(inputs: list[str], out: str | os.PathLike, executor: Executor, *, 
         record_id = raw.id
         first = index.first_seen(record_id, raw.source) if record_id is not None else None
         if first is not None:
-            first_id, first_source = first
-            error = (f"duplicate record id (first in {first_source})" if first_id == record_id else
-                     f"record id differs only in case from {first_id} (first in {first_source}): "
-                     "their files would be one on Windows and macOS")
             handle({"seq": seq, "source": raw.source, "id": record_id, "kind": None, "client": raw.client,
                     "profile": None, "status": "failed", "blockers": 0, "warnings": 0, "outputs": [],
-                    "error": error, "duration_ms": 0, "input_sha256": None})
+                    "error": repeated_id(record_id, *first), "duration_ms": 0, "input_sha256": None})
             return
         plan_id = raw.data.get("plan_id") if isinstance(raw.data, dict) else None
         task = Task(seq, raw.source, raw.data, raw.error, plans.get(plan_id) if isinstance(plan_id, str) else None,
