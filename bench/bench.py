@@ -125,7 +125,7 @@ def baseline_docxtpl(docs, seconds: float = 2.0) -> float:
     from docgen.render.docx import DocxRenderer
     from docgen.render.docxc import Images
 
-    renderer = DocxRenderer(ROOT / "templates")
+    renderer = DocxRenderer(ROOT / "docgen" / "templates")
     cache: dict[str, bytes] = {}
     count, started = 0, time.perf_counter()
     while time.perf_counter() - started < seconds:
@@ -274,7 +274,7 @@ def baseline_docx_floor(docs, seconds: float = 2.0) -> tuple[float, int]:
     from docgen.render.docx import DocxRenderer
     from docgen.render.docxc import Entry, core_properties, write_zip
 
-    renderer = DocxRenderer(ROOT / "templates")
+    renderer = DocxRenderer(ROOT / "docgen" / "templates")
     floors: dict[str, _Floor] = {}
     metas, same = [], 0
     for result, doc in docs:  # outside the clock: what is not the renderer's work

@@ -217,8 +217,8 @@ def test_statuses_exit_code_and_stderr(first):
 def test_render_failure_is_reported_and_the_batch_goes_on(tmp_path):
     """A broken SOAP template fails the SOAP notes only; the others render, exit code 1."""
     templates = tmp_path / "templates"
-    shutil.copytree(ROOT / "templates", templates)
-    (templates / "soap.docx").write_bytes((ROOT / "templates" / "soap.docx").read_bytes()[:1000])
+    shutil.copytree(ROOT / "docgen" / "templates", templates)
+    (templates / "soap.docx").write_bytes((ROOT / "docgen" / "templates" / "soap.docx").read_bytes()[:1000])
     (tmp_path / "in").mkdir()
     shutil.copy(FIXTURES / "csv" / "notes-sample.csv", tmp_path / "in")
     shutil.copy(FIXTURES / "plans" / "plan-adult-mdd-complete.yaml", tmp_path / "in")

@@ -59,7 +59,7 @@ def children(el) -> list[str]:
 def docx_with_charts(charts: list[Chart], path: Path) -> Path:
     """templates/soap.docx's parts with a body of one page per Chart, a heading and the chart: the
     chart parts, their content-type overrides and their relationships added."""
-    template = zipfile.ZipFile(ROOT / "templates" / "soap.docx")
+    template = zipfile.ZipFile(ROOT / "docgen" / "templates" / "soap.docx")
     document = template.read("word/document.xml").decode()
     head = document[:document.index("<w:body>") + len("<w:body>")]
     section = re.sub(r"<w:(header|footer)Reference [^>]*/>", "",  # the template's header and footer are Jinja

@@ -203,7 +203,7 @@ def test_agency_template_edited_and_saved_by_libreoffice_keeps_rendering(tmp_pat
 
     root = Path(__file__).resolve().parent.parent
     templates = tmp_path / "agency-templates"
-    shutil.copytree(root / "templates", templates)
+    shutil.copytree(root / "docgen" / "templates", templates)
     edited = tmp_path / "edited"
     edited.mkdir()
     word = docx.Document(templates / "soap.docx")

@@ -1,4 +1,4 @@
-"""Build the shipped Word templates in templates/ (run once by developers; agencies edit the .docx).
+"""Build the shipped Word templates in docgen/templates/ (run once by developers; agencies edit the .docx).
 
     python tools/make_templates.py
 
@@ -299,4 +299,4 @@ def main(out: Path) -> None:
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "templates")
+    main(Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "docgen" / "templates")

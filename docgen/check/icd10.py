@@ -15,11 +15,13 @@ import sys
 from functools import cache
 from pathlib import Path
 
+from ..settings import cache_folder
+
 PACKAGE = "simple-icd-10-cm"
 
 
 def _cache_file() -> Path:
-    folder = Path(os.environ.get("DOCGEN_CACHE") or Path.home() / ".cache" / "docgen")
+    folder = cache_folder()
     python = f"py{sys.version_info.major}{sys.version_info.minor}"  # marshal's format follows Python
     return folder / f"icd10cm-{importlib.metadata.version(PACKAGE)}-{python}.marshal"
 

@@ -33,8 +33,7 @@ from ..findings import Severity
 RESERVED = {"enabled", "severity", "source"}
 
 
-class ProfileError(ValueError):
-    pass
+from ..errors import ProfileError  # noqa: E402,F401
 
 
 @dataclass(frozen=True)

@@ -25,8 +25,7 @@ MAX_DEPTH = 32
 SUFFIXES = {".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl", ".yaml": "yaml", ".yml": "yaml", ".csv": "csv"}
 
 
-class LoadError(ValueError):
-    """A document that cannot be read. The message never quotes the file's content."""
+from ..errors import LoadError  # noqa: E402 - a document that cannot be read (never quotes content)
 
 
 @dataclass

@@ -38,17 +38,7 @@ RECORDS_JSON = "records.json"
 MANIFEST_JSON = "manifest.json"
 
 
-class PacketError(ValueError):
-    """The request cannot be served as asked (unknown purpose or profile, bad period, bad key): a usage
-    error. The message is one line without client text."""
-
-
-class PacketRefused(Exception):
-    """The packet may not be made: one :class:`Refusal` per reason (record, field, rule)."""
-
-    def __init__(self, refusals: list[Refusal]):
-        super().__init__(f"{len(refusals)} reason(s)")
-        self.refusals = refusals
+from ..errors import PacketError, PacketRefused  # noqa: E402
 
 
 @dataclass

@@ -32,8 +32,7 @@ PROCESS_NOTES = "psychotherapy_notes"
 TPO = ("treatment", "payment", "operations")
 
 
-class PolicyError(ValueError):
-    """The profile's packet settings are missing or wrong, or the purpose is unknown (a usage error)."""
+from ..errors import PolicyError  # noqa: E402,F401 - packet settings missing or wrong, unknown purpose
 
 
 @dataclass(frozen=True)

@@ -15,10 +15,11 @@ from .. import __version__
 from ..compose import compose, document_title
 from ..findings import RecordResult, Status
 from ..load import source_file
+from ..settings import PACKAGE_TEMPLATES, templates_folder
 from ..write import safe_name, write_all
 
 FORMATS = ("docx", "pdf")
-DEFAULT_TEMPLATES = Path(__file__).resolve().parent.parent.parent / "templates"
+DEFAULT_TEMPLATES = PACKAGE_TEMPLATES  # the shipped templates, inside the package
 
 
 class Outcome(str, Enum):
@@ -66,7 +67,7 @@ class Renderer:
                  allow_draft: bool = False, signer=None, sign_role: str | None = None):
         self.out = Path(out)
         self.formats = formats
-        self.templates = Path(templates) if templates else DEFAULT_TEMPLATES
+        self.templates = templates_folder(templates)
         self.allow_draft = allow_draft
         # a loaded key (docgen.sign.load_key): final PDFs are signed before they are written
         self.signer = signer

@@ -23,8 +23,7 @@ SIGNATURE_IMAGE_TYPES = {".png": "png", ".jpg": "jpeg", ".jpeg": "jpeg"}
 _DOCUMENT_FIELDS = tuple(f.name for f in fields(Document))
 
 
-class TemplateError(ValueError):
-    pass
+from ..errors import TemplateError  # noqa: E402,F401
 
 
 class DocxRenderer:

@@ -28,6 +28,7 @@ from jinja2 import Environment
 from jinja2.compiler import CodeGenerator
 from markupsafe import Markup, escape
 
+from ..settings import cache_folder
 from .text import display
 
 if TYPE_CHECKING:
@@ -202,7 +203,7 @@ _BODY = re.compile(rb"<w:body>.*</w:body>|<w:body/>", re.DOTALL)
 
 
 def _cache_folder() -> Path:
-    return Path(os.environ.get("DOCGEN_CACHE") or Path.home() / ".cache" / "docgen")
+    return cache_folder()
 
 
 class CompiledTemplate:

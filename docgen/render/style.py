@@ -9,8 +9,7 @@ from pathlib import Path
 from reportlab.lib import colors
 
 
-class StyleError(ValueError):
-    pass
+from ..errors import StyleError  # noqa: E402,F401
 
 
 @dataclass(frozen=True)

@@ -33,9 +33,7 @@ ROLES = ("clinician", "supervisor", "psychiatrist", "guardian", "client", "other
 FIELD_PREFIX = "sig_"
 
 
-class SigningError(Exception):
-    """A signature could not be made or checked: the message is one line, safe to show (no passphrase,
-    no key material, no client data)."""
+from ..errors import SigningError  # noqa: E402,F401 - one line, safe to show (no passphrase, no key material)
 
 
 def field_name(role: str) -> str:
