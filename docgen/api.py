@@ -1,22 +1,101 @@
-"""The Python API. The CLI is a thin layer over these functions, verb for verb.
+"""The Python API. The CLI is a thin layer over these functions, verb for verb (``docgen check`` is
+:func:`check`, and so on); every option is a keyword argument of the same name.
 
+For one record held in memory (an EHR integration, a service), :func:`check_record` and
+:func:`render_record` take a mapping and return the verdict and the documents' bytes: no file, no
+lock, no audit trail.
+
+    >>> from datetime import date
     >>> from docgen import api
-    >>> results = api.check(["fixtures/"], as_of=date(2026, 11, 24))
-    >>> [(r.id, r.status.value) for r in results]
+    >>> result = api.check_record(plan_dict, as_of=date(2026, 11, 24))
+    >>> result.status.value, [f.rule for f in result.blockers]
+    >>> rendered = api.render_record(plan_dict, formats=("pdf",))
+    >>> rendered.status.value, len(rendered.documents["pdf"])
+
+Errors: every error raised on purpose is a :class:`docgen.errors.DocgenError` (a bad profile, style,
+template, key, audit trail or output folder), with a one-line message safe to show and an exit code.
+Records that do not pass are not errors: they come back with their status and findings.
 """
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
 
-from .findings import RecordResult, Status
-from .load import read
-from .model.validate import validate_document
+from .findings import Outcome, RecordResult, Status
+from .load import RawDocument, input_hash, read
+from .pipeline import IN_MEMORY, Rendered, decide, judge, judge_run, produce, profile_override, safe_error
+from .pipeline import validate as validate_document
+from .settings import audit_trail, trail_path
 
 Paths = Iterable[str | os.PathLike]
+PathLike = str | os.PathLike
+FORMATS: tuple[str, ...] = ("docx", "pdf")
 
 
+# --- one record in memory -------------------------------------------------------------------------
+def _in_memory(data: Mapping[str, Any], source: str = IN_MEMORY) -> RecordResult:
+    if not isinstance(data, Mapping):
+        return validate_document(RawDocument(source, None, "a record must be a mapping (a JSON object)"))
+    return validate_document(RawDocument(source, dict(data)))
+
+
+def check_record(data: Mapping[str, Any], *, profile: str | None = None, as_of: date | None = None,
+                 plan: Mapping[str, Any] | None = None) -> RecordResult:
+    """Validate one record held in memory and check it against its profile (``profile`` overrides the
+    one its payer picks); ``as_of``: the day review dates are judged against (default: today);
+    ``plan``: a progress note's treatment plan, so that the note's goals are checked against it.
+    Returns its :class:`~docgen.findings.RecordResult` (``status``, ``findings``). No file, no lock."""
+    result = _in_memory(data)
+    plans: dict[str, Any] = {}
+    if plan is not None:
+        planned = _in_memory(plan, f"{IN_MEMORY} plan")
+        if planned.record is not None and planned.kind == "treatment_plan":
+            plans[planned.record.id] = planned.record
+    return judge(result, as_of=as_of or date.today(), override=profile_override(profile), plans=plans)
+
+
+@lru_cache(maxsize=8)
+def _renderer(formats: tuple[str, ...], templates: str | None):
+    from .render import Renderer  # noqa: PLC0415
+
+    renderer = Renderer(formats, templates)
+    renderer.prepare()  # a bad pdf-style.toml: StyleError before any record
+    return renderer
+
+
+def _formats(formats: Iterable[str]) -> tuple[str, ...]:
+    from .errors import UsageError  # noqa: PLC0415
+
+    chosen = tuple(dict.fromkeys(str(f).strip().lower() for f in formats))
+    if not chosen or any(f not in FORMATS for f in chosen):
+        raise UsageError("formats are docx, pdf or both", where="--format")
+    return chosen
+
+
+def render_record(data: Mapping[str, Any], *, formats: Iterable[str] = FORMATS, allow_draft: bool = False,
+                  profile: str | None = None, as_of: date | None = None, templates: PathLike | None = None,
+                  plan: Mapping[str, Any] | None = None) -> Rendered:
+    """Check one record held in memory (as :func:`check_record`) and render it: the returned
+    :class:`~docgen.pipeline.Rendered` has ``status`` (final, draft, refused, invalid or failed),
+    ``findings`` and ``documents`` (``"docx"``/``"pdf"`` -> bytes, for final and draft records).
+    Pure: no file, no lock, no audit trail."""
+    chosen = _formats(formats)
+    renderer = _renderer(chosen, str(templates) if templates else None)
+    result = check_record(data, profile=profile, as_of=as_of, plan=plan)
+    outcome = decide(result, allow_draft=allow_draft)
+    try:
+        documents = produce(result, outcome, renderer)
+    except Exception as exc:  # noqa: BLE001 - one record's failure is its outcome, never a crash
+        return Rendered(result, Outcome.failed, error=safe_error(exc))
+    return Rendered(result, outcome, documents)
+
+
+# --- records in files -----------------------------------------------------------------------------
 def iter_validate(paths: Paths) -> Iterator[RecordResult]:
     """Schema validation only, one result per document, streaming."""
     for raw in read(paths):
@@ -28,76 +107,62 @@ def validate(paths: Paths) -> list[RecordResult]:
     return list(iter_validate(paths))
 
 
-def check(paths: Paths, profile: str | None = None, as_of: date | None = None,
-          audit: str | os.PathLike | None = None) -> list[RecordResult]:
-    """Validation plus completeness. ``profile``: a built-in name or a TOML path overriding the payer's
-    profile; ``as_of``: the day review dates are judged against (default: today); ``audit``: an audit
-    trail (file, or a folder holding ``audit.sqlite``) whose lock ledger is consulted: a record locked
-    with other content gets a ``locked`` blocker, and an addendum's original must be locked there."""
-    from .check import check_results  # noqa: PLC0415 - keeps `docgen validate` light
+def check(paths: Paths, *, profile: str | None = None, as_of: date | None = None,
+          audit: PathLike | None = None) -> list[RecordResult]:
+    """Validation plus completeness, for every document of ``paths`` as one run (notes see the plans
+    of the run). ``profile``: a built-in name or a TOML file overriding the payer's profile; ``as_of``:
+    the day review dates are judged against (default: today); ``audit``: an audit trail (file, or a
+    folder holding ``audit.sqlite``; default ``DOCGEN_AUDIT``, else none) whose lock ledger is
+    consulted, read-only: a record locked with other content gets a ``locked`` blocker, and an
+    addendum's original must be locked there."""
+    from .ledger.trail import Ledger  # noqa: PLC0415
 
-    if audit is None:
-        return check_results(iter_validate(paths), as_of or date.today(), profile)
-    from .batch.audit import Ledger  # noqa: PLC0415
-
-    ledger = Ledger(_trail(audit))
+    override = profile_override(profile)  # usage error before any work
+    trail = audit_trail(audit)
+    ledger = Ledger(trail) if trail is not None else None
     try:
-        return check_results(iter_validate(paths), as_of or date.today(), profile, ledger)
+        return judge_run(iter_validate(paths), as_of=as_of or date.today(), profile=override, ledger=ledger)
     finally:
-        ledger.close()
+        if ledger is not None:
+            ledger.close()
 
 
-def _trail(path: str | os.PathLike):
-    """An audit trail named by its file, or by the folder holding ``audit.sqlite``."""
-    from pathlib import Path  # noqa: PLC0415
-
-    from .batch import AUDIT  # noqa: PLC0415
-
-    target = Path(path)
-    return target / AUDIT if target.is_dir() else target
-
-
-def exit_code(results: Iterable[RecordResult]) -> int:
-    """0 when every record is complete (warnings allowed), 1 otherwise."""
-    return 0 if all(r.status is Status.complete for r in results) else 1
+def exit_code(results: Iterable[RecordResult | Rendered]) -> int:
+    """0 when every record is complete (check) or rendered final (render), 1 otherwise."""
+    for item in results:
+        if isinstance(item, Rendered):
+            if item.outcome is not Outcome.final:
+                return 1
+        elif item.status is not Status.complete:
+            return 1
+    return 0
 
 
-def render(paths: Paths, out: str | os.PathLike, formats: tuple[str, ...] = ("docx", "pdf"),
-           profile: str | None = None, templates: str | os.PathLike | None = None, allow_draft: bool = False,
-           as_of: date | None = None, audit_path: str | os.PathLike | None = None,
-           sign_with: str | os.PathLike | None = None, passphrase: bytes | None = None,
-           sign_role: str | None = None) -> list:
-    """Check the records and render each to DOCX and/or PDF in ``out``. Complete records render as
-    final; incomplete ones are refused, or rendered as drafts with ``allow_draft``; invalid ones are
-    never rendered. Returns one :class:`docgen.render.Rendered` per record.
-
-    With ``sign_with`` (a PKCS#12 file, loaded once: a bad key raises
-    :class:`docgen.sign.SigningError` before anything is rendered) every final PDF is signed before
-    it is written; drafts are never signed.
-
-    Every record's outcome is appended to the audit trail ``audit_path`` (default ``out/audit.sqlite``);
-    a final render locks the record there (see :mod:`docgen.lock`), and a record locked with other
-    content is refused with outcome ``locked``, nothing written."""
-    from pathlib import Path  # noqa: PLC0415
-
+def render(paths: Paths, out: PathLike, *, formats: Iterable[str] = FORMATS, profile: str | None = None,
+           templates: PathLike | None = None, allow_draft: bool = False, as_of: date | None = None,
+           audit: PathLike | None = None, sign_with: PathLike | None = None, passphrase: bytes | None = None,
+           sign_role: str | None = None) -> list[Rendered]:
+    """Check the records and write each to ``out/<record id>.docx`` and ``.pdf``. Complete records render
+    final and are locked in the audit trail (``audit``, default ``DOCGEN_AUDIT``, else
+    ``out/audit.sqlite``); incomplete ones are refused, or drafts with ``allow_draft``; invalid ones are
+    never rendered; a record locked with other content is refused as ``locked``. With ``sign_with`` (a
+    PKCS#12 file) every final PDF is signed before it is written. Every outcome is appended to the
+    trail. Returns one :class:`~docgen.pipeline.Rendered` per record, in input order."""
     from . import __version__  # noqa: PLC0415
-    from .batch import AUDIT, input_hash  # noqa: PLC0415
-    from .batch.audit import AuditTrail  # noqa: PLC0415
-    from .check import check_results, load_profile  # noqa: PLC0415
-    from .lock import render_locked  # noqa: PLC0415
-    from .render import Outcome, Rendered, Renderer  # noqa: PLC0415
-    from .write import name_key, repeated_id  # noqa: PLC0415
+    from .ledger.locks import changed, lock_of, locked_message  # noqa: PLC0415
+    from .ledger.trail import AuditTrail  # noqa: PLC0415
+    from .model.digest import content_hash  # noqa: PLC0415
+    from .write import name_key, prepare_folder, repeated_id, safe_name, write_all  # noqa: PLC0415
 
-    if profile:
-        load_profile(profile)  # a bad --profile is a usage error before anything is written
-    signer = None
-    if sign_with is not None:
-        from .sign import load_key  # noqa: PLC0415
-
-        signer = load_key(sign_with, passphrase)
-    out = Path(out)
-    renderer = Renderer(out, tuple(formats), Path(templates) if templates else None, allow_draft,
-                        signer=signer, sign_role=sign_role)
+    chosen = _formats(formats)
+    override = profile_override(profile)
+    renderer = _renderer(chosen, str(templates) if templates else None)
+    signer = _load_key(sign_with, passphrase)
+    folder = prepare_folder(Path(out), create=False)  # created when the first file is written
+    trail_file = audit_trail(audit, folder)
+    if trail_file is not None and trail_file.parent == folder:
+        prepare_folder(folder)
+    trail = AuditTrail(trail_file, __version__)
     inputs: list[str | None] = []  # the input hash of each document, for the audit trail
 
     def documents() -> Iterator[RecordResult]:
@@ -105,60 +170,79 @@ def render(paths: Paths, out: str | os.PathLike, formats: tuple[str, ...] = ("do
             inputs.append(input_hash(raw.data) if raw.data is not None else None)
             yield validate_document(raw)
 
-    trail = AuditTrail(Path(audit_path) if audit_path else out / AUDIT, __version__)
+    rendered: list[Rendered] = []
     try:
-        results = check_results(documents(), as_of or date.today(), profile, trail)
-        rendered = []
+        results = judge_run(documents(), as_of=as_of or date.today(), profile=override, ledger=trail)
         seen: dict[str, tuple[str, str]] = {}  # file name, case folded -> (record id, source) first seen
         for result, digest in zip(results, inputs):
+            item = Rendered(result, decide(result, allow_draft=allow_draft))
             first = seen.setdefault(name_key(result.id), (result.id, result.source)) if result.id else None
             if first is not None and first[1] != result.source:
-                item = Rendered(result, Outcome.failed, error=repeated_id(result.id, *first))
-            else:
-                item = render_locked(renderer, trail, result)
+                item.outcome, item.error = Outcome.failed, repeated_id(result.id or "", *first)
+            elif item.outcome is Outcome.final:  # locked before anything is written: one transaction
+                content = content_hash(result.record)
+                held = trail.lock(lock_of(result.record, content))
+                if changed(held, content):
+                    item.outcome, item.error = Outcome.locked, locked_message(held)
+            elif item.outcome is Outcome.locked:
+                item.error = next(f.message for f in result.findings if f.rule == "locked")
+            if item.outcome in (Outcome.final, Outcome.draft):
+                stem = folder / safe_name(result.record.id)
+                try:
+                    item.documents = produce(result, item.outcome, renderer, signer, sign_role)
+                    files = {stem.with_suffix(f".{fmt}"): blob for fmt, blob in item.documents.items()}
+                    write_all(files)
+                    item.files = list(files)
+                except Exception as exc:  # noqa: BLE001 - one bad record must not stop the others
+                    item.outcome, item.error, item.documents = Outcome.failed, safe_error(exc), {}
             trail.record({"id": result.id, "kind": result.kind, "profile": result.profile,
-                          "status": _TRAIL_STATUS.get(item.outcome.value, item.outcome.value),
-                          "input_sha256": digest, "outputs": [_output(out, path) for path in item.files]})
+                          "status": item.outcome.value, "input_sha256": digest,
+                          "outputs": [_output(folder, fmt, blob, item.files)
+                                      for fmt, blob in item.documents.items()] if item.files else []})
             rendered.append(item)
     finally:
         trail.close()
     return rendered
 
 
-#: The audit trail's words for render outcomes (the batch's: a final document is "complete").
-_TRAIL_STATUS = {"final": "complete"}
-
-
-def _output(out, path) -> dict:
+def _output(folder: Path, fmt: str, blob: bytes, files: list[Path]) -> dict:
     import hashlib  # noqa: PLC0415
 
-    data = path.read_bytes()
-    try:
-        name = path.relative_to(out).as_posix()
-    except ValueError:
-        name = path.name
-    return {"path": name, "sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
+    path = next(p for p in files if p.suffix == f".{fmt}")
+    return {"path": path.relative_to(folder).as_posix(), "sha256": hashlib.sha256(blob).hexdigest(),
+            "bytes": len(blob)}
 
 
-def batch(inputs: Paths, out: str | os.PathLike, workers: int | None = None, formats: tuple[str, ...] = ("docx", "pdf"),
-          profile: str | None = None, templates: str | os.PathLike | None = None, allow_draft: bool = False,
+def _load_key(sign_with: PathLike | None, passphrase: bytes | None):
+    """The signing key, loaded once before any work: a bad key or passphrase is a SigningError."""
+    if sign_with is None:
+        return None
+    from .sign import load_key  # noqa: PLC0415
+
+    return load_key(sign_with, passphrase)
+
+
+def batch(inputs: Paths, out: PathLike, *, workers: int | None = None, formats: Iterable[str] = FORMATS,
+          profile: str | None = None, templates: PathLike | None = None, allow_draft: bool = False,
           force: bool = False, as_of: date | None = None, scheduler: str | None = None,
-          audit_path: str | os.PathLike | None = None, progress=None, sign_with: str | os.PathLike | None = None,
-          passphrase: bytes | None = None, sign_role: str | None = None):
+          audit: PathLike | None = None, progress: Callable[[dict, int], None] | None = None,
+          sign_with: PathLike | None = None, passphrase: bytes | None = None, sign_role: str | None = None):
     """Generate documents for every record of the inputs in parallel: worker processes (default one
     per core), or a Dask cluster when ``scheduler`` gives its address. Resumable and incremental; see
-    :mod:`docgen.batch`. ``sign_with``: sign every final PDF as in :func:`render` (the key is checked
-    here once, then loaded once by each worker). Returns a :class:`docgen.batch.Summary`."""
+    :mod:`docgen.batch`. Every record goes through the same lifecycle as :func:`render`; ``audit`` as
+    there. Returns a :class:`docgen.batch.Summary`."""
     from .batch import run_batch  # noqa: PLC0415
 
+    chosen = _formats(formats)
+    profile_override(profile)  # usage errors before any work: profile, style, key
+    _renderer(chosen, str(templates) if templates else None)
     if sign_with is not None:
-        from .sign import load_key  # noqa: PLC0415
-
-        load_key(sign_with, passphrase)  # a bad key or passphrase stops the batch before any work
+        _load_key(sign_with, passphrase)
         sign_with = os.path.abspath(sign_with)  # workers may run in another folder
-    options = dict(formats=tuple(formats), profile=profile, templates=str(templates) if templates else None,
-                   allow_draft=allow_draft, force=force, as_of=as_of, audit_path=audit_path, progress=progress,
-                   sign_with=str(sign_with) if sign_with else None, passphrase=passphrase, sign_role=sign_role)
+    options: dict[str, Any] = dict(
+        formats=chosen, profile=profile, templates=str(templates) if templates else None, allow_draft=allow_draft,
+        force=force, as_of=as_of, audit=audit, progress=progress, sign_with=str(sign_with) if sign_with else None,
+        passphrase=passphrase, sign_role=sign_role)
     if scheduler:
         from distributed import Client  # noqa: PLC0415
 
@@ -174,96 +258,128 @@ def batch(inputs: Paths, out: str | os.PathLike, workers: int | None = None, for
         return run_batch(list(map(str, inputs)), out, executor, **options)
 
 
-def sign(path: str | os.PathLike, out: str | os.PathLike, key: str | os.PathLike, passphrase: bytes | None = None,
+# --- signatures, trails, packets, rules -----------------------------------------------------------
+def _read(path: PathLike, error: type[Exception]) -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise error(f"cannot read it: {exc.strerror or 'I/O error'}") from None
+
+
+def sign(path: PathLike, out: PathLike, *, key: PathLike, passphrase: bytes | None = None,
          role: str | None = None, reason: str | None = None) -> tuple[str, str]:
     """Sign the PDF ``path`` with the PKCS#12 ``key`` and write it to ``out`` (which may be ``path``)
-    atomically; nothing is written when signing fails (:class:`docgen.sign.SigningError`). Returns
+    atomically; nothing is written when signing fails (:class:`docgen.errors.SigningError`). Returns
     the signed field's name and the signer's common name."""
-    from pathlib import Path  # noqa: PLC0415
-
-    from .sign import SigningError, load_key  # noqa: PLC0415
+    from .errors import OutputError, SigningError  # noqa: PLC0415
     from .write import write_atomic  # noqa: PLC0415
 
-    signer = load_key(key, passphrase)
+    signer = _load_key(key, passphrase)
     try:
-        data = Path(path).read_bytes()
+        signed, field = signer.sign_field(_read(path, SigningError), role=role, reason=reason)
+    except SigningError as exc:
+        raise SigningError(f"{path}: {exc}") from None
+    try:
+        write_atomic(Path(out), signed)
     except OSError as exc:
-        raise SigningError(f"cannot read it: {exc.strerror or 'I/O error'}") from None
-    signed, field = signer.sign_field(data, role=role, reason=reason)
-    write_atomic(Path(out), signed)
+        raise OutputError(f"cannot write {out}: {exc.strerror or 'I/O error'}") from None
     return field, signer.signer_name
 
 
-def verify(path: str | os.PathLike, trust: Iterable[str | os.PathLike] | None = None,
-           password: bytes | None = None) -> list:
+def verify(path: PathLike, *, trust: Iterable[PathLike] | None = None, password: bytes | None = None) -> list:
     """One :class:`docgen.sign.SignatureReport` per signature of the PDF ``path``, in signing order;
     ``trust``: CA certificates the signers must chain to (not checked without them); ``password``:
-    an encrypted PDF's (a packet's). Raises :class:`docgen.sign.SigningError` when the file is not a
+    an encrypted PDF's (a packet's). Raises :class:`docgen.errors.SigningError` when the file is not a
     readable PDF."""
-    from pathlib import Path  # noqa: PLC0415
-
-    from .sign import SigningError, verify_pdf  # noqa: PLC0415
+    from .errors import SigningError  # noqa: PLC0415
+    from .sign import verify_pdf  # noqa: PLC0415
 
     try:
-        data = Path(path).read_bytes()
-    except OSError as exc:
-        raise SigningError(f"cannot read it: {exc.strerror or 'I/O error'}") from None
-    return verify_pdf(data, [Path(t) for t in trust] if trust else None, password=password)
+        return verify_pdf(_read(path, SigningError), [Path(t) for t in trust] if trust else None, password=password)
+    except SigningError as exc:
+        raise SigningError(f"{path}: {exc}") from None
 
 
-def audit(path: str | os.PathLike, record: str | None = None, since: date | None = None) -> list[dict]:
-    """Events of an audit trail (a batch's output folder or the SQLite file), oldest first."""
-    from .batch.audit import query  # noqa: PLC0415
+def audit(path: PathLike, *, record: str | None = None, since: date | None = None) -> list[dict]:
+    """Events of an audit trail (a folder holding ``audit.sqlite``, or the file), oldest first."""
+    from .ledger.trail import query  # noqa: PLC0415
 
-    return query(_trail(path), record=record, since=since)
-
-
-def locks(path: str | os.PathLike, record: str | None = None, since: date | None = None) -> list[dict]:
-    """The lock ledger of an audit trail (output folder or SQLite file), oldest first: record id, kind,
-    client id, content ``sha256`` (what an addendum names), document date, signers' roles and dates,
-    when locked, docgen version, OS user and host."""
-    from .batch.audit import query_locks  # noqa: PLC0415
-
-    return query_locks(_trail(path), record=record, since=since)
+    return query(trail_path(path), record=record, since=since)
 
 
-def packet(paths: Paths, out: str | os.PathLike, client: str, purpose: str, recipient: str,
+def locks(path: PathLike, *, record: str | None = None, since: date | None = None) -> list[dict]:
+    """The lock ledger of an audit trail (folder or file), oldest first: record id, kind, client id,
+    content ``sha256`` (what an addendum names), document date, signers' roles and dates, when locked,
+    docgen version, OS user and host."""
+    from .ledger.trail import query_locks  # noqa: PLC0415
+
+    return query_locks(trail_path(path), record=record, since=since)
+
+
+def packet(paths: Paths, out: PathLike, *, client: str, purpose: str, recipient: str,
            period_from: date | None = None, period_to: date | None = None, profile: str | None = None,
-           allow_draft: bool = False, as_of: date | None = None, templates: str | os.PathLike | None = None,
-           password: bytes | None = None, sign_with: str | os.PathLike | None = None,
-           passphrase: bytes | None = None, sign_role: str | None = None):
+           allow_draft: bool = False, as_of: date | None = None, templates: PathLike | None = None,
+           password: bytes | None = None, sign_with: PathLike | None = None, passphrase: bytes | None = None,
+           sign_role: str | None = None):
     """One insurer packet for ``client`` written atomically to ``out`` (see :mod:`docgen.packet`):
     encrypted with AES-256 when ``password`` is given, then signed with ``sign_with``. ``as_of`` is the
-    disclosure date (default: today). Raises :class:`docgen.packet.PacketRefused` (nothing written),
-    :class:`docgen.packet.PacketError` or :class:`docgen.sign.SigningError`. Returns the
+    disclosure date (default: today). Raises :class:`docgen.errors.PacketRefused` (nothing written),
+    :class:`docgen.errors.PacketError` or another :class:`~docgen.errors.DocgenError`. Returns the
     :class:`docgen.packet.Packet` (its ``pdf`` as written)."""
-    from pathlib import Path  # noqa: PLC0415
-
+    from .errors import OutputError  # noqa: PLC0415
     from .packet import build_packet, finish  # noqa: PLC0415
     from .write import write_atomic  # noqa: PLC0415
 
-    signer = None
-    if sign_with is not None:
-        from .sign import load_key  # noqa: PLC0415
-
-        signer = load_key(sign_with, passphrase)  # a bad key stops before any work
+    signer = _load_key(sign_with, passphrase)  # a bad key stops before any work
     built = build_packet(paths, client, purpose, recipient, period_from, period_to, profile, allow_draft, as_of,
                          templates)
     built.pdf = finish(built.pdf, password, signer, sign_role)
-    write_atomic(Path(out), built.pdf)
+    try:
+        write_atomic(Path(out), built.pdf)
+    except OSError as exc:
+        raise OutputError(f"cannot write {out}: {exc.strerror or 'I/O error'}") from None
     return built
 
 
-def inspect(path: str | os.PathLike, password: bytes | None = None) -> dict:
+def inspect(path: PathLike, *, password: bytes | None = None) -> dict:
     """What a packet PDF holds: documents, attachments, signatures and encryption (see
-    :func:`docgen.packet.inspect.inspect_packet`). Raises :class:`docgen.packet.PacketError`."""
-    from pathlib import Path  # noqa: PLC0415
-
-    from .packet import PacketError  # noqa: PLC0415
+    :func:`docgen.packet.inspect.inspect_packet`). Raises :class:`docgen.errors.PacketError`."""
+    from .errors import PacketError  # noqa: PLC0415
     from .packet.inspect import inspect_packet  # noqa: PLC0415
 
-    try:
-        data = Path(path).read_bytes()
-    except OSError as exc:
-        raise PacketError(f"cannot read it: {exc.strerror or 'I/O error'}") from None
-    return inspect_packet(data, password)
+    return inspect_packet(_read(path, PacketError), password)
+
+
+@dataclass(frozen=True)
+class RuleInfo:
+    """One completeness rule as a profile sets it."""
+
+    rule: str
+    applies_to: tuple[str, ...]
+    enabled: bool
+    severity: str
+    params: dict[str, Any]
+    source: str
+    summary: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"rule": self.rule, "applies_to": list(self.applies_to), "enabled": self.enabled,
+                "severity": self.severity, "params": self.params, "source": self.source, "summary": self.summary}
+
+
+def rules(*, profile: str | None = None) -> tuple[str, str, list[RuleInfo]]:
+    """Every completeness rule with its severity, parameters and source as ``profile`` (a built-in name
+    or a TOML file; default ``default``) sets them. Returns the profile's name, its description and the
+    rules."""
+    from .check import RULES, load_profile  # noqa: PLC0415
+
+    chosen = load_profile(profile or "default")
+    return chosen.name, chosen.description, [RuleInfo(
+        rule.id, tuple(sorted(rule.applies_to)), chosen.enabled(rule.id, rule.enabled_by_default),
+        chosen.severity(rule.id, rule.severity).value, chosen.params(rule.id, rule.defaults),
+        chosen.settings(rule.id).get("source", rule.source), rule.summary) for rule in RULES.values()]
+
+
+__all__ = ["FORMATS", "check_record", "render_record", "iter_validate", "validate", "check", "exit_code",
+           "render", "batch", "sign", "verify", "audit", "locks", "packet", "inspect", "rules", "RuleInfo",
+           "Rendered"]

@@ -1,8 +1,10 @@
 """The `docgen` command: a thin layer over :mod:`docgen.api`, verb for verb.
 
-Exit codes for every command: 0 all good (warnings allowed), 1 some record invalid or incomplete,
-2 usage error (bad option, missing path). Heavy libraries are imported inside the commands so that
-`docgen --help` stays fast.
+Exit codes for every command: 0 all good (warnings allowed), 1 some record invalid or incomplete
+(or refused, failed, locked; no record found), 2 usage error (bad option, missing path, unknown or
+broken profile, style, template, key or audit trail). Every docgen error reaches the user through one
+boundary (:class:`DocgenGroup`): one line on stderr, its exit code, never a traceback. Heavy libraries
+are imported inside the commands so that `docgen --help` stays fast.
 """
 from __future__ import annotations
 
@@ -12,7 +14,24 @@ import sys
 import click
 
 from . import __version__
+from .errors import DocgenError, UsageError
 from .sign import ROLES  # no pyHanko: docgen.sign imports it only to sign or verify
+
+
+class DocgenGroup(click.Group):
+    """The one place where docgen's errors become a message and an exit code: ``docgen COMMAND:
+    [OPTION: ]MESSAGE`` on stderr (plus one line per detail, e.g. a packet's refusals)."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except DocgenError as exc:
+            for line in exc.details():
+                click.echo(line, err=True)
+            where = f"{exc.where}: " if exc.where else ""
+            click.echo(f"docgen {ctx.invoked_subcommand or ''}: {where}{exc}".replace("docgen : ", "docgen: "),
+                       err=True)
+            ctx.exit(exc.exit_code)
 
 STATUS_MARK = {"complete": "OK", "incomplete": "INCOMPLETE", "invalid": "INVALID"}
 
@@ -50,20 +69,29 @@ def _needs_key(sign_with, passphrase_file, sign_role) -> None:
         raise click.UsageError("--passphrase-file and --sign-role go with --sign-with")
 
 
-def _read_passphrase(path: str | None) -> bytes | None:
-    """The passphrase in a file, without one trailing newline; never echoed anywhere."""
-    if path is None:
-        return None
-    from pathlib import Path  # noqa: PLC0415
+def _allow_empty_option(fn):
+    return click.option("--allow-empty", is_flag=True,
+                        help="Exit 0 when the inputs hold no record (default: a warning and exit 1, so that a "
+                             "broken export does not pass unnoticed).")(fn)
 
-    try:
-        data = Path(path).read_bytes()
-    except OSError as exc:
-        raise click.BadParameter(f"cannot read {path}: {exc.strerror}", param_hint="--passphrase-file") from None
-    for ending in (b"\r\n", b"\n"):
-        if data.endswith(ending):
-            return data[: -len(ending)]
-    return data
+
+def _no_records(count: int, allow_empty: bool) -> bool:
+    """Warn when the inputs held no record; True when that makes the run fail."""
+    if count:
+        return False
+    click.echo("docgen: warning: no records found in the inputs", err=True)
+    return not allow_empty
+
+
+def _day(value):
+    return value.date() if value is not None else None
+
+
+def _read_passphrase(path: str | None, option: str = "--passphrase-file") -> bytes | None:
+    """The secret in a file, without one trailing newline; never echoed anywhere."""
+    from .sign import read_secret  # noqa: PLC0415
+
+    return read_secret(path, option)
 
 
 def _paths_argument(fn):
@@ -71,7 +99,8 @@ def _paths_argument(fn):
                           type=click.Path(exists=True, dir_okay=True, readable=True))(fn)
 
 
-def _report(results, fmt: str) -> None:
+def _report(results, fmt: str, schema_only: bool = False) -> None:
+    """The records' verdicts: a JSON document, or one line a record with its findings and a count."""
     if fmt == "json":
         click.echo(json.dumps({"records": [r.as_dict() for r in results]}, indent=2, ensure_ascii=False))
         return
@@ -85,8 +114,9 @@ def _report(results, fmt: str) -> None:
         status = result.status.value
         counts[status] += 1
         style = {"complete": "green", "incomplete": "yellow", "invalid": "red"}[status]
-        title = (f"[{style}]{STATUS_MARK[status]}[/] {escape(result.id or '(no id)')}  "
-                 f"{escape(result.kind or '?')}  client {escape(result.client or '?')}"
+        mark = ("VALID" if status != "invalid" else "INVALID") if schema_only else STATUS_MARK[status]
+        title = (f"[{style if not schema_only or status == 'invalid' else 'green'}]{mark}[/] "
+                 f"{escape(result.id or '(no id)')}  {escape(result.kind or '?')}  client {escape(result.client or '?')}"
                  f"{'  profile ' + escape(result.profile) if result.profile else ''}  [dim]{escape(result.where)}[/]")
         console.print(title, soft_wrap=True)
         if result.findings:
@@ -98,8 +128,11 @@ def _report(results, fmt: str) -> None:
                 table.add_row(sev, escape(f.rule), escape(f.path), escape(f.message))
             console.print(table)
     total = sum(counts.values())
-    console.print(f"{total} record(s): {counts['complete']} complete, {counts['incomplete']} incomplete, "
-                  f"{counts['invalid']} invalid")
+    if schema_only:
+        console.print(f"{total} record(s): {total - counts['invalid']} valid, {counts['invalid']} invalid")
+    else:
+        console.print(f"{total} record(s): {counts['complete']} complete, {counts['incomplete']} incomplete, "
+                      f"{counts['invalid']} invalid")
 
 
 def _errors_to_stderr(results) -> None:
@@ -111,81 +144,89 @@ def _errors_to_stderr(results) -> None:
             click.echo(f"{result.where}: record {result.id or '(no id)'}: {f.path}: {f.message}", err=True)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=DocgenGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="docgen")
 def main() -> None:
     """Behavioral-health treatment plans and progress notes: validate records, check them for
-    completeness against payer profiles, render them."""
+    completeness against payer profiles, render them.
+
+    Environment: DOCGEN_AUDIT (audit trail), DOCGEN_CACHE (cache folder), DOCGEN_TEMPLATES
+    (templates folder); see the README's settings table."""
+
+
+def _as_of_option(fn):
+    return click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), default=None,
+                        help="Judge review dates as of this day (YYYY-MM-DD). Default: today.")(fn)
+
+
+def _audit_option(text: str):
+    def decorate(fn):
+        return click.option("--audit", "audit", type=click.Path(), default=None, metavar="FILE",
+                            help=text + " Default: $DOCGEN_AUDIT.")(fn)
+    return decorate
+
+
+def _templates_option(fn):
+    return click.option("--templates", "templates", type=click.Path(exists=True, file_okay=False), default=None,
+                        help="Folder with the agency's Word templates and pdf-style.toml "
+                             "(default: $DOCGEN_TEMPLATES, else the shipped ones).")(fn)
 
 
 @main.command()
 @_paths_argument
 @_format_option
-def validate(paths, fmt):
-    """Check records against the schema only (JSON, YAML, JSONL files or folders)."""
+@_allow_empty_option
+def validate(paths, fmt, allow_empty):
+    """Check records against the schema only (JSON, YAML, JSONL, CSV files or folders)."""
     from . import api  # noqa: PLC0415
 
     results = api.validate(paths)
     _errors_to_stderr(results)
-    _report(results, fmt)
-    sys.exit(api.exit_code(results))
+    _report(results, fmt, schema_only=True)
+    empty = _no_records(len(results), allow_empty)
+    sys.exit(1 if empty or any(r.record is None for r in results) else 0)
 
 
 @main.command()
 @_paths_argument
 @_profile_option
 @_format_option
-@click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), default=None,
-              help="Judge review dates as of this day (YYYY-MM-DD). Default: today.")
-@click.option("--audit", "audit", type=click.Path(dir_okay=True), default=None, envvar="DOCGEN_AUDIT",
-              show_envvar=True, metavar="FILE",
-              help="Audit trail whose lock ledger to consult: a record locked with other content is reported "
-                   "(rule 'locked'), an addendum's original must be locked there.")
-def check(paths, profile, fmt, as_of, audit):
+@_as_of_option
+@_audit_option("Audit trail whose lock ledger to consult (read-only): a record locked with other content is "
+               "reported (rule 'locked'), an addendum's original must be locked there.")
+@_allow_empty_option
+def check(paths, profile, fmt, as_of, audit, allow_empty):
     """Validate records and check them for completeness (consent, risk, signatures, reviews, CPT time...)."""
     from . import api  # noqa: PLC0415
-    from .check import ProfileError  # noqa: PLC0415
 
-    try:
-        results = api.check(paths, profile=profile, as_of=as_of.date() if as_of else None, audit=audit)
-    except ProfileError as exc:
-        raise click.BadParameter(str(exc), param_hint="--profile") from None
+    results = api.check(paths, profile=profile, as_of=_day(as_of), audit=audit)
     _errors_to_stderr(results)
     _report(results, fmt)
-    sys.exit(api.exit_code(results))
+    empty = _no_records(len(results), allow_empty)
+    sys.exit(1 if empty else api.exit_code(results))
 
 
 @main.command()
-@_profile_option
+@click.option("--profile", "profile", metavar="NAME|FILE", default=None,
+              help="Profile whose settings to list: a built-in name (default, medicare, ny-medicaid, tx-medicaid) "
+                   "or a .toml file. Default: default.")
 @_format_option
 def rules(profile, fmt):
-    """List the completeness rules, with the parameters a profile gives them."""
-    from .check import RULES, ProfileError, load_profile  # noqa: PLC0415
+    """List the completeness rules, with the severity, parameters and source a profile gives them."""
+    from . import api  # noqa: PLC0415
 
-    try:
-        chosen = load_profile(profile or "default")
-    except ProfileError as exc:
-        raise click.BadParameter(str(exc), param_hint="--profile") from None
-    rows = []
-    for rule in RULES.values():
-        rows.append({
-            "rule": rule.id, "applies_to": sorted(rule.applies_to),
-            "enabled": chosen.enabled(rule.id, rule.enabled_by_default),
-            "severity": chosen.severity(rule.id, rule.severity).value,
-            "params": chosen.params(rule.id, rule.defaults),
-            "source": chosen.settings(rule.id).get("source", rule.source), "summary": rule.summary,
-        })
+    name, description, listed = api.rules(profile=profile)
     if fmt == "json":
-        click.echo(json.dumps({"profile": chosen.name, "rules": rows}, indent=2))
+        click.echo(json.dumps({"profile": name, "rules": [r.as_dict() for r in listed]}, indent=2))
         return
-    click.echo(f"profile {chosen.name}: {chosen.description}")
-    for row in rows:
-        state = "" if row["enabled"] else " (off)"
-        click.echo(f"\n{row['rule']} [{row['severity']}]{state} - {', '.join(row['applies_to'])}")
-        click.echo(f"  {row['summary']}")
-        if row["params"]:
-            click.echo("  params: " + ", ".join(f"{k}={v}" for k, v in row["params"].items()))
-        click.echo(f"  source: {row['source']}")
+    click.echo(f"profile {name}: {description}")
+    for row in listed:
+        state = "" if row.enabled else " (off)"
+        click.echo(f"\n{row.rule} [{row.severity}]{state} - {', '.join(row.applies_to)}")
+        click.echo(f"  {row.summary}")
+        if row.params:
+            click.echo("  params: " + ", ".join(f"{k}={v}" for k, v in row.params.items()))
+        click.echo(f"  source: {row.source}")
 
 
 def _formats(value: str) -> tuple[str, ...]:
@@ -198,56 +239,46 @@ def _formats(value: str) -> tuple[str, ...]:
 
 @main.command()
 @_paths_argument
-@click.option("--out", "out", required=True, type=click.Path(file_okay=False, writable=True),
-              help="Folder for the documents (created if missing).")
+@click.option("--out", "out", required=True, type=click.Path(file_okay=False),
+              help="Folder for the documents (created if missing, readable by its owner only).")
 @click.option("--format", "fmt", default="docx,pdf", show_default=True, help="docx, pdf or docx,pdf.")
 @_profile_option
-@click.option("--templates", "templates", type=click.Path(exists=True, file_okay=False), default=None,
-              help="Folder with the agency's Word templates and pdf-style.toml (default: the shipped ones).")
+@_templates_option
 @click.option("--allow-draft", is_flag=True, help="Render incomplete records as drafts (DRAFT watermark, "
               "missing items listed) instead of refusing them.")
-@click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), default=None,
-              help="Judge review dates as of this day (YYYY-MM-DD). Default: today.")
-@click.option("--audit", "audit", type=click.Path(dir_okay=False), default=None, envvar="DOCGEN_AUDIT",
-              show_envvar=True, metavar="FILE",
-              help="Audit trail and lock ledger (default: OUT/audit.sqlite). Point every run of an agency at one.")
+@_as_of_option
+@_audit_option("Audit trail and lock ledger (default: OUT/audit.sqlite). Point every run of an agency at one.")
 @_sign_options
-def render(paths, out, fmt, profile, templates, allow_draft, as_of, audit, sign_with, passphrase_file, sign_role):
+@_allow_empty_option
+def render(paths, out, fmt, profile, templates, allow_draft, as_of, audit, sign_with, passphrase_file, sign_role,
+           allow_empty):
     """Render records to DOCX and PDF: complete ones final (and locked), incomplete ones refused (or drafts).
 
     A record rendered final before (same id, in the same audit trail) with other content is refused
     as locked: changes go in an addendum."""
     from . import api  # noqa: PLC0415
-    from .check import ProfileError  # noqa: PLC0415
-    from .sign import SigningError  # noqa: PLC0415
 
     formats = _formats(fmt)
     _needs_key(sign_with, passphrase_file, sign_role)
-    try:
-        rendered = api.render(paths, out, formats, profile=profile, templates=templates,
-                              allow_draft=allow_draft, as_of=as_of.date() if as_of else None, audit_path=audit,
-                              sign_with=sign_with, passphrase=_read_passphrase(passphrase_file), sign_role=sign_role)
-    except ProfileError as exc:
-        raise click.BadParameter(str(exc), param_hint="--profile") from None
-    except SigningError as exc:
-        raise click.BadParameter(str(exc), param_hint="--sign-with") from None
-    results = [r.result for r in rendered]
-    _errors_to_stderr(results)
+    rendered = api.render(paths, out, formats=formats, profile=profile, templates=templates,
+                          allow_draft=allow_draft, as_of=_day(as_of), audit=audit, sign_with=sign_with,
+                          passphrase=_read_passphrase(passphrase_file), sign_role=sign_role)
+    _errors_to_stderr([r.result for r in rendered])
     for item in rendered:
         r = item.result
         if item.outcome.value == "refused":
             for f in r.blockers:
                 click.echo(f"{r.where}: record {r.id}: refused: {f.path}: {f.message} [{f.rule}]", err=True)
         elif item.outcome.value == "failed":
-            click.echo(f"{r.where}: record {r.id}: rendering failed: {item.error}", err=True)
+            click.echo(f"{r.where}: record {r.id}: failed: {item.error}", err=True)
         elif item.outcome.value == "locked":
             click.echo(f"{r.where}: record {r.id}: locked: {item.error}", err=True)
     _render_summary(rendered)
     if sign_with and "pdf" in formats:
         signed = sum(1 for item in rendered if item.outcome.value == "final")
         click.echo(f"{signed} final PDF(s) signed with {click.format_filename(sign_with)}; drafts are never signed")
-    ok = all(item.outcome.value == "final" for item in rendered)
-    sys.exit(0 if ok else 1)
+    empty = _no_records(len(rendered), allow_empty)
+    sys.exit(1 if empty else api.exit_code(rendered))
 
 
 def _render_summary(rendered) -> None:
@@ -275,52 +306,40 @@ def _render_summary(rendered) -> None:
 
 @main.command()
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=True, readable=True))
-@click.option("--out", "out", required=True, type=click.Path(file_okay=False, writable=True),
+@click.option("--out", "out", required=True, type=click.Path(file_okay=False),
               help="Output folder: DIR/<client id>/<kind>-<date>-<record id>.<ext>, manifest, audit trail.")
 @click.option("--workers", type=click.IntRange(1, 256), default=None, help="Worker processes (default: one per core).")
 @click.option("--format", "fmt", default="docx,pdf", show_default=True, help="docx, pdf or docx,pdf.")
 @_profile_option
-@click.option("--templates", "templates", type=click.Path(exists=True, file_okay=False), default=None,
-              help="Folder with the agency's Word templates and pdf-style.toml.")
+@_templates_option
 @click.option("--allow-draft", is_flag=True, help="Render incomplete records as drafts instead of refusing them.")
 @click.option("--force", is_flag=True, help="Redo every record, even those unchanged since the last run.")
 @click.option("--scheduler", metavar="ADDRESS", default=None,
               help="Run on a Dask distributed cluster (e.g. tcp://10.0.0.5:8786) instead of local processes.")
-@click.option("--audit", "--audit-db", "audit_db", type=click.Path(dir_okay=False), default=None, envvar="DOCGEN_AUDIT",
-              show_envvar=True, metavar="FILE",
-              help="SQLite audit trail and lock ledger (default: DIR/audit.sqlite). Point every run of an agency at one.")
-@click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), default=None,
-              help="Judge review dates as of this day (YYYY-MM-DD). Default: today.")
+@_audit_option("SQLite audit trail and lock ledger (default: OUT/audit.sqlite). Point every run of an agency at one.")
+@_as_of_option
 @_sign_options
-def batch(inputs, out, workers, fmt, profile, templates, allow_draft, force, scheduler, audit_db, as_of,
-          sign_with, passphrase_file, sign_role):
+@_allow_empty_option
+def batch(inputs, out, workers, fmt, profile, templates, allow_draft, force, scheduler, audit, as_of,
+          sign_with, passphrase_file, sign_role, allow_empty):
     """Generate documents for thousands of records: parallel, resumable, with a manifest and an audit trail.
 
     INPUTS are folders, JSON / YAML / JSONL files and CSV files of progress notes (one row a session;
-    layout in docgen/load/csvin.py). One bad record never stops the batch; exit code 1 when any record
+    layout in the README). One bad record never stops the batch; exit code 1 when any record
     did not produce its documents (refused, invalid, failed, or locked: finalized and signed before
     with other content). Addenda are processed after the other records."""
-    import os  # noqa: PLC0415
-
     from . import api  # noqa: PLC0415
-    from .check import ProfileError  # noqa: PLC0415
-    from .sign import SigningError  # noqa: PLC0415
+    from .settings import progress_bar  # noqa: PLC0415
 
     formats = _formats(fmt)
     _needs_key(sign_with, passphrase_file, sign_role)
     passphrase = _read_passphrase(passphrase_file)
-    show = sys.stderr.isatty() and not os.environ.get("CI")
-    progress, bar = _progress(show)
-    try:
-        with bar:
-            summary = api.batch(inputs, out, workers=workers, formats=formats, profile=profile, templates=templates,
-                                allow_draft=allow_draft, force=force, as_of=as_of.date() if as_of else None,
-                                scheduler=scheduler, audit_path=audit_db, progress=progress, sign_with=sign_with,
-                                passphrase=passphrase, sign_role=sign_role)
-    except ProfileError as exc:
-        raise click.BadParameter(str(exc), param_hint="--profile") from None
-    except SigningError as exc:
-        raise click.BadParameter(str(exc), param_hint="--sign-with") from None
+    progress, bar = _progress(progress_bar(sys.stderr.isatty()))
+    with bar:
+        summary = api.batch(inputs, out, workers=workers, formats=formats, profile=profile, templates=templates,
+                            allow_draft=allow_draft, force=force, as_of=_day(as_of), scheduler=scheduler,
+                            audit=audit, progress=progress, sign_with=sign_with, passphrase=passphrase,
+                            sign_role=sign_role)
     for row in summary.rows:
         first = (row.get("findings") or [{}])[0]
         why = row.get("error") or (f"{first.get('path')}: {first.get('message')} [{first.get('rule')}]"
@@ -331,7 +350,8 @@ def batch(inputs, out, workers, fmt, profile, templates, allow_draft, force, sch
     _batch_summary(summary)
     if sign_with and "pdf" in formats:
         click.echo(f"final PDFs signed with {click.format_filename(sign_with)}; drafts are never signed")
-    sys.exit(0 if summary.ok else 1)
+    empty = _no_records(summary.records, allow_empty)
+    sys.exit(0 if summary.ok and not empty else 1)
 
 
 def _progress(show: bool):
@@ -372,6 +392,21 @@ def _batch_summary(summary) -> None:
     console.print(table)
 
 
+def _batch_summary(summary) -> None:
+    from rich.console import Console  # noqa: PLC0415
+    from rich.table import Table  # noqa: PLC0415
+
+    table = Table(title="docgen batch")
+    names = ("final", "draft", "refused", "invalid", "skipped", "failed", "locked")
+    for name in (*names, "records", "seconds", "records/s"):
+        table.add_column(name, justify="right")
+    c = summary.counts
+    table.add_row(*(str(c[k]) for k in names), str(summary.records), f"{summary.seconds:.1f}", f"{summary.rate:.1f}")
+    console = Console(highlight=False)
+    console.width = max(console.width, 100)
+    console.print(table)
+
+
 @main.command()
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--key", "key", required=True, type=click.Path(exists=True, dir_okay=False), metavar="SIGNER.p12",
@@ -387,17 +422,9 @@ def sign(file, key, passphrase_file, role, reason, out):
     """Sign a rendered PDF with a certificate (PAdES B-B, as an incremental update: earlier signatures
     stay valid)."""
     from . import api  # noqa: PLC0415
-    from .sign import SigningError  # noqa: PLC0415
 
-    try:
-        field, signer = api.sign(file, out, key, _read_passphrase(passphrase_file), role=role, reason=reason)
-    except SigningError as exc:
-        click.echo(f"{click.format_filename(file)}: {exc}", err=True)
-        sys.exit(2)
-    except OSError as exc:  # --out not writable: nothing was written
-        click.echo(f"{click.format_filename(file)}: cannot write {click.format_filename(out)}: "
-                   f"{exc.strerror or 'I/O error'}", err=True)
-        sys.exit(2)
+    field, signer = api.sign(file, out, key=key, passphrase=_read_passphrase(passphrase_file), role=role,
+                             reason=reason)
     click.echo(f"{click.format_filename(out)}: signed by {signer} in field {field}")
 
 
@@ -413,13 +440,9 @@ def verify(file, trust, fmt, password_file):
     """Check the signatures of a PDF: intact, unchanged since, and (with --trust) trusted.
     Exit 0 when all are, 1 otherwise (or no signature), 2 when the file cannot be read."""
     from . import api  # noqa: PLC0415
-    from .sign import SigningError, verdict  # noqa: PLC0415
+    from .sign import verdict  # noqa: PLC0415
 
-    try:
-        reports = api.verify(file, list(trust), password=_read_passphrase(password_file))
-    except SigningError as exc:
-        click.echo(f"{click.format_filename(file)}: {exc}", err=True)
-        sys.exit(2)
+    reports = api.verify(file, trust=list(trust), password=_read_passphrase(password_file, "--password-file"))
     ok = verdict(reports)
     if fmt == "json":
         click.echo(json.dumps({"file": file, "ok": ok, "trust_checked": bool(trust),
@@ -467,13 +490,10 @@ def audit(path, record, since, fmt):
     """Query an audit trail (an output folder, or the SQLite file): generation events, and the locks
     of records rendered final, with the content sha256 an addendum names."""
     from . import api  # noqa: PLC0415
-    from .batch.audit import locks_text, rows_text  # noqa: PLC0415
+    from .ledger.trail import locks_text, rows_text  # noqa: PLC0415
 
-    try:
-        events = api.audit(path, record=record, since=since.date() if since else None)
-        locks = api.locks(path, record=record, since=since.date() if since else None)
-    except FileNotFoundError as exc:
-        raise click.BadParameter(str(exc), param_hint="PATH") from None
+    events = api.audit(path, record=record, since=_day(since))
+    locks = api.locks(path, record=record, since=_day(since))
     if fmt == "json":
         click.echo(json.dumps({"events": events, "locks": locks}, indent=2))
         return
@@ -514,12 +534,16 @@ def _password_option(fn):
 @click.option("--recipient", required=True, metavar="NAME", help="Who receives the packet (must match the consents).")
 @_profile_option
 @click.option("--templates", "templates", type=click.Path(exists=True, file_okay=False), default=None,
-              help="Folder with pdf-style.toml (default: the shipped one).")
+              help="Folder with pdf-style.toml (default: $DOCGEN_TEMPLATES, else the shipped one).")
 @click.option("--allow-draft", is_flag=True, help="Include incomplete records as drafts instead of refusing.")
 @click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), default=None,
               help="Disclosure date (YYYY-MM-DD): consents, notices and checks are judged on it. Default: today.")
 @_password_option
-@_sign_options
+@click.option("--sign-with", "sign_with", type=click.Path(exists=True, dir_okay=False), default=None,
+              metavar="SIGNER.p12", help="Sign the packet PDF with this PKCS#12 key (after encryption).")
+@_passphrase_option
+@click.option("--sign-role", "sign_role", type=click.Choice(ROLES), default=None,
+              help="Field to sign (sig_<role>). Default: the first empty one, clinician first.")
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False), metavar="PACKET.pdf")
 def packet(paths, client, period_from, period_to, purpose, recipient, profile, templates, allow_draft, as_of,
            password_file, sign_with, passphrase_file, sign_role, out):
@@ -527,33 +551,15 @@ def packet(paths, client, period_from, period_to, purpose, recipient, profile, t
     medical-necessity summary, bookmarks, JSON attachments. Exit 0 written, 1 refused (one line per
     reason on stderr), 2 usage or unreadable input. Nothing is written when refused."""
     from . import api  # noqa: PLC0415
-    from .packet import PacketError, PacketRefused  # noqa: PLC0415
-    from .sign import SigningError  # noqa: PLC0415
 
     _needs_key(sign_with, passphrase_file, sign_role)
-    password = _read_passphrase(password_file)
+    password = _read_passphrase(password_file, "--password-file")
     if password_file and not password:
-        raise click.BadParameter("the password file is empty", param_hint="--password-file")
-    try:
-        built = api.packet(paths, out, client, purpose, recipient,
-                           period_from.date() if period_from else None, period_to.date() if period_to else None,
-                           profile=profile, allow_draft=allow_draft, as_of=as_of.date() if as_of else None,
-                           templates=templates, password=password, sign_with=sign_with,
-                           passphrase=_read_passphrase(passphrase_file), sign_role=sign_role)
-    except PacketRefused as refused:
-        for reason in refused.refusals:
-            click.echo(f"refused: {reason.line()}", err=True)
-        click.echo(f"packet refused ({len(refused.refusals)} reason(s)); nothing written", err=True)
-        sys.exit(1)
-    except PacketError as exc:
-        click.echo(f"docgen packet: {exc}", err=True)
-        sys.exit(2)
-    except SigningError as exc:
-        click.echo(f"docgen packet: --sign-with: {exc}", err=True)
-        sys.exit(2)
-    except OSError as exc:
-        click.echo(f"docgen packet: cannot write {click.format_filename(out)}: {exc.strerror or 'I/O error'}", err=True)
-        sys.exit(2)
+        raise UsageError("the password file is empty", where="--password-file")
+    built = api.packet(paths, out, client=client, purpose=purpose, recipient=recipient,
+                       period_from=_day(period_from), period_to=_day(period_to), profile=profile,
+                       allow_draft=allow_draft, as_of=_day(as_of), templates=templates, password=password,
+                       sign_with=sign_with, passphrase=_read_passphrase(passphrase_file), sign_role=sign_role)
     m = built.manifest
     extras = ", AES-256" if password else ""
     extras += ", signed" if sign_with else ""
@@ -568,15 +574,11 @@ def packet(paths, client, period_from, period_to, purpose, recipient, profile, t
 @_format_option
 def inspect(file, password_file, fmt):
     """List a packet's documents, attachments, signatures and encryption. Exit 0, 1 when it is
-    encrypted and no password was given, 2 when it cannot be read (or the password is wrong)."""
+    encrypted and no password was given (or is not a docgen packet), 2 when it cannot be read (or
+    the password is wrong)."""
     from . import api  # noqa: PLC0415
-    from .packet import PacketError  # noqa: PLC0415
 
-    try:
-        report = api.inspect(file, _read_passphrase(password_file))
-    except PacketError as exc:
-        click.echo(f"{click.format_filename(file)}: {exc}", err=True)
-        sys.exit(2)
+    report = api.inspect(file, password=_read_passphrase(password_file, "--password-file"))
     if fmt == "json":
         click.echo(json.dumps(report, indent=2, ensure_ascii=False))
     else:

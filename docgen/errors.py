@@ -26,6 +26,10 @@ class DocgenError(Exception):
     def message(self) -> str:
         return str(self)
 
+    def details(self) -> list[str]:
+        """Lines to show before the message (none, unless an error has several reasons)."""
+        return []
+
 
 class UsageError(DocgenError):
     """An option or argument that cannot be used as given."""
@@ -56,9 +60,7 @@ class TemplateError(DocgenError, ValueError):
 
 
 class SigningError(DocgenError):
-    """A signature could not be made or checked."""
-
-    where = "--sign-with"
+    """A signature could not be made or checked (the message names the key or PDF file)."""
 
 
 class AuditError(DocgenError):
@@ -98,9 +100,15 @@ class PacketRefused(DocgenError):
 
     exit_code = 1
 
+    where = ""
+
     def __init__(self, refusals: list):
         super().__init__(f"packet refused ({len(refusals)} reason(s)); nothing written")
         self.refusals = refusals
+
+    def details(self) -> list[str]:
+        """One line per refusal, shown before the message."""
+        return [f"refused: {r.line()}" for r in self.refusals]
 
 
 __all__ = ["DocgenError", "UsageError", "LoadError", "ProfileError", "StyleError", "TemplateError", "SigningError",

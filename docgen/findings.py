@@ -12,9 +12,27 @@ class Severity(str, Enum):
 
 
 class Status(str, Enum):
-    complete = "complete"  # valid, no blocker (warnings allowed)
+    """The verdict of a check: what the record is."""
+
+    complete = "complete"  # valid, no blocker (warnings allowed): it may be rendered final
     incomplete = "incomplete"  # valid, at least one blocker
     invalid = "invalid"  # could not be read or failed the schema
+
+
+class Outcome(str, Enum):
+    """What became of a record in render, batch and the audit trail: the same words everywhere."""
+
+    final = "final"  # complete: rendered final (and locked)
+    draft = "draft"  # incomplete, drafts allowed: rendered with a DRAFT watermark
+    refused = "refused"  # incomplete, drafts not allowed: nothing written
+    invalid = "invalid"  # could not be read or failed the schema: nothing written
+    locked = "locked"  # finalized before with other content: changes go in an addendum; nothing written
+    failed = "failed"  # rendering or writing failed, or a repeated id: nothing written
+    skipped = "skipped"  # batch: unchanged since the last run, its documents kept
+
+
+#: Outcomes that leave the record with its documents (the others make the exit code 1).
+PRODUCED = frozenset({Outcome.final, Outcome.draft, Outcome.skipped})
 
 
 @dataclass(frozen=True)
@@ -71,4 +89,4 @@ class RecordResult:
                 "findings": [f.as_dict() for f in self.findings]}
 
 
-__all__ = ["Finding", "RecordResult", "Severity", "Status"]
+__all__ = ["Finding", "RecordResult", "Severity", "Status", "Outcome", "PRODUCED"]

@@ -39,12 +39,45 @@ def repeated_id(record_id: str, first_id: str, first_source: str) -> str:
             "on Windows and macOS")
 
 
+def prepare_folder(folder: Path, create: bool = True) -> Path:
+    """Create an output folder (and its parents) readable by its owner only (0700: documents hold PHI),
+    or check that an existing one is a folder docgen can write in. ``create=False``: only check that it
+    could be created (its nearest existing ancestor is a folder docgen can write in), so that a run
+    that writes nothing leaves nothing behind. Raises :class:`docgen.errors.OutputError` with the
+    reason in one line, never a traceback."""
+    from .errors import OutputError  # noqa: PLC0415
+
+    folder = Path(folder)
+    if not create and not folder.exists():
+        ancestor = folder.parent
+        while not ancestor.exists() and ancestor != ancestor.parent:
+            ancestor = ancestor.parent
+        if not ancestor.is_dir():
+            raise OutputError(f"cannot create {folder}: {ancestor} is a file, not a folder")
+        if not os.access(ancestor, os.W_OK | os.X_OK):
+            raise OutputError(f"cannot create {folder}: {ancestor} is read-only or not writable")
+        return folder
+    try:
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except FileExistsError:
+        raise OutputError(f"{folder} is a file, not a folder") from None
+    except NotADirectoryError:
+        raise OutputError(f"cannot create {folder}: part of the path is a file, not a folder") from None
+    except OSError as exc:
+        raise OutputError(f"cannot create {folder}: {exc.strerror or 'I/O error'}") from None
+    if not folder.is_dir():
+        raise OutputError(f"{folder} is not a folder")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise OutputError(f"cannot write in {folder}: permission denied or read-only")
+    return folder
+
+
 def write_atomic(path: Path, data: bytes, durable: bool = True) -> None:
     """Write ``data`` to ``path`` so that no reader ever sees a partial file: a temporary file in
     the same folder, then renamed over the target. ``durable``: flushed to disk (fsync) before the
     rename, so the file survives a power cut too; a killed process never leaves a partial file
     either way (a batch flushes once at its end instead, see :mod:`docgen.batch`)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     handle = tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp", delete=False)
     try:
         with handle:

@@ -14,7 +14,7 @@ from typing import Any
 
 from docgen.check import Profile, check_record, load_profile
 from docgen.findings import Finding, Severity
-from docgen.lock import Lock, lock_of
+from docgen.ledger.locks import Lock, lock_of
 from docgen.model import validate_record
 
 AS_OF = date(2026, 11, 24)
@@ -147,7 +147,7 @@ _NOTE: dict[str, Any] = {
 
 def addendum_dict() -> dict[str, Any]:
     """A minimal complete addendum to ``plan_dict()`` (TP-1001), naming it by its content hash."""
-    from docgen.render import content_hash  # noqa: PLC0415
+    from docgen.model.digest import content_hash  # noqa: PLC0415
 
     return {
         "kind": "addendum",
@@ -174,7 +174,7 @@ def locks_of(*records: Any, locked_at: str = "2026-11-02T20:00:00+00:00") -> dic
     """A lock ledger (by record id) in which each record (dict or model) is locked as it is now."""
     from dataclasses import replace  # noqa: PLC0415
 
-    from docgen.render import content_hash  # noqa: PLC0415
+    from docgen.model.digest import content_hash  # noqa: PLC0415
 
     models = [validate(r) for r in records]
     return {m.id: replace(lock_of(m, content_hash(m)), locked_at=locked_at, docgen_version="test") for m in models}

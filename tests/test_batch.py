@@ -45,16 +45,16 @@ BATCH = ("batch", "in", "--out", "out", "--workers", "2", "--as-of", AS_OF.isofo
 META = {"manifest.jsonl", "manifest.csv", "audit.sqlite", "audit.sqlite-wal", "audit.sqlite-shm"}
 LAYOUT = re.compile(r"(?P<client>[^/]+)/(?P<kind>treatment_plan|progress_note|addendum)-\d{4}-\d{2}-\d{2}-(?P<id>[^/]+)"
                     r"\.(?P<ext>docx|pdf)")
-PRODUCED = {"complete", "draft", "skipped"}
+PRODUCED = {"final", "draft", "skipped"}
 
 # --- the corpus: a copy of fixtures/ plus broken files ----------------------------------------------
 #: source under the batch folder -> (record id, status, what stderr must say about it)
 BROKEN = {
-    "in/signed/note-signed.json": ("PN-1001-95", "complete", ()),  # a signature image next to the record
+    "in/signed/note-signed.json": ("PN-1001-95", "final", ()),  # a signature image next to the record
     "in/zz-broken/broken.json": (None, "invalid", ("broken JSON",)),
     "in/zz-broken/binary.yaml": (None, "invalid", ("binary file, not text",)),
     "in/zz-broken/unknown-kind.yaml": ("DS-1", "invalid", ("kind: unknown value",)),
-    "in/zz-broken/bad.csv:2": ("PN-1001-90", "complete", ()),
+    "in/zz-broken/bad.csv:2": ("PN-1001-90", "final", ()),
     "in/zz-broken/bad.csv:3": ("PN-3001-91", "invalid", ("row has more cells than the header",)),
     "in/zz-broken/bad.csv:4": ("PN-1001-92", "invalid", ("session_date: Input should be a valid date",)),
     # line 5 is blank: the next rows keep their own line numbers
@@ -67,7 +67,7 @@ BROKEN = {
                                     "in/notes/note-minor-90834-90785-birp-complete.yaml): their files would be one "
                                     "on Windows and macOS",)),
 }
-STATUS_OF = {"complete": "complete", "incomplete": "refused", "invalid": "invalid"}
+STATUS_OF = {"complete": "final", "incomplete": "refused", "invalid": "invalid"}
 
 
 def expected_rows() -> dict[str, tuple[str | None, str, tuple[str, ...]]]:
@@ -210,7 +210,7 @@ def test_statuses_exit_code_and_stderr(first):
             assert len(said) == 1, (row["source"], lines)
             assert f": {status}: " in said[0] and any(t in said[0] for t in text), said[0]
     counts = Counter(r["status"] for r in rows)
-    assert counts == {"complete": 24, "refused": 12, "invalid": 7, "failed": 2}
+    assert counts == {"final": 24, "refused": 12, "invalid": 7, "failed": 2}
     assert "docgen batch" in run.stdout and "records/s" in run.stdout
 
 
@@ -226,7 +226,7 @@ def test_render_failure_is_reported_and_the_batch_goes_on(tmp_path):
     assert run.returncode == 1
     status = {r["id"]: r["status"] for r in manifest(tmp_path / "out")}
     assert status == {"PN-1001-04": "failed", "PN-1001-05": "failed", "PN-1001-06": "refused",
-                      "PN-3001-03": "complete", "TP-1001": "complete"}
+                      "PN-3001-03": "final", "TP-1001": "final"}
     for record_id, line in (("PN-1001-04", 2), ("PN-1001-05", 3)):
         assert re.search(rf"^in/notes-sample\.csv:{line}: record {record_id}: failed: [A-Z]\w+", run.stderr,
                          re.MULTILINE), run.stderr  # the error named (BadZipFile)
@@ -283,7 +283,7 @@ def test_rerun_skips_unchanged_redoes_changed_and_force_redoes_all(first, tmp_pa
     shutil.copytree(first[0], base)  # copy2: the copies keep the first run's mtimes
     out = base / "out"
     before = manifest(out)
-    produced = {r["id"] for r in before if r["status"] == "complete"}
+    produced = {r["id"] for r in before if r["status"] == "final"}
     files = documents(out)
     stamp = {k: (p.stat().st_mtime_ns, sha256(p)) for k, p in files.items()}
 
@@ -293,10 +293,10 @@ def test_rerun_skips_unchanged_redoes_changed_and_force_redoes_all(first, tmp_pa
     rows = manifest(out)
     assert [(r["source"], r["id"]) for r in rows] == [(r["source"], r["id"]) for r in before]
     assert {r["id"] for r in rows if r["status"] == "skipped"} == produced
-    assert Counter(r["status"] for r in rows)["complete"] == 0
+    assert Counter(r["status"] for r in rows)["final"] == 0
     for old, new in zip(before, rows):
         assert new["outputs"] == old["outputs"]
-        assert new["status"] == ("skipped" if old["status"] == "complete" else old["status"])
+        assert new["status"] == ("skipped" if old["status"] == "final" else old["status"])
     assert {k: (p.stat().st_mtime_ns, sha256(p)) for k, p in documents(out).items()} == stamp
 
     # 2. one refused CSV row completed: that record only is rendered; a final (so locked) row edited
@@ -310,7 +310,7 @@ def test_rerun_skips_unchanged_redoes_changed_and_force_redoes_all(first, tmp_pa
     run = docgen(*BATCH, cwd=base)
     assert run.returncode == 1
     rows = by_id(manifest(out))
-    assert rows["PN-1001-06"]["status"] == "complete"
+    assert rows["PN-1001-06"]["status"] == "final"
     assert rows["PN-1001-05"]["status"] == "locked" and rows["PN-1001-05"]["outputs"] == []
     assert re.search(r"^in/csv/notes-sample\.csv:3: record PN-1001-05: locked: finalized and signed on 2026-11-03 "
                      r"\(locked \d{4}-\d{2}-\d{2}, sha256 [0-9a-f]{12}\.\.\.\); changes go in an addendum", run.stderr,
@@ -323,7 +323,7 @@ def test_rerun_skips_unchanged_redoes_changed_and_force_redoes_all(first, tmp_pa
     run = docgen(*BATCH, "--force", cwd=base)
     assert run.returncode == 1
     rows = by_id(manifest(out))
-    assert {i for i in produced if rows[i]["status"] == "complete"} == produced - {"PN-1001-05"}
+    assert {i for i in produced if rows[i]["status"] == "final"} == produced - {"PN-1001-05"}
     assert rows["PN-1001-05"]["status"] == "locked"
     assert "skipped" not in {r["status"] for r in rows.values()}
     for record_id in produced - {"PN-1001-05"}:
@@ -374,7 +374,7 @@ def test_sigkill_leaves_no_partial_file_and_a_rerun_completes(tmp_path):
     rows = manifest(out)
     assert sorted(r["id"] for r in rows) == sorted([*ids, "TP-1001"])  # every record once
     status = Counter(r["status"] for r in rows)
-    assert set(status) <= {"complete", "skipped"} and status["skipped"] >= 10, status
+    assert set(status) <= {"final", "skipped"} and status["skipped"] >= 10, status
     want = {f"C-1001/progress_note-2026-10-13-{i}.{ext}" for i in ids for ext in ("docx", "pdf")}
     want |= {f"C-1001/treatment_plan-2026-09-22-TP-1001.{ext}" for ext in ("docx", "pdf")}
     assert set(documents(out)) == want  # each document exactly once, no .tmp leftover, no journal
@@ -385,7 +385,7 @@ def test_sigkill_leaves_no_partial_file_and_a_rerun_completes(tmp_path):
     assert assert_whole_documents(out) == len(want)
     # the records done before the kill and skipped now have their generation event too
     events = api.audit(out)
-    generated = {(e["record_id"], o["sha256"]) for e in events if e["outcome"] == "complete" for o in e["outputs"]}
+    generated = {(e["record_id"], o["sha256"]) for e in events if e["outcome"] == "final" for o in e["outputs"]}
     assert {(r["id"], o["sha256"]) for r in rows for o in r["outputs"]} <= generated
 
 
@@ -441,8 +441,8 @@ def test_audit_trail_one_event_per_generated_record_no_names(first):
     rows = manifest(out)
     events = api.audit(out)
     assert len(events) == len(rows)  # every record processed (nothing skipped in a first run)
-    generated = [e for e in events if e["outcome"] in ("complete", "draft")]
-    assert sorted(e["record_id"] for e in generated) == sorted(r["id"] for r in rows if r["status"] == "complete")
+    generated = [e for e in events if e["outcome"] in ("final", "draft")]
+    assert sorted(e["record_id"] for e in generated) == sorted(r["id"] for r in rows if r["status"] == "final")
     produced = by_id(rows)
     for event in generated:
         row = produced[event["record_id"]]
@@ -470,7 +470,7 @@ def test_audit_trail_refuses_update_and_delete(first):
     try:
         count = db.execute("SELECT count(*) FROM events").fetchone()[0]
         with pytest.raises(sqlite3.DatabaseError, match="append-only"):
-            db.execute("UPDATE events SET outcome = 'complete'")
+            db.execute("UPDATE events SET outcome = 'final'")
         with pytest.raises(sqlite3.DatabaseError, match="append-only"):
             db.execute("DELETE FROM events WHERE record_id = 'TP-1001'")
         db.rollback()
@@ -481,11 +481,11 @@ def test_audit_trail_refuses_update_and_delete(first):
 
 def test_audit_command_record_since_and_text(first, tmp_path):
     out = first[0] / "out"
-    events = {r["id"]: r for r in manifest(out) if r["status"] == "complete"}
+    events = {r["id"]: r for r in manifest(out) if r["status"] == "final"}
     result = CliRunner().invoke(main, ["audit", str(out), "--record", "PN-1001-04", "--format", "json"])
     assert result.exit_code == 0, result.output
     (event,) = json.loads(result.stdout)["events"]
-    assert event["record_id"] == "PN-1001-04" and event["outcome"] == "complete"
+    assert event["record_id"] == "PN-1001-04" and event["outcome"] == "final"
     assert [o["sha256"] for o in event["outputs"]] == [o["sha256"] for o in events["PN-1001-04"]["outputs"]]
 
     # --since: an older event appended to a copy of the trail (INSERT is allowed, the trail only grows)
@@ -494,7 +494,7 @@ def test_audit_command_record_since_and_text(first, tmp_path):
     db = sqlite3.connect(trail)
     db.execute("INSERT INTO events (at, os_user, host, docgen_version, record_id, kind, outcome, outputs) "
                "VALUES ('2026-01-05T09:00:00+00:00', 'u', 'h', '0.0.1', 'PN-1001-04', 'progress_note', "
-               "'complete', '[]')")
+               "'final', '[]')")
     db.commit()
     db.close()
 
@@ -598,7 +598,7 @@ def test_a_local_batch_flushes_once_at_its_end_and_a_remote_one_each_file(tmp_pa
     source = FIXTURES / "plans" / "plan-adult-mdd-complete.yaml"
     with ThreadPoolExecutor(1) as pool:
         summary = run_batch([str(source)], tmp_path / "local", pool, as_of=AS_OF)
-    assert summary.counts["complete"] == 1 and len(documents(tmp_path / "local")) == 2
+    assert summary.counts["final"] == 1 and len(documents(tmp_path / "local")) == 2
     assert calls == {"fsync": 0, "sync": 1}
 
     class Remote(Executor):  # stands in for a Dask client's executor
@@ -610,7 +610,7 @@ def test_a_local_batch_flushes_once_at_its_end_and_a_remote_one_each_file(tmp_pa
             return future
 
     summary = run_batch([str(source)], tmp_path / "remote", Remote(), as_of=AS_OF)
-    assert summary.counts["complete"] == 1
+    assert summary.counts["final"] == 1
     assert calls == {"fsync": 2, "sync": 1}  # the two documents, each flushed; no global sync
 
 

@@ -20,11 +20,12 @@ from click.testing import CliRunner
 import builders
 from docgen import __version__, api
 from docgen.batch import run_batch
-from docgen.batch.audit import AuditTrail
+from docgen.ledger.trail import AuditTrail
 from docgen.cli import main
 from docgen.compose import compose
-from docgen.lock import Lock, lock_of
-from docgen.render import Outcome, content_hash
+from docgen.ledger.locks import Lock, lock_of
+from docgen.findings import Outcome
+from docgen.model.digest import content_hash
 from render_helpers import DocxView, PdfView, documents_in, pdf_has, shown, write_records, ws
 
 AS_OF = "2026-11-24"
@@ -91,7 +92,7 @@ def test_final_render_locks_the_record(tmp_path):
     [lock] = api.locks(out, record="TP-1001")
     assert lock["sha256"] == digest
     [event] = api.audit(out)
-    assert (event["record_id"], event["outcome"]) == ("TP-1001", "complete")
+    assert (event["record_id"], event["outcome"]) == ("TP-1001", "final")
     assert sorted(o["path"] for o in event["outputs"]) == ["TP-1001.docx", "TP-1001.pdf"]
     assert event["input_sha256"] and len(event["input_sha256"]) == 64
 
@@ -120,7 +121,7 @@ def test_changed_locked_record_is_refused_and_nothing_is_overwritten(tmp_path):
     assert snapshot(out) == before
     assert [r["sha256"] for r in ledger_rows(out / "audit.sqlite")] == [locked]  # still the first lock only
     outcomes = [e["outcome"] for e in api.audit(out)]
-    assert outcomes == ["complete", "locked", "locked"]
+    assert outcomes == ["final", "locked", "locked"]
 
 
 def test_unchanged_locked_record_renders_again_to_the_same_bytes(tmp_path):
@@ -255,7 +256,7 @@ def test_batch_locks_reports_locked_and_goes_on(tmp_path):
     plan_file(src)
     _addendum(src)  # the same batch as its original: addenda are processed after everything else
     first = _batch(src, out)
-    assert first.ok and first.counts["complete"] == 2
+    assert first.ok and first.counts["final"] == 2
     rows = {json.loads(line)["id"]: json.loads(line) for line in (out / "manifest.jsonl").read_text().splitlines()}
     assert list(rows) == ["TP-1001", "AD-1001-01"]  # addenda last
     assert rows["TP-1001"]["content_sha256"] == builders.addendum_dict()["original"]["sha256"]
@@ -270,7 +271,7 @@ def test_batch_locks_reports_locked_and_goes_on(tmp_path):
     assert result.exit_code == 1
     rows = {json.loads(line)["id"]: json.loads(line) for line in (out / "manifest.jsonl").read_text().splitlines()}
     assert {k: r["status"] for k, r in rows.items()} == \
-        {"TP-1001": "locked", "PN-2001": "complete", "AD-1001-01": "skipped"}
+        {"TP-1001": "locked", "PN-2001": "final", "AD-1001-01": "skipped"}
     assert rows["TP-1001"]["outputs"] == [] and rows["TP-1001"]["error"].startswith("finalized and signed on")
     assert LOCKED_LINE.search(result.stderr.replace(f"{src}/plan.json: ", "")), result.stderr
     assert "locked" in result.stdout  # the summary table's column
@@ -316,7 +317,7 @@ def test_the_ledger_only_grows(tmp_path):
                     " docgen_version, os_user, host) VALUES ('TP-1001', 'treatment_plan', 'C-1001', 'x',"
                     " '2026-09-22', '[]', 'now', '0', 'u', 'h')",
                     "INSERT OR REPLACE INTO events (seq, at, os_user, host, docgen_version, outcome, outputs)"
-                    " VALUES (1, 'now', 'u', 'h', '0', 'complete', '[]')"):
+                    " VALUES (1, 'now', 'u', 'h', '0', 'final', '[]')"):
             with pytest.raises(sqlite3.DatabaseError, match="append-only"):
                 db.execute(sql)
         db.rollback()
@@ -354,7 +355,7 @@ def test_no_names_or_clinical_text_in_the_ledger(tmp_path):
 
 
 def test_ledger_views_tolerate_a_trail_from_before_locks(tmp_path):
-    from docgen.batch.audit import Ledger  # noqa: PLC0415
+    from docgen.ledger.trail import Ledger  # noqa: PLC0415
 
     old = tmp_path / "audit.sqlite"
     db = sqlite3.connect(old)

@@ -18,7 +18,7 @@ from docgen.check import load_profile
 from docgen.cli import main
 from docgen.packet import build_packet
 from docgen.packet.policy import load_policy
-from docgen.render import content_hash
+from docgen.model.digest import content_hash
 from docgen.sign import verify_pdf
 
 AS_OF = "2026-11-24"

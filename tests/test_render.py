@@ -19,7 +19,8 @@ import builders
 from docgen import api
 from docgen.compose import Document, compose
 from docgen.compose.blocks import Chart, Table
-from docgen.render import Outcome, content_hash
+from docgen.findings import Outcome
+from docgen.model.digest import content_hash
 from render_helpers import (CELL_TEXT, FIXTURES, NASTY, NASTY_SHOWN, ODD_AGENCY, ODD_NAME, SECRET, UNI_NAME,
                             DocxView, PdfView, assert_pdf_sound, corpus_records, documents_in, non_white_fraction,
                             orphaned_headings, pdf_has, run, shown, tool, write_records, ws)

@@ -136,10 +136,10 @@ def test_a_repeated_record_id_fails_and_leaves_the_first_documents(tmp_path):
     out = tmp_path / "out"
     result = invoke("render", first, again, cased, "--out", out, "--as-of", AS_OF, "--allow-draft")
     assert result.exit_code == 1
-    said = [line for line in result.stderr.splitlines() if "rendering failed" in line]
+    said = [line for line in result.stderr.splitlines() if ": failed: " in line]
     assert len(said) == 2
-    assert "record TP-A: rendering failed: duplicate record id (first in " in said[0] and "a.json" in said[0]
-    assert ("record tp-a: rendering failed: record id differs only in case from TP-A (first in " in said[1]
+    assert "record TP-A: failed: duplicate record id (first in " in said[0] and "a.json" in said[0]
+    assert ("record tp-a: failed: record id differs only in case from TP-A (first in " in said[1]
             and "their files would be one on Windows and macOS" in said[1])
     assert documents_in(out) == ["TP-A.docx", "TP-A.pdf"]
     text = pypdf.PdfReader(out / "TP-A.pdf").pages[0].extract_text()
@@ -152,7 +152,7 @@ def test_missing_word_template_fails_the_record_without_output(tmp_path):
     source = write_records(tmp_path / "r.json", [_plan("TP-A")])
     result = invoke("render", source, "--out", tmp_path / "out", "--templates", templates, "--as-of", AS_OF)
     assert result.exit_code == 1
-    assert "rendering failed: TemplateError: no Word template" in result.stderr
+    assert "record TP-A: failed: no Word template treatment_plan.docx in " in result.stderr
     assert documents_in(tmp_path / "out") == []  # only the audit trail, which records the failure
 
 
@@ -245,7 +245,7 @@ def test_cjk_text_falls_back_to_an_embedded_font(tmp_path):
     plan["presenting_concerns"] = "睡眠障害と不安 & <anxiety>; 中文测试"
     path = tmp_path / "plan.json"
     path.write_text(__import__("json").dumps(plan, ensure_ascii=False), encoding="utf-8")
-    [item] = api.render([path], tmp_path / "out", ("pdf",), as_of=builders.AS_OF)
+    [item] = api.render([path], tmp_path / "out", formats=("pdf",), as_of=builders.AS_OF)
     assert item.outcome is Outcome.final
     pdf = tmp_path / "out" / f"{plan['id']}.pdf"
     pages = [p.extract_text() for p in PdfReader(pdf).pages]
@@ -296,7 +296,7 @@ def test_prepared_templates_are_cached_on_disk_and_rebuilt_when_the_template_cha
 def test_content_hash_leaves_out_fields_at_their_default():
     """A field typed at its default hashes like the field left out (so a docgen that adds an optional
     field keeps the hashes of records that do not use it); a changed value changes the hash."""
-    from docgen.render import content_hash  # noqa: PLC0415
+    from docgen.model.digest import content_hash  # noqa: PLC0415
 
     plan = builders.plan_dict()
     base = content_hash(builders.validate(plan))

@@ -10,7 +10,8 @@ from pydantic import ValidationError
 
 from builders import (assert_fails, assert_passes, check, findings_of, locks_of, signature, supervisor,
                       validate)
-from docgen.check import check_results, load_profile
+from docgen.check import load_profile
+from docgen.pipeline import judge_run
 from docgen.findings import RecordResult
 from docgen.model.validate import schema_findings
 
@@ -59,9 +60,9 @@ def test_add_original_kind_date_and_client_must_match_the_lock(addendum, plan):
 
 
 def _run(*records) -> dict:
-    """check_results over records in one run (no ledger): {id: findings}."""
+    """judge_run over records in one run (no ledger): {id: findings}."""
     results = [RecordResult("mem", r["id"], r["client"]["id"], r["kind"], record=validate(r)) for r in records]
-    checked = check_results(results, date(2026, 11, 24))
+    checked = judge_run(results, as_of=date(2026, 11, 24))
     return {r.id: [(f.rule, f.path) for f in r.findings] for r in checked}
 
 
@@ -206,5 +207,5 @@ def test_addendum_sha256_in_capitals_is_kept_in_lower_case(addendum):
 def test_addendum_without_payer_uses_the_default_profile(addendum, plan):
     del addendum["payer"]
     results = [RecordResult("mem", "AD-1001-01", "C-1001", "addendum", record=validate(addendum))]
-    [checked] = check_results(results, date(2026, 11, 24))
+    [checked] = judge_run(results, as_of=date(2026, 11, 24))
     assert checked.profile == "default" and checked.findings == []

@@ -402,7 +402,7 @@ def test_sign_errors_are_one_line_and_write_nothing(keys, plan_pdf, signed, tmp_
     result = invoke(*args)
     assert result.exit_code == 2
     lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith(f"{source}: ") and expect in lines[0], result.stderr
+    assert len(lines) == 1 and lines[0].startswith("docgen sign: ") and expect in lines[0], result.stderr
     assert not out.exists() and source.read_bytes() == before
     assert list(tmp_path.glob(".*.tmp")) == []
     for secret in (SECRET, WRONG):
@@ -437,7 +437,7 @@ def test_verify_exit_codes_for_unsigned_and_unreadable(plan_pdf, tmp_path):
                                     "signatures": []}
     assert "no signatures" in invoke("verify", tmp_path / "plain.pdf").stdout
     result = invoke("verify", write(tmp_path / "junk.pdf", b"PK\x03\x04 a zip, not a PDF"))
-    assert result.exit_code == 2 and result.stderr.strip() == f"{tmp_path / 'junk.pdf'}: not a PDF"
+    assert result.exit_code == 2 and result.stderr.strip() == f"docgen verify: {tmp_path / 'junk.pdf'}: not a PDF"
     cut = write(tmp_path / "cut.pdf", plan_pdf[:200])
     result = invoke("verify", cut)
     assert result.exit_code == 2 and len(result.stderr.strip().splitlines()) == 1
@@ -488,7 +488,7 @@ def test_batch_signs_final_pdfs_and_the_manifest_hashes_the_signed_file(keys, tm
     assert "drafts are never signed" in run.stdout
     assert SECRET.decode() not in run.stdout + run.stderr
     rows = {r["id"]: r for r in map(json.loads, (tmp_path / "out" / "manifest.jsonl").read_text().splitlines())}
-    assert rows["TP-1001"]["status"] == "complete", "a signed run redoes what an unsigned run made"
+    assert rows["TP-1001"]["status"] == "final", "a signed run redoes what an unsigned run made"
     assert rows["TP-5002"]["status"] == "draft"
     for record_id, row in rows.items():
         [output] = row["outputs"]

@@ -1,19 +1,17 @@
-"""Check: run the completeness rules of a profile over validated records."""
+"""Check: run the completeness rules of a profile over one validated record. What a run does around
+it (the plans of the run, the lock ledger, addenda last) is :mod:`docgen.pipeline`'s."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from ..findings import Finding, RecordResult, Severity
+from ..findings import Finding
 from . import rules as _rules  # noqa: F401 - registers the rules
 from .profile import Profile, ProfileError, builtin_names, load_profile, profile_for
-from .registry import RULES, Context, Rule
+from .registry import RULES, Context, LockLookup, Rule
 
-if TYPE_CHECKING:
-    from ..lock import Locks
-
-__all__ = ["check_record", "check_results", "profile_of", "signers_of", "Profile", "ProfileError", "RULES", "Rule",
+__all__ = ["check_record", "profile_of", "signers_of", "Profile", "ProfileError", "RULES", "Rule", "LockLookup",
            "builtin_names", "load_profile"]
 
 
@@ -41,7 +39,7 @@ def signers_of(record: Any, profile: Profile) -> tuple[str, ...]:
 
 
 def check_record(record: Any, profile: Profile, as_of: date,
-                 plans: Mapping[str, Any] | None = None, locks: Locks | None = None,
+                 plans: Mapping[str, Any] | None = None, locks: LockLookup | None = None,
                  ledger: bool = False) -> list[Finding]:
     """All findings of the profile's enabled rules for one validated record. ``locks``: where an
     addendum's original is looked up; ``ledger``: whether they come from a lock ledger."""
@@ -56,39 +54,3 @@ def check_record(record: Any, profile: Profile, as_of: date,
         for path, message in rule.check(record, ctx):
             findings.append(Finding(rule.id, severity, path, message, source))
     return findings
-
-
-def check_results(results: Iterable[RecordResult], as_of: date, profile: str | None = None,
-                  ledger: Locks | None = None) -> list[RecordResult]:
-    """Check every valid record of ``results`` (in place); notes see the plans of the same run.
-
-    ``ledger``: the lock ledger (:class:`docgen.batch.audit.Ledger`, or anything with ``get(id)``).
-    With one, a record locked with other content gets a ``locked`` blocker. An addendum's original
-    is looked up in the ledger, then among the complete records of the same run (which that run
-    locks when it renders them), so addenda are checked after the other records."""
-    from ..lock import RunLocks, changed, locked_finding  # noqa: PLC0415
-    from ..render import content_hash  # noqa: PLC0415
-
-    results = list(results)
-    plans = {r.record.id: r.record for r in results if r.record is not None and r.kind == "treatment_plan"}
-    override = load_profile(profile) if profile else None
-    locks = RunLocks(ledger)
-    for result in sorted(results, key=lambda r: r.kind == "addendum"):  # stable: input order otherwise
-        if result.record is None:
-            continue
-        chosen = override or profile_of(result.record)
-        result.profile = chosen.name
-        result.signers = signers_of(result.record, chosen)
-        named = result.record.payer.profile if result.record.payer is not None else None
-        if override is None and named and named not in builtin_names():
-            result.findings.append(Finding(
-                "profile", Severity.blocker, "payer.profile",
-                f"no built-in profile '{named}' (built in: {', '.join(builtin_names())}); checked with "
-                f"'{chosen.name}'. Use --profile for an agency's own profile file", "docgen profiles"))
-        result.findings.extend(check_record(result.record, chosen, as_of, plans, locks, ledger is not None))
-        held = ledger.get(result.record.id) if ledger is not None else None
-        if held is not None and changed(held, content_hash(result.record)):
-            result.findings.append(locked_finding(held))
-        if result.status.value == "complete":
-            locks.add_final(result.record)
-    return results

@@ -4,9 +4,16 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, Protocol
 
 from ..findings import Severity
+
+
+class LockLookup(Protocol):
+    """Where a rule finds the lock of a record id (the ledger, the run's final records, a dict): an
+    object with ``sha256``, ``kind``, ``document_date`` and ``client_id``, or None."""
+
+    def get(self, record_id: str, /) -> Any: ...
 
 PLAN = "treatment_plan"
 NOTE = "progress_note"
@@ -21,8 +28,8 @@ class Context:
     as_of: date
     plans: Mapping[str, Any] = field(default_factory=dict)  # treatment plans in this run, by id
     calendar: Mapping[str, Any] = field(default_factory=dict)
-    #: locks by record id (``.get(id)``, see docgen.lock): the ledger's, then the run's complete records
-    locks: Any = field(default_factory=dict)
+    #: locks by record id (see docgen.ledger.locks): the ledger's, then the run's complete records
+    locks: LockLookup = field(default_factory=dict)
     ledger: bool = False  # a lock ledger was consulted: an id it does not hold is not locked
 
 

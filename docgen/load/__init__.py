@@ -43,6 +43,15 @@ class RawDocument:
         return _scalar(self.data.get("client") if isinstance(self.data, dict) else None, "id")
 
 
+def input_hash(data: Any) -> str:
+    """sha256 of a document's data as read (canonical JSON): what the audit trail and the manifest
+    record of an input, whatever file format it came in."""
+    import hashlib  # noqa: PLC0415
+
+    canonical = json.dumps(data, sort_keys=True, ensure_ascii=False, default=str, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
 _POSITION = re.compile(r"(?::\d+|\[\d+\])$")
 
 

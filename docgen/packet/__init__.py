@@ -83,12 +83,13 @@ def build_packet(paths: Iterable[str | os.PathLike], client: str, purpose: str, 
                  templates: str | os.PathLike | None = None) -> Packet:
     """The packet for ``client`` as unencrypted, unsigned PDF bytes with its manifest. Raises
     :class:`PacketRefused` (nothing is made) or :class:`PacketError` (usage)."""
-    from ..check import ProfileError, load_profile  # noqa: PLC0415
+    from ..check import load_profile  # noqa: PLC0415
     from ..compose import compose  # noqa: PLC0415
     from ..findings import Status  # noqa: PLC0415
     from ..load import source_file  # noqa: PLC0415
-    from ..render import Renderer, content_hash, metadata_for  # noqa: PLC0415
-    from ..api import check  # noqa: PLC0415
+    from ..model.digest import content_hash  # noqa: PLC0415
+    from ..pipeline import judge_paths  # noqa: PLC0415
+    from ..render import Renderer, metadata_for  # noqa: PLC0415
     from .assemble import Part, assemble, sha256  # noqa: PLC0415
     from .cover import WITHHELD_PN, CoverData, Entry, compose_cover  # noqa: PLC0415
 
@@ -98,10 +99,7 @@ def build_packet(paths: Iterable[str | os.PathLike], client: str, purpose: str, 
         raise PacketError("--recipient is empty")
     if period_from and period_to and period_from > period_to:
         raise PacketError("--from is after --to")
-    try:
-        results = check(paths, profile=profile, as_of=day)
-    except ProfileError as exc:
-        raise PacketError(str(exc)) from None
+    results = judge_paths(paths, profile=profile, as_of=day)  # a bad profile: ProfileError, a usage error
     mine = [r for r in results if r.client == client]
     refusals: list[Refusal] = [Refusal(r.id or "(no id)", f.path, f.rule, f.message)
                                for r in mine if r.status is Status.invalid for f in r.findings]
@@ -125,12 +123,9 @@ def build_packet(paths: Iterable[str | os.PathLike], client: str, purpose: str, 
             continue
         picked.append(r)
     # the packet's own settings: --profile, else the profile of its first record (all extend default)
-    try:
-        prof = load_profile(profile or (picked[0].profile if picked else "default"))
-        policy: Policy = load_policy(prof)
-        use = policy.purpose(purpose)
-    except (ProfileError, PolicyError) as exc:
-        raise PacketError(str(exc)) from None
+    prof = load_profile(profile or (picked[0].profile if picked else "default"))  # ProfileError: usage
+    policy: Policy = load_policy(prof)  # PolicyError (a PacketError): usage
+    use = policy.purpose(purpose)
     if not picked and not refusals:
         refusals.append(Refusal("packet", "period", "packet",
                                 f"no plan or note of client {client} between {start.isoformat()} and {end.isoformat()}"))
@@ -152,7 +147,7 @@ def build_packet(paths: Iterable[str | os.PathLike], client: str, purpose: str, 
         raise PacketRefused(list(dict.fromkeys(refusals)))
 
     # --- render ---------------------------------------------------------------------------------
-    renderer = Renderer(Path("."), ("pdf",), Path(templates) if templates else None).pdf
+    renderer = Renderer(("pdf",), templates).pdf
     parts, entries, attached, omitted = [], [], [], {}
     for r in picked:
         rec = r.record

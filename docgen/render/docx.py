@@ -37,7 +37,7 @@ class DocxRenderer:
     def template_path(self, name: str) -> Path:
         path = self.templates / f"{name}.docx"
         if not path.is_file():
-            raise TemplateError(f"no Word template {path}")
+            raise TemplateError(f"no Word template {path.name} in {self.templates}")
         return path
 
     def compiled(self, name: str) -> CompiledTemplate:

@@ -36,6 +36,25 @@ FIELD_PREFIX = "sig_"
 from ..errors import SigningError  # noqa: E402,F401 - one line, safe to show (no passphrase, no key material)
 
 
+def read_secret(path: str | None, option: str = "--passphrase-file") -> bytes | None:
+    """A passphrase or password kept in a file, without one trailing newline; never echoed anywhere.
+    An unreadable file is a :class:`docgen.errors.UsageError` naming the option."""
+    if path is None:
+        return None
+    from pathlib import Path  # noqa: PLC0415
+
+    from ..errors import UsageError  # noqa: PLC0415
+
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror or 'I/O error'}", where=option) from None
+    for ending in (b"\r\n", b"\n"):
+        if data.endswith(ending):
+            return data[: -len(ending)]
+    return data
+
+
 def field_name(role: str) -> str:
     """``sig_<role>``: the signature field of a role."""
     return f"{FIELD_PREFIX}{role}"

@@ -1,9 +1,9 @@
 """Locking: a record rendered final (complete, so signed as its profile requires) is locked.
 
 A lock holds the record id, kind, client id, the content hash of the validated record
-(:func:`docgen.render.content_hash`), the document's date, the signers' roles, ids and signing dates,
+(:func:`docgen.model.digest.content_hash`), the document's date, the signers' roles, ids and signing dates,
 when it was locked and by which docgen. Locks live in the append-only audit trail
-(:mod:`docgen.batch.audit`, table ``locks``), one per record id: the first final render locks it.
+(:mod:`docgen.ledger.trail`, table ``locks``), one per record id: the first final render locks it.
 Rendering a locked id again with different content is refused (outcome ``locked``); the change goes
 in an addendum (:class:`docgen.model.Addendum`) naming the original by id and content hash.
 
@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any, Protocol
 
-from .findings import Finding, RecordResult, Severity, Status
+from ..findings import Finding, Severity
 
 LOCK_SOURCE = "docgen lock ledger"
 
@@ -88,50 +88,4 @@ def changed(lock: Lock | None, digest: str) -> bool:
     return lock is not None and lock.sha256 != digest
 
 
-class RunLocks:
-    """The locks a check sees: the ledger's first (when there is one), then the records of the same
-    run that are complete, which that run locks when it renders them. Hashes are computed on demand."""
-
-    def __init__(self, ledger: Locks | None):
-        self.ledger = ledger
-        self.finals: dict[str, Any] = {}
-        self._made: dict[str, Lock] = {}
-
-    def add_final(self, record: Any) -> None:
-        self.finals.setdefault(record.id, record)
-
-    def get(self, record_id: str) -> Lock | None:
-        held = self.ledger.get(record_id) if self.ledger is not None else None
-        if held is not None:
-            return held
-        record = self.finals.get(record_id)
-        if record is None:
-            return None
-        if record_id not in self._made:
-            from .render import content_hash  # noqa: PLC0415
-
-            self._made[record_id] = lock_of(record, content_hash(record))
-        return self._made[record_id]
-
-
-def render_locked(renderer: Any, ledger: Any, result: RecordResult):
-    """Render one checked record through ``renderer``, honouring the ``ledger`` (an
-    :class:`docgen.batch.audit.AuditTrail`): a record locked with other content is refused with
-    outcome ``locked`` and nothing is written; a record about to be rendered final is locked first
-    (in one transaction, so two runs sharing a trail cannot both lock different content)."""
-    from .render import Outcome, Rendered, content_hash  # noqa: PLC0415
-
-    record = result.record
-    if record is None:
-        return renderer.render(result)
-    digest = content_hash(record)
-    held = ledger.get(record.id)
-    if not changed(held, digest) and result.status is Status.complete:
-        held = ledger.lock(lock_of(record, digest))
-    if changed(held, digest):
-        return Rendered(result, Outcome.locked, error=locked_message(held))
-    return renderer.render(result)
-
-
-__all__ = ["Lock", "Signer", "Locks", "RunLocks", "lock_of", "locked_message", "locked_finding", "changed",
-           "render_locked", "LOCK_SOURCE"]
+__all__ = ["Lock", "Signer", "Locks", "lock_of", "locked_message", "locked_finding", "changed", "LOCK_SOURCE"]

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import getpass
 import json
+import os
 import socket
 import sqlite3
 from collections.abc import Iterable
@@ -26,7 +27,8 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from ..lock import Lock
+from ..errors import AuditError
+from .locks import Lock
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
@@ -89,14 +91,38 @@ def _user() -> str:
         return "unknown"
 
 
+def _reason(exc: BaseException) -> str:
+    """Why SQLite or the OS would not open or use a trail, in words (no content of the file)."""
+    if isinstance(exc, OSError):
+        return exc.strerror or "I/O error"
+    text = str(exc).lower()
+    if "not a database" in text or "malformed" in text:
+        return "the file is not an audit trail or is damaged"
+    if "readonly" in text or "read-only" in text:
+        return "it is read-only"
+    if "unable to open" in text:
+        return "it cannot be opened (missing folder or no permission)"
+    if "locked" in text or "busy" in text:
+        return "another process holds it locked"
+    return "SQLite error"
+
+
 class AuditTrail:
+    """The trail, opened to append events and take locks. Raises :class:`docgen.errors.AuditError`
+    (one line) when it cannot be opened or written: read-only media, a damaged file, a missing folder."""
+
     def __init__(self, path: Path, version: str):
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(self.path, timeout=30)  # other runs may share an agency-wide trail
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=NORMAL")  # a commit survives a killed process without an fsync
-        self.db.executescript(SCHEMA)
+        try:
+            self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            if not self.path.exists():
+                os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))  # PHI-adjacent: owner only
+            self.db = sqlite3.connect(self.path, timeout=30)  # other runs may share an agency-wide trail
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")  # a commit survives a killed process without an fsync
+            self.db.executescript(SCHEMA)
+        except (sqlite3.Error, OSError) as exc:
+            raise AuditError(f"cannot open the audit trail {self.path}: {_reason(exc)}") from None
         self.user, self.host, self.version = _user(), socket.gethostname(), version
 
     def record(self, row: dict[str, Any]) -> None:
@@ -166,13 +192,18 @@ class Ledger:
         if self._db is None:
             if not self.path.is_file():
                 return None
-            self._db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=30)
+            try:
+                self._db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=30)
+            except sqlite3.Error as exc:
+                raise AuditError(f"cannot open the audit trail {self.path}: {_reason(exc)}") from None
         try:
             return _get_lock(self._db, record_id)
         except sqlite3.OperationalError as exc:
             if "no such table" in str(exc):
                 return None
-            raise
+            raise AuditError(f"cannot read the audit trail {self.path}: {_reason(exc)}") from None
+        except sqlite3.Error as exc:
+            raise AuditError(f"cannot read the audit trail {self.path}: {_reason(exc)}") from None
 
     def close(self) -> None:
         if self._db is not None:
@@ -185,8 +216,11 @@ def _select(path: Path, table: str, columns: Iterable[str], at: str, record: str
     """Rows of ``table`` in the trail at ``path``, oldest first, by record id and day (column ``at``).
     A table the trail does not have yet (a trail older than the lock ledger) has no rows."""
     if not Path(path).is_file():
-        raise FileNotFoundError(f"no audit trail at {path}")
-    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        raise AuditError(f"no audit trail at {path}")
+    try:
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    except sqlite3.Error as exc:
+        raise AuditError(f"cannot open the audit trail {path}: {_reason(exc)}") from None
     try:
         sql, args = f"SELECT {', '.join(columns)} FROM {table} WHERE 1=1", []
         if record:
@@ -199,7 +233,9 @@ def _select(path: Path, table: str, columns: Iterable[str], at: str, record: str
     except sqlite3.OperationalError as exc:
         if "no such table" in str(exc):
             return []
-        raise
+        raise AuditError(f"cannot read the audit trail {path}: {_reason(exc)}") from None
+    except sqlite3.Error as exc:
+        raise AuditError(f"cannot read the audit trail {path}: {_reason(exc)}") from None
     finally:
         db.close()
 

@@ -1,0 +1,90 @@
+"""The manifest of a batch: ``manifest.jsonl`` and ``manifest.csv``, one row per record in input
+order, and the journal (``.manifest-journal.jsonl``) a run appends each row to as it is done, so that
+a run cut short is resumed where it stopped."""
+from __future__ import annotations
+
+import csv
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+MANIFEST = "manifest.jsonl"
+MANIFEST_CSV = "manifest.csv"
+JOURNAL = ".manifest-journal.jsonl"
+CSV_FIELDS = ("source", "id", "kind", "client", "profile", "status", "blockers", "warnings", "outputs", "sha256",
+              "bytes", "duration_ms", "input_sha256", "content_sha256")
+
+
+def read_rows(path: Path) -> Iterator[dict]:
+    """Rows of a manifest or journal; a line cut short by a kill is ignored."""
+    if not path.is_file():
+        return
+    with path.open("r", encoding="utf-8") as handle:
+        for line in handle:
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            if isinstance(row, dict) and row.get("id"):
+                yield row
+
+
+def _csv_row(row: dict) -> dict:
+    outputs = row.get("outputs", [])
+    return {
+        **{k: row.get(k, "") for k in CSV_FIELDS if k not in ("outputs", "sha256", "bytes")},
+        "outputs": " ".join(o["path"] for o in outputs), "sha256": " ".join(o["sha256"] for o in outputs),
+        "bytes": " ".join(str(o["bytes"]) for o in outputs),
+    }
+
+
+class ManifestWriter:
+    """``manifest.jsonl`` and ``manifest.csv``, written in input order as the rows arrive (they
+    finish a little out of order: only rows waiting for an earlier one stay in memory, at most the
+    tasks in flight) into temporary files that replace the manifests when the batch is done."""
+
+    def __init__(self, out: Path) -> None:
+        self.targets = (out / MANIFEST, out / MANIFEST_CSV)
+        # surrogateescape: a source whose file name is not UTF-8 is written with its own bytes
+        self.files = [tempfile.NamedTemporaryFile("w", encoding="utf-8", errors="surrogateescape", newline="",
+                                                  dir=out, prefix=f".{target.name}.", suffix=".tmp", delete=False)
+                      for target in self.targets]
+        self.csv = csv.DictWriter(self.files[1], fieldnames=CSV_FIELDS, lineterminator="\n")
+        self.csv.writeheader()
+        self.waiting: dict[int, dict] = {}
+        self.next = 0
+
+    def add(self, seq: int, row: dict) -> None:
+        self.waiting[seq] = row
+        while self.next in self.waiting:
+            ready = self.waiting.pop(self.next)
+            self.next += 1
+            self.files[0].write(json.dumps(ready, sort_keys=True, default=str) + "\n")
+            self.csv.writerow(_csv_row(ready))
+
+    def commit(self) -> None:
+        if self.waiting:
+            raise RuntimeError(f"manifest rows missing before row {min(self.waiting)}")
+        for handle, target in zip(self.files, self.targets):
+            handle.flush()
+            os.fsync(handle.fileno())
+            handle.close()
+            os.replace(handle.name, target)
+
+    def discard(self) -> None:
+        for handle in self.files:
+            handle.close()
+            Path(handle.name).unlink(missing_ok=True)
+
+
+def open_journal(path: Path):
+    """The journal, to append to; a last line cut short by a kill is ended first, so that the
+    next row does not run into it."""
+    if path.is_file() and path.stat().st_size:
+        with path.open("rb+") as raw:
+            raw.seek(-1, os.SEEK_END)
+            if raw.read(1) != b"\n":
+                raw.write(b"\n")
+    return path.open("a", encoding="utf-8")

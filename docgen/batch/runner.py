@@ -1,0 +1,180 @@
+"""The batch runner: streams the documents of the inputs to any ``concurrent.futures.Executor`` (a
+process pool locally, a Dask cluster's executor remotely) with a bounded number of tasks in flight, so
+memory stays flat whatever the batch size. Each worker runs one record's lifecycle (:mod:`.worker`);
+the main process takes the locks, keeps the journal and the audit trail, and writes the manifest as
+rows arrive (in input order). Addenda are processed last, in a second pass over the files that hold
+them, so that an addendum finds its original locked even when both are in the same batch."""
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Executor, wait
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from .. import __version__
+from ..findings import PRODUCED, Outcome
+from ..ledger.locks import Lock, locked_message
+from ..ledger.trail import AuditTrail
+from ..load import RawDocument, read
+from ..pipeline import profile_override
+from ..settings import audit_trail
+from ..write import prepare_folder, repeated_id
+from .manifest import JOURNAL, ManifestWriter, open_journal
+from .plan_index import index_plans, kind_of
+from .record_index import RecordIndex
+from .worker import Config, Task, process
+
+OUTCOMES = tuple(o.value for o in Outcome)
+
+
+@dataclass
+class Summary:
+    counts: dict[str, int] = field(default_factory=lambda: {k: 0 for k in OUTCOMES})
+    records: int = 0
+    seconds: float = 0.0
+    rows: list[dict] = field(default_factory=list)  # rows of records that did not produce documents
+
+    @property
+    def ok(self) -> bool:
+        """Every record produced its documents (final, draft or skipped as unchanged)."""
+        return all(n == 0 for k, n in self.counts.items() if Outcome(k) not in PRODUCED)
+
+    @property
+    def rate(self) -> float:
+        return self.records / self.seconds if self.seconds else 0.0
+
+
+def clean_leftovers(out: Path) -> int:
+    """Remove temporary files left by a batch that was killed while writing."""
+    removed = 0
+    if out.is_dir():
+        for path in out.rglob(".*.tmp"):
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed
+
+
+def _local(executor: Executor) -> bool:
+    """Whether the executor's workers run on this machine (a process or thread pool)."""
+    from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor  # noqa: PLC0415 - multiprocessing
+
+    return isinstance(executor, (ProcessPoolExecutor, ThreadPoolExecutor))
+
+
+def _original_id(data: dict) -> str | None:
+    """The id of the original an addendum names, as its model will read it (numbers become text)."""
+    original = data.get("original")
+    value = original.get("id") if isinstance(original, dict) else None
+    if isinstance(value, (str, int)) and not isinstance(value, bool):
+        return str(value).strip() or None
+    return None
+
+
+def run_batch(inputs: list[str], out: str | os.PathLike, executor: Executor, *, formats=("docx", "pdf"),
+              profile: str | None = None, templates: str | None = None, allow_draft: bool = False,
+              force: bool = False, as_of: date | None = None, audit: str | os.PathLike | None = None,
+              in_flight: int = 0, progress: Callable[[dict, int], None] | None = None, sign_with: str | None = None,
+              passphrase: bytes | None = None, sign_role: str | None = None) -> Summary:
+    """Run a batch on ``executor``; returns counts. ``progress(row, total)`` is called per record.
+    ``audit``: the audit trail (default: ``DOCGEN_AUDIT``, else ``out/audit.sqlite``)."""
+    profile_override(profile)  # a bad --profile is a usage error before any work
+    out = prepare_folder(Path(out))
+    clean_leftovers(out)
+    config = Config(str(out.resolve()), tuple(formats), profile, str(Path(templates).resolve()) if templates else None,
+                    allow_draft, as_of or date.today(), force, os.getcwd(), sign_with, passphrase, sign_role,
+                    sync_each=not _local(executor))
+    started = time.perf_counter()
+    plans, total, addenda = index_plans(inputs)
+    trail = AuditTrail(audit_trail(audit, out), __version__)
+    index = RecordIndex()
+    index.load_previous(out)
+    journal = open_journal(out / JOURNAL)
+    manifest = ManifestWriter(out)
+    summary = Summary()
+    limit = in_flight or 4 * max(getattr(executor, "_max_workers", 2) or 2, 1)
+
+    def lock(row: dict) -> None:
+        """Lock a record that came out final (or was skipped: unchanged since it did)."""
+        mine = row.pop("lock", None)
+        if mine is None or row["status"] not in (Outcome.final.value, Outcome.skipped.value):
+            return
+        held = trail.lock(Lock.from_dict(mine))
+        if held.sha256 != mine["sha256"]:  # another run sharing the trail locked other content meanwhile
+            if row["status"] == Outcome.final.value:
+                for item in row["outputs"]:
+                    (out / item["path"]).unlink(missing_ok=True)
+                row["outputs"] = []
+            row.update(status=Outcome.locked.value, error=locked_message(held))
+
+    def handle(row: dict) -> None:
+        seq = row.pop("seq")
+        lock(row)
+        summary.records += 1
+        summary.counts[row["status"]] += 1
+        if Outcome(row["status"]) not in PRODUCED:
+            summary.rows.append({k: row.get(k) for k in ("source", "id", "status", "error", "findings")})
+        if row["status"] != Outcome.skipped.value:
+            trail.record(row)  # committed before the journal says the record is done
+        journal.write(json.dumps(row, sort_keys=True, default=str) + "\n")
+        journal.flush()
+        manifest.add(seq, row)
+        if progress:
+            progress(row, total)
+
+    pending: set = set()
+
+    def submit(seq: int, raw: RawDocument, locks: dict[str, Lock] | None = None) -> None:
+        record_id = raw.id
+        first = index.first_seen(record_id, raw.source) if record_id is not None else None
+        if first is not None:
+            handle({"seq": seq, "source": raw.source, "id": record_id, "kind": None, "client": raw.client,
+                    "profile": None, "status": Outcome.failed.value, "blockers": 0, "warnings": 0, "outputs": [],
+                    "error": repeated_id(record_id, *first), "duration_ms": 0, "input_sha256": None})
+            return
+        plan_id = raw.data.get("plan_id") if isinstance(raw.data, dict) else None
+        task = Task(seq, raw.source, raw.data, raw.error, plans.get(plan_id) if isinstance(plan_id, str) else None,
+                    index.previous(record_id) if record_id else None,
+                    trail.get(record_id) if record_id else None, locks)
+        if len(pending) >= limit:
+            done, waiting = wait(pending, return_when=FIRST_COMPLETED)
+            pending.intersection_update(waiting)
+            for future in done:
+                handle(future.result())
+        pending.add(executor.submit(process, task, config))
+
+    def drain() -> None:
+        for future in list(pending):
+            handle(future.result())
+        pending.clear()
+
+    try:
+        seq = 0
+        for raw in read(inputs):
+            if kind_of(raw) != "addendum":
+                submit(seq, raw)
+                seq += 1
+        drain()  # every original of this batch is locked before an addendum looks for it
+        for raw in read(addenda):
+            if kind_of(raw) == "addendum":
+                original = _original_id(raw.data)
+                held = trail.get(original) if original else None
+                submit(seq, raw, {original: held} if original and held else {})
+                seq += 1
+        drain()
+        if not config.sync_each:
+            os.sync()  # every document of this local batch on disk before the manifest says so
+        manifest.commit()
+    except BaseException:
+        manifest.discard()
+        raise
+    finally:
+        journal.close()
+        trail.close()
+        index.close()
+    (out / JOURNAL).unlink(missing_ok=True)
+    summary.seconds = time.perf_counter() - started
+    return summary

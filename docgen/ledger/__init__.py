@@ -1,0 +1,7 @@
+"""Ledger: the append-only audit trail of generation events and the lock ledger of final records,
+in one SQLite file (:mod:`.trail`), and what a lock holds (:mod:`.locks`)."""
+from .locks import LOCK_SOURCE, Lock, Locks, Signer, changed, lock_of, locked_finding, locked_message
+from .trail import AuditTrail, Ledger, query, query_locks
+
+__all__ = ["LOCK_SOURCE", "Lock", "Locks", "Signer", "changed", "lock_of", "locked_finding", "locked_message",
+           "AuditTrail", "Ledger", "query", "query_locks"]
