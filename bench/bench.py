@@ -95,7 +95,7 @@ def baseline_canvas(docs, seconds: float = 2.0) -> float:
     from reportlab.lib.pagesizes import LETTER
     from reportlab.pdfgen.canvas import Canvas
 
-    from docgen.render.pdf import FONT, register_fonts
+    from docgen.render.pdf.fonts import FONT, register_fonts
 
     register_fonts()
     count, started = 0, time.perf_counter()
@@ -123,7 +123,7 @@ def baseline_docxtpl(docs, seconds: float = 2.0) -> float:
     from docxtpl import DocxTemplate
 
     from docgen.render.docx import DocxRenderer
-    from docgen.render.docxc import Images
+    from docgen.render.docx.images import Images
 
     renderer = DocxRenderer(ROOT / "docgen" / "templates")
     cache: dict[str, bytes] = {}
@@ -149,7 +149,7 @@ class _Floor:
     def __init__(self, compiled, path: Path):
         import re
 
-        from docgen.render.docxc import _prepare
+        from docgen.render.docx.template import _prepare
 
         _, sources = _prepare(path, path.read_bytes())
         body = sources["word/document.xml"]
@@ -173,8 +173,8 @@ class _Floor:
 
     def parts(self, doc, core_xml: bytes) -> dict[str, bytes]:
         from docgen.compose.blocks import Bullets, Chart, Fields, Para, SignatureLine, Table
-        from docgen.render.docxc import Images
-        from docgen.render.docxc import text as t
+        from docgen.render.docx.escaping import text as t
+        from docgen.render.docx.images import Images
 
         width = self.template.text_width
         images = Images()
@@ -272,7 +272,8 @@ def baseline_docx_floor(docs, seconds: float = 2.0) -> tuple[float, int]:
 
     from docgen.render import metadata_for
     from docgen.render.docx import DocxRenderer
-    from docgen.render.docxc import Entry, core_properties, write_zip
+    from docgen.render.docx.core_properties import core_properties
+    from docgen.render.docx.zip_writer import Entry, write_zip
 
     renderer = DocxRenderer(ROOT / "docgen" / "templates")
     floors: dict[str, _Floor] = {}
@@ -361,7 +362,7 @@ def main() -> None:
         for kind, path in (("plan", plan_file), ("note", note_file)):
             docs = documents(path)
             floor_pdf = baseline_canvas(docs)
-            from docgen.render.pdf import deflate_level
+            from docgen.render.pdf.reportlab_patches import deflate_level
             with deflate_level(1):  # the floor at docgen's default compression level too
                 floor_pdf_fast = baseline_canvas(docs)
             base_docx = baseline_docxtpl(docs)

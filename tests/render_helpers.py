@@ -19,7 +19,7 @@ import pypdf
 from docx.oxml.ns import qn
 
 import builders
-from docgen.render.text import display
+from docgen.render.visible_text import display
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"

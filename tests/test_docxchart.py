@@ -1,4 +1,4 @@
-"""The score-trend chart as a native Word chart (docgen.render.docxchart): a DrawingML chart part
+"""The score-trend chart as a native Word chart (docgen.render.docx.chart): a DrawingML chart part
 that LibreOffice draws as the PDF chart is drawn (bands, line, markers, values, dates, band names),
 its XML in the ECMA-376 order Word requires, client text escaped, the same bytes for the same chart."""
 from __future__ import annotations
@@ -16,9 +16,9 @@ from render_helpers import ROOT, run, tool
 from docgen import api
 from docgen.compose import compose
 from docgen.compose.blocks import Chart, Series
-from docgen.render import docxchart
-from docgen.render.chartgeo import BAND_COLORS, chart_geometry
-from docgen.render.docxchart import CHART_REL, CHART_TYPE, chart_drawing, chart_part
+from docgen.render.docx import chart as docxchart
+from docgen.render.chart_geometry import BAND_COLORS, chart_geometry
+from docgen.render.docx.chart import CHART_REL, CHART_TYPE, chart_drawing, chart_part
 
 C = "http://schemas.openxmlformats.org/drawingml/2006/chart"
 A = "http://schemas.openxmlformats.org/drawingml/2006/main"
@@ -283,7 +283,7 @@ def test_chart_holds_the_pdf_charts_information(phq9):
            if local(group) in ("barChart", "lineChart")]
     assert ids[0] == ids[1] == [root.find(".//c:catAx/c:axId", NS).get("val"),
                                 root.find(".//c:valAx/c:axId", NS).get("val")]
-    # the bands: chartgeo's tops, in chartgeo's colours, named, the same height at every date
+    # the bands: chart_geometry's tops, in its colours, named, the same height at every date
     geo = chart_geometry(phq9, 400, 150)
     scale = (geo["y1"] - geo["y0"]) / series.maximum
     bands = root.findall(".//c:barChart/c:ser", NS)

@@ -193,7 +193,7 @@ def test_pdf_layout_keeps_every_character_in_order(para, cell, word):
 
     from docgen.compose.blocks import Document, Para, Section, Table  # noqa: PLC0415
     from docgen.render.pdf import PdfRenderer  # noqa: PLC0415
-    from docgen.render.text import display  # noqa: PLC0415
+    from docgen.render.visible_text import display  # noqa: PLC0415
 
     long_word = "W" * word
     doc = Document("treatment_plan", "treatment_plan", "TP-P", "Treatment Plan", "Agency", (), "Client Name", "C-1",
@@ -229,7 +229,7 @@ def test_pdf_layout_across_pages_loses_nothing_and_furnishes_every_page(para, ce
 
     from docgen.compose.blocks import Bullets, Document, Fields, Para, Section, Table  # noqa: PLC0415
     from docgen.render.pdf import PdfRenderer  # noqa: PLC0415
-    from docgen.render.text import display  # noqa: PLC0415
+    from docgen.render.visible_text import display  # noqa: PLC0415
 
     doc = Document("treatment_plan", "treatment_plan", "TP-P", "Treatment Plan", "Agency", (), "Client Name", "C-1",
                    "01/01/1990", "Plan date: 01/01/2026",

@@ -474,16 +474,18 @@ def test_table_widths_asked_for_by_the_template_equal_the_xml_tree_path(tmp_path
     gives the same XML as fixing the rendered body's tree (the path for a template it cannot
     rewrite), for every fixture; a nested table is left to the tree path."""
     from docgen.render import DEFAULT_TEMPLATES  # noqa: PLC0415
-    from docgen.render import docxc  # noqa: PLC0415
-    from docgen.render.docx import DocxRenderer, _block_widths  # noqa: PLC0415
-    from docgen.render.docxc import Images, TableWidths, _widths_in_template, fix_tables  # noqa: PLC0415
+    from docgen.render.docx import DocxRenderer  # noqa: PLC0415
+    from docgen.render.docx import template as preparation  # noqa: PLC0415
+    from docgen.render.docx.images import Images  # noqa: PLC0415
+    from docgen.render.docx.renderer import _block_widths  # noqa: PLC0415
+    from docgen.render.docx.table_widths import TableWidths, _widths_in_template, fix_tables  # noqa: PLC0415
 
     monkeypatch.setenv("DOCGEN_CACHE", str(tmp_path / "asking"))
     asking = DocxRenderer(DEFAULT_TEMPLATES)
     for name in ("treatment_plan", "soap", "birp", "dap", "girp", "addendum"):
         assert asking.compiled(name).widths_in_template, name  # prepared before the patch below
     monkeypatch.setenv("DOCGEN_CACHE", str(tmp_path / "plain"))
-    monkeypatch.setattr(docxc, "_widths_in_template", lambda source: None)
+    monkeypatch.setattr(preparation, "_widths_in_template", lambda source: None)
     plain = DocxRenderer(DEFAULT_TEMPLATES)
     checked = 0
     for result in api.check([FIXTURES], as_of=builders.AS_OF):
@@ -512,7 +514,7 @@ def test_client_text_is_escaped_whatever_the_template_says():
     """Templates see the composed strings themselves, escaped as they are printed: a template's
     ``|safe``, ``|e`` or ``{% autoescape false %}`` cannot print client text as markup, while markup a
     template makes itself (a macro) and numbers print as usual."""
-    from docgen.render.docxc import environment  # noqa: PLC0415
+    from docgen.render.docx.escaping import environment  # noqa: PLC0415
 
     typed = "a<b> & {{c}} {_{d}_} \"d\" 'e'\nnext\tcol"
     run = ("a&lt;b&gt; &amp; {{c}} {&#95;{d}&#95;} &#34;d&#34; &#39;e&#39;</w:t><w:br/><w:t xml:space=\"preserve\">next"

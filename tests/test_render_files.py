@@ -263,7 +263,7 @@ def test_prepared_templates_are_cached_on_disk_and_rebuilt_when_the_template_cha
 
     from docgen.compose import compose  # noqa: PLC0415
     from docgen.render import DEFAULT_TEMPLATES, metadata_for  # noqa: PLC0415
-    from docgen.render import docxc  # noqa: PLC0415
+    from docgen.render.docx import template  # noqa: PLC0415
 
     monkeypatch.setenv("DOCGEN_CACHE", str(tmp_path / "cache"))
     result = api.check([COMPLETE], as_of=builders.AS_OF)[0]
@@ -274,9 +274,9 @@ def test_prepared_templates_are_cached_on_disk_and_rebuilt_when_the_template_cha
     first = DocxRenderer(templates).render(doc, meta, result.record.service_date)
     assert len(list((tmp_path / "cache").glob("template-*.marshal"))) == 1
 
-    real = docxc._prepare  # noqa: SLF001
+    real = template._prepare  # noqa: SLF001
     calls = []
-    monkeypatch.setattr(docxc, "_prepare", lambda *a: calls.append(a) or real(*a))
+    monkeypatch.setattr(template, "_prepare", lambda *a: calls.append(a) or real(*a))
     # a fresh renderer (a new process would do the same) uses the cache: same bytes, no docxtpl work
     assert DocxRenderer(templates).render(doc, meta, result.record.service_date) == first
     assert calls == []
@@ -290,6 +290,65 @@ def test_prepared_templates_are_cached_on_disk_and_rebuilt_when_the_template_cha
     edited.write_bytes(edited.read_bytes() + b"\0")  # trailing bytes: still a valid zip
     DocxRenderer(templates).render(doc, meta, result.record.service_date)
     assert len(calls) == 2 and len(list((tmp_path / "cache").glob("template-*.marshal"))) == 2
+
+
+def test_the_modules_that_prepare_a_template_are_the_ones_its_cache_key_hashes():
+    """What the cache holds (docxtpl's clean-up, the table-widths rewrite, the compressed static
+    parts, and the Jinja code the environment's generator compiles) is made by docgen code in the
+    modules of ``template.PREPARED_BY`` and in no other: a module added to the preparation path must
+    be hashed too, or an edit to it would leave stale preparations in every cache."""
+    import sys  # noqa: PLC0415
+
+    import docgen  # noqa: PLC0415
+    from docgen.render import DEFAULT_TEMPLATES  # noqa: PLC0415
+    from docgen.render.docx import escaping, template  # noqa: PLC0415
+
+    package = str(Path(docgen.__file__).parent) + os.sep
+    ran: set[str] = set()
+
+    def profile(frame, event, arg):  # type: ignore[no-untyped-def]
+        if event == "call" and frame.f_code.co_filename.startswith(package):
+            ran.add(frame.f_code.co_filename)
+
+    paths = sorted(DEFAULT_TEMPLATES.glob("*.docx"))
+    assert paths
+    sys.setprofile(profile)
+    try:
+        env = escaping.environment()
+        for path in paths:
+            _, sources = template._prepare(path, path.read_bytes())  # noqa: SLF001
+            for name, source in sources.items():
+                env.compile(source, name)
+    finally:
+        sys.setprofile(None)
+    assert {Path(file) for file in ran} == {Path(module.__file__) for module in template.PREPARED_BY}
+
+
+def test_the_template_cache_key_changes_with_the_source_of_every_module_that_prepares_it(tmp_path, monkeypatch):
+    """The key holds the source of each module of ``template.PREPARED_BY`` (and only theirs): an edit
+    to any one of them is a new cache entry."""
+    from types import SimpleNamespace  # noqa: PLC0415
+
+    from docgen.render import DEFAULT_TEMPLATES  # noqa: PLC0415
+    from docgen.render.docx import template  # noqa: PLC0415
+
+    data = (DEFAULT_TEMPLATES / "treatment_plan.docx").read_bytes()
+    key = template.CompiledTemplate._key(data)  # noqa: SLF001
+    copies = []
+    for module in template.PREPARED_BY:
+        copy = tmp_path / Path(module.__file__).name
+        copy.write_bytes(Path(module.__file__).read_bytes())
+        copies.append(copy)
+    assert len(set(copies)) == len(template.PREPARED_BY) >= 4
+    monkeypatch.setattr(template, "PREPARED_BY", tuple(SimpleNamespace(__file__=str(c)) for c in copies))
+    assert template.CompiledTemplate._key(data) == key  # noqa: SLF001 - these files are what it reads
+    for copy in copies:
+        source = copy.read_bytes()
+        copy.write_bytes(source + b"# edited\n")
+        assert template.CompiledTemplate._key(data) != key, copy.name  # noqa: SLF001
+        copy.write_bytes(source)
+    assert template.CompiledTemplate._key(data) == key  # noqa: SLF001
+
 
 
 # --- the content hash ---------------------------------------------------------------------------
@@ -373,19 +432,19 @@ def test_subset_widths_formatted_once_give_the_bytes_reportlab_formats(monkeypat
     remembered is byte for byte the PDF made without."""
     from docgen.compose import compose  # noqa: PLC0415
     from docgen.render import DEFAULT_TEMPLATES, metadata_for  # noqa: PLC0415
-    from docgen.render import pdf  # noqa: PLC0415
+    from docgen.render.pdf import fonts  # noqa: PLC0415
     from docgen.render.style import PdfStyle  # noqa: PLC0415
 
     renderer = PdfRenderer(PdfStyle.load(DEFAULT_TEMPLATES / "pdf-style.toml"))
     result = api.check([COMPLETE], as_of=builders.AS_OF)[0]
     doc = compose(result.record, result.findings, result.profile, draft=False)
     meta = metadata_for(result.record, result.profile, "0" * 64)
-    pdf._WIDTHS.clear()
+    fonts._WIDTHS.clear()
     first = renderer.render(doc, meta, "20261124")
-    remembered = dict(pdf._WIDTHS)
+    remembered = dict(fonts._WIDTHS)
     assert remembered and all(b"[ " in v.data for v in remembered.values())
     assert renderer.render(doc, meta, "20261124") == first  # every width array from the memo
-    monkeypatch.setattr(pdf._Font, "addObjects", pdf.TTFont.addObjects)  # reportlab's own formatting
+    monkeypatch.setattr(fonts._Font, "addObjects", fonts.TTFont.addObjects)  # reportlab's own formatting
     assert renderer.render(doc, meta, "20261124") == first
 
 

@@ -25,7 +25,7 @@ class Part:
 
 def _stamps(count: int, client_id: str, pagesize: tuple[float, float], margin: float) -> PdfReader:
     """One overlay page per packet page: "Packet page N of M · Client ID X" in the top margin."""
-    from ..render.pdf import FONT, register_fonts  # noqa: PLC0415
+    from ..render.pdf.fonts import FONT, register_fonts  # noqa: PLC0415
 
     register_fonts()
     buffer = io.BytesIO()

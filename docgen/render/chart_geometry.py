@@ -1,4 +1,5 @@
-"""Geometry of the score-trend chart, shared by the PDF drawing and the DOCX image."""
+"""Geometry of the score-trend chart: where its severity bands, axes and points go (the PDF drawing),
+and the bands' colours, shared with the DOCX chart (which puts the bands' tops where this does)."""
 from __future__ import annotations
 
 from ..compose.blocks import Chart

@@ -1,14 +1,16 @@
 """The score-trend chart as a native Word chart (a DrawingML chart part), by string formatting.
 
-The same information as the PDF chart (``pdf._draw_chart``, geometry in :mod:`.chartgeo`): the
-instrument's severity bands behind the totals over time. Word keeps it as data: crisp at any zoom,
-its values readable (and read out) in Word, and far cheaper to make than a PNG.
+The same information as the PDF chart (``pdf.drawing._draw_chart``, geometry in
+:mod:`..chart_geometry`): the instrument's severity bands behind the totals over time. Word keeps it
+as data: crisp at any zoom, its values readable (and read out) in Word, and far cheaper to make than
+a PNG.
 
 * the bands: a stacked column chart with no gap between columns, one series per band, its value at
-  every date the band's height, so each band's top is where chartgeo puts it (``min(high + 0.5,
-  maximum)``) and the bands fill the plot's width (a stacked *area* chart would stop at the first and
-  last dates' centres unless the axis crossed "on tick marks", which puts the first and last points
-  on the plot's edges); the columns have no labels; the bands' names are the legend, on the right;
+  every date the band's height, so each band's top is where chart_geometry puts it
+  (``min(high + 0.5, maximum)``) and the bands fill the plot's width (a stacked *area* chart would
+  stop at the first and last dates' centres unless the axis crossed "on tick marks", which puts the
+  first and last points on the plot's edges); the columns have no labels; the bands' names are the
+  legend, on the right;
 * the totals: a line chart on the same axes, drawn over the bands, square markers, the value above
   each point, its legend entry deleted;
 * the date labels on the category axis, the value axis from 0 to the instrument's maximum.
@@ -21,23 +23,23 @@ complex type (CT_ChartSpace, CT_Chart, CT_PlotArea, CT_BarChart, CT_BarSer, CT_L
 CT_LineSer, CT_CatAx, CT_ValAx, CT_Scaling, CT_DLbls, CT_Legend, CT_Inline), and every boolean is
 given its value (an absent ``c:varyColors`` or ``c:roundedCorners`` means *true* to Office).
 
-Client text (dates, band names, the title in the alt text) is shown as :func:`.text.display` shows it
-and XML-escaped, braces too: the drawing goes into a Jinja/docxtpl body, where ``{{`` or ``{_{``
-must stay data.
+Client text (dates, band names, the title in the alt text) is shown as
+:func:`..visible_text.display` shows it and XML-escaped, braces too: the drawing goes into a
+Jinja/docxtpl body, where ``{{`` or ``{_{`` must stay data.
 """
 from __future__ import annotations
 
 from functools import lru_cache
 
-from ..compose.blocks import Chart
-from .chartgeo import BAND_COLORS
-from .text import display
+from ...compose.blocks import Chart
+from ..chart_geometry import BAND_COLORS
+from ..visible_text import display
 
 CHART_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/chart"
 CHART_TYPE = "application/vnd.openxmlformats-officedocument.drawingml.chart+xml"
 
 EMU_PER_MM = 36000
-DOCPR_BASE = 8000  # a chart's docPr id is 8000 + n: apart from the images' (docxc.Images: 9000 + n)
+DOCPR_BASE = 8000  # a chart's docPr id is 8000 + n: apart from the images' (images.Images: 9000 + n)
 LINE_COLOR = "1F4E79"  # the PDF's accent colour
 AXIS_COLOR = "777777"
 LABEL_COLOR = "555555"
@@ -140,9 +142,9 @@ def _bands(bands: tuple[tuple[int, int, str], ...], maximum: int, n: int) -> tup
     """Each band's series as the XML before and after its categories (``c:cat``): the same for every
     chart of an instrument with ``n`` dates.
 
-    A stack has no gaps: each band reaches from the band below's top (0 for the first) to chartgeo's
-    top, ``min(high + 0.5, maximum)``; for contiguous bands (as compose makes them) its bottom is
-    chartgeo's too, ``low - 0.5`` (0 for the first)."""
+    A stack has no gaps: each band reaches from the band below's top (0 for the first) to
+    chart_geometry's top, ``min(high + 0.5, maximum)``; for contiguous bands (as compose makes them)
+    its bottom is chart_geometry's too, ``low - 0.5`` (0 for the first)."""
     out, below = [], 0.0
     for i, (_low, high, name) in enumerate(bands):
         top = max(min(high + 0.5, maximum), below)

@@ -1,10 +1,6 @@
-"""Render a composed Document to DOCX through a docxtpl Word template.
-
-The template is compiled once (see :mod:`docgen.render.docxc`) and sees the composed Document
-itself; every string it prints is escaped on the way out (the environment's ``finalize``), so client
-text is data, never markup: ``&``, ``<``, ``{{`` and the like come out exactly as typed; line breaks
-and tabs become Word breaks and tabs. The zip is written deterministically (fixed entry dates taken
-from the record).
+"""The DOCX renderer: a composed Document as what its Word template sees (``doc``: the Document
+itself, with charts and signature images as objects that hold their markup), rendered through the
+template compiled once (:mod:`.template`), with the document's core properties and the record's date.
 """
 from __future__ import annotations
 
@@ -16,14 +12,15 @@ from typing import Any
 
 from markupsafe import Markup
 
-from ..compose.blocks import Block, Chart, Document, Fields, Section, SignatureLine, Table
-from .docxc import CompiledTemplate, Images, core_properties, environment
+from ...compose.blocks import Block, Chart, Document, Fields, Section, SignatureLine, Table
+from ...errors import TemplateError
+from .core_properties import core_properties
+from .escaping import environment
+from .images import Images
+from .template import CompiledTemplate
 
 SIGNATURE_IMAGE_TYPES = {".png": "png", ".jpg": "jpeg", ".jpeg": "jpeg"}
 _DOCUMENT_FIELDS = tuple(f.name for f in fields(Document))
-
-
-from ..errors import TemplateError  # noqa: E402,F401
 
 
 class DocxRenderer:
@@ -47,7 +44,7 @@ class DocxRenderer:
 
     def _context(self, doc: Document, images: Images) -> SimpleNamespace:
         """What a template sees as ``doc``: the composed Document itself (its strings are escaped as
-        they are printed, see :func:`~docgen.render.docxc.environment`), with ``footer`` and
+        they are printed, see :func:`~docgen.render.docx.escaping.environment`), with ``footer`` and
         ``agency_line``, and each chart and signed signature line with an image as an object that
         also holds the image. (Objects, not mappings: Jinja reads ``doc.title`` as an attribute first.)"""
         context = SimpleNamespace(**{name: getattr(doc, name) for name in _DOCUMENT_FIELDS})

@@ -1,0 +1,170 @@
+"""A docxtpl Word template compiled once, rendered many times.
+
+Stock docxtpl re-reads the package and re-parses the template for every document (about 25 plans a
+second here). This keeps docxtpl's template language and its own tag clean-up (``patch_xml``), but
+does that work once per template: the Jinja templates of the body, headers and footers are compiled
+once, the package parts that never change are compressed once, and each document only renders its
+Jinja templates, fixes table grids, and writes a zip of fresh and pre-compressed parts. The
+preparation is cached on disk, keyed by the code of every module that shapes it (:data:`PREPARED_BY`).
+"""
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import io
+import marshal
+import re
+import sys
+import zipfile
+from datetime import date
+from pathlib import Path
+
+from jinja2 import Environment
+
+from ...settings import cache_folder
+from . import escaping, table_widths, zip_writer
+from .images import Images
+from .table_widths import TableWidths, _widths_in_template, fix_tables
+from .zip_writer import Entry, write_zip
+
+_RELS = "word/_rels/document.xml.rels"
+_BODY = re.compile(rb"<w:body>.*</w:body>|<w:body/>", re.DOTALL)
+
+#: The modules whose code shapes a prepared (and cached) template: the Jinja environment and its code
+#: generator, the table-widths rewrite, the zip entries of the static parts, and this preparation.
+#: Their source is part of the cache key: a change to any of them is a new cache entry.
+PREPARED_BY = (escaping, table_widths, zip_writer, sys.modules[__name__])
+
+
+def _cache_folder() -> Path:
+    return cache_folder()
+
+
+class CompiledTemplate:
+    """One Word template, prepared once: docxtpl's clean-up of the body, headers and footers, their
+    Jinja code, and the compressed static parts. The preparation is cached on disk (``DOCGEN_CACHE``,
+    default ``~/.cache/docgen``) keyed by the template's bytes, the code of the modules that prepare it
+    (:data:`PREPARED_BY`) and the versions of docgen, docxtpl, Jinja and Python, so a process
+    rendering one record does not import docxtpl or compile again."""
+
+    def __init__(self, path: Path, env: Environment):
+        self.path = Path(path)
+        data = self.path.read_bytes()
+        prepared, codes = self._cached(data, env)
+        self.order: list[str] = prepared["order"]
+        self.document_head, self.document_tail = prepared["head"], prepared["tail"]
+        self.text_width: int = prepared["text_width"]
+        self.rels: bytes = prepared["rels"]
+        self.content_types: bytes = prepared["types"]
+        self.static = {name: Entry(*fields) for name, fields in prepared["static"].items()}
+        self.widths_in_template: bool = prepared.get("widths_in_template", False)
+        make = env.template_class.from_code
+        self.body = make(env, codes["word/document.xml"], env.make_globals(None), None)
+        self.others = {name: make(env, codes[name], env.make_globals(None), None) for name in prepared["others"]}
+
+    @staticmethod
+    def _key(data: bytes) -> str:
+        from ... import __version__  # noqa: PLC0415
+
+        versions = "|".join([__version__, importlib.metadata.version("docxtpl"), importlib.metadata.version("jinja2"),
+                             sys.version])
+        code = b"\0".join(Path(module.__file__).read_bytes() for module in PREPARED_BY)  # a change is a new entry
+        return hashlib.sha256(versions.encode() + b"\0" + code + b"\0" + data).hexdigest()[:32]
+
+    def _cached(self, data: bytes, env: Environment) -> tuple[dict, dict]:
+        path = _cache_folder() / f"template-{self._key(data)}.marshal"
+        try:
+            prepared, codes = marshal.loads(path.read_bytes())
+            if isinstance(prepared, dict) and isinstance(codes, dict):
+                return prepared, codes
+        except (OSError, ValueError, EOFError, TypeError):
+            pass  # missing or unreadable: prepare again
+        prepared, sources = _prepare(self.path, data)
+        codes = {name: env.compile(source, name) for name, source in sources.items()}
+        try:
+            from ...write import write_atomic  # noqa: PLC0415
+
+            write_atomic(path, marshal.dumps((prepared, codes)))
+        except OSError:
+            pass  # a read-only home: prepare in every process
+        return prepared, codes
+
+    @staticmethod
+    def _finish(xml: str) -> str:
+        """docxtpl's last step: its escaped braces become braces (client text's were guarded)."""
+        if "_" not in xml:
+            return xml
+        return xml.replace("{_{", "{{").replace("}_}", "}}").replace("{_%", "{%").replace("%_}", "%}")
+
+    def render(self, context: dict, widths: list[tuple[float, ...]], core_xml: bytes, images: Images,
+               day: date) -> bytes:
+        if self.widths_in_template:
+            body = self._finish(self.body.render(context, docgen_table=TableWidths(widths, self.text_width)))
+            body = body.encode("utf-8")
+        else:
+            body = fix_tables(self._finish(self.body.render(context)), widths, self.text_width)
+        fresh: dict[str, bytes] = {
+            "word/document.xml": self.document_head + body + self.document_tail,
+            "docProps/core.xml": core_xml,
+        }
+        for name, template in self.others.items():
+            fresh[name] = self._finish(template.render(context)).encode("utf-8")  # type: ignore[attr-defined]
+        if images.items or images.charts:
+            fresh[_RELS] = images.relationships(self.rels)
+        if images.charts:
+            fresh["[Content_Types].xml"] = images.content_types(self.content_types)
+        # parts made for this document: deflated fast (level 1; a few percent larger than level 6,
+        # the static parts were compressed at level 6 once)
+        entries = [Entry.of(name, fresh[name], level=1) if name in fresh else self.static[name]
+                   for name in self.order if name in self.static or name in fresh]
+        entries += [Entry.of(f"word/media/{name}", data, level=1) for _, name, data in images.items]
+        entries += [Entry.of(name, data, level=1) for _, name, data in images.charts]
+        return write_zip(entries, day)
+
+
+def _prepare(path: Path, data: bytes) -> tuple[dict, dict[str, str]]:
+    """docxtpl's own work on a template, done once: the cleaned-up Jinja sources of the body, headers
+    and footers, the page's text width, and the static parts compressed."""
+    from docxtpl import DocxTemplate  # noqa: PLC0415
+
+    tpl = DocxTemplate(io.BytesIO(data))
+    tpl.init_docx()
+    with zipfile.ZipFile(io.BytesIO(data)) as package:
+        order = [i.filename for i in package.infolist()]
+        raw = {name: package.read(name) for name in order}
+    sources: dict[str, str] = {}
+    # the body: docxtpl's own clean-up of Word's split tags, then the composed tables' widths asked
+    # for by the template itself when its tables allow (see TableWidths)
+    # (docxtpl also puts each paragraph on a line of its own before rendering and joins them after:
+    # nothing a template can say depends on that line break, so neither is done here)
+    body = tpl.patch_xml(tpl.get_xml())
+    injected = _widths_in_template(body)
+    sources["word/document.xml"] = injected if injected is not None else body
+    document = raw["word/document.xml"]
+    match = _BODY.search(document)
+    if match is None:
+        raise ValueError(f"{path}: no document body")
+    others = []
+    for uri in (tpl.HEADER_URI, tpl.FOOTER_URI):
+        for _, part in tpl.get_headers_footers(uri):
+            name = str(part.partname).lstrip("/")
+            sources[name] = tpl.patch_xml(tpl.get_part_xml(part))
+            others.append(name)
+    # page text width for table columns, in twips
+    section = tpl.docx.sections[0]
+    text_width = int((section.page_width - section.left_margin - section.right_margin) / 635)
+    # content types: make sure chart and signature images are declared; everything else is static
+    types = raw["[Content_Types].xml"]
+    for ext, mime in ((b"png", b"image/png"), (b"jpeg", b"image/jpeg")):
+        if b'Extension="' + ext + b'"' not in types:
+            types = types.replace(b"</Types>", b'<Default Extension="' + ext + b'" ContentType="' + mime
+                                  + b'"/></Types>')
+    raw["[Content_Types].xml"] = types
+    dynamic = {"word/document.xml", "docProps/core.xml", *others}  # and the relationships when a document adds to them
+    static = {name: tuple(vars(Entry.of(name, part)).values()) for name, part in raw.items() if name not in dynamic}
+    prepared = {"order": order, "head": document[:match.start()], "tail": document[match.end():],
+                "text_width": text_width, "rels": raw.get(_RELS, b""), "static": static,
+                "types": types,
+                "others": others, "widths_in_template": injected is not None}
+    return prepared, sources
+

@@ -1,0 +1,172 @@
+"""The second pass: a page's drawing operations (from :mod:`.layout`) onto the reportlab canvas:
+backgrounds, then table rules and charts, then all the page's text in one text object; the chart
+of scores over time; empty signature fields; and one line of text in the fallback font where needed."""
+from __future__ import annotations
+
+from typing import Any
+
+from reportlab.lib import colors
+from reportlab.pdfbase.pdfdoc import PDFArray, PDFDictionary, PDFName, PDFString
+from reportlab.pdfgen.canvas import Canvas
+
+from ...compose.blocks import Chart
+from ..chart_geometry import chart_geometry
+from ..style import PdfStyle
+from .fonts import BOLD, FONT, runs
+from .layout import PAD_TOP, PAD_X, TextStyle
+from .wrapping import text_width
+
+
+def draw_text(canvas: Canvas, x: float, y: float, text: str, font: str, size: float, align: str = "left") -> None:
+    """Draw one line of text, switching to the fallback font where needed."""
+    if align == "right":
+        x -= text_width(text, font, size)
+    parts = runs(text, font)
+    if len(parts) == 1 and parts[0][0] == font:
+        canvas.setFont(font, size)
+        canvas.drawString(x, y, text)
+        return
+    line = canvas.beginText(x, y)  # one text object, so the text layer reads as one line
+    for used, chunk in parts:
+        line.setFont(used, size)
+        line.textOut(chunk)
+    canvas.drawText(line)
+
+
+class _Text:
+    """One text object for a whole page: font and colour are set only when they change."""
+
+    def __init__(self, canvas: Canvas):
+        self.t = canvas.beginText()
+        self.font: tuple | None = None
+        self.color: Any = None
+
+    def lines(self, x: float, y: float, st: TextStyle, lines: list[str]) -> None:
+        t = self.t
+        t.setTextOrigin(x, y)
+        if self.font != (st.font, st.size, st.leading):
+            t.setFont(st.font, st.size, st.leading)
+            self.font = (st.font, st.size, st.leading)
+        if self.color is not st.color:
+            t.setFillColor(st.color)
+            self.color = st.color
+        for line in lines:
+            parts = None if line.isascii() else runs(line, st.font)
+            if parts is None or (len(parts) == 1 and parts[0][0] == st.font):
+                t.textLine(line)
+                continue
+            for used, chunk in parts:
+                t.setFont(used, st.size, st.leading)
+                t.textOut(chunk)
+            t.setFont(st.font, st.size, st.leading)
+            t.textLine("")
+
+
+def _draw_page(canvas: Canvas, ops: list[tuple], style: PdfStyle, fields: bool) -> None:
+    """Backgrounds, then lines and charts, then all the text of the page in one text object."""
+    fills: dict[Any, list[tuple]] = {}
+    grid: dict[tuple, None] = {}  # row edges, in order, shared edges of adjacent rows once
+    verticals: dict[float, list[list[float]]] = {}  # column edges: x -> [top, bottom] runs
+    text = _Text(canvas)
+    later: list[tuple] = []
+    for op in ops:
+        kind = op[0]
+        if kind == "text":
+            later.append(op)
+        elif kind == "row":
+            _, xs, top, h, lines, styles, backgrounds = op
+            bottom = top - h
+            for c, bg in enumerate(backgrounds):
+                if bg is not None:
+                    fills.setdefault(bg, []).append((xs[c], bottom, xs[c + 1] - xs[c], h))
+            grid[(xs[0], top, xs[-1], top)] = None
+            grid[(xs[0], bottom, xs[-1], bottom)] = None
+            for x in xs:  # a column edge continues down from the row above: one longer line
+                runs_ = verticals.setdefault(x, [])
+                if runs_ and abs(runs_[-1][1] - top) < 0.01:
+                    runs_[-1][1] = bottom
+                else:
+                    runs_.append([top, bottom])
+            for c, (cell, st) in enumerate(zip(lines, styles)):
+                if any(cell):
+                    later.append(("text", xs[c] + PAD_X, top - PAD_TOP - st.size, st, cell))
+        else:
+            later.append(op)
+    for color, rects in fills.items():
+        canvas.setFillColor(color)
+        path = canvas.beginPath()
+        for rect in rects:
+            path.rect(*rect)
+        canvas.drawPath(path, stroke=0, fill=1)
+    if grid:
+        canvas.setStrokeColor(style.rule_color)
+        canvas.setLineWidth(0.4)
+        canvas.lines(list(grid) + [(x, top, x, bottom) for x, runs_ in verticals.items() for top, bottom in runs_])
+    for op in later:
+        kind = op[0]
+        if kind == "text":
+            text.lines(op[1], op[2], op[3], op[4])
+        elif kind == "rule":
+            canvas.setStrokeColor(colors.black)
+            canvas.setLineWidth(op[4])
+            canvas.line(op[1], op[2], op[3], op[2])
+        elif kind == "chart":  # after the text before it, in the text layer too
+            canvas.drawText(text.t)
+            text = _Text(canvas)
+            _draw_chart(canvas, op[1], op[2], op[3], op[4], style)
+        elif kind == "image":
+            from reportlab.lib.utils import ImageReader  # noqa: PLC0415 - signature images only
+
+            # named by its pixels, not its path: the same bytes wherever the record's folder is
+            canvas.drawImage(ImageReader(op[1]), op[2], op[3], op[4], op[5], preserveAspectRatio=True, anchor="sw",
+                             mask="auto")
+        elif kind == "field" and fields:
+            _signature_field(canvas, *op[1:])
+    canvas.drawText(text.t)
+
+
+def _draw_chart(canvas: Canvas, x: float, y: float, width: float, chart: Chart, style: PdfStyle) -> None:
+    """Scores over time on the instrument's severity bands (vector)."""
+    geo = chart_geometry(chart, width, 150)
+    canvas.saveState()
+    canvas.translate(x, y)
+    grey = colors.HexColor("#555555")
+    for band in geo["bands"]:
+        canvas.setFillColor(colors.HexColor(band["color"]))
+        canvas.rect(band["x"], band["y"], band["w"], band["h"], stroke=0, fill=1)
+        canvas.setFillColor(grey)
+        canvas.setFont(FONT, 6.5)
+        canvas.drawString(band["x"] + band["w"] + 4, band["y"] + band["h"] / 2 - 3, band["name"])
+    canvas.setStrokeColor(colors.HexColor("#777777"))
+    canvas.setLineWidth(1)
+    canvas.lines([(geo["x0"], geo["y0"], geo["x0"], geo["y1"]), (geo["x0"], geo["y0"], geo["x1"], geo["y0"])])
+    points = geo["points"]
+    canvas.setStrokeColor(style.accent_color)
+    canvas.setLineWidth(1.6)
+    path = canvas.beginPath()
+    path.moveTo(points[0]["x"], points[0]["y"])
+    for p in points[1:]:
+        path.lineTo(p["x"], p["y"])
+    canvas.drawPath(path, stroke=1, fill=0)
+    canvas.setFillColor(style.accent_color)
+    for p in points:
+        canvas.rect(p["x"] - 2.5, p["y"] - 2.5, 5, 5, stroke=0, fill=1)
+    canvas.setFillColor(colors.black)
+    for p in points:
+        canvas.setFont(BOLD, 7)
+        canvas.drawCentredString(p["x"], p["y"] + 5, str(p["value"]))
+        canvas.setFont(FONT, 6.5)
+        canvas.drawCentredString(p["x"], geo["y0"] - 10, p["label"])
+    canvas.restoreState()
+
+
+def _signature_field(canvas: Canvas, name: str, x: float, y: float, w: float, h: float) -> None:
+    """An empty signature form field: where a certificate signature (``docgen sign``, or any PDF
+    signing tool) goes for this signer."""
+    form = canvas.acroForm
+    field = PDFDictionary({"FT": PDFName("Sig"), "Type": PDFName("Annot"), "Subtype": PDFName("Widget"),
+                           "T": PDFString(name), "TU": PDFString(name.replace("_", " ")), "F": 4,
+                           "Rect": PDFArray([round(x, 2), round(y, 2), round(x + w, 2), round(y + h, 2)]),
+                           "P": canvas._doc.thisPageRef()})  # noqa: SLF001 - no public API for this
+    canvas._addAnnotation(field, name=name)  # noqa: SLF001
+    form.fields.append(form.getRef(field))

@@ -1,0 +1,275 @@
+"""The first pass: the text styles, and a composed Document laid out into pages, each a list of
+drawing operations (text lines, table rows, rules, charts, images, signature fields) that
+:mod:`.drawing` replays. Headings are kept with what follows them, a table's header row repeats on
+every page it continues on, and a row taller than a page is split inside its cells."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from reportlab.lib import colors
+from reportlab.lib.units import inch
+
+from ...compose.blocks import Bullets, Chart, Document, Fields, Para, SignatureLine
+from ...compose.blocks import Table as TableBlock
+from ..style import PdfStyle
+from ..visible_text import display
+from .fonts import BOLD, FONT, ITALIC
+from .wrapping import wrap
+
+if TYPE_CHECKING:
+    from .renderer import PdfRenderer
+
+MISSING_COLOR = colors.HexColor("#8a1c1c")
+
+
+# --- styles -------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class TextStyle:
+    font: str
+    size: float
+    leading: float
+    color: Any
+    indent: float = 0.0
+    before: float = 0.0
+    after: float = 0.0
+
+
+class _Styles:
+    def __init__(self, s: PdfStyle):
+        size = s.font_size
+        text = s.text_color
+        self.body = TextStyle(FONT, size, size * 1.3, text, after=3)
+        self.small = TextStyle(FONT, size - 1.5, (size - 1.5) * 1.3, text)
+        self.cell = TextStyle(FONT, size - 1, (size - 1) * 1.25, text)
+        self.head = TextStyle(BOLD, size - 1, (size - 1) * 1.25, s.table_header_text)
+        self.label = TextStyle(BOLD, size - 1, (size - 1) * 1.25, text)
+        self.quote = TextStyle(ITALIC, size, size * 1.3, s.muted_color, indent=14, after=3)
+        self.title = TextStyle(BOLD, size + 8, (size + 8) * 1.2, s.accent_color, after=2)
+        self.date = TextStyle(BOLD, size + 1, (size + 1) * 1.3, text, after=8)
+        self.h1 = TextStyle(BOLD, size + 3, (size + 3) * 1.3, s.accent_color, before=10, after=4)
+        self.h2 = TextStyle(BOLD, size + 0.5, (size + 0.5) * 1.3, text, before=4, after=2)
+        self.bullet = TextStyle(FONT, size, size * 1.3, text, indent=14, after=1)
+        self.missing = TextStyle(FONT, size - 1, (size - 1) * 1.25, MISSING_COLOR, indent=14)
+
+
+PAD_X, PAD_TOP, PAD_BOTTOM = 4.0, 2.5, 3.0
+BULLET = "\u2022"
+SIG_BOX = 34.0  # height of a signature field (points)
+
+
+# --- layout: blocks -> pages of drawing operations ----------------------------------------------
+class _Layout:
+    """The cursor of the first pass: appends drawing operations to the current page."""
+
+    def __init__(self, renderer: "PdfRenderer"):
+        s, (width, height) = renderer.style, renderer.pagesize
+        margin = s.margin_inch * inch
+        self.r, self.st = renderer, renderer.styles
+        self.left, self.width = margin, width - 2 * margin
+        self.top, self.bottom = height - margin * 1.15, margin
+        self.pages: list[list[tuple]] = [[]]
+        self.y = self.top
+        self.fields: dict[str, int] = {}
+        self.marks: list[tuple[str, str, int]] = []  # (section key, title, page index) of each heading
+
+    @property
+    def ops(self) -> list[tuple]:
+        return self.pages[-1]
+
+    def new_page(self) -> None:
+        self.pages.append([])
+        self.y = self.top
+
+    def need(self, height: float) -> None:
+        """A new page unless ``height`` points are left (headings are kept with what follows)."""
+        if self.y - height < self.bottom and self.y < self.top:
+            self.new_page()
+
+    def space(self, height: float) -> None:
+        if self.y < self.top:  # space before a block is dropped at the top of a page
+            self.y -= height
+
+    # text ------------------------------------------------------------------------------------
+    def lines(self, lines: list[str], st: TextStyle, x: float, bullet: bool = False) -> None:
+        """Lines of one paragraph, continued on as many pages as they need."""
+        i = 0
+        while i < len(lines):
+            fit_ = int((self.y - self.bottom + 0.01) // st.leading)
+            if fit_ <= 0:
+                self.new_page()
+                continue
+            chunk = lines[i:i + fit_]
+            baseline = self.y - st.size
+            if bullet and i == 0:  # before its item in the text layer too: read as "• item"
+                self.ops.append(("text", x - st.indent + 4, baseline, st, [BULLET]))
+            self.ops.append(("text", x, baseline, st, chunk))
+            self.y -= len(chunk) * st.leading
+            i += len(chunk)
+            if i < len(lines):
+                self.new_page()
+
+    def para(self, text: str, st: TextStyle, bullet: bool = False, width: float | None = None) -> None:
+        room = (width or self.width) - st.indent
+        self.space(st.before)
+        self.lines(wrap(display(text), st.font, st.size, room), st, self.left + st.indent, bullet)
+        self.y -= st.after
+
+    def heading(self, text: str, st: TextStyle, keep: float) -> None:
+        self.need(keep)
+        self.para(text, st)
+
+    # tables ----------------------------------------------------------------------------------
+    def table(self, header: list[str] | None, rows: list[list[str]], widths: list[float],
+              label_column: bool = False, caption: str = "") -> None:
+        """A table (with its caption) starts on a new page unless its header and first row fit (or a
+        few lines of a first row taller than a page): neither caption nor header is left alone."""
+        st, s = self.st, self.r.style
+        xs = [self.left]
+        for w in widths:
+            xs.append(xs[-1] + w)
+        styles = [st.label if label_column and c == 0 else st.cell for c in range(len(widths))]
+        backgrounds = [s.label_background if label_column and c == 0 else None for c in range(len(widths))]
+
+        def cells(texts: list[str], row_styles: list[TextStyle]) -> list[list[str]]:
+            return [wrap(display(t), rs.font, rs.size, w - 2 * PAD_X) if t else [""]
+                    for t, rs, w in zip(texts, row_styles, widths)]
+
+        def height(lines: list[list[str]], row_styles: list[TextStyle]) -> float:
+            return PAD_TOP + max(len(c) * rs.leading for c, rs in zip(lines, row_styles)) + PAD_BOTTOM
+
+        head_styles = [st.head] * len(widths)
+        head = cells(header, head_styles) if header else None
+        head_h = height(head, head_styles) if head else 0.0
+        head_bg = [s.table_header_background] * len(widths)
+
+        def draw_row(lines: list[list[str]], row_styles: list[TextStyle], h: float, bgs: list) -> None:
+            self.ops.append(("row", xs, self.y, h, lines, row_styles, bgs))
+            self.y -= h
+
+        def page_break() -> None:
+            self.new_page()
+            if head:
+                draw_row(head, head_styles, head_h, head_bg)
+
+        lead = max(rs.leading for rs in styles)
+        laid = [cells(row, styles) for row in rows]
+        first = height(laid[0], styles) if laid else 0.0
+        h2 = self.st.h2
+        above = head_h + (h2.before + len(wrap(display(caption), h2.font, h2.size, self.width)) * h2.leading +
+                          h2.after if caption else 0.0)
+        room = self.y - self.bottom
+        if self.y < self.top and (room < above + min(first, PAD_TOP + 2 * lead + PAD_BOTTOM) or
+                                  (room < above + first and first <= self.top - self.bottom - head_h)):
+            self.new_page()
+        if caption:
+            self.heading(caption, h2, 0.8 * inch)
+        if head:
+            draw_row(head, head_styles, head_h, head_bg)
+        full = self.top - self.bottom - head_h
+        for lines in laid:
+            h = height(lines, styles)
+            if self.y - h >= self.bottom - 0.01:
+                draw_row(lines, styles, h, backgrounds)
+                continue
+            if h <= full:
+                page_break()
+                draw_row(lines, styles, h, backgrounds)
+                continue
+            # taller than a page: split inside the row, line by line
+            total = max(len(c) for c in lines)
+            offset = 0
+            while offset < total:
+                fit_ = int((self.y - self.bottom - PAD_TOP - PAD_BOTTOM + 0.01) // lead)
+                if fit_ < 1:
+                    page_break()
+                    continue
+                part = [c[offset:offset + fit_] or [""] for c in lines]
+                draw_row(part, styles, PAD_TOP + max(len(c) for c in part) * lead + PAD_BOTTOM, backgrounds)
+                offset += fit_
+                if offset < total:
+                    page_break()
+        self.y -= 6
+
+    # other blocks ----------------------------------------------------------------------------
+    def chart(self, chart: Chart) -> None:
+        st = self.st
+        self.need(st.h2.before + st.h2.leading + st.h2.after + 150)
+        self.para(chart.title, st.h2)
+        width = self.width * 0.8
+        self.ops.append(("chart", self.left, self.y - 150, width, chart))
+        self.y -= 150
+
+    def field_name(self, key: str) -> str:
+        base = f"sig_{key or 'other'}"
+        count = self.fields[base] = self.fields.get(base, 0) + 1
+        return base if count == 1 else f"{base}_{count}"
+
+    def signature(self, sig: SignatureLine) -> None:
+        st, width = self.st, self.width
+        text_room = width * 0.64
+        if sig.signed:
+            text = wrap(display(sig.text), st.body.font, st.body.size, text_room)
+            image_h = 0.6 * inch if sig.image and Path(sig.image).is_file() else 0.0
+            block = st.label.leading + max(image_h + len(text) * st.body.leading, SIG_BOX) + 8
+        else:
+            block = st.label.leading + SIG_BOX + st.small.leading + 8
+        self.need(block)
+        self.lines(wrap(display(sig.role), st.label.font, st.label.size, width), st.label, self.left)
+        top = self.y
+        name = self.field_name(sig.key)
+        if sig.signed:
+            if sig.image and Path(sig.image).is_file():
+                self.ops.append(("image", sig.image, self.left, self.y - 0.6 * inch, 1.8 * inch, 0.6 * inch))
+                self.y -= 0.6 * inch
+            self.lines(text, st.body, self.left)
+            self.ops.append(("field", name, self.left + width * 0.66, top - SIG_BOX, width * 0.34, SIG_BOX))
+            self.y = min(self.y, top - SIG_BOX) - 8
+        else:
+            line_y = top - SIG_BOX
+            self.ops.append(("field", name, self.left, line_y, width * 0.55, SIG_BOX))
+            self.ops.append(("rule", self.left, line_y, self.left + width * 0.55, 0.8))
+            self.ops.append(("rule", self.left + width * 0.6, line_y, self.left + width * 0.9, 0.8))
+            caption = line_y - st.small.size - 1.5
+            self.ops.append(("text", self.left, caption, st.small, [display(f"{sig.role} signature")]))
+            self.ops.append(("text", self.left + width * 0.6, caption, st.small, ["Date / time"]))
+            self.y = line_y - st.small.leading - 8
+
+    def block(self, block) -> None:
+        st, width = self.st, self.width
+        if isinstance(block, Para):
+            if block.label:
+                self.heading(block.label, st.h2, 0.8 * inch)
+            self.para(block.text, st.quote if block.style == "quote" else st.body)
+        elif isinstance(block, Fields):
+            self.table(None, [list(row) for row in block.rows], [width * 0.28, width * 0.72], label_column=True)
+        elif isinstance(block, Bullets):
+            self.heading(block.label, st.h2, 0.8 * inch)
+            for item in block.entries:
+                self.para(item, st.bullet, bullet=True)
+        elif isinstance(block, TableBlock):
+            self.table(list(block.columns), [list(row) for row in block.rows], [width * w for w in block.widths],
+                       caption=block.caption)
+        elif isinstance(block, Chart):
+            self.chart(block)
+        elif isinstance(block, SignatureLine):
+            self.signature(block)
+        else:
+            raise TypeError(type(block).__name__)
+
+    def document(self, doc: Document) -> list[list[tuple]]:
+        st = self.st
+        self.para(doc.title, st.title)
+        self.para(doc.date_line, st.date)
+        if doc.draft:
+            self.para("DRAFT \u2014 not final. Missing before this document can be final:", st.h2)
+            for missing in doc.missing:
+                self.para(missing, st.missing, bullet=True)
+            self.y -= 6
+        for section in doc.sections:
+            self.heading(section.title, st.h1, 1.2 * inch)
+            self.marks.append((section.key, section.title, len(self.pages) - 1))
+            for block in section.blocks:
+                self.block(block)
+        return self.pages

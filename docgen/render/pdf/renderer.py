@@ -1,0 +1,114 @@
+"""The PDF renderer: fonts and styles prepared once, then for each document the layout pass, the
+drawing pass with the page furniture (header, footer, "Page X of Y", the DRAFT watermark), and
+the document's properties, with the record's date for every date in the file."""
+from __future__ import annotations
+
+import io
+import zlib
+
+from reportlab import rl_config
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4, LETTER
+from reportlab.lib.units import inch
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfgen.canvas import Canvas
+
+from ...compose.blocks import Document
+from ..style import PdfStyle
+from ..visible_text import display
+from .drawing import _draw_page, draw_text
+from .fonts import BOLD, FONT, register_fonts
+from .layout import _Layout, _Styles
+from .reportlab_patches import deflate_level
+from .wrapping import fit, text_width
+
+
+class PdfRenderer:
+    """Reusable: fonts and styles are prepared once; :meth:`render` makes one PDF."""
+
+    def __init__(self, style: PdfStyle | None = None):
+        register_fonts()
+        rl_config.useA85 = 0  # binary (deflated) streams: smaller files, less work than ASCII85
+        self.style = style or PdfStyle()
+        self.styles = _Styles(self.style)
+        self.pagesize = LETTER if self.style.page_size.lower() == "letter" else A4
+
+    def layout(self, doc: Document) -> list[list[tuple]]:
+        """The first pass: each page's drawing operations."""
+        return _Layout(self).document(doc)
+
+    # page furniture -------------------------------------------------------------------------
+    def _furniture(self, doc: Document):
+        s, (width, height) = self.style, self.pagesize
+        margin = s.margin_inch * inch
+        room = width - 2 * margin
+        small = s.font_size - 2
+        # long agency names, record ids and client names shrink (and at worst are cut) to their room
+        # instead of running off the page or over the text beside them
+        title = f"{doc.title} \u00b7 {doc.record_id}"
+        reserve = min(text_width(title, FONT, small), room * 0.25)
+        header, header_size = fit(display(doc.agency), BOLD, s.font_size + 1, room - reserve - 12)
+        title, title_size = fit(title, FONT, small, room - text_width(header, BOLD, header_size) - 12)
+        sub, sub_size = fit(" \u00b7 ".join(display(x) for x in doc.agency_lines), FONT, small, room)
+        footer_text = display(doc.footer)
+        draft = doc.draft
+        top = height - margin * 0.55
+
+        def draw(canvas: Canvas, number: int, total: int) -> None:
+            canvas.saveState()
+            canvas.setFillColor(s.accent_color)
+            draw_text(canvas, margin, top, header, BOLD, header_size)
+            canvas.setFillColor(s.muted_color)
+            if sub:
+                draw_text(canvas, margin, top - s.font_size, sub, FONT, sub_size)
+            draw_text(canvas, width - margin, top, title, FONT, title_size, align="right")
+            canvas.setStrokeColor(s.rule_color)
+            canvas.setLineWidth(1)
+            canvas.lines([(margin, top - s.font_size - 4, width - margin, top - s.font_size - 4),
+                          (margin, margin * 0.75, width - margin, margin * 0.75)])
+            canvas.setFillColor(s.text_color)
+            page = f"Page {number} of {total}"
+            footer, footer_size = fit(footer_text, FONT, small, room - pdfmetrics.stringWidth(page, FONT, small) - 12)
+            draw_text(canvas, margin, margin * 0.5, footer, FONT, footer_size)
+            canvas.setFont(FONT, small)
+            canvas.drawRightString(width - margin, margin * 0.5, page)
+            if draft:
+                canvas.setFillColor(colors.Color(0.75, 0.1, 0.1, alpha=0.18))
+                canvas.setFont(BOLD, 110)
+                canvas.translate(width / 2, height / 2)
+                canvas.rotate(45)
+                canvas.drawCentredString(0, -35, "DRAFT")
+            canvas.restoreState()
+
+        return draw
+
+    def render(self, doc: Document, metadata: dict[str, str], record_date: str) -> bytes:
+        """One PDF as bytes. ``record_date``: YYYYMMDD used as the PDF's creation date."""
+        return self.render_with_sections(doc, metadata, record_date)[0]
+
+    def render_with_sections(self, doc: Document, metadata: dict[str, str],
+                             record_date: str) -> tuple[bytes, list[tuple[str, str, int]]]:
+        """:meth:`render`, and where each section starts: (section key, title, 0-based page index),
+        in document order (for bookmarks when documents are assembled into a packet)."""
+        layout = _Layout(self)
+        pages = layout.document(doc)
+        buffer = io.BytesIO()
+        canvas = Canvas(buffer, pagesize=self.pagesize, invariant=1, initialFontName=FONT,
+                        initialFontSize=self.style.font_size)
+        fixed = f"D:{record_date}000000+00'00'"
+        canvas.setDateFormatter(lambda *_: fixed)
+        canvas.setTitle(metadata.get("title", doc.title))
+        canvas.setAuthor(metadata.get("author", doc.agency))
+        canvas.setSubject(metadata.get("subject", ""))
+        canvas.setKeywords(metadata.get("keywords", ""))
+        canvas.setCreator(metadata.get("creator", "docgen"))
+        canvas.setProducer(metadata.get("creator", "docgen"))
+        furniture = self._furniture(doc)
+        total = len(pages)
+        with deflate_level(1 if self.style.compression == "fast" else zlib.Z_DEFAULT_COMPRESSION):
+            for number, ops in enumerate(pages, 1):
+                _draw_page(canvas, ops, self.style, fields=not doc.draft)  # a draft is not for signing
+                furniture(canvas, number, total)
+                canvas.showPage()
+            canvas.save()
+        return buffer.getvalue(), layout.marks
