@@ -3,4 +3,4 @@
 The pipeline follows the package's folders: load -> model (validate) -> check -> compose ->
 render -> sign/package -> write. :mod:`docgen.api` is the Python API; ``docgen`` the CLI.
 """
-__version__ = "0.1.0"
+__version__ = "0.2.0"

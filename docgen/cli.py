@@ -239,7 +239,7 @@ def _formats(value: str) -> tuple[str, ...]:
 
 @main.command()
 @_paths_argument
-@click.option("--out", "out", required=True, type=click.Path(file_okay=False),
+@click.option("--out", "out", required=True, type=click.Path(),
               help="Folder for the documents (created if missing, readable by its owner only).")
 @click.option("--format", "fmt", default="docx,pdf", show_default=True, help="docx, pdf or docx,pdf.")
 @_profile_option
@@ -306,7 +306,7 @@ def _render_summary(rendered) -> None:
 
 @main.command()
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=True, readable=True))
-@click.option("--out", "out", required=True, type=click.Path(file_okay=False),
+@click.option("--out", "out", required=True, type=click.Path(),
               help="Output folder: DIR/<client id>/<kind>-<date>-<record id>.<ext>, manifest, audit trail.")
 @click.option("--workers", type=click.IntRange(1, 256), default=None, help="Worker processes (default: one per core).")
 @click.option("--format", "fmt", default="docx,pdf", show_default=True, help="docx, pdf or docx,pdf.")

@@ -166,7 +166,8 @@ def build_packet(paths: Iterable[str | os.PathLike], client: str, purpose: str, 
         entries.append(Entry(rec, doc.title, draft, pages=_page_count(pdf), sections=marks))
         parts.append(Part(f"{title} ({rec.service_date.isoformat()})", pdf, [(t, i) for _k, t, i in marks]))
         data = record_json(rec, use)
-        assert PROCESS_NOTES not in data
+        if PROCESS_NOTES in data:  # never: record_json leaves them out; a guard that -O cannot drop
+            raise PacketError(f"record {rec.id}: psychotherapy notes would leave in records.json")
         attached.append(data)
     first = picked[0].record
     packet_id = f"PKT-{client}-{day.strftime('%Y%m%d')}-{use.name}"
