@@ -49,7 +49,7 @@ def input_hash(data: Any) -> str:
     import hashlib  # noqa: PLC0415
 
     canonical = json.dumps(data, sort_keys=True, ensure_ascii=False, default=str, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    return hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()  # a lone surrogate is hashed too
 
 
 _POSITION = re.compile(r"(?::\d+|\[\d+\])$")
@@ -60,12 +60,24 @@ def source_file(source: str) -> str:
     return _POSITION.sub("", source)
 
 
+def normal_id(text: str) -> str:
+    """An id as docgen compares it everywhere (duplicates, locks, file names): surrounding plain spaces
+    removed and Unicode normalised to NFC, so that a composed and a decomposed spelling are one id.
+    The model refuses ids that hold invisible, control or bidi characters (``docgen.model.base``)."""
+    import unicodedata  # noqa: PLC0415
+
+    return unicodedata.normalize("NFC", text.strip(" "))
+
+
 def _scalar(data: Any, key: str) -> str | None:
     if isinstance(data, dict):
         value = data.get(key)
         if isinstance(value, (str, int)) and not isinstance(value, bool):
-            text = str(value)
-            return text if len(text) <= 128 and text.isprintable() else None
+            text = normal_id(str(value))
+            if not text.isprintable():  # shown escaped (an invalid id), so that reports still name it
+                text = "".join(ch if ch.isprintable() else ch.encode("unicode_escape", "backslashreplace")
+                               .decode("ascii") for ch in text)
+            return text if len(text) <= 128 else None
     return None
 
 

@@ -1,18 +1,17 @@
 """Shared building blocks of every record: the strict base model and common parties."""
 from __future__ import annotations
 
-import re
+import unicodedata
 from datetime import date as Date, time as Time
 from enum import Enum
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
+from ..load import normal_id
+
 #: Longest free-text field we accept (characters). A bigger field is a data error, not a document.
 MAX_TEXT = 100_000
-
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-
 
 class Strict(BaseModel):
     """Base of every record model: unknown fields are errors, text is bounded."""
@@ -27,15 +26,28 @@ class Strict(BaseModel):
     )
 
 
+#: Unicode categories an id may not hold: control, format (zero-width, bidi controls, BOM), surrogate,
+#: private use, unassigned, line and paragraph separators, and spaces other than U+0020.
+_NOT_IN_IDS = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
+
+
 def _check_id(value: str) -> str:
-    if _CONTROL.search(value):
-        raise ValueError("identifier must not contain control characters")
+    """An id is NFC text of visible characters and plain spaces: an invisible character would make two
+    ids look the same to a person and differ to a program (a second record slipping past the lock)."""
+    for ch in value:
+        category = unicodedata.category(ch)
+        if category in _NOT_IN_IDS or (category == "Zs" and ch != " "):
+            raise ValueError(f"identifier holds an invisible, control or bidi character (U+{ord(ch):04X}); "
+                             "use letters, digits, punctuation and plain spaces")
+    value = normal_id(value)
+    if not value:
+        raise ValueError("identifier is blank")
     return value
 
 
 #: Record and entity identifiers: short, printable. File names derived from them are made safe later.
 Identifier = Annotated[
-    str, StringConstraints(min_length=1, max_length=128, strip_whitespace=True), AfterValidator(_check_id)
+    str, StringConstraints(min_length=1, max_length=128), AfterValidator(_check_id)
 ]
 #: A required, non-blank line of text (names, credentials).
 Name = Annotated[str, StringConstraints(min_length=1, max_length=300, strip_whitespace=True)]

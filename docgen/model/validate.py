@@ -1,6 +1,8 @@
 """Validate: turn a raw document into a TreatmentPlan, ProgressNote or Addendum, or schema findings."""
 from __future__ import annotations
 
+import re
+
 from pydantic import ValidationError
 
 from ..findings import Finding, RecordResult, Severity
@@ -66,6 +68,28 @@ def schema_findings(error: ValidationError) -> list[Finding]:
     return findings
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _surrogates(data: object, loc: tuple = ()) -> list[tuple]:
+    """Paths of text holding a lone UTF-16 surrogate (legal in JSON as ``\\ud800``, what exporters that
+    cut text at N code units produce): no document can hold one."""
+    if isinstance(data, str):
+        return [loc] if _SURROGATE.search(data) else []
+    if isinstance(data, dict):
+        found = []
+        for key, value in data.items():
+            key_text = str(key)
+            if _SURROGATE.search(key_text):
+                found.append((*loc, "(field name)"))
+            else:
+                found.extend(_surrogates(value, (*loc, key_text)))
+        return found
+    if isinstance(data, list):
+        return [path for index, item in enumerate(data) for path in _surrogates(item, (*loc, index))]
+    return []
+
+
 def validate_document(raw: RawDocument) -> RecordResult:
     """A RecordResult holding the validated record, or the findings that say why not."""
     data = raw.data if isinstance(raw.data, dict) else {}
@@ -74,6 +98,12 @@ def validate_document(raw: RawDocument) -> RecordResult:
                           kind=kind if kind in KINDS else None)
     if raw.error:
         result.findings.append(Finding("load", Severity.blocker, "(file)", one_line(raw.error), "docgen loader"))
+        return result
+    broken = _surrogates(raw.data)
+    if broken:
+        result.findings.extend(Finding("schema", Severity.blocker, field_path(loc), "text holds half of a character "
+                                       "(a lone UTF-16 surrogate): the export cut it; fix the text at its source",
+                                       SCHEMA_SOURCE) for loc in broken[:20])
         return result
     try:
         record = validate_record(raw.data)
@@ -85,4 +115,5 @@ def validate_document(raw: RawDocument) -> RecordResult:
         return result
     result.record = record
     result.kind = record.kind
+    result.id, result.client = record.id, record.client.id  # as validated: normalised (NFC, trimmed)
     return result
