@@ -75,6 +75,13 @@ class OutputError(DocgenError):
     where = "--out"
 
 
+class WriteError(DocgenError):
+    """A run that had to stop because its output could not be written (a full disk): nothing partial
+    is left, and running it again completes it."""
+
+    exit_code = 1
+
+
 class PacketError(DocgenError, ValueError):
     """A packet request that cannot be served as asked (unknown purpose, bad period...)."""
 
@@ -112,4 +119,4 @@ class PacketRefused(DocgenError):
 
 
 __all__ = ["DocgenError", "UsageError", "LoadError", "ProfileError", "StyleError", "TemplateError", "SigningError",
-           "AuditError", "OutputError", "PacketError", "PolicyError", "NotAPacket", "RecordsFailed", "PacketRefused"]
+           "AuditError", "OutputError", "WriteError", "PacketError", "PolicyError", "NotAPacket", "RecordsFailed", "PacketRefused"]

@@ -132,9 +132,12 @@ def test_a_second_batch_into_the_same_folder_is_refused_and_deletes_nothing(tmp_
     out.mkdir()
     leftover = out / ".manifest.jsonl.other-run.tmp"
     leftover.write_text("another run's file", encoding="utf-8")
-    with (out / ".docgen-batch.lock").open("w") as held:
-        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)  # as a running batch holds it
+    held = os.open(out, os.O_RDONLY)
+    try:
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)  # as a running batch holds its folder
         result = invoke("batch", tmp_path / "in", "--out", out, "--as-of", AS_OF, "--workers", "1")
+    finally:
+        os.close(held)
     assert result.exit_code == 2 and "another batch is writing" in result.stderr
     assert leftover.is_file(), "never delete another run's files"
 
@@ -142,21 +145,21 @@ def test_a_second_batch_into_the_same_folder_is_refused_and_deletes_nothing(tmp_
 def test_a_record_that_failed_is_redone_on_the_next_run_and_an_edited_output_too(tmp_path):
     write(tmp_path / "in" / "a.json", [plan("TP-1001")])
     out = tmp_path / "out"
-    folder = out / "C-1001"
-    folder.mkdir(parents=True)
-    blocker = folder / "treatment_plan-2026-11-02-TP-1001.pdf"
-    blocker.mkdir()  # a folder in the way of the file
-    first = batch([tmp_path / "in"], out)
-    assert first.counts["failed"] == 1
-    blocker.rmdir()
-    second = batch([tmp_path / "in"], out)
-    assert second.counts["final"] == 1 and second.counts["skipped"] == 0
-    pdf = next(folder.glob("*.pdf"))
+    assert batch([tmp_path / "in"], out).counts["final"] == 1
+    pdf = next((out / "C-1001").glob("*.pdf"))
+    pdf.unlink()
+    pdf.mkdir()  # a folder in the way of the file
+    failed = batch([tmp_path / "in"], out)
+    assert failed.counts["failed"] == 1 and failed.counts["skipped"] == 0
+    pdf.rmdir()
+    again = batch([tmp_path / "in"], out)
+    assert again.counts["final"] == 1 and again.counts["skipped"] == 0, "a record without its outputs is redone"
+    assert batch([tmp_path / "in"], out).counts["skipped"] == 1
     data = bytearray(pdf.read_bytes())
     data[-20] ^= 1  # a same-size edit
     pdf.write_bytes(bytes(data))
-    third = batch([tmp_path / "in"], out)
-    assert third.counts["final"] == 1 and third.counts["skipped"] == 0
+    edited = batch([tmp_path / "in"], out)
+    assert edited.counts["final"] == 1 and edited.counts["skipped"] == 0
 
 
 @pytest.mark.skipif(os.geteuid() != 0 or shutil.which("unshare") is None, reason="needs root to mount")

@@ -31,13 +31,25 @@ def read_rows(path: Path) -> Iterator[dict]:
                 yield row
 
 
+#: What a spreadsheet takes for the start of a formula (OWASP CSV injection).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: object) -> object:
+    """A CSV cell a spreadsheet shows as text: one starting like a formula gets a leading ``'``."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
 def _csv_row(row: dict) -> dict:
     outputs = row.get("outputs", [])
-    return {
+    cells = {
         **{k: row.get(k, "") for k in CSV_FIELDS if k not in ("outputs", "sha256", "bytes")},
         "outputs": " ".join(o["path"] for o in outputs), "sha256": " ".join(o["sha256"] for o in outputs),
         "bytes": " ".join(str(o["bytes"]) for o in outputs),
     }
+    return {key: _cell(value) for key, value in cells.items()}
 
 
 class ManifestWriter:
@@ -74,9 +86,13 @@ class ManifestWriter:
             os.replace(handle.name, target)
 
     def discard(self) -> None:
+        """Remove the temporary manifests; their buffered rows may not fit on a full disk, and need not."""
         for handle in self.files:
-            handle.close()
             Path(handle.name).unlink(missing_ok=True)
+            try:
+                handle.close()
+            except OSError:
+                pass
 
 
 def open_journal(path: Path):
@@ -87,4 +103,4 @@ def open_journal(path: Path):
             raw.seek(-1, os.SEEK_END)
             if raw.read(1) != b"\n":
                 raw.write(b"\n")
-    return path.open("a", encoding="utf-8")
+    return os.fdopen(os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600), "a", encoding="utf-8")

@@ -6,16 +6,19 @@ rows arrive (in input order). Addenda are processed last, in a second pass over 
 them, so that an addendum finds its original locked even when both are in the same batch."""
 from __future__ import annotations
 
+import errno
 import json
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from concurrent.futures import FIRST_COMPLETED, Executor, wait
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
 from .. import __version__
+from ..errors import OutputError, WriteError
 from ..findings import PRODUCED, Outcome
 from ..ledger.locks import Lock, locked_message
 from ..ledger.trail import AuditTrail
@@ -83,6 +86,45 @@ def run_batch(inputs: list[str], out: str | os.PathLike, executor: Executor, *, 
     ``audit``: the audit trail (default: ``DOCGEN_AUDIT``, else ``out/audit.sqlite``)."""
     profile_override(profile)  # a bad --profile is a usage error before any work
     out = prepare_folder(Path(out))
+    with _exclusive(out):
+        return _run(inputs, out, executor, formats=formats, profile=profile, templates=templates,
+                    allow_draft=allow_draft, force=force, as_of=as_of, audit=audit, in_flight=in_flight,
+                    progress=progress, sign_with=sign_with, passphrase=passphrase, sign_role=sign_role)
+
+
+@contextmanager
+def _exclusive(out: Path) -> Iterator[None]:
+    """Hold the output folder for this run: a second batch into the same folder is refused (it would
+    clean up this run's temporary files and replace its manifest) instead of running alongside."""
+    import fcntl  # noqa: PLC0415 - POSIX
+
+    handle = os.open(out, os.O_RDONLY)  # the folder itself is locked: no lock file to leave behind
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise OutputError(f"another batch is writing in {out}; wait for it to end, or use another --out") from None
+        yield
+    finally:
+        os.close(handle)
+
+
+def _close_quietly(handle) -> None:
+    try:
+        handle.close()
+    except OSError:
+        pass
+
+
+def _stop_if_full(row: dict, out: Path) -> None:
+    """A full disk stops the run at the first record it fails: every later one would fail the same way."""
+    if row.get("errno") == errno.ENOSPC:
+        raise WriteError(f"batch stopped: cannot write in {out}: No space left on device; nothing partial was "
+                         "left, run it again once there is room")
+
+
+def _run(inputs: list[str], out: Path, executor: Executor, *, formats, profile, templates, allow_draft, force,
+         as_of, audit, in_flight, progress, sign_with, passphrase, sign_role) -> Summary:
     clean_leftovers(out)
     config = Config(str(out.resolve()), tuple(formats), profile, str(Path(templates).resolve()) if templates else None,
                     allow_draft, as_of or date.today(), force, os.getcwd(), sign_with, passphrase, sign_role,
@@ -111,6 +153,8 @@ def run_batch(inputs: list[str], out: str | os.PathLike, executor: Executor, *, 
             row.update(status=Outcome.locked.value, error=locked_message(held))
 
     def handle(row: dict) -> None:
+        _stop_if_full(row, out)
+        row.pop("errno", None)
         seq = row.pop("seq")
         lock(row)
         summary.records += 1
@@ -168,11 +212,15 @@ def run_batch(inputs: list[str], out: str | os.PathLike, executor: Executor, *, 
         if not config.sync_each:
             os.sync()  # every document of this local batch on disk before the manifest says so
         manifest.commit()
+    except OSError as exc:
+        manifest.discard()
+        raise WriteError(f"batch stopped: cannot write in {out}: {exc.strerror or 'I/O error'}; nothing partial "
+                         "was left, run it again") from None
     except BaseException:
         manifest.discard()
         raise
     finally:
-        journal.close()
+        _close_quietly(journal)  # on a full disk its last buffered line may not fit: it is a journal
         trail.close()
         index.close()
     (out / JOURNAL).unlink(missing_ok=True)

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__
+from ..errors import OutputError
 from ..findings import Outcome
 from ..ledger.locks import Lock, lock_of, locked_message
 from ..load import RawDocument, input_hash
@@ -151,6 +152,8 @@ def process(task: Task, config: Config) -> dict:
         row["status"] = Outcome.failed.value
         row["outputs"] = []
         row["error"] = safe_error(exc)
+        if isinstance(exc, OSError) and exc.errno is not None:
+            row["errno"] = exc.errno  # the runner stops at a full disk
     row["duration_ms"] = round((time.perf_counter() - started) * 1000, 2)
     return row
 
@@ -197,6 +200,9 @@ def _process(task: Task, config: Config, row: dict) -> None:
         result.source = os.path.join(config.cwd, result.source)
     data = produce(result, outcome, _renderer(config), _signer(config), config.sign_role)
     targets = output_paths(config, record)
+    folder = next(iter(targets.values())).parent
+    if folder.is_symlink():
+        raise OutputError(f"the client folder {folder.name} is a symbolic link; docgen does not write through links")
     files = {targets[fmt]: blob for fmt, blob in data.items()}
     write_all(files, durable=config.sync_each)
     row["outputs"] = [{"path": str(path.relative_to(out)), "sha256": hashlib.sha256(blob).hexdigest(),

@@ -20,6 +20,8 @@ from __future__ import annotations
 import getpass
 import json
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 import socket
 import sqlite3
 from collections.abc import Iterable
@@ -27,7 +29,7 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from ..errors import AuditError
+from ..errors import AuditError, WriteError
 from .locks import Lock
 
 SCHEMA = """
@@ -102,6 +104,8 @@ def _reason(exc: BaseException) -> str:
         return "it is read-only"
     if "unable to open" in text:
         return "it cannot be opened (missing folder or no permission)"
+    if "full" in text:
+        return "No space left on device"
     if "locked" in text or "busy" in text:
         return "another process holds it locked"
     return "SQLite error"
@@ -125,8 +129,23 @@ class AuditTrail:
             raise AuditError(f"cannot open the audit trail {self.path}: {_reason(exc)}") from None
         self.user, self.host, self.version = _user(), socket.gethostname(), version
 
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """SQLite's errors while writing, as one line: a full disk stops the run (WriteError, exit 1),
+        anything else is an unusable trail (AuditError, exit 2)."""
+        try:
+            yield
+        except sqlite3.Error as exc:
+            reason = _reason(exc)
+            error = WriteError if reason == "No space left on device" else AuditError
+            raise error(f"cannot write the audit trail {self.path}: {reason}") from None
+
     def record(self, row: dict[str, Any]) -> None:
         """Append one generation event from a manifest row."""
+        with self._writing():
+            self._record(row)
+
+    def _record(self, row: dict[str, Any]) -> None:
         outputs = [{"path": o["path"], "sha256": o["sha256"]} for o in row.get("outputs", [])]
         self.db.execute(
             "INSERT INTO events (at, os_user, host, docgen_version, profile, record_id, kind, outcome, source,"
@@ -148,6 +167,10 @@ class AuditTrail:
         """Lock a record unless it is locked already; return the lock in force (``lock`` as
         recorded, or the earlier one, which may hold another hash). One transaction, so two runs
         sharing the trail cannot both lock the same id."""
+        with self._writing():
+            return self._lock(lock)
+
+    def _lock(self, lock: Lock) -> Lock:
         self.commit()
         self.db.execute("BEGIN IMMEDIATE")
         try:
@@ -167,8 +190,31 @@ class AuditTrail:
         return held
 
     def close(self) -> None:
-        self.commit()
-        self.db.close()
+        try:
+            with self._writing():
+                self.commit()
+        finally:
+            self.db.close()
+
+
+def open_read_only(path: Path) -> sqlite3.Connection:
+    """A trail opened for reading only, also on read-only media (an auditor's snapshot): SQLite needs
+    to write the WAL index of a trail in WAL mode, so where it cannot, the file is read as immutable."""
+    try:
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
+        db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        return db
+    except sqlite3.OperationalError as exc:
+        if "not a database" in str(exc).lower():
+            raise AuditError(f"cannot open the audit trail {path}: {_reason(exc)}") from None
+    except sqlite3.Error as exc:
+        raise AuditError(f"cannot open the audit trail {path}: {_reason(exc)}") from None
+    try:
+        db = sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True, timeout=30)
+        db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        return db
+    except sqlite3.Error as exc:
+        raise AuditError(f"cannot open the audit trail {path}: {_reason(exc)}") from None
 
 
 def _lock_row(values: tuple) -> Lock:
@@ -192,10 +238,7 @@ class Ledger:
         if self._db is None:
             if not self.path.is_file():
                 return None
-            try:
-                self._db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=30)
-            except sqlite3.Error as exc:
-                raise AuditError(f"cannot open the audit trail {self.path}: {_reason(exc)}") from None
+            self._db = open_read_only(self.path)
         try:
             return _get_lock(self._db, record_id)
         except sqlite3.OperationalError as exc:
@@ -217,10 +260,7 @@ def _select(path: Path, table: str, columns: Iterable[str], at: str, record: str
     A table the trail does not have yet (a trail older than the lock ledger) has no rows."""
     if not Path(path).is_file():
         raise AuditError(f"no audit trail at {path}")
-    try:
-        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    except sqlite3.Error as exc:
-        raise AuditError(f"cannot open the audit trail {path}: {_reason(exc)}") from None
+    db = open_read_only(Path(path))
     try:
         sql, args = f"SELECT {', '.join(columns)} FROM {table} WHERE 1=1", []
         if record:
