@@ -267,3 +267,22 @@ def inspect(path: str | os.PathLike, password: bytes | None = None) -> dict:
     except OSError as exc:
         raise PacketError(f"cannot read it: {exc.strerror or 'I/O error'}") from None
     return inspect_packet(data, password)
+
+
+# --- for the people who feed docgen: the record format as a schema and a skeleton (issue #11) ------
+def schema(kind: str | None = None) -> dict:
+    """The JSON Schema (draft 2020-12) of a record of ``kind`` (``treatment_plan``, ``progress_note``
+    or ``addendum``), or of any record (a union told apart by ``kind``) when ``kind`` is None; made
+    by pydantic from the models. Raises :class:`docgen.errors.UsageError` for an unknown kind."""
+    from .model.schema import record_schema  # noqa: PLC0415
+
+    return record_schema(kind)
+
+
+def new(kind: str) -> str:
+    """A commented YAML skeleton of a record of ``kind`` to start from: required fields hold
+    placeholders that pass validation, optional ones are commented out with their meaning. Raises
+    :class:`docgen.errors.UsageError` for an unknown kind."""
+    from .model.skeleton import skeleton  # noqa: PLC0415
+
+    return skeleton(kind)
