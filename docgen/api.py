@@ -380,6 +380,25 @@ def rules(*, profile: str | None = None) -> tuple[str, str, list[RuleInfo]]:
         chosen.settings(rule.id).get("source", rule.source), rule.summary) for rule in RULES.values()]
 
 
+# --- for the people who feed docgen: the record format as a schema and a skeleton (issue #11) ------
+def schema(kind: str | None = None) -> dict:
+    """The JSON Schema (draft 2020-12) of a record of ``kind`` (``treatment_plan``, ``progress_note``
+    or ``addendum``), or of any record (a union told apart by ``kind``) when ``kind`` is None; made
+    by pydantic from the models. Raises :class:`docgen.errors.UsageError` for an unknown kind."""
+    from .model.schema import record_schema  # noqa: PLC0415
+
+    return record_schema(kind)
+
+
+def new(kind: str) -> str:
+    """A commented YAML skeleton of a record of ``kind`` to start from: required fields hold
+    placeholders that pass validation, optional ones are commented out with their meaning. Raises
+    :class:`docgen.errors.UsageError` for an unknown kind."""
+    from .model.skeleton import skeleton  # noqa: PLC0415
+
+    return skeleton(kind)
+
+
 __all__ = ["FORMATS", "check_record", "render_record", "iter_validate", "validate", "check", "exit_code",
            "render", "batch", "sign", "verify", "audit", "locks", "packet", "inspect", "rules", "RuleInfo",
-           "Rendered"]
+           "Rendered", "schema", "new"]

@@ -611,5 +611,31 @@ def inspect(file, password_file, fmt):
     sys.exit(0 if report["opened"] else 1)
 
 
+# --- for the people who feed docgen: the record format (issue #11) ------------------------------------
+#: Record kinds (docgen.model.MODELS; spelled out here so that `docgen --help` does not import pydantic).
+RECORD_KINDS = ("treatment_plan", "progress_note", "addendum")
+
+
+@main.command()
+@click.argument("kind", required=False, type=click.Choice(RECORD_KINDS), metavar="[KIND]")
+def schema(kind):
+    """Print the JSON Schema of a record of KIND (treatment_plan, progress_note, addendum), or of any
+    record without KIND: what an export must produce, e.g. `docgen schema treatment_plan > plan.schema.json`."""
+    from . import api  # noqa: PLC0415
+
+    click.echo(json.dumps(api.schema(kind), indent=2, sort_keys=True, ensure_ascii=True))
+
+
+@main.command()
+@click.argument("kind", type=click.Choice(RECORD_KINDS), metavar="KIND")
+def new(kind):
+    """Print a commented YAML skeleton of a record of KIND (treatment_plan, progress_note, addendum) to
+    start from: every required field with a placeholder that passes `docgen validate`, the optional
+    ones commented out with their meaning."""
+    from . import api  # noqa: PLC0415
+
+    click.echo(api.new(kind), nl=False)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

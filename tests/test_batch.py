@@ -56,7 +56,7 @@ BROKEN = {
     "in/zz-broken/unknown-kind.yaml": ("DS-1", "invalid", ("kind: unknown value",)),
     "in/zz-broken/bad.csv:2": ("PN-1001-90", "final", ()),
     "in/zz-broken/bad.csv:3": ("PN-3001-91", "invalid", ("row has more cells than the header",)),
-    "in/zz-broken/bad.csv:4": ("PN-1001-92", "invalid", ("session_date: Input should be a valid date",)),
+    "in/zz-broken/bad.csv:4": ("PN-1001-92", "invalid", ("session_date: no such date: YYYY-MM-DD",)),
     # line 5 is blank: the next rows keep their own line numbers
     "in/zz-broken/bad.csv:6": ("PN-1001-94", "invalid", ("row is not UTF-8 text",)),
     "in/zz-broken/bad.csv:7": ("PN-1001-93", "refused", ("[note-risk-update]",)),

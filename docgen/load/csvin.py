@@ -1,7 +1,8 @@
 """CSV input: a flat layout for progress notes, one row a session, so an agency can feed a
 spreadsheet or an export of its record system straight in.
 
-Columns (header row required; order free; empty cells are absent values):
+The README documents the layout for the people who export it ("CSV layout"; a test holds it to
+``COLUMNS``). Columns (header row required; order free; empty cells are absent values):
 
 | column | meaning |
 |---|---|
@@ -34,7 +35,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-from . import MAX_LINE_BYTES, RawDocument
+from . import MAX_LINE_BYTES, LoadError, RawDocument
 
 SECTIONS = ("subjective", "objective", "assessment", "plan", "behavior", "intervention", "response", "data", "goal")
 COLUMNS = {
@@ -125,11 +126,69 @@ def _stub(row: dict[str, str]) -> dict:
     return stub
 
 
+#: How to fix an encoding, in the words of Excel's "Save As" menu.
+SAVE_AS_UTF8 = 'save it as "CSV UTF-8 (Comma delimited)" in Excel'
+_SEPARATORS = {";": "semicolons", "\t": "tabs", "|": "vertical bars"}
+
+
+def _utf16(head: bytes) -> bool:
+    """The first bytes of a UTF-16 file: a byte-order mark, or text with every other byte zero."""
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return True
+    sample = head[:400]
+    zeros = (sample[0::2].count(0), sample[1::2].count(0))
+    return len(sample) >= 8 and max(zeros) >= len(sample) // 4 and min(zeros) <= len(sample) // 40
+
+
+def _guess_8bit(text: str) -> str:
+    """Why ``text`` (decoded with surrogateescape) is not UTF-8, in the words of the fix: the bytes
+    of a Windows-1252 export (Excel's "CSV (Comma delimited)" on Windows) decode as that."""
+    raw = text.encode("utf-8", "surrogateescape")
+    try:
+        raw.decode("cp1252")
+    except UnicodeDecodeError:
+        return SAVE_AS_UTF8
+    return f"looks like Windows-1252; {SAVE_AS_UTF8}"
+
+
+def _separated_by(header: list[str]) -> str | None:
+    """The name of the separator of a header row that is one cell holding several known columns."""
+    if len(header) != 1:
+        return None
+    for separator, name in _SEPARATORS.items():
+        parts = [part.strip().strip('"') for part in header[0].split(separator)]
+        if len(parts) > 1 and "id" in parts:
+            return name
+    return None
+
+
+def _open_utf8(path: Path) -> io.TextIOWrapper:
+    """The file as UTF-8 text (a byte-order mark skipped; bytes that are not UTF-8 kept as lone
+    surrogates for the rows to report), or LoadError for a UTF-16 or binary file."""
+    binary = path.open("rb")
+    try:
+        head = binary.read(4096)
+        if _utf16(head):
+            raise LoadError(f"not UTF-8: looks like UTF-16 (Excel's \"Unicode Text\"); {SAVE_AS_UTF8}")
+        if b"\x00" in head:
+            raise LoadError("binary file, not text")
+        binary.seek(0)
+    except BaseException:
+        binary.close()
+        raise
+    return io.TextIOWrapper(binary, encoding="utf-8-sig", errors="surrogateescape", newline="")
+
+
 def read_csv(path: Path) -> Iterator[RawDocument]:
     """Each data row of a CSV file as a progress-note document, streaming; ``source`` is FILE:LINE
-    (the row's first line, blank lines counted). A bad row is reported and the next rows are read."""
+    (the row's first line, blank lines counted). A bad row is reported and the next rows are read.
+    A file saved the usual wrong ways (UTF-16, semicolons or tabs) is one error saying how to save it;
+    a row that is not UTF-8 says so, and that the file looks like Windows-1252 when it does."""
     try:
-        handle = path.open("r", encoding="utf-8-sig", errors="surrogateescape", newline="")
+        handle = _open_utf8(path)
+    except LoadError as exc:
+        yield RawDocument(str(path), error=str(exc))
+        return
     except OSError as exc:
         yield RawDocument(str(path), error=f"cannot read file: {exc.strerror or type(exc).__name__}")
         return
@@ -141,13 +200,20 @@ def read_csv(path: Path) -> Iterator[RawDocument]:
         except csv.Error as exc:
             yield RawDocument(str(path), error=f"broken CSV header: {type(exc).__name__}")
             return
-        if any(_UNDECODED.search(c) for c in header):
-            yield RawDocument(str(path), error="CSV layout: the header row is not UTF-8 text")
+        undecoded = "".join(c for c in header if _UNDECODED.search(c))
+        if undecoded:
+            yield RawDocument(str(path), error=f"not UTF-8: {_guess_8bit(undecoded)}")
+            return
+        separator = _separated_by(header)
+        if separator:
+            yield RawDocument(str(path), error=f"separated by {separator}; docgen reads comma-separated CSV: save "
+                                               'it with commas (Excel: "CSV UTF-8 (Comma delimited)", with the '
+                                               "comma as the Windows list separator)")
             return
         unknown = [c for c in header if c not in COLUMNS]
         if not header or unknown or "id" not in header:
             what = f"unknown column(s) {', '.join(c[:40] for c in unknown)}" if unknown else "no 'id' column"
-            yield RawDocument(str(path), error=f"CSV layout: {what} (see docgen/load/csvin.py)")
+            yield RawDocument(str(path), error=f"CSV layout: {what} (the columns are in the README, 'CSV layout')")
             return
         while True:
             line = reader.line_num + 1
@@ -163,10 +229,11 @@ def read_csv(path: Path) -> Iterator[RawDocument]:
                 continue
             row = dict(zip(header, cells))
             source = f"{path}:{line}"
+            undecoded = "".join(c for c in cells if _UNDECODED.search(c))
             if len(cells) > len(header):
                 yield RawDocument(source, data=_stub(row), error="row has more cells than the header")
-            elif any(_UNDECODED.search(c) for c in cells):
-                yield RawDocument(source, data=_stub(row), error="row is not UTF-8 text")
+            elif undecoded:
+                yield RawDocument(source, data=_stub(row), error=f"row is not UTF-8 text; {_guess_8bit(undecoded)}")
             else:
                 yield RawDocument(source, data=row_to_note(row))
 

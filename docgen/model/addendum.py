@@ -10,13 +10,12 @@ rendered as a draft; the rules ``add-changes`` and ``add-reason`` keep it from b
 from __future__ import annotations
 
 import re
-from datetime import date as Date, time as Time
 from enum import Enum
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field, StringConstraints, model_validator
+from pydantic import AfterValidator, Field, StringConstraints, WithJsonSchema, model_validator
 
-from .base import Agency, Client, Clinician, Identifier, Payer, Signature, Strict, Text
+from .base import Agency, Client, Clinician, Date, Identifier, Payer, Signature, Strict, Text, Time
 
 
 class OriginalKind(str, Enum):
@@ -35,13 +34,16 @@ def _check_sha256(value: str) -> str:
 
 #: A sha256 digest: 64 hexadecimal digits (capitals are accepted and stored in lower case).
 Sha256 = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, max_length=200),
-                   AfterValidator(_check_sha256)]
+                   AfterValidator(_check_sha256),
+                   WithJsonSchema({"type": "string", "pattern": "^[0-9a-fA-F]{64}$",
+                                   "description": "a sha256: 64 hexadecimal digits",
+                                   "examples": ["a43b39c4c9594f15ca0444bf84d670f4013c29e9331de2ca1d93f837139c5ff7"]})]
 
 
 class OriginalRef(Strict):
     """The locked document the addendum amends."""
 
-    id: Identifier
+    id: Identifier = Field(examples=["TP-1001"])
     kind: OriginalKind
     date: Date = Field(description="the original's own date: the plan date or the date of service")
     sha256: Sha256 = Field(description="the original's content hash as locked: `docgen audit --record ID`, "
@@ -56,7 +58,7 @@ class Change(Strict):
 
 class Addendum(Strict):
     kind: Literal["addendum"]
-    id: Identifier
+    id: Identifier = Field(examples=["AD-1001-01"])
     client: Client
     agency: Agency
     payer: Payer | None = Field(default=None, description="picks the rules profile, as for the original")

@@ -7,13 +7,12 @@ C-SSRS screener: risk level by Columbia's item logic (rules.md risk-cssrs, S23).
 """
 from __future__ import annotations
 
-from datetime import date as Date
 from enum import Enum
 from typing import Annotated, Literal, Union
 
 from pydantic import Field, computed_field
 
-from .base import Identifier, Strict
+from .base import Date, Identifier, Strict
 
 Item03 = Annotated[int, Field(ge=0, le=3)]
 Item04 = Annotated[int, Field(ge=0, le=4)]

@@ -1,12 +1,14 @@
 """Shared building blocks of every record: the strict base model and common parties."""
 from __future__ import annotations
 
+import re
 import unicodedata
-from datetime import date as Date, time as Time
+from datetime import date as _date, datetime as _datetime, time as _time
 from enum import Enum
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, WithJsonSchema
+from pydantic_core import PydanticCustomError
 
 from ..load import normal_id
 
@@ -45,6 +47,68 @@ def _check_id(value: str) -> str:
     return value
 
 
+# --- dates, times and codes: one human message each, never the value typed --------------------------
+#: What a date field says when it cannot read one (``11/05/2026``, ``2026-11-5``, a number...).
+DATE_MESSAGE = "date must be YYYY-MM-DD (e.g. 2026-11-05)"
+#: ... when it reads YYYY-MM-DD but no such day exists (``2026-19-11`` typed day-first, ``2026-02-30``).
+NO_SUCH_DATE = "no such date: YYYY-MM-DD with a month 01-12 and a day that month has (e.g. 2026-11-05)"
+TIME_MESSAGE = "time must be HH:MM (24-hour, e.g. 09:30)"
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_CLOCK = re.compile(r"([0-9]{1,2}):([0-9]{2})(?::([0-9]{2}))?")
+
+
+def _read_date(value: Any) -> _date:
+    """A calendar date from ``YYYY-MM-DD`` only: not a timestamp, not day-first, not a datetime."""
+    if isinstance(value, _date) and not isinstance(value, _datetime):
+        return value
+    if not isinstance(value, str) or not _ISO_DATE.fullmatch(value):
+        raise PydanticCustomError("date_format", DATE_MESSAGE)
+    try:
+        return _date.fromisoformat(value)
+    except ValueError:
+        raise PydanticCustomError("date_format", NO_SUCH_DATE) from None
+
+
+def _read_time(value: Any) -> _time:
+    """A time of day from ``HH:MM`` (``9:00`` is 09:00; seconds ``HH:MM:SS`` allowed), 24-hour."""
+    if isinstance(value, _time):
+        return value
+    match = _CLOCK.fullmatch(value) if isinstance(value, str) else None
+    if match:
+        hour, minute, second = (int(part or 0) for part in match.groups())
+        if hour < 24 and minute < 60 and second < 60:
+            return _time(hour, minute, second)
+    raise PydanticCustomError("time_format", TIME_MESSAGE)
+
+
+#: A date field: ``YYYY-MM-DD``.
+Date = Annotated[_date, BeforeValidator(_read_date), WithJsonSchema(
+    {"type": "string", "format": "date", "pattern": f"^{_ISO_DATE.pattern}$", "description": "YYYY-MM-DD"})]
+#: A time field: ``HH:MM``, 24-hour (one-digit hours and ``:SS`` accepted).
+Time = Annotated[_time, BeforeValidator(_read_time), WithJsonSchema(
+    {"type": "string", "pattern": "^([01]?[0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$",
+     "description": "HH:MM, 24-hour"})]
+
+
+def coded(pattern: str, message: str, *, strip: bool = False, example: str | None = None) -> Any:
+    """A code field (state, CPT, place of service...): text matching ``pattern`` in full, or the
+    finding ``message``, which says what is expected and never repeats what was typed. The JSON
+    schema carries the pattern, with the message as its description."""
+    regex = re.compile(pattern)
+
+    def check(value: str) -> str:
+        if not regex.fullmatch(value):
+            raise PydanticCustomError("code_format", message)
+        return value
+
+    anchored = f"^(?:{pattern})$" if "|" in pattern else f"^{pattern}$"
+    schema: dict = {"type": "string", "pattern": anchored, "description": message}
+    if example is not None:
+        schema["examples"] = [example]
+    return Annotated[str, StringConstraints(strip_whitespace=strip), AfterValidator(check),
+                     WithJsonSchema(schema)]
+
+
 #: Record and entity identifiers: short, printable. File names derived from them are made safe later.
 Identifier = Annotated[
     str, StringConstraints(min_length=1, max_length=128), AfterValidator(_check_id)
@@ -65,7 +129,7 @@ class Guardian(Strict):
 
 
 class Client(Strict):
-    id: Identifier
+    id: Identifier = Field(examples=["C-1001"])
     name: Name
     date_of_birth: Date
     gender: str | None = None
@@ -101,9 +165,10 @@ class Agency(Strict):
 
 
 class Clinician(Strict):
-    id: Identifier
+    id: Identifier = Field(examples=["CL-01"])
     name: Name
-    credentials: Name = Field(description="licence or credential, e.g. LCSW, LMSW, PhD, MD, QMHP-CS")
+    credentials: Name = Field(description="licence or credential, e.g. LCSW, LMSW, PhD, MD, QMHP-CS",
+                              examples=["LCSW"])
     title: str | None = None
     npi: str | None = None
     requires_cosign: bool | None = Field(
@@ -122,10 +187,13 @@ class PayerType(str, Enum):
     other = "other"
 
 
+StateCode = coded(r"[A-Z]{2}", "two-letter state code (e.g. TX)", example="TX")
+
+
 class Payer(Strict):
     name: Name
     type: PayerType
-    state: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")] | None = None
+    state: StateCode | None = None
     member_id: str | None = None
     profile: str | None = Field(
         default=None, description="name of the rules profile to use; otherwise derived from type and state"

@@ -1,14 +1,13 @@
 """Clinical parts shared by plans and notes: diagnoses, risk, safety plan, consents."""
 from __future__ import annotations
 
-from datetime import date as Date
 from enum import Enum
 from typing import Annotated, ClassVar
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, Field, WithJsonSchema
 
 from .assessments import RiskLevel
-from .base import Identifier, Name, Strict, Text
+from .base import Date, Identifier, Name, Strict, Text
 
 
 def icd10_code(value: str) -> str:
@@ -22,7 +21,9 @@ def icd10_code(value: str) -> str:
 
 
 #: A code field: normalised on input, so rules compare codes as the code set writes them.
-ICD10Code = Annotated[str, AfterValidator(icd10_code)]
+ICD10Code = Annotated[str, AfterValidator(icd10_code), WithJsonSchema(
+    {"type": "string", "pattern": "^[A-Za-z][0-9][0-9A-Za-z](\\.?[0-9A-Za-z]{1,4})?$",
+     "description": "ICD-10-CM code, with or without the dot (e.g. F33.1)", "examples": ["F33.1"]})]
 
 
 class Diagnosis(Strict):

@@ -2,14 +2,14 @@
 from __future__ import annotations
 
 import re
-from datetime import date as Date, datetime, time as Time
+from datetime import datetime
 from enum import Enum
-from typing import Annotated, Literal
+from typing import Literal
 
-from pydantic import Field, StringConstraints, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from .assessments import Assessment
-from .base import Agency, Client, Clinician, Identifier, Name, Payer, Signature, Strict, Text
+from .base import Agency, Client, Clinician, Date, Identifier, Name, Payer, Signature, Strict, Text, Time, coded
 from .clinical import RiskAssessment, RiskUpdate
 
 
@@ -63,25 +63,30 @@ class Participant(Strict):
 
 
 class GoalRef(Strict):
-    goal_id: Identifier
+    goal_id: Identifier = Field(examples=["G1"])
     objective_ids: list[Identifier] = Field(default_factory=list)
     progress: Text | None = None
 
 
 #: CPT (90834, +90785), CPT category II/III (1234F) and HCPCS level II (H0004) codes.
-CptCode = Annotated[str, StringConstraints(pattern=r"^\+?[0-9]{5}$|^\+?[0-9]{4}[A-Z]$|^[A-Z][0-9]{4}$",
-                                           strip_whitespace=True)]
+CptCode = coded(r"\+?[0-9]{5}|\+?[0-9]{4}[A-Z]|[A-Z][0-9]{4}",
+                "CPT or HCPCS code: five digits (e.g. 90834, add-on +90785), four digits and a letter (e.g. 3725F) "
+                "or a letter and four digits (e.g. H0004)", strip=True, example="90834")
+#: CMS place-of-service code.
+PlaceOfService = coded(r"[0-9]{2}", "place-of-service code: two digits (e.g. 11 office, 02 or 10 telehealth)",
+                       example="11")
 
 
 class ProgressNote(Strict):
     kind: Literal["progress_note"]
-    id: Identifier
+    id: Identifier = Field(examples=["PN-1001-01"])
     client: Client
     agency: Agency
     clinicians: list[Clinician] = Field(min_length=1)
-    author_id: Identifier
+    author_id: Identifier = Field(description="id of the clinician who wrote the note", examples=["CL-01"])
     payer: Payer
-    plan_id: Identifier | None = Field(default=None, description="the treatment plan this note serves")
+    plan_id: Identifier | None = Field(default=None, description="the treatment plan this note serves",
+                                       examples=["TP-1001"])
     format: NoteFormat
     session_date: Date
     start_time: Time | None = None
@@ -92,7 +97,7 @@ class ProgressNote(Strict):
     )
     service_type: ServiceType
     delivery: Delivery = Delivery.in_person
-    place_of_service: Annotated[str, StringConstraints(pattern=r"^[0-9]{2}$")] = Field(
+    place_of_service: PlaceOfService = Field(
         description="CMS place-of-service code, e.g. 11 office, 02/10 telehealth, 53 CMHC"
     )
     participants: list[Participant] = Field(default_factory=list)

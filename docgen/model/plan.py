@@ -1,14 +1,13 @@
 """The treatment plan (see ../shared/domain/treatment-plans.md)."""
 from __future__ import annotations
 
-from datetime import date as Date
 from enum import Enum
 from typing import ClassVar, Literal
 
 from pydantic import Field, model_validator
 
 from .assessments import Assessment
-from .base import Agency, Client, Clinician, Identifier, Name, Payer, Signature, Strict, Text
+from .base import Agency, Client, Clinician, Date, Identifier, Name, Payer, Signature, Strict, Text
 from .clinical import Consent, Diagnosis, ICD10Code, RiskAssessment, SafetyPlan
 
 
@@ -67,7 +66,7 @@ class Intervention(Strict):
 
 
 class Objective(Strict):
-    id: Identifier
+    id: Identifier = Field(examples=["G1.O1"])
     description: Text
     measure: Text | None = Field(default=None, description="how progress is measured: scale, count, percentage")
     baseline: str | None = None
@@ -84,7 +83,7 @@ class ProgressEntry(Strict):
 
 
 class Goal(Strict):
-    id: Identifier
+    id: Identifier = Field(examples=["G1"])
     category: GoalCategory
     statement: Text
     client_words: Text | None = Field(default=None, description="the goal in the person's own words")
@@ -127,11 +126,11 @@ class MedicalNecessity(Strict):
 
 class TreatmentPlan(Strict):
     kind: Literal["treatment_plan"]
-    id: Identifier
+    id: Identifier = Field(examples=["TP-1001"])
     client: Client
     agency: Agency
     clinicians: list[Clinician] = Field(min_length=1)
-    author_id: Identifier = Field(description="id of the clinician who wrote the plan")
+    author_id: Identifier = Field(description="id of the clinician who wrote the plan", examples=["CL-01"])
     payer: Payer
     intake_date: Date
     plan_date: Date

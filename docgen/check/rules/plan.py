@@ -1,12 +1,22 @@
 """Treatment-plan rules: deadlines, reviews, goals, diagnoses, medical necessity, payer contents."""
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from ...model import GoalCategory, ProgramType, SignerRole, TreatmentPlan
 from ..days import days_between
 from ..registry import NOTE, PLAN, rule
 from .signatures import author_signature
+
+
+#: What may be quoted back from a diagnosis code field: something shaped like a code. Anything else
+#: (a diagnosis name or clinical text typed into the field) is never repeated in a message.
+_CODE_LIKE = re.compile(r"[A-Z0-9][A-Z0-9.]{0,7}")
+
+
+def _shown(code: str, otherwise: str) -> str:
+    return code if _CODE_LIKE.fullmatch(code) else otherwise
 
 
 def icd10cm_status(code: str) -> str:
@@ -92,7 +102,7 @@ def dx_valid(plan: TreatmentPlan, ctx):
     for index, dx in enumerate(plan.diagnoses):
         status = icd10cm_status(dx.code)
         if status == "invalid":
-            yield f"diagnoses[{index}].code", f"{dx.code} is not an ICD-10-CM code"
+            yield f"diagnoses[{index}].code", f"{_shown(dx.code, 'this')} is not an ICD-10-CM code"
         elif status == "header":
             yield (f"diagnoses[{index}].code",
                    f"{dx.code} is a category, not a billable code: use a more specific subcode")
@@ -100,7 +110,8 @@ def dx_valid(plan: TreatmentPlan, ctx):
     for gi, goal in enumerate(plan.goals):
         for di, code in enumerate(goal.diagnoses):  # codes arrive normalised (model.clinical.icd10_code)
             if code not in codes:
-                yield f"goals[{gi}].diagnoses[{di}]", f"goal {goal.id} addresses {code}, which is not a plan diagnosis"
+                yield (f"goals[{gi}].diagnoses[{di}]",
+                       f"goal {goal.id} addresses {_shown(code, 'a code')}, which is not a plan diagnosis")
 
 
 @rule("med-necessity", applies_to=[PLAN], severity="blocker",
