@@ -256,7 +256,8 @@ def packet(paths: Paths, out: str | os.PathLike, client: str, purpose: str, reci
 
 def inspect(path: str | os.PathLike, password: bytes | None = None) -> dict:
     """What a packet PDF holds: documents, attachments, signatures and encryption (see
-    :func:`docgen.packet.inspect.inspect_packet`). Raises :class:`docgen.packet.PacketError`."""
+    :func:`docgen.packet.inspect.inspect_packet`). Raises :class:`docgen.packet.PacketError`, and
+    :class:`docgen.errors.NotAPacket` for a PDF that is not a docgen packet."""
     from pathlib import Path  # noqa: PLC0415
 
     from .packet import PacketError  # noqa: PLC0415

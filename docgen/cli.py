@@ -568,15 +568,17 @@ def packet(paths, client, period_from, period_to, purpose, recipient, profile, t
 @_format_option
 def inspect(file, password_file, fmt):
     """List a packet's documents, attachments, signatures and encryption. Exit 0, 1 when it is
-    encrypted and no password was given, 2 when it cannot be read (or the password is wrong)."""
+    encrypted and no password was given or is not a docgen packet, 2 when it cannot be read (or the
+    password is wrong)."""
     from . import api  # noqa: PLC0415
+    from .errors import NotAPacket  # noqa: PLC0415
     from .packet import PacketError  # noqa: PLC0415
 
     try:
         report = api.inspect(file, _read_passphrase(password_file))
-    except PacketError as exc:
+    except (PacketError, NotAPacket) as exc:  # NotAPacket: exit 1
         click.echo(f"{click.format_filename(file)}: {exc}", err=True)
-        sys.exit(2)
+        sys.exit(exc.exit_code)
     if fmt == "json":
         click.echo(json.dumps(report, indent=2, ensure_ascii=False))
     else:
