@@ -343,7 +343,9 @@ def packet(paths: Paths, out: PathLike, *, client: str, purpose: str, recipient:
 
 def inspect(path: PathLike, *, password: bytes | None = None) -> dict:
     """What a packet PDF holds: documents, attachments, signatures and encryption (see
-    :func:`docgen.packet.inspect.inspect_packet`). Raises :class:`docgen.errors.PacketError`."""
+    :func:`docgen.packet.inspect.inspect_packet`). Raises :class:`docgen.errors.PacketError` (an
+    unreadable or unsafe PDF, exit 2), and :class:`docgen.errors.NotAPacket` for a PDF that is not a
+    docgen packet (exit 1)."""
     from .errors import PacketError  # noqa: PLC0415
     from .packet.inspect import inspect_packet  # noqa: PLC0415
 

@@ -1,4 +1,5 @@
-"""Insurer packets (issue #6): what goes in, what stays out, refusals, attachments, encryption, signing."""
+"""Insurer packets (issue #6): what goes in, what stays out, refusals, attachments, encryption, signing;
+`docgen inspect` on PDFs that are not packets and on hostile ones (issue #12)."""
 from __future__ import annotations
 
 import contextlib
@@ -11,9 +12,11 @@ import pypdf
 import pytest
 from click.testing import CliRunner
 
+import hostile
 import pki
 from render_helpers import ROOT, run, tool, ws
 from docgen import api
+from docgen.errors import NotAPacket
 from docgen.check import load_profile
 from docgen.cli import main
 from docgen.packet import build_packet
@@ -249,3 +252,92 @@ def test_qpdf_check_passes(claim, part2):
         check = run(tool("qpdf"), "--check", path)
         assert check.returncode == 0, check.stdout + check.stderr
         assert "No syntax or stream encoding errors found" in check.stdout
+
+
+def test_inspect_reads_what_pypdf_reads(claim):
+    """inspect reads the packet itself, within bounds; what it finds is what pypdf finds."""
+    out, reader, manifest = claim
+    result = cli("inspect", out, "--format", "json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    import hashlib  # noqa: PLC0415
+
+    assert report["pages"] == len(reader.pages) and report["manifest"] == manifest
+    assert report["attachments"] == [{"name": name, "size": len(blob), "sha256": hashlib.sha256(blob).hexdigest()}
+                                     for name, blobs in sorted(reader.attachments.items()) for blob in blobs]
+    assert report["outline"] == [{"title": str(item.title), "page": reader.get_destination_page_number(item) + 1}
+                                 for item in reader.outline if not isinstance(item, list)]
+    assert [d["id"] for d in report["documents"]] == ["TP-7001", "PN-7001-01"]
+    text = cli("inspect", out)
+    assert text.exit_code == 0 and "TP-7001" in text.stdout and "manifest.json" in text.stdout
+
+
+# --- not a packet (issue #11) ----------------------------------------------------------------------
+def _with_attachment(pdf: bytes, name: str, data: bytes) -> bytes:
+    import io  # noqa: PLC0415
+
+    writer = pypdf.PdfWriter(clone_from=pypdf.PdfReader(io.BytesIO(pdf)))
+    writer.add_attachment(name, data)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def test_inspect_says_when_a_pdf_is_not_a_packet(folder):
+    [rendered] = api.render([ROOT / "fixtures/plans/plan-adult-mdd-complete.yaml"], folder / "plain",
+                            formats=("pdf",), as_of=date(2026, 11, 24))
+    plain = rendered.files[0]
+    fake = {"documents": [{"id": "TP-1", "kind": "treatment_plan", "date": "2026-01-01", "status": "final",
+                           "first_page": "one", "pages": 1, "content_sha256": "0" * 64}],
+            "packet_id": "P-1", "docgen": "0.1.0"}
+    cases = {
+        plain: "no manifest.json attachment",
+        folder / "other-manifest.pdf": "its manifest.json is not a packet manifest",
+        folder / "bad-documents.pdf": "its manifest.json is not a packet manifest",
+        folder / "not-json.pdf": "its manifest.json is not a packet manifest",
+    }
+    (folder / "other-manifest.pdf").write_bytes(_with_attachment(plain.read_bytes(), "manifest.json", b'{"a": 1}'))
+    (folder / "bad-documents.pdf").write_bytes(_with_attachment(plain.read_bytes(), "manifest.json",
+                                                                json.dumps(fake).encode()))
+    (folder / "not-json.pdf").write_bytes(_with_attachment(plain.read_bytes(), "manifest.json", b"\xff{"))
+    for path, why in cases.items():
+        for fmt in ("text", "json"):
+            result = cli("inspect", path, "--format", fmt)
+            assert result.exit_code == 1, (path.name, result.output)
+            assert result.stdout == ""
+            assert result.stderr.strip() == f"{path}: not a docgen packet: {why}", result.stderr
+        with pytest.raises(NotAPacket, match=f"^not a docgen packet: {re.escape(why)}$"):
+            api.inspect(path)
+
+
+# --- hostile PDFs (issue #12) ----------------------------------------------------------------------
+HOSTILE = {
+    "page-tree loop": (hostile.page_tree_loop, "the page tree loops back on itself"),
+    "200,000 nested arrays": (hostile.deep_arrays, "objects nested deeper than"),
+    "attachment bomb": (hostile.attachment_bomb, "attachment file-00.json inflates to more than"),
+    "attachment swarm": (hostile.attachment_swarm, "the attachments inflate to more than"),
+}
+
+
+@pytest.fixture(scope="module")
+def hostile_files(tmp_path_factory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("hostile")
+    files = {}
+    for n, (case, (make, _why)) in enumerate(HOSTILE.items()):
+        files[case] = folder / f"hostile-{n}.pdf"
+        files[case].write_bytes(make())
+    return files
+
+
+@pytest.mark.parametrize("command", ["inspect", "verify"])
+@pytest.mark.parametrize("case", HOSTILE)
+def test_hostile_pdfs_give_one_line_in_bounded_time_and_memory(hostile_files, case, command):
+    path = hostile_files[case]
+    why = HOSTILE[case][1]
+    done = hostile.run_bounded(command, path)
+    assert done.code == 2, (done.code, done.stdout[-500:], done.stderr[-2000:])
+    assert "Traceback" not in done.stderr and done.stdout == ""
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"{path}: unsafe PDF: ") and why in lines[0], done.stderr[-2000:]
+    assert done.seconds < 10, done.seconds
+    assert done.peak_mb < 500, done.peak_mb

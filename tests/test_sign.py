@@ -1,9 +1,10 @@
 """Certificate signatures: `docgen sign`, `docgen verify`, `render/batch --sign-with`, and the API under them.
 
 Certificates are made at test time (tests/pki.py): a CA, signers it issued (digitalSignature +
-nonRepudiation), an expired and a not-yet-valid one, one not meant for signing, and a second CA that
-trusts none of them. Every case opens the PDF and reads its signatures; pyHanko's own validator is
-asked too, and must agree with `docgen verify`.
+nonRepudiation), an expired and a not-yet-valid one, one not meant for signing, one without key
+usage, one with a 1024-bit RSA key, and a second CA that trusts none of them. Every case opens the
+PDF and reads its signatures; pyHanko's own validator is asked too, and must agree with `docgen
+verify` (where docgen is stricter, e.g. the shadow attack, the test says so).
 """
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ from test_cli import invoke  # the CLI in-process: stdout and stderr apart, no t
 
 ROOT = Path(__file__).resolve().parent.parent
 PLAN = ROOT / "fixtures" / "plans" / "plan-adult-mdd-complete.yaml"
+COSIGNED = ROOT / "fixtures" / "plans" / "plan-ny-medicaid-lmsw-cosigned-complete.yaml"  # has a sig_supervisor field
 INCOMPLETE = ROOT / "fixtures" / "plans" / "plan-tx-medicaid-late-incomplete.yaml"
 AS_OF = date(2026, 11, 24)
 SECRET = b"correct horse 7!"  # the right passphrase: must never be printed
@@ -53,6 +55,9 @@ class PKI:
             self.ca, "Early Cert", not_before=pki.NOW + timedelta(days=10)), self.ca, SECRET)
         self.not_signing = pki.pkcs12(folder / "tls.p12", pki.make_signer(self.ca, "TLS Only", signing=False),
                                       self.ca, SECRET)
+        self.no_usage = pki.pkcs12(folder / "no-usage.p12", pki.make_signer(self.ca, "No Usage", key_usage=False),
+                                   self.ca, SECRET)
+        self.weak = pki.pkcs12(folder / "weak.p12", pki.make_signer(self.ca, "Short Key", bits=1024), self.ca, SECRET)
         self.key_only = folder / "key-only.p12"
         self.key_only.write_bytes(p12.serialize_key_and_certificates(
             b"k", clinician.key, None, None, serialization.BestAvailableEncryption(SECRET)))
@@ -160,6 +165,91 @@ def add_annotation(data: bytes) -> bytes:
     return out.getvalue()
 
 
+def _name(value: str):
+    from pyhanko.pdf_utils.generic import pdf_name  # noqa: PLC0415
+
+    return pdf_name(value)
+
+
+def cover_page(data: bytes, how: str) -> bytes:
+    """The shadow attack: an incremental update that puts over the whole first page an annotation
+    whose appearance paints it white and writes "PLAN REVOKED" on it. ``how``: a new signature
+    field that is its own widget ("field"), a new signature field with the widget as its kid
+    ("kid"), or a free-text annotation ("freetext", which pyHanko itself flags)."""
+    from pyhanko.pdf_utils import generic  # noqa: PLC0415
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter  # noqa: PLC0415
+
+    writer = IncrementalPdfFileWriter(io.BytesIO(data))
+    page_ref, _ = writer.find_page_for_modification(0)
+    page = page_ref.get_object()
+    x0, y0, x1, y1 = (float(v) for v in page["/MediaBox"])
+    font = writer.add_object(generic.DictionaryObject({
+        _name("/Type"): _name("/Font"), _name("/Subtype"): _name("/Type1"), _name("/BaseFont"): _name("/Helvetica")}))
+    paint = b"1 1 1 rg 0 0 %d %d re f BT /F1 28 Tf 0 0 0 rg 72 600 Td (PLAN REVOKED) Tj ET" % (x1 - x0, y1 - y0)
+    appearance = writer.add_object(generic.StreamObject({
+        _name("/Type"): _name("/XObject"), _name("/Subtype"): _name("/Form"),
+        _name("/BBox"): generic.ArrayObject([generic.FloatObject(v) for v in (0, 0, x1 - x0, y1 - y0)]),
+        _name("/Resources"): generic.DictionaryObject({_name("/Font"): generic.DictionaryObject({_name("/F1"): font})}),
+    }, stream_data=paint))
+    annot = generic.DictionaryObject({
+        _name("/Type"): _name("/Annot"), _name("/Subtype"): _name("/Widget"), _name("/F"): generic.NumberObject(4),
+        _name("/P"): page_ref, _name("/Rect"): generic.ArrayObject([generic.FloatObject(v) for v in (x0, y0, x1, y1)]),
+        _name("/AP"): generic.DictionaryObject({_name("/N"): appearance})})
+    field = None
+    if how == "field":
+        annot[_name("/FT")] = _name("/Sig")
+        annot[_name("/T")] = generic.TextStringObject("sig_other")
+        annot_ref = field = writer.add_object(annot)
+    elif how == "kid":
+        field = writer.add_object(generic.DictionaryObject({
+            _name("/FT"): _name("/Sig"), _name("/T"): generic.TextStringObject("sig_other")}))
+        annot[_name("/Parent")] = field
+        annot_ref = writer.add_object(annot)
+        field.get_object()[_name("/Kids")] = generic.ArrayObject([annot_ref])
+    else:
+        annot[_name("/Subtype")] = _name("/FreeText")
+        annot[_name("/Contents")] = generic.TextStringObject("PLAN REVOKED")
+        annot[_name("/DA")] = generic.TextStringObject("/Helv 28 Tf 0 g")
+        annot_ref = writer.add_object(annot)
+    if "/Annots" in page:
+        page["/Annots"].append(annot_ref)
+    else:
+        page["/Annots"] = generic.ArrayObject([annot_ref])
+    writer.update_container(page)
+    if field is not None:
+        form = writer.root["/AcroForm"]
+        form["/Fields"].append(field)
+        writer.update_container(form)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def sign_over_the_page(data: bytes, key: Path) -> bytes:
+    """The shadow attack signed: a second signature (any key) in a NEW field as large as the first page."""
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter  # noqa: PLC0415
+    from pyhanko.sign import fields, signers  # noqa: PLC0415
+    from pyhanko.stamp import TextStampStyle  # noqa: PLC0415
+
+    meta = signers.PdfSignatureMetadata(field_name="sig_other", md_algorithm="sha256",
+                                        subfilter=fields.SigSeedSubFilter.PADES)
+    pdf_signer = signers.PdfSigner(meta, signer=load_key(key, SECRET).cms_signer,
+                                   stamp_style=TextStampStyle(stamp_text="PLAN REVOKED"),
+                                   new_field_spec=fields.SigFieldSpec("sig_other", on_page=0, box=(0, 0, 612, 792)))
+    return pdf_signer.sign_pdf(IncrementalPdfFileWriter(io.BytesIO(data))).getvalue()
+
+
+def ink(data: bytes, page: int = 1) -> float:
+    """The share of a page that is not white, as poppler renders it (annotations included)."""
+    from PIL import Image  # noqa: PLC0415
+
+    done = subprocess.run([shutil.which("pdftoppm") or "pdftoppm", "-f", str(page), "-l", str(page), "-r", "30",
+                           "-gray", "-"], input=data, capture_output=True, timeout=60, check=True)
+    image = Image.open(io.BytesIO(done.stdout))
+    histogram = image.histogram()
+    return 1 - sum(histogram[240:]) / sum(histogram)
+
+
 def change_title(data: bytes) -> bytes:
     """An incremental update that only changes the document's title (its /Info)."""
     from pyhanko.pdf_utils import generic  # noqa: PLC0415
@@ -260,6 +350,78 @@ def test_changed_document_properties_after_signing_are_a_modification(keys, sign
     assert sig["intact"] is True and sig["modified_after"] is True and sig["modification"] == "PROPERTIES"
 
 
+@pytest.mark.parametrize("how", ["field", "kid", "freetext"])
+def test_the_shadow_attack_an_appearance_over_the_page_is_a_modification(keys, signed, tmp_path, how):
+    """Issue #12: a new signature field (or its widget) whose appearance covers the page, added after
+    the signature, passed as "form filling" (VALID) while the page showed other content."""
+    attacked = cover_page(signed, how)
+    assert attacked.startswith(signed)
+    assert ink(attacked) < ink(signed) / 2, "the attack really hides the signed page"
+    assert "PLAN REVOKED" not in PdfReader(io.BytesIO(attacked)).pages[0].extract_text(), "only the overlay says it"
+    path = write(tmp_path / "shadow.pdf", attacked)
+    code, report = verify_json(path, keys.ca_pem)
+    assert code == 1 and report["ok"] is False
+    [sig] = report["signatures"]
+    assert sig["intact"] is True, "the signed revision itself is untouched"
+    assert sig["modified_after"] is True and sig["ok"] is False
+    if how == "freetext":  # an annotation: pyHanko's own analysis already rejects it
+        assert sig["modification"] == "OTHER"
+    else:
+        assert sig["modification"] == "OVERLAY" and "visible field" in sig["problem"]
+    text = invoke("verify", path, "--trust", keys.ca_pem)
+    assert text.exit_code == 1 and "NOT VALID" in text.stdout
+
+
+def test_the_shadow_attack_signed_by_anyone_is_a_modification(keys, signed, tmp_path):
+    """The new field over the page holds a real signature (here by a trusted key): the first
+    signature is still modified after, so the document is not valid."""
+    attacked = sign_over_the_page(signed, keys.supervisor)
+    code, report = verify_json(write(tmp_path / "shadow.pdf", attacked), keys.ca_pem)
+    assert code == 1
+    first, second = report["signatures"]
+    assert (first["field"], second["field"]) == ("sig_clinician", "sig_other")
+    assert first["intact"] and first["modified_after"] and first["modification"] == "OVERLAY"
+    assert second["ok"], "the last signature itself is fine: nothing came after it"
+
+
+def test_a_changed_page_content_after_signing_is_a_modification(keys, signed, tmp_path):
+    from pyhanko.pdf_utils import generic  # noqa: PLC0415
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter  # noqa: PLC0415
+
+    writer = IncrementalPdfFileWriter(io.BytesIO(signed))
+    page_ref, _ = writer.find_page_for_modification(0)
+    page = page_ref.get_object()
+    page["/Contents"] = writer.add_object(generic.StreamObject(stream_data=b"1 1 1 rg 0 0 612 792 re f"))
+    writer.update_container(page)
+    out = io.BytesIO()
+    writer.write(out)
+    code, report = verify_json(write(tmp_path / "c.pdf", out.getvalue()), keys.ca_pem)
+    assert code == 1
+    [sig] = report["signatures"]
+    assert sig["intact"] and sig["modified_after"] and sig["modification"] == "OTHER"
+
+
+def test_cosigning_into_the_renderers_supervisor_field_stays_valid(keys, tmp_path):
+    """The normal co-signing flow: the renderer placed an empty sig_supervisor; the supervisor signs
+    into it after the clinician. Both signatures are valid; no field is added."""
+    [rendered] = api.render([COSIGNED], tmp_path, formats=("pdf",), as_of=AS_OF)
+    plan = rendered.files[0].read_bytes()
+    before = signature_widgets(plan)
+    assert {"sig_clinician", "sig_supervisor"} <= set(before) and not before["sig_supervisor"]["signed"]
+    once = write(tmp_path / "once.pdf", sign_pdf(plan, keys.clinician, SECRET, role="clinician"))
+    result = invoke("sign", once, "--key", keys.supervisor, "--passphrase-file", keys.passfile,
+                    "--role", "supervisor", "--out", once)
+    assert result.exit_code == 0, result.stderr
+    twice = once.read_bytes()
+    after = signature_widgets(twice)
+    assert set(after) == set(before) and after["sig_supervisor"]["rect"] == before["sig_supervisor"]["rect"]
+    code, report = verify_json(once, keys.ca_pem)
+    assert code == 0, report
+    assert [(s["field"], s["modification"], s["ok"]) for s in report["signatures"]] == [
+        ("sig_clinician", "FORM_FILLING", True), ("sig_supervisor", "NONE", True)]
+    assert all(s.bottom_line for s in pyhanko_statuses(twice, keys.ca).values())
+
+
 @pytest.mark.parametrize("case", ["valid", "tampered", "annotated"])
 def test_pyhankos_own_validator_agrees(keys, signed, case):
     data = {"valid": signed, "tampered": tamper_signed_byte(signed), "annotated": add_annotation(signed)}[case]
@@ -295,6 +457,9 @@ def test_sign_twice_both_signatures_stay_valid(keys, signed, tmp_path):
     assert all(s.bottom_line for s in statuses.values()) and len(statuses) == 2
     widgets = signature_widgets(twice)
     assert widgets["sig_clinician"]["signed"] and widgets["sig_supervisor"]["signed"]
+    # this plan has no sig_supervisor field: one made after a signature is invisible (a new visible
+    # field after a signature is the shadow attack, which verify flags)
+    assert _area(widgets["sig_supervisor"]["rect"]) == 0
 
 
 # --- the visible field ---------------------------------------------------------------------------
@@ -347,20 +512,27 @@ def test_fields_added_to_a_pdf_from_elsewhere_are_used_too(keys, plan_pdf):
     assert verdict(verify_pdf(signed, [keys.ca_pem]))
 
 
-def test_new_fields_are_stacked_without_overlap(keys, plan_pdf):
-    data = plan_pdf
-    for role in ("clinician", "supervisor", "psychiatrist"):
-        data = sign_pdf(data, keys.clinician, SECRET, role=role)
+def test_a_new_field_avoids_the_others_and_is_invisible_once_the_document_is_signed(keys, plan_pdf):
+    """A document without the role's field gets a visible one on the last page, in the first place of
+    the grid that no widget covers (here a prepared field takes the first place). Once the document
+    carries a signature, a new field is invisible: a new visible field after a signature is what the
+    shadow attack looks like, and verify flags it. Every signature stays valid."""
+    first_place = (58, 60, 298, 114)  # SIDE, BOTTOM of docgen.sign.pades, one slot wide and high
+    data = with_empty_fields(plan_pdf, {"sig_guardian": first_place})
+    data = sign_pdf(data, keys.clinician, SECRET, role="psychiatrist")  # no field yet, nothing signed: visible
+    data = sign_pdf(data, keys.supervisor, SECRET, role="supervisor")  # no field, already signed: invisible
+    data = sign_pdf(data, keys.clinician, SECRET, role="clinician")  # the renderer's empty field
     widgets = signature_widgets(data)
-    created = [widgets[f"sig_{role}"] for role in ("clinician", "supervisor", "psychiatrist")]
-    pages = {w["page"] for w in created}
-    rects = [w["rect"] for w in created]
-    for i, a in enumerate(rects):
-        assert _area(a) > 0 and _inside(a, created[i]["mediabox"])
-        for b in rects[i + 1:]:
-            overlap = a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
-            assert not overlap or len(pages) > 1, (a, b)
-    assert verdict(verify_pdf(data, [keys.ca_pem]))
+    made = widgets["sig_psychiatrist"]
+    assert _area(made["rect"]) > 0 and _inside(made["rect"], made["mediabox"])
+    for name, other in widgets.items():
+        if name != "sig_psychiatrist" and other["page"] == made["page"]:
+            a, b = made["rect"], other["rect"]
+            assert not (a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]), name
+    assert widgets["sig_supervisor"]["signed"] and _area(widgets["sig_supervisor"]["rect"]) == 0
+    reports = verify_pdf(data, [keys.ca_pem])
+    assert [r.field for r in reports] == ["sig_psychiatrist", "sig_supervisor", "sig_clinician"]
+    assert verdict(reports), [r.problem for r in reports]
 
 
 def test_without_role_the_next_free_role_is_used(keys, signed):
@@ -380,6 +552,8 @@ SIGN_ERRORS = {
     "expired": ("expired", "passfile", "expired on"),
     "not yet valid": ("future", "passfile", "not valid before"),
     "not a signing certificate": ("not_signing", "passfile", "not a signing certificate"),
+    "no key usage": ("no_usage", "passfile", "has no key usage"),
+    "RSA under 2048 bits": ("weak", "passfile", "1024-bit RSA key"),
     "key without certificate": ("key_only", "passfile", "without a signing certificate"),
     "not PKCS#12": ("ca_pem", "passfile", "is not a PKCS#12"),
     "not a PDF": ("clinician", "passfile", "not a PDF"),
@@ -466,6 +640,28 @@ def test_render_with_a_bad_key_renders_nothing(keys, tmp_path):
     assert result.exit_code == 2 and "wrong passphrase for clinician.p12" in result.stderr
     assert not any(out.glob("*.pdf"))
     assert WRONG.decode() not in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("key_name, expect", [("weak", "1024-bit RSA key"), ("no_usage", "has no key usage")])
+def test_keys_verify_would_not_trust_are_refused_before_rendering(keys, plan_pdf, tmp_path, key_name, expect):
+    key = getattr(keys, key_name)
+    # a signature made with such a key anyway (pyHanko directly, past docgen's checks) is not valid
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter  # noqa: PLC0415
+    from pyhanko.sign import signers  # noqa: PLC0415
+
+    cms = signers.SimpleSigner.load_pkcs12(str(key), passphrase=SECRET)
+    made = signers.PdfSigner(signers.PdfSignatureMetadata(field_name="sig_clinician", md_algorithm="sha256"),
+                             signer=cms).sign_pdf(IncrementalPdfFileWriter(io.BytesIO(plan_pdf))).getvalue()
+    assert not verdict(verify_pdf(made, [keys.ca_pem]))
+    # so docgen refuses the key before any work: exit 2, nothing rendered (`docgen sign`: see
+    # SIGN_ERRORS; render reports it as a bad --sign-with value, after click's usage line)
+    out = tmp_path / "out"
+    result = invoke("render", PLAN, "--out", out, "--format", "pdf", "--as-of", AS_OF.isoformat(),
+                    "--sign-with", key, "--passphrase-file", keys.passfile)
+    assert result.exit_code == 2 and expect in result.stderr.strip().splitlines()[-1]
+    assert not any(out.glob("*.pdf"))
+    with pytest.raises(SigningError, match=expect):
+        load_key(key, SECRET)
 
 
 def _batch(cwd: Path, *extra) -> subprocess.CompletedProcess:

@@ -78,8 +78,10 @@ class SignatureReport:
     signing_time: datetime | None  # as the signer claims it (/M): no time-stamp authority vouches for it
     revision: int  # the document revision the signature covers (0 = the first)
     intact: bool  # the signed bytes are unchanged and the signature value matches them
-    modified_after: bool  # later updates changed more than signatures and form fields
-    modification: str  # pyHanko's modification level after this signature: NONE, FORM_FILLING, OTHER...
+    modified_after: bool  # later updates did more than fill signature fields or add invisible ones
+    # pyHanko's modification level after this signature (NONE, LTA_UPDATES, FORM_FILLING, OTHER...), or
+    # docgen's: OVERLAY (a new annotation or visible field), PROPERTIES (identifying /Info changed)
+    modification: str
     trusted: bool | None  # chains to a given trust root; None when no trust roots were given
     problem: str = ""  # short, empty when the signature is fine
 
@@ -110,8 +112,9 @@ def verdict(reports: list[SignatureReport]) -> bool:
 
 def load_key(key: str | Path, passphrase: bytes | None = None) -> "Signer":
     """Load a PKCS#12 file (``.p12``/``.pfx``) once, to sign many PDFs with it. Raises
-    :class:`SigningError` for an unreadable file, a wrong passphrase, a certificate that is expired
-    or not yet valid, or one that is not meant for signing."""
+    :class:`SigningError` for an unreadable file, a wrong passphrase, and a key :func:`verify_pdf`
+    would not trust: a certificate that is expired or not yet valid, an RSA key under 2048 bits, or
+    a certificate without digitalSignature or nonRepudiation key usage (or without key usage)."""
     from .pades import load_key as _load  # noqa: PLC0415 - pyHanko loads only when signing
 
     return _load(Path(key), passphrase)

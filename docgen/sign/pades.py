@@ -10,14 +10,18 @@ Which field a signature goes into (:func:`choose_field`):
   empty, a new field for the first of those roles the document has no field for; when all six are
   signed, an error.
 
-New fields sit in a grid of two columns just above the bottom margin of the last page, filled
-left to right and then upwards, skipping any place an existing signature field already covers, so
-several signatures never overlap.
+A new field on a document that carries no signature yet sits in a grid of two columns just above the
+bottom margin of the last page, filled left to right and then upwards, skipping any place an
+existing widget already covers, so signatures never overlap. On a document that is already signed a
+new field is invisible: a new visible field after a signature is what the shadow attack adds (an
+appearance drawn over the signed content), and :mod:`docgen.sign.verify` counts it as a change after
+the earlier signatures. Co-signers sign visibly into the empty fields the renderer placed.
 """
 from __future__ import annotations
 
 import io
 import logging
+import warnings
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -33,12 +37,17 @@ SIDE = 57.6
 
 STAMP_TEXT = "Signed by %(signer)s\nRole: %(role)s\nDate: %(ts)s"
 TIME_FORMAT = "%Y-%m-%d %H:%M %Z"
+MIN_RSA_BITS = 2048  # pyhanko-certvalidator's default policy: shorter RSA keys make untrusted signatures
+INVISIBLE = (0, 0, 0, 0)  # the box of a new field once the document is signed (see choose_field)
 
 # pyHanko reports some problems through logging as well as by raising; the raised error is what we
 # show (one line). A NullHandler keeps Python's last-resort handler from printing its records on
 # stderr when the application configured no logging (an application that did still gets them).
 for _name in ("pyhanko", "pyhanko_certvalidator"):
     logging.getLogger(_name).addHandler(logging.NullHandler())
+# pyHanko imports cryptography's DSA support, which warns on stderr on every run; docgen never signs
+# with DSA, and a command's error must stay one line.
+warnings.filterwarnings("ignore", message="DSA is deprecated", module=r"pyhanko\.")
 
 
 def _is_pkcs12(raw: bytes) -> bool:
@@ -76,18 +85,27 @@ def _same_key(private_key, cert) -> bool:
 
 
 def _check_certificate(cert, name: str, now: datetime) -> None:
-    """pyHanko signs with any certificate; an expired one, or one not made for signatures, makes a
-    signature nobody can rely on, so it is refused before signing."""
+    """pyHanko signs with any certificate; one that ``docgen verify`` would not trust makes a
+    signature nobody can rely on, so it is refused before signing: expired or not yet valid, an RSA
+    key under :data:`MIN_RSA_BITS` bits (pyHanko's validator rejects such signatures as too weak),
+    no key usage extension, or one without digitalSignature and nonRepudiation (the validator
+    requires one of them)."""
     from cryptography import x509  # noqa: PLC0415
+    from cryptography.hazmat.primitives.asymmetric import rsa  # noqa: PLC0415
 
     if now < cert.not_valid_before_utc:
         raise SigningError(f"the certificate in {name} is not valid before {cert.not_valid_before_utc:%Y-%m-%d %H:%M} UTC")
     if now > cert.not_valid_after_utc:
         raise SigningError(f"the certificate in {name} expired on {cert.not_valid_after_utc:%Y-%m-%d %H:%M} UTC")
+    key = cert.public_key()
+    if isinstance(key, rsa.RSAPublicKey) and key.key_size < MIN_RSA_BITS:
+        raise SigningError(f"the certificate in {name} has a {key.key_size}-bit RSA key "
+                           f"(at least {MIN_RSA_BITS} bits are needed)")
     try:
         usage = cert.extensions.get_extension_for_class(x509.KeyUsage).value
     except x509.ExtensionNotFound:
-        return
+        raise SigningError(f"the certificate in {name} has no key usage "
+                           "(a signing certificate has digitalSignature or nonRepudiation)") from None
     if not (usage.digital_signature or usage.content_commitment):
         raise SigningError(f"the certificate in {name} is not a signing certificate "
                            "(key usage has neither digitalSignature nor nonRepudiation)")
@@ -192,7 +210,8 @@ def _signature_fields(handler) -> dict[str, bool]:
 
 
 def choose_field(writer, role: str | None) -> tuple[str, tuple[int, int, int, int] | None]:
-    """The field to sign and, when it must be created, its box on the last page (else None)."""
+    """The field to sign and, when it must be created, its box on the last page (else None):
+    :data:`INVISIBLE` when the document already carries a signature."""
     existing = _signature_fields(writer.prev)
     if role is not None:
         target = field_name(role)
@@ -209,6 +228,8 @@ def choose_field(writer, role: str | None) -> tuple[str, tuple[int, int, int, in
         target = missing[0]
     if target in existing:
         return target, None
+    if any(existing.values()):
+        return target, INVISIBLE
     return target, free_slot(writer)
 
 
