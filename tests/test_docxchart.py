@@ -131,6 +131,7 @@ def axis_labels(chart: Chart) -> list[str]:
     return [str(v) for v in range(0, int(chart.series.maximum) + 1, unit)]
 
 
+@pytest.mark.slow
 def test_libreoffice_draws_the_charts_dates_values_and_band_names(phq9, converted):
     """Each chart's page holds its dates (the category axis), its band names (the legend: client text,
     escaped, shown as typed), its values as data labels besides the value axis' labels, and not the
@@ -150,6 +151,7 @@ def test_libreoffice_draws_the_charts_dates_values_and_band_names(phq9, converte
     assert text.count("PHQ-9") == 1 and text.count("GAD-7") == 1 and squash(ODD_LABEL) not in text
 
 
+@pytest.mark.slow
 def test_libreoffice_paints_the_bands_behind_the_blue_line(converted):
     """The first page (the PHQ-9 chart, five bands) as an image: each band's colour over a broad area
     (not only the legend's keys) and the line's."""

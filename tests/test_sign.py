@@ -474,6 +474,7 @@ def _batch(cwd: Path, *extra) -> subprocess.CompletedProcess:
                           cwd=cwd, capture_output=True, text=True, timeout=180)
 
 
+@pytest.mark.slow
 def test_batch_signs_final_pdfs_and_the_manifest_hashes_the_signed_file(keys, tmp_path):
     import hashlib  # noqa: PLC0415
 
@@ -508,6 +509,7 @@ def test_batch_signs_final_pdfs_and_the_manifest_hashes_the_signed_file(keys, tm
         assert SECRET not in (tmp_path / "out" / name).read_bytes()
 
 
+@pytest.mark.slow
 def test_batch_with_a_bad_key_stops_before_any_work(keys, tmp_path):
     (tmp_path / "in").mkdir()
     shutil.copy(PLAN, tmp_path / "in")
