@@ -278,6 +278,7 @@ def test_manifest_matches_the_files_on_disk(first):
 
 
 # --- incremental re-runs and --force ------------------------------------------------------------------
+@pytest.mark.slow
 def test_rerun_skips_unchanged_redoes_changed_and_force_redoes_all(first, tmp_path):
     base = tmp_path / "batch"
     shutil.copytree(first[0], base)  # copy2: the copies keep the first run's mtimes
@@ -335,6 +336,7 @@ def test_rerun_skips_unchanged_redoes_changed_and_force_redoes_all(first, tmp_pa
 
 
 # --- a batch killed with SIGKILL, then run again -------------------------------------------------------
+@pytest.mark.slow
 def test_sigkill_leaves_no_partial_file_and_a_rerun_completes(tmp_path):
     (tmp_path / "in").mkdir()
     shutil.copy(FIXTURES / "plans" / "plan-adult-mdd-complete.yaml", tmp_path / "in")
@@ -555,6 +557,7 @@ def test_progress_bar_on_a_terminal_goes_to_stderr(tmp_path):
 
 
 # --- the Dask path (last: the client leaves threads behind) ---------------------------------------------------
+@pytest.mark.slow
 def test_dask_cluster_produces_the_same_files(first, tmp_path, monkeypatch):
     distributed = pytest.importorskip("distributed")
     import logging  # noqa: PLC0415

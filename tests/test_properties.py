@@ -7,6 +7,7 @@ import tempfile
 from datetime import date
 from pathlib import Path
 
+import pytest
 import yaml
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
@@ -89,12 +90,14 @@ def _check_file(text: str, suffix: str):
 
 
 # --- (a) nothing raises out of api.check --------------------------------------------------------
+@pytest.mark.slow
 @FAST
 @given(value=json_values | record_like)
 def test_arbitrary_json_never_raises(value):
     _check_file(json.dumps(value), ".json")
 
 
+@pytest.mark.slow
 @FAST
 @given(value=record_like, suffix=st.sampled_from([".json", ".yaml"]))
 def test_arbitrary_record_like_documents_never_raise(value, suffix):

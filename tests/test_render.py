@@ -187,6 +187,7 @@ def test_every_docx_part_is_well_formed_xml(corpus):
                 assert b"\x07" not in data
 
 
+@pytest.mark.slow
 def test_every_docx_is_valid_office_open_xml(corpus, openxml_validator):
     """Every DOCX passes the Open XML SDK's validation (schemas, package, and its Word app-compat
     checks; openxml-audit, a pure-Python port): Word opens it without offering to repair it."""
@@ -432,6 +433,7 @@ def converted(corpus, tmp_path_factory) -> dict[str, Path]:
     return {path.stem: base / f"{path.stem}.pdf" for path in sources}
 
 
+@pytest.mark.slow
 def test_every_docx_converts_with_libreoffice_and_fields_become_page_numbers(corpus, converted):
     assert sorted(converted) == sorted(corpus.items)
     for key, path in converted.items():
@@ -451,6 +453,7 @@ def test_every_docx_converts_with_libreoffice_and_fields_become_page_numbers(cor
         assert label in plan, label
 
 
+@pytest.mark.slow
 def test_first_pages_are_not_blank(corpus, converted, tmp_path):
     pdftoppm = tool("pdftoppm")
     sources = {"docx-plan": converted["TP-UNI"], "docx-note": converted["PN-UNI"],

@@ -192,6 +192,7 @@ def test_usage_errors_exit_2_and_write_nothing(tmp_path, args):
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.slow
 def test_agency_template_edited_and_saved_by_libreoffice_keeps_rendering(tmp_path):
     """An agency changes the SOAP template's header wording and body font, saves it with LibreOffice
     (which rewrites the whole package), and renders with --templates: its wording shows, and the

@@ -370,6 +370,7 @@ def test_note_builder_serves_plan_builder():
     assert note["goals_addressed"][0]["goal_id"] == "G1"
 
 
+@pytest.mark.slow
 def test_icd10_table_cache_round_trips(tmp_path, monkeypatch):
     """The cached table (written by the first process) says exactly what the package says."""
     from docgen.check import icd10

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -670,6 +671,7 @@ def _batch(cwd: Path, *extra) -> subprocess.CompletedProcess:
                           cwd=cwd, capture_output=True, text=True, timeout=180)
 
 
+@pytest.mark.slow
 def test_batch_signs_final_pdfs_and_the_manifest_hashes_the_signed_file(keys, tmp_path):
     import hashlib  # noqa: PLC0415
 
@@ -704,6 +706,7 @@ def test_batch_signs_final_pdfs_and_the_manifest_hashes_the_signed_file(keys, tm
         assert SECRET not in (tmp_path / "out" / name).read_bytes()
 
 
+@pytest.mark.slow
 def test_batch_with_a_bad_key_stops_before_any_work(keys, tmp_path):
     (tmp_path / "in").mkdir()
     shutil.copy(PLAN, tmp_path / "in")
@@ -717,3 +720,44 @@ def test_the_cli_and_renderer_do_not_load_pyhanko():
             "print(sorted({m.split('.')[0] for m in sys.modules} & {'pyhanko', 'pyhanko_certvalidator'}))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+# --- no warning on stderr: cron mails it to an admin -----------------------------------------------
+def _quiet_env() -> dict[str, str]:
+    """The environment of a cron job: Python's default warning filters (no PYTHONWARNINGS)."""
+    return {k: v for k, v in os.environ.items() if k != "PYTHONWARNINGS"}
+
+
+def test_only_pyhankos_dsa_deprecation_warning_is_silenced():
+    """pyHanko's import of cryptography's DSAPrivateKey warns (CryptographyDeprecationWarning) unless
+    docgen.sign.pades was imported first; the same warning from anywhere else, and any other of
+    cryptography's warnings, still shows."""
+    warn = ("import warnings; from cryptography.utils import CryptographyDeprecationWarning as W; "
+            "warnings.warn('DSA is deprecated, said elsewhere', W); warnings.warn('another deprecation', W)")
+    bare = subprocess.run([sys.executable, "-c", "import pyhanko.sign.signers"], capture_output=True, text=True,
+                          env=_quiet_env(), timeout=60)
+    assert bare.returncode == 0 and "CryptographyDeprecationWarning: DSA is deprecated" in bare.stderr, \
+        "pyHanko no longer triggers the warning: the filter in docgen/sign/pades.py can go"
+    done = subprocess.run([sys.executable, "-c", f"import docgen.sign.pades, pyhanko.sign.signers; {warn}"],
+                          capture_output=True, text=True, env=_quiet_env(), timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "pdf_cms" not in done.stderr and "from cryptography" not in done.stderr, done.stderr
+    assert "DSA is deprecated, said elsewhere" in done.stderr and "another deprecation" in done.stderr
+
+
+@pytest.mark.slow
+def test_signing_commands_print_no_warning(keys, plan_pdf, tmp_path):
+    """`docgen sign`, `docgen verify` and `docgen render --sign-with` as real processes: stderr is empty."""
+    source = write(tmp_path / "plan.pdf", plan_pdf)
+    commands = {
+        "sign": ["sign", source, "--key", keys.clinician, "--passphrase-file", keys.passfile, "--role", "clinician",
+                 "--out", tmp_path / "signed.pdf"],
+        "verify": ["verify", tmp_path / "signed.pdf", "--trust", keys.ca_pem],
+        "render --sign-with": ["render", PLAN, "--out", tmp_path / "out", "--format", "pdf", "--as-of",
+                               AS_OF.isoformat(), "--sign-with", keys.clinician, "--passphrase-file", keys.passfile],
+    }
+    for name, args in commands.items():
+        done = subprocess.run([str(DOCGEN), *map(str, args)], capture_output=True, text=True, env=_quiet_env(),
+                              cwd=tmp_path, timeout=120)
+        assert done.returncode == 0, (name, done.stdout, done.stderr)
+        assert "Warning" not in done.stderr and done.stderr.strip() == "", (name, done.stderr)

@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+from cryptography.utils import CryptographyDeprecationWarning
+
 from . import FIELD_PREFIX, ROLES, SigningError, field_name
 
 # the new-field grid, in points
@@ -48,6 +50,17 @@ for _name in ("pyhanko", "pyhanko_certvalidator"):
 # pyHanko imports cryptography's DSA support, which warns on stderr on every run; docgen never signs
 # with DSA, and a command's error must stay one line.
 warnings.filterwarnings("ignore", message="DSA is deprecated", module=r"pyhanko\.")
+
+# pyHanko 0.38's sign/signers/pdf_cms.py imports cryptography's DSAPrivateKey at import time (it is used
+# only to sign with a DSA key), and recent cryptography (51 here) warns on that name that DSA is
+# deprecated: every signing or verifying process printed a CryptographyDeprecationWarning on stderr,
+# which an admin reading cron mail takes for an error. The warning is about pyHanko's import, not
+# about the key in use. That one warning, attributed to pyHanko's modules, is silenced; any other
+# warning (another of cryptography's, or this one raised elsewhere) still shows. It must be set
+# before pyHanko is first imported: every import of pyHanko is in this module, or in verify.py,
+# which imports this module first.
+warnings.filterwarnings("ignore", message="DSA is deprecated", category=CryptographyDeprecationWarning,
+                        module=r"pyhanko\.")
 
 
 def _is_pkcs12(raw: bytes) -> bool:
