@@ -349,7 +349,12 @@ def inspect(path: PathLike, *, password: bytes | None = None) -> dict:
     from .errors import PacketError  # noqa: PLC0415
     from .packet.inspect import inspect_packet  # noqa: PLC0415
 
-    return inspect_packet(_read(path, PacketError), password)
+    from .errors import NotAPacket  # noqa: PLC0415
+
+    try:
+        return inspect_packet(_read(path, PacketError), password)
+    except (PacketError, NotAPacket) as exc:
+        raise type(exc)(f"{path}: {exc}") from None
 
 
 @dataclass(frozen=True)

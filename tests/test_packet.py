@@ -305,8 +305,8 @@ def test_inspect_says_when_a_pdf_is_not_a_packet(folder):
             result = cli("inspect", path, "--format", fmt)
             assert result.exit_code == 1, (path.name, result.output)
             assert result.stdout == ""
-            assert result.stderr.strip() == f"{path}: not a docgen packet: {why}", result.stderr
-        with pytest.raises(NotAPacket, match=f"^not a docgen packet: {re.escape(why)}$"):
+            assert result.stderr.strip() == f"docgen inspect: {path}: not a docgen packet: {why}", result.stderr
+        with pytest.raises(NotAPacket, match=f"^{re.escape(str(path))}: not a docgen packet: {re.escape(why)}$"):
             api.inspect(path)
 
 
@@ -338,6 +338,6 @@ def test_hostile_pdfs_give_one_line_in_bounded_time_and_memory(hostile_files, ca
     assert done.code == 2, (done.code, done.stdout[-500:], done.stderr[-2000:])
     assert "Traceback" not in done.stderr and done.stdout == ""
     lines = done.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith(f"{path}: unsafe PDF: ") and why in lines[0], done.stderr[-2000:]
+    assert len(lines) == 1 and lines[0].startswith(f"docgen {command}: {path}: unsafe PDF: ") and why in lines[0], done.stderr[-2000:]
     assert done.seconds < 10, done.seconds
     assert done.peak_mb < 500, done.peak_mb

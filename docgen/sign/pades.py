@@ -47,10 +47,6 @@ INVISIBLE = (0, 0, 0, 0)  # the box of a new field once the document is signed (
 # stderr when the application configured no logging (an application that did still gets them).
 for _name in ("pyhanko", "pyhanko_certvalidator"):
     logging.getLogger(_name).addHandler(logging.NullHandler())
-# pyHanko imports cryptography's DSA support, which warns on stderr on every run; docgen never signs
-# with DSA, and a command's error must stay one line.
-warnings.filterwarnings("ignore", message="DSA is deprecated", module=r"pyhanko\.")
-
 # pyHanko 0.38's sign/signers/pdf_cms.py imports cryptography's DSAPrivateKey at import time (it is used
 # only to sign with a DSA key), and recent cryptography (51 here) warns on that name that DSA is
 # deprecated: every signing or verifying process printed a CryptographyDeprecationWarning on stderr,
