@@ -75,6 +75,12 @@ class OutputError(DocgenError):
     where = "--out"
 
 
+class LayoutError(DocgenError):
+    """A record whose content cannot be laid out on the page (it fails; nothing is written)."""
+
+    exit_code = 1
+
+
 class WriteError(DocgenError):
     """A run that had to stop because its output could not be written (a full disk): nothing partial
     is left, and running it again completes it."""
@@ -119,4 +125,4 @@ class PacketRefused(DocgenError):
 
 
 __all__ = ["DocgenError", "UsageError", "LoadError", "ProfileError", "StyleError", "TemplateError", "SigningError",
-           "AuditError", "OutputError", "WriteError", "PacketError", "PolicyError", "NotAPacket", "RecordsFailed", "PacketRefused"]
+           "AuditError", "OutputError", "WriteError", "LayoutError", "PacketError", "PolicyError", "NotAPacket", "RecordsFailed", "PacketRefused"]

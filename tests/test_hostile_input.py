@@ -235,3 +235,40 @@ def test_sqlite_trail_has_no_client_names(tmp_path):
     batch([tmp_path / "in"], tmp_path / "out")
     dump = "\n".join(sqlite3.connect(tmp_path / "out" / "audit.sqlite").iterdump())
     assert builders.CLIENT["name"] not in dump
+
+
+# --- pdf-style.toml -----------------------------------------------------------------------------
+@pytest.mark.parametrize("setting, named", [
+    ("font_size = 95", "font_size"), ("font_size = 300", "font_size"), ("font_size = 0.001", "font_size"),
+    ("font_size = -9", "font_size"), ('font_size = "9.5"', "font_size"), ("font_size = true", "font_size"),
+    ("margin_inch = 4.2", "margin_inch"), ("margin_inch = 6", "margin_inch"), ("margin_inch = 8", "margin_inch"),
+    ("margin_inch = -5", "margin_inch"), ("page_size = 4", "page_size"), ("text_color = 12", "text_color"),
+    ("compression = 9", "compression"),
+])
+def test_a_style_out_of_range_is_one_usage_error_naming_the_key_and_the_range(tmp_path, setting, named):
+    templates = tmp_path / "templates"
+    shutil.copytree(ROOT / "docgen" / "templates", templates)
+    (templates / "pdf-style.toml").write_text(setting + "\n", encoding="utf-8")
+    result = invoke("render", FIXTURES / "plans" / "plan-adult-mdd-complete.yaml", "--out", tmp_path / "out",
+                    "--templates", templates, "--as-of", AS_OF, "--format", "pdf")
+    assert result.exit_code == 2, result.output
+    [line] = result.stderr.strip().splitlines()
+    assert named in line and ("between" in line or "must be" in line), line
+    assert not (tmp_path / "out").exists()
+
+
+def test_the_layout_fails_the_record_instead_of_looping_when_nothing_fits():
+    """A style that gets past the checks (or a future bug) must never make a page loop forever."""
+    from docgen.errors import LayoutError
+    from docgen.render.pdf.layout import _Layout
+
+    class Tiny:  # a page with no room at all between its margins
+        class style:  # noqa: N801
+            margin_inch = 0.5
+        pagesize = (72.0, 72.0)
+        styles = None
+
+    layout = _Layout(Tiny())
+    with pytest.raises(LayoutError):
+        for _ in range(100_000):
+            layout.new_page()

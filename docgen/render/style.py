@@ -12,6 +12,12 @@ from reportlab.lib import colors
 from ..errors import StyleError  # noqa: E402,F401
 
 
+#: Numeric settings and the ranges a readable page allows (a typo such as 95 for 9.5 is refused).
+RANGES: dict[str, tuple[float, float]] = {"font_size": (6.0, 16.0), "margin_inch": (0.25, 2.0)}
+#: Settings with a fixed set of values.
+CHOICES: dict[str, tuple[str, ...]] = {"page_size": ("letter", "a4"), "compression": ("fast", "small")}
+
+
 @dataclass(frozen=True)
 class PdfStyle:
     page_size: str = "letter"  # letter | a4
@@ -37,17 +43,25 @@ class PdfStyle:
         known = {f.name for f in fields(cls)}
         unknown = set(data) - known
         if unknown:
-            raise StyleError(f"{path}: unknown setting(s) {', '.join(sorted(unknown))}")
+            raise StyleError(f"{path}: unknown setting(s) {', '.join(sorted(unknown))} "
+                             f"(known: {', '.join(sorted(known))})")
         values = {}
         for key, value in data.items():
-            if key.endswith("_color") or key.endswith("_background") or key.endswith("_text"):
+            if key in RANGES:
+                low, high = RANGES[key]
+                if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
+                    raise StyleError(f"{path}: {key} must be a number between {low:g} and {high:g}")
+                value = float(value)
+            elif key in CHOICES:
+                if not isinstance(value, str) or value.lower() not in CHOICES[key]:
+                    raise StyleError(f"{path}: {key} must be one of {', '.join(CHOICES[key])}")
+                value = value.lower()
+            else:  # a colour
                 try:
+                    if not isinstance(value, str):
+                        raise TypeError
                     value = colors.HexColor(value)
                 except (ValueError, TypeError):
                     raise StyleError(f"{path}: {key} must be a colour like \"#1f4e79\"") from None
             values[key] = value
-        if values.get("page_size", "letter").lower() not in ("letter", "a4"):
-            raise StyleError(f"{path}: page_size must be letter or a4")
-        if values.get("compression", "fast") not in ("fast", "small"):
-            raise StyleError(f"{path}: compression must be fast or small")
         return cls(**values)

@@ -13,6 +13,7 @@ from reportlab.lib.units import inch
 
 from ...compose.blocks import Bullets, Chart, Document, Fields, Para, SignatureLine
 from ...compose.blocks import Table as TableBlock
+from ...errors import LayoutError
 from ..style import PdfStyle
 from ..visible_text import display
 from .fonts import BOLD, FONT, ITALIC
@@ -59,6 +60,10 @@ BULLET = "\u2022"
 SIG_BOX = 34.0  # height of a signature field (points)
 
 
+#: More pages than any record can need: a layout that asks for more has a bug or hostile input.
+MAX_PAGES = 5000
+
+
 # --- layout: blocks -> pages of drawing operations ----------------------------------------------
 class _Layout:
     """The cursor of the first pass: appends drawing operations to the current page."""
@@ -79,6 +84,13 @@ class _Layout:
         return self.pages[-1]
 
     def new_page(self) -> None:
+        """Start a page. A page left empty means nothing fits on any page: the record fails with a
+        LayoutError instead of asking for pages forever (a page cap backs this up)."""
+        if not self.pages[-1] and len(self.pages) > 1:
+            raise LayoutError("the content does not fit on a page (check font_size and margin_inch in "
+                              "pdf-style.toml)")
+        if len(self.pages) >= MAX_PAGES:
+            raise LayoutError(f"the document would run past {MAX_PAGES} pages")
         self.pages.append([])
         self.y = self.top
 
