@@ -10,7 +10,8 @@ rendered as a draft; the rules ``add-changes`` and ``add-reason`` keep it from b
 from __future__ import annotations
 
 import re
-from datetime import date as Date, time as Time
+from datetime import date as Date
+from datetime import time as Time
 from enum import Enum
 from typing import Annotated, Literal
 
@@ -69,7 +70,7 @@ class Addendum(Strict):
     signatures: list[Signature] = Field(default_factory=list)
 
     @model_validator(mode="after")
-    def _references(self) -> "Addendum":
+    def _references(self) -> Addendum:
         if self.original.id == self.id:
             raise ValueError("an addendum cannot name itself as the original (original.id is its own id)")
         return self

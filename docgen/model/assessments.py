@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date as Date
 from enum import Enum
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 
 from pydantic import Field, computed_field
 
@@ -125,4 +125,4 @@ class CSSRSScreener(Strict):
         return self.risk_level is not RiskLevel.none
 
 
-Assessment = Annotated[Union[PHQ9, GAD7, PCL5, CSSRSScreener], Field(discriminator="instrument")]
+Assessment = Annotated[PHQ9 | GAD7 | PCL5 | CSSRSScreener, Field(discriminator="instrument")]

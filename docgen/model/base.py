@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import re
-from datetime import date as Date, time as Time
+from datetime import date as Date
+from datetime import time as Time
 from enum import Enum
 from typing import Annotated
 

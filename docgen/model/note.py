@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import re
-from datetime import date as Date, datetime, time as Time
+from datetime import date as Date
+from datetime import datetime
+from datetime import time as Time
 from enum import Enum
 from typing import Annotated, Literal
 
@@ -128,7 +130,7 @@ class ProgressNote(Strict):
         return [re.sub(r"^\+", "", c) for c in codes]
 
     @model_validator(mode="after")
-    def _consistency(self) -> "ProgressNote":
+    def _consistency(self) -> ProgressNote:
         if self.author_id not in [c.id for c in self.clinicians]:
             raise ValueError(f"author_id '{self.author_id}' is not among clinicians")
         foreign = [s for s in ALL_SECTIONS if getattr(self, s) is not None and s not in SECTIONS[self.format]]

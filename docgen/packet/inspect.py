@@ -5,7 +5,9 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+from typing import Any
 
+from ..errors import SigningError
 from . import MANIFEST_JSON, PacketError
 
 
@@ -38,7 +40,7 @@ def inspect_packet(data: bytes, password: bytes | None = None) -> dict:
         encryption = _encryption(reader)
     except (PdfReadError, ValueError, KeyError, TypeError) as exc:
         raise PacketError(f"not a readable PDF ({type(exc).__name__})") from None
-    report = {"encryption": encryption, "opened": True, "pages": None, "documents": [], "outline": [],
+    report: dict[str, Any] = {"encryption": encryption, "opened": True, "pages": None, "documents": [], "outline": [],
               "attachments": [], "signatures": [], "manifest": None}
     if reader.is_encrypted:
         if password is None:
@@ -59,11 +61,12 @@ def inspect_packet(data: bytes, password: bytes | None = None) -> dict:
                     pass
     for item in reader.outline:
         if not isinstance(item, list):
-            report["outline"].append({"title": str(item.title), "page": reader.get_destination_page_number(item) + 1})
+            index = reader.get_destination_page_number(item)  # None: a bookmark to a page not in the file
+            report["outline"].append({"title": str(item.title), "page": None if index is None else index + 1})
     manifest = report["manifest"] or {}
     report["documents"] = [{k: d.get(k) for k in ("id", "kind", "date", "status", "first_page", "pages",
                                                    "content_sha256")} for d in manifest.get("documents", [])]
-    from ..sign import SigningError, verify_pdf  # noqa: PLC0415
+    from ..sign import verify_pdf  # noqa: PLC0415
 
     try:
         report["signatures"] = [r.as_dict() for r in verify_pdf(data, password=password)]

@@ -8,8 +8,7 @@ from pathlib import Path
 
 from reportlab.lib import colors
 
-
-from ..errors import StyleError  # noqa: E402,F401
+from ..errors import StyleError
 
 
 @dataclass(frozen=True)
@@ -27,7 +26,7 @@ class PdfStyle:
     compression: str = "fast"  # fast | small: zlib level 1 (about 5% larger files) or reportlab's default
 
     @classmethod
-    def load(cls, path: Path) -> "PdfStyle":
+    def load(cls, path: Path) -> PdfStyle:
         if not path.is_file():
             return cls()
         try:
@@ -39,10 +38,11 @@ class PdfStyle:
         if unknown:
             raise StyleError(f"{path}: unknown setting(s) {', '.join(sorted(unknown))}")
         values = {}
-        for key, value in data.items():
+        for key, given in data.items():
+            value = given
             if key.endswith("_color") or key.endswith("_background") or key.endswith("_text"):
                 try:
-                    value = colors.HexColor(value)
+                    value = colors.HexColor(given)
                 except (ValueError, TypeError):
                     raise StyleError(f"{path}: {key} must be a colour like \"#1f4e79\"") from None
             values[key] = value

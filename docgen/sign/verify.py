@@ -22,7 +22,8 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-from . import SignatureReport, SigningError, role_of
+from ..errors import SigningError
+from . import SignatureReport, role_of
 from .pades import common_name
 
 ALLOWED_AFTER = ("NONE", "LTA_UPDATES", "FORM_FILLING")
@@ -55,8 +56,7 @@ def load_trust(paths: list[Path]) -> list:
     from asn1crypto import pem, x509  # noqa: PLC0415
 
     roots = []
-    for path in paths:
-        path = Path(path)
+    for path in map(Path, paths):
         try:
             raw = path.read_bytes()
         except OSError as exc:
