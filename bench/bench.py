@@ -223,8 +223,9 @@ class _Floor:
                         out.append(p(b.caption, "Heading2"))
                     twips, head = grid(b.widths, "")
                     out += [head, "<w:tr><w:trPr><w:tblHeader/></w:trPr>",
-                            *(cell(c, w, "DBE5F0", True) for c, w in zip(b.columns, twips)), "</w:tr>"]
-                    out += ["<w:tr>" + "".join(cell(c, w) for c, w in zip(row, twips)) + "</w:tr>" for row in b.rows]
+                            *(cell(c, w, "DBE5F0", True) for c, w in zip(b.columns, twips, strict=False)), "</w:tr>"]
+                    out += ["<w:tr>" + "".join(cell(c, w) for c, w in zip(row, twips, strict=False)) + "</w:tr>"
+                            for row in b.rows]
                     out.append("</w:tbl><w:p/>")
                 elif isinstance(b, Chart):
                     out.append(p(b.title, "Heading2"))
@@ -236,10 +237,12 @@ class _Floor:
                         out.append(p(b.text))
                     else:
                         out.append('<w:p><w:pPr><w:keepNext/><w:tabs><w:tab w:pos="6192" w:val="left"/></w:tabs>'
-                                   '<w:spacing w:before="320"/></w:pPr><w:r><w:t>____________________________________________'
+                                   '<w:spacing w:before="320"/></w:pPr><w:r><w:t>'
+                                   '____________________________________________'
                                    '</w:t><w:tab/><w:t>______________________</w:t></w:r></w:p><w:p><w:pPr><w:tabs>'
                                    '<w:tab w:pos="6192" w:val="left"/></w:tabs></w:pPr><w:r><w:rPr><w:sz w:val="16"/>'
-                                   f'</w:rPr><w:t xml:space="preserve">{t(b.role)} signature</w:t><w:tab/><w:t>Date / time'
+                                   f'</w:rPr><w:t xml:space="preserve">{t(b.role)} signature</w:t><w:tab/>'
+                                   '<w:t>Date / time'
                                    "</w:t></w:r></w:p>")
         out.append(self.sect)
         template = self.template
@@ -340,8 +343,9 @@ def run_batch(inputs: Path, out: Path, workers: int, formats: tuple[str, ...]) -
     import subprocess
 
     shutil.rmtree(out, ignore_errors=True)
-    done = subprocess.run([sys.executable, "-c", _BATCH, str(inputs), str(out), str(workers), ",".join(formats)],
-                          capture_output=True, text=True, check=True, cwd=ROOT)
+    done = subprocess.run(  # noqa: S603 - this interpreter, running the script above
+        [sys.executable, "-c", _BATCH, str(inputs), str(out), str(workers), ",".join(formats)],
+        capture_output=True, text=True, check=True, cwd=ROOT)
     figures = json.loads(done.stdout.strip().splitlines()[-1])
     return figures["done"] / figures["seconds"], figures["done"], figures["peak"]
 

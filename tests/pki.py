@@ -7,7 +7,7 @@ nonRepudiation key usage (or, for the refusal tests, a short RSA key or no key u
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from cryptography import x509
@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import pkcs12 as p12
 from cryptography.x509.oid import NameOID
 
-NOW = datetime.now(timezone.utc)
+NOW = datetime.now(UTC)
 
 
 @dataclass

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import io
+import itertools
 import json
 import re
 import shutil
@@ -244,7 +245,7 @@ def pdf_has(view: PdfView, wanted: str, agency: str) -> bool:
         return True
     words = target.split(" ")
     bodies = [ws(b) for b in view.bodies(agency)]
-    for here, after in zip(bodies, bodies[1:]):
+    for here, after in itertools.pairwise(bodies):
         for cut in range(1, len(words)):
             if " ".join(words[:cut]) in here and " ".join(words[cut:]) in after:
                 return True

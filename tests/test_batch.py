@@ -22,7 +22,7 @@ import sys
 import time
 import zipfile
 from collections import Counter
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -30,7 +30,6 @@ from click.testing import CliRunner
 from pypdf import PdfReader
 
 import builders
-
 from docgen import api
 from docgen.batch import CSV_FIELDS
 from docgen.cli import main
@@ -197,7 +196,8 @@ def test_statuses_exit_code_and_stderr(first):
     assert sorted(r["source"] for r in rows) == sorted(expected)
     docs = list(read([base / "in"]))
     addenda = [isinstance(raw.data, dict) and raw.data.get("kind") == "addendum" for raw in docs]
-    order = [raw.source.replace(f"{base}{os.sep}", "") for raw, last in sorted(zip(docs, addenda), key=lambda t: t[1])]
+    order = [raw.source.replace(f"{base}{os.sep}", "")
+             for raw, last in sorted(zip(docs, addenda, strict=True), key=lambda t: t[1])]
     assert [r["source"] for r in rows] == order  # input order (addenda last), whatever order the workers finished in
     lines = run.stderr.splitlines()
     for row in rows:
@@ -268,7 +268,7 @@ def test_manifest_matches_the_files_on_disk(first):
     with (out / "manifest.csv").open(encoding="utf-8", newline="") as handle:
         table = list(csv.DictReader(handle))
     assert len(table) == len(rows)
-    for line, row in zip(table, rows):
+    for line, row in zip(table, rows, strict=True):
         assert tuple(line) == CSV_FIELDS
         want = {k: "" if row.get(k) is None else str(row[k]) for k in CSV_FIELDS if k in row}
         want.update(outputs=" ".join(o["path"] for o in row["outputs"]),
@@ -295,7 +295,7 @@ def test_rerun_skips_unchanged_redoes_changed_and_force_redoes_all(first, tmp_pa
     assert [(r["source"], r["id"]) for r in rows] == [(r["source"], r["id"]) for r in before]
     assert {r["id"] for r in rows if r["status"] == "skipped"} == produced
     assert Counter(r["status"] for r in rows)["final"] == 0
-    for old, new in zip(before, rows):
+    for old, new in zip(before, rows, strict=True):
         assert new["outputs"] == old["outputs"]
         assert new["status"] == ("skipped" if old["status"] == "final" else old["status"])
     assert {k: (p.stat().st_mtime_ns, sha256(p)) for k, p in documents(out).items()} == stamp
@@ -508,7 +508,7 @@ def test_audit_command_record_since_and_text(first, tmp_path):
     assert ats() == [event["at"], "2026-01-05T09:00:00+00:00"]  # in the order they were appended
     assert ats("--since", "2026-01-01") == [event["at"], "2026-01-05T09:00:00+00:00"]
     assert ats("--since", "2026-06-01") == [event["at"]]
-    tomorrow = (datetime.now(timezone.utc) + timedelta(days=1)).date().isoformat()
+    tomorrow = (datetime.now(UTC) + timedelta(days=1)).date().isoformat()
     assert ats("--since", tomorrow) == []
 
     text = CliRunner().invoke(main, ["audit", str(out), "--record", "TP-1001"])

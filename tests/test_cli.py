@@ -126,7 +126,7 @@ def test_one_bad_record_among_good_ones_exits_1(complete, no_consent, invalid):
     ["rules", "--profile", "no-such-profile"],
     ["frobnicate"],
     ["check", "--bogus-option", "{complete}"],
-], ids=lambda a: " ".join(a))
+], ids=" ".join)
 def test_usage_errors_exit_2(args, complete):
     result = invoke(*[a.replace("{complete}", str(complete)) for a in args])
     assert result.exit_code == 2, result.output
@@ -255,7 +255,8 @@ def test_rules_json_lists_every_rule_with_the_profiles_params(profile):
 
 
 def test_rules_tx_medicaid_overrides():
-    rows = {r["rule"]: r for r in json.loads(invoke("rules", "--profile", "tx-medicaid", "--format", "json").stdout)["rules"]}
+    listed = json.loads(invoke("rules", "--profile", "tx-medicaid", "--format", "json").stdout)["rules"]
+    rows = {r["rule"]: r for r in listed}
     assert rows["plan-deadline"]["params"] == {"days": 10, "day_type": "business"}
     assert rows["note-timeliness"]["enabled"] is True
     assert rows["note-timeliness"]["params"] == {"days": 2, "day_type": "business"}

@@ -13,13 +13,13 @@ from lxml import etree
 from PIL import Image
 
 import builders
-from render_helpers import ROOT, run, tool
 from docgen import api
 from docgen.compose import compose
 from docgen.compose.blocks import Chart, Series
-from docgen.render.docx import chart as docxchart
 from docgen.render.chart_geometry import BAND_COLORS, chart_geometry
+from docgen.render.docx import chart as docxchart
 from docgen.render.docx.chart import CHART_REL, CHART_TYPE, chart_drawing, chart_part
+from render_helpers import ROOT, run, tool
 
 C = "http://schemas.openxmlformats.org/drawingml/2006/chart"
 A = "http://schemas.openxmlformats.org/drawingml/2006/main"
@@ -164,7 +164,7 @@ def test_libreoffice_paints_the_bands_behind_the_blue_line(converted):
 
     def near(color: str) -> int:
         want = tuple(int(color.lstrip("#")[i:i + 2], 16) for i in (0, 2, 4))
-        return sum(n for rgb, n in found.items() if max(abs(a - b) for a, b in zip(rgb, want)) <= 3)
+        return sum(n for rgb, n in found.items() if max(abs(a - b) for a, b in zip(rgb, want, strict=True)) <= 3)
 
     for color in BAND_COLORS:
         assert near(color) > 4000, color  # a band: some 10,000 pixels at 100 dpi; its legend key 100
@@ -322,7 +322,7 @@ def test_chart_holds_the_pdf_charts_information(phq9):
     assert [b.find("c:spPr/a:solidFill/a:srgbClr", NS).get("val") for b in bands] == \
         [c.lstrip("#").upper() for c in BAND_COLORS]
     top = 0.0
-    for band, drawn in zip(bands, geo["bands"]):
+    for band, drawn in zip(bands, geo["bands"], strict=True):
         heights = {float(v) for v in strings(band.find("c:val", NS))}
         assert len(heights) == 1 and strings(band.find("c:cat", NS)) == ["09/08/2026", "10/20/2026"]
         assert (drawn["y"] - geo["y0"]) / scale == pytest.approx(top)

@@ -15,6 +15,7 @@ from datetime import date, time
 from pathlib import Path
 
 import pytest
+import yaml
 from click.testing import CliRunner
 
 from docgen import api
@@ -103,8 +104,6 @@ def _plan_with(mutate) -> callable:
         if path.suffix == ".json":
             write_json(path, data)
         else:
-            import yaml
-
             path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
     return write
 
@@ -264,7 +263,7 @@ def test_bad_input_json_report_is_parseable(bad_file):
 @pytest.mark.parametrize("name", ["bomb.yaml", "deep.json", "deep-objects.json", "deep-flow.yaml",
                                   "deep-block.yaml", "huge-field.json", "image.json"])
 def test_slow_or_dangerous_inputs_finish_in_a_real_process(tmp_path, name):
-    _, write, record_id, path, _ = next(case for case in BAD_INPUTS if case[0] == name)
+    _, write, record_id, _path, _ = next(case for case in BAD_INPUTS if case[0] == name)
     file = tmp_path / name
     write(file)
     proc = run_docgen("check", "--as-of", AS_OF, "--format", "json", file, timeout=20)
@@ -365,6 +364,18 @@ def test_json_array_of_records(tmp_path):
     assert lines[1].startswith(f"{file}[2]: record (no id): (file): ")
 
 
+def test_a_valid_record_is_reported_by_its_validated_ids(tmp_path):
+    """Ids with whitespace around them are valid (stripped): the record is reported by the ids its
+    documents and locks use, not "(no id)" (a trailing newline made the id as read unprintable)."""
+    data = exemplar()
+    data["id"] = f"{PLAN_ID}\n"
+    data["client"]["id"] = " C-1001 "
+    result = only(api.validate([write_json(tmp_path / "p.json", data)]))
+    assert (result.status, result.id, result.client) == (Status.complete, PLAN_ID, "C-1001")
+    shown = invoke("check", tmp_path / "p.json", "--as-of", AS_OF).stdout
+    assert shown.startswith(f"OK {PLAN_ID}  treatment_plan  client C-1001  "), shown
+
+
 def test_invalid_record_gives_one_finding_per_schema_error(tmp_path):
     data = exemplar()
     data["plan_date"] = "2026-02-30"
@@ -446,8 +457,6 @@ def _phi_records(tmp_path: Path) -> list[Path]:
     kind["id"] = "TP-PHI-2"
     kind["kind"] = f"{CLIENT_NAME} {SENTINEL}"
     files.append(write_json(tmp_path / "kind.json", kind))
-
-    import yaml
 
     text = yaml.safe_dump(base(), sort_keys=False, allow_unicode=True)
     (tmp_path / "dup.yaml").write_text(text + f"presenting_concerns: {SENTINEL}\n", encoding="utf-8")

@@ -20,11 +20,11 @@ from click.testing import CliRunner
 import builders
 from docgen import __version__, api
 from docgen.batch import run_batch
-from docgen.ledger.trail import AuditTrail
 from docgen.cli import main
 from docgen.compose import compose
-from docgen.ledger.locks import Lock, lock_of
 from docgen.findings import Outcome
+from docgen.ledger.locks import Lock, lock_of
+from docgen.ledger.trail import AuditTrail
 from docgen.model.digest import content_hash
 from render_helpers import DocxView, PdfView, documents_in, pdf_has, shown, write_records, ws
 

@@ -14,15 +14,15 @@ from click.testing import CliRunner
 
 import hostile
 import pki
-from render_helpers import ROOT, run, tool, ws
 from docgen import api
 from docgen.errors import NotAPacket
 from docgen.check import load_profile
 from docgen.cli import main
+from docgen.model.digest import content_hash
 from docgen.packet import build_packet
 from docgen.packet.policy import load_policy
-from docgen.model.digest import content_hash
 from docgen.sign import verify_pdf
+from render_helpers import ROOT, run, tool, ws
 
 AS_OF = "2026-11-24"
 PASSWORD = "correct horse \u00e9 battery"
@@ -101,7 +101,7 @@ def _outline(reader):
 
 
 def test_plan_notes_consents_in_one_packet_bookmarks_match_documents(claim):
-    out, reader, manifest = claim
+    _out, reader, manifest = claim
     docs = manifest["documents"]
     assert [d["id"] for d in docs] == ["TP-7001", "PN-7001-01"]
     assert [(w["id"], w["reason"]) for w in manifest["withheld"]] == [
@@ -110,7 +110,7 @@ def test_plan_notes_consents_in_one_packet_bookmarks_match_documents(claim):
     assert [o[0] for o in outline] == ["Packet cover", "Treatment Plan TP-7001 (2026-09-22)",
                                        "Progress Note (SOAP) PN-7001-01 (2026-10-13)"]
     assert outline[0][1] == 0
-    for (title, page, children), doc in zip(outline[1:], docs):
+    for (_title, page, children), doc in zip(outline[1:], docs, strict=True):
         assert page == doc["first_page"] - 1
         assert doc["id"] in reader.pages[page].extract_text()
         assert children and all(doc["first_page"] - 1 <= p < doc["first_page"] - 1 + doc["pages"] for _t, p in children)
@@ -174,7 +174,7 @@ def test_psychotherapy_note_text_absent(claim, folder):
 
 
 def test_part2_notice_present_when_required_and_refused_without_consent(part2, claim, folder):
-    out, reader = part2
+    _out, reader = part2
     text = ws("\n".join(p.extract_text() for p in reader.pages[:2]))
     assert ws(STATEMENT_1) in text and "CON-5001-P2" in text
     assert "42 CFR" not in ws(claim[1].pages[0].extract_text()).replace("45 CFR", "")  # no Part 2 record, no notice

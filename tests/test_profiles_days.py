@@ -5,12 +5,11 @@ from datetime import date
 
 import pytest
 
+from builders import addendum_dict, assert_fails, assert_passes, check, findings_of, locks_of, note_dict, plan_dict
 from docgen.check import RULES, ProfileError, builtin_names, load_profile
 from docgen.check.days import days_between
 from docgen.check.profile import profile_for
 from docgen.findings import Severity
-
-from builders import assert_fails, assert_passes, check, findings_of, plan_dict
 
 OFF_BY_DEFAULT = {"mcr-plan-elems", "ny-contents", "ny-participation", "tx-sud-plan", "note-timeliness"}
 
@@ -37,7 +36,6 @@ def _with_prescriber(plan: dict) -> dict:
 def test_builders_are_complete_under_every_builtin_profile(name):
     assert name in builtin_names()
     assert check(_with_prescriber(plan_dict()), name) == []
-    from builders import addendum_dict, locks_of, note_dict
     assert check(note_dict(), name, plans=[plan_dict()]) == []
     assert check(addendum_dict(), name, locks=locks_of(plan_dict())) == []
 

@@ -40,10 +40,10 @@ def _leaf_paths(value, prefix=()):
     yield prefix
     if isinstance(value, dict):
         for key, item in value.items():
-            yield from _leaf_paths(item, prefix + (key,))
+            yield from _leaf_paths(item, (*prefix, key))
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            yield from _leaf_paths(item, prefix + (index,))
+            yield from _leaf_paths(item, (*prefix, index))
 
 
 EXEMPLAR_PATHS = [p for p in _leaf_paths(EXEMPLAR) if p]
@@ -201,7 +201,8 @@ def test_pdf_layout_keeps_every_character_in_order(para, cell, word):
     long_word = "W" * word
     doc = Document("treatment_plan", "treatment_plan", "TP-P", "Treatment Plan", "Agency", (), "Client Name", "C-1",
                    "01/01/1990", "Plan date: 01/01/2026",
-                   (Section("s", "Section", (Para(para), Table(("Col A", "Col B"), ((cell, long_word),), (0.5, 0.5)))),))
+                   (Section("s", "Section",
+                            (Para(para), Table(("Col A", "Col B"), ((cell, long_word),), (0.5, 0.5)))),))
     data = PdfRenderer().render(doc, {}, "20260101")
     text = "".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(data)).pages)
     flat = "".join(text.split())

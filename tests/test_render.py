@@ -21,9 +21,29 @@ from docgen.compose import Document, compose
 from docgen.compose.blocks import Chart, Table
 from docgen.findings import Outcome
 from docgen.model.digest import content_hash
-from render_helpers import (CELL_TEXT, FIXTURES, NASTY, NASTY_SHOWN, ODD_AGENCY, ODD_NAME, SECRET, UNI_NAME,
-                            DocxView, PdfView, assert_pdf_sound, corpus_records, documents_in, non_white_fraction,
-                            orphaned_headings, pdf_has, run, shown, tool, write_records, ws)
+from render_helpers import (
+    CELL_TEXT,
+    FIXTURES,
+    NASTY,
+    NASTY_SHOWN,
+    ODD_AGENCY,
+    ODD_NAME,
+    SECRET,
+    UNI_NAME,
+    DocxView,
+    PdfView,
+    assert_pdf_sound,
+    corpus_records,
+    documents_in,
+    non_white_fraction,
+    orphaned_headings,
+    pdf_has,
+    run,
+    shown,
+    tool,
+    write_records,
+    ws,
+)
 
 DOCGEN = Path(sys.executable).with_name("docgen")
 FIXTURE_PLAN = FIXTURES / "plans" / "plan-adult-mdd-complete.yaml"
@@ -275,8 +295,8 @@ def _signature_fields(view) -> dict[str, tuple[int, list[float]]]:
     """Signature form fields of a PDF: name -> (page index, rectangle)."""
     found = {}
     for index, page in enumerate(view.reader.pages):
-        for annot in page.get("/Annots") or []:
-            annot = annot.get_object()
+        for ref in page.get("/Annots") or []:
+            annot = ref.get_object()
             if annot.get("/FT") == "/Sig":
                 found[str(annot["/T"])] = (index, [float(v) for v in annot["/Rect"]])
     return found

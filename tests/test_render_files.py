@@ -3,10 +3,13 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
+import subprocess
 from pathlib import Path
 
-import pytest
+import docx
 import pypdf
+import pytest
 from click.testing import CliRunner
 
 import builders
@@ -52,7 +55,7 @@ def test_safe_names_are_plain_distinct_and_stable():
     names = [safe_name(i) for i in ODD_IDS]
     assert len(set(names)) == len(names)
     assert len({n.lower() for n in names}) == len(names)  # distinct on case-insensitive disks too
-    for identifier, name in zip(ODD_IDS, names):
+    for identifier, name in zip(ODD_IDS, names, strict=True):
         assert re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", name), name
         assert ".." not in name and len(name) <= 100
         assert not WINDOWS_DEVICES.match(name.split(".")[0]), name
@@ -109,7 +112,7 @@ def test_failed_render_leaves_nothing_and_others_still_render(tmp_path, monkeypa
 
 
 def test_failed_write_removes_the_pair_and_temporary_files(tmp_path, monkeypatch):
-    import docgen.write as write  # noqa: PLC0415
+    from docgen import write  # noqa: PLC0415
 
     real_replace = os.replace
 
@@ -141,6 +144,20 @@ def test_a_repeated_record_id_fails_and_leaves_the_first_documents(tmp_path):
     assert "record TP-A: failed: duplicate record id (first in " in said[0] and "a.json" in said[0]
     assert ("record tp-a: failed: record id differs only in case from TP-A (first in " in said[1]
             and "their files would be one on Windows and macOS" in said[1])
+    assert documents_in(out) == ["TP-A.docx", "TP-A.pdf"]
+    text = pypdf.PdfReader(out / "TP-A.pdf").pages[0].extract_text()
+    assert "First Person" in text and "Second Person" not in text
+
+
+def test_an_id_with_whitespace_around_it_repeats_the_id_it_validates_to(tmp_path):
+    """"TP-A\n" validates to TP-A, the name of its documents: a repeated id that fails, not a second
+    record whose documents replace the first one's."""
+    first = write_records(tmp_path / "a.json", [_plan("TP-A", "First Person")])
+    padded = write_records(tmp_path / "b.json", [_plan("TP-A\n", "Second Person")])
+    out = tmp_path / "out"
+    rendered = api.render([first, padded], out, as_of=builders.AS_OF, allow_draft=True)
+    assert [r.result.id for r in rendered] == ["TP-A", "TP-A"]
+    assert rendered[1].outcome is Outcome.failed and rendered[1].error.startswith("duplicate record id (first in ")
     assert documents_in(out) == ["TP-A.docx", "TP-A.pdf"]
     text = pypdf.PdfReader(out / "TP-A.pdf").pages[0].extract_text()
     assert "First Person" in text and "Second Person" not in text
@@ -197,11 +214,6 @@ def test_agency_template_edited_and_saved_by_libreoffice_keeps_rendering(tmp_pat
     """An agency changes the SOAP template's header wording and body font, saves it with LibreOffice
     (which rewrites the whole package), and renders with --templates: its wording shows, and the
     record's text is all there."""
-    import shutil
-    import subprocess
-
-    import docx
-
     root = Path(__file__).resolve().parent.parent
     templates = tmp_path / "agency-templates"
     shutil.copytree(root / "docgen" / "templates", templates)
@@ -237,10 +249,6 @@ def test_agency_template_edited_and_saved_by_libreoffice_keeps_rendering(tmp_pat
 def test_cjk_text_falls_back_to_an_embedded_font(tmp_path):
     """Characters DejaVu Sans lacks (Chinese, Japanese) are drawn with the embedded fallback font,
     in body paragraphs, table cells and the page footer, and read back from the text layer."""
-    import subprocess
-
-    from pypdf import PdfReader
-
     plan = builders.plan_dict()
     plan["client"]["name"] = "王小明 山田太郎"
     plan["presenting_concerns"] = "睡眠障害と不安 & <anxiety>; 中文测试"
@@ -249,7 +257,7 @@ def test_cjk_text_falls_back_to_an_embedded_font(tmp_path):
     [item] = api.render([path], tmp_path / "out", formats=("pdf",), as_of=builders.AS_OF)
     assert item.outcome is Outcome.final
     pdf = tmp_path / "out" / f"{plan['id']}.pdf"
-    pages = [p.extract_text() for p in PdfReader(pdf).pages]
+    pages = [p.extract_text() for p in pypdf.PdfReader(pdf).pages]
     assert "睡眠障害と不安 & <anxiety>; 中文测试" in pages[0]
     assert all("王小明 山田太郎" in page for page in pages)  # footer of every page
     fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True, check=True).stdout
@@ -260,8 +268,6 @@ def test_cjk_text_falls_back_to_an_embedded_font(tmp_path):
 
 # --- the prepared-template cache ----------------------------------------------------------------
 def test_prepared_templates_are_cached_on_disk_and_rebuilt_when_the_template_changes(tmp_path, monkeypatch):
-    import shutil  # noqa: PLC0415
-
     from docgen.compose import compose  # noqa: PLC0415
     from docgen.render import DEFAULT_TEMPLATES, metadata_for  # noqa: PLC0415
     from docgen.render.docx import template  # noqa: PLC0415
@@ -371,8 +377,6 @@ def test_content_hash_leaves_out_fields_at_their_default():
 def test_pdf_compression_setting_fast_or_small(tmp_path):
     """pdf-style.toml's compression: fast (the default, zlib level 1) or small (reportlab's default
     level): both valid and deterministic, small is smaller; anything else is a clear style error."""
-    import shutil  # noqa: PLC0415
-
     from docgen.render import DEFAULT_TEMPLATES  # noqa: PLC0415
     from docgen.render.style import PdfStyle, StyleError  # noqa: PLC0415
     from render_helpers import assert_pdf_sound  # noqa: PLC0415
@@ -385,7 +389,8 @@ def test_pdf_compression_setting_fast_or_small(tmp_path):
         style.write_text(style.read_text(encoding="utf-8").replace('compression = "fast"', f'compression = "{mode}"'),
                          encoding="utf-8")
         assert PdfStyle.load(style).compression == mode
-        first = api.render([COMPLETE], tmp_path / f"out-{mode}", formats=("pdf",), templates=templates, as_of=builders.AS_OF)
+        first = api.render([COMPLETE], tmp_path / f"out-{mode}", formats=("pdf",), templates=templates,
+                           as_of=builders.AS_OF)
         again = api.render([COMPLETE], tmp_path / f"again-{mode}", formats=("pdf",), templates=templates,
                            as_of=builders.AS_OF)
         data = first[0].files[0].read_bytes()
@@ -440,12 +445,12 @@ def test_subset_widths_formatted_once_give_the_bytes_reportlab_formats(monkeypat
     result = api.check([COMPLETE], as_of=builders.AS_OF)[0]
     doc = compose(result.record, result.findings, result.profile, draft=False)
     meta = metadata_for(result.record, result.profile, "0" * 64)
-    fonts._WIDTHS.clear()
+    fonts._WIDTHS.clear()  # noqa: SLF001 - the memo under test
     first = renderer.render(doc, meta, "20261124")
-    remembered = dict(fonts._WIDTHS)
+    remembered = dict(fonts._WIDTHS)  # noqa: SLF001
     assert remembered and all(b"[ " in v.data for v in remembered.values())
     assert renderer.render(doc, meta, "20261124") == first  # every width array from the memo
-    monkeypatch.setattr(fonts._Font, "addObjects", fonts.TTFont.addObjects)  # reportlab's own formatting
+    monkeypatch.setattr(fonts._Font, "addObjects", fonts.TTFont.addObjects)  # noqa: SLF001 - reportlab's own formatting
     assert renderer.render(doc, meta, "20261124") == first
 
 
@@ -453,8 +458,6 @@ def test_text_wholly_in_the_fallback_font_is_drawn_with_it():
     """A header, footer or cell whose every character needs the fallback font (an agency or client
     name in Chinese, a one-character cell) is drawn with that font, not as empty boxes."""
     import io  # noqa: PLC0415
-
-    import pypdf  # noqa: PLC0415
 
     from docgen.compose.blocks import Document, Section, Table  # noqa: PLC0415
 

@@ -2,6 +2,7 @@
 and agency / client names too long for the page header and footer."""
 from __future__ import annotations
 
+import itertools
 import re
 
 import pytest
@@ -17,8 +18,16 @@ from docgen.render import DEFAULT_TEMPLATES, Outcome
 from docgen.render.pdf import BOLD, FONT, register_fonts
 from docgen.render.style import PdfStyle
 from docgen.write import safe_name
-from render_helpers import (FIXTURES, DocxView, PdfView, assert_pdf_sound, many_goals, orphaned_headings,
-                            write_records, ws)
+from render_helpers import (
+    FIXTURES,
+    DocxView,
+    PdfView,
+    assert_pdf_sound,
+    many_goals,
+    orphaned_headings,
+    write_records,
+    ws,
+)
 
 LONG_AGENCY = "Riverside Community Counseling and Behavioral Health Services of the Greater Willamette Valley, Inc."
 LONG_CLIENT = "Maria Elena Guadalupe Ortiz de la Fuente y Hernández-Villanueva Rodríguez del Castillo"
@@ -137,7 +146,7 @@ def _furniture_fits(pdf: PdfView) -> None:
             lines.setdefault(round(y, 1), []).append((x, right, text))
         for line in lines.values():
             line.sort()
-            for (_, end, text), (start, _, after) in zip(line, line[1:]):
+            for (_, end, text), (start, _, after) in itertools.pairwise(line):
                 assert end + 6 <= start, f"{text!r} runs into {after!r}"
 
 

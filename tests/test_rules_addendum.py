@@ -8,12 +8,11 @@ from datetime import date
 import pytest
 from pydantic import ValidationError
 
-from builders import (assert_fails, assert_passes, check, findings_of, locks_of, signature, supervisor,
-                      validate)
+from builders import assert_fails, assert_passes, check, findings_of, locks_of, signature, supervisor, validate
 from docgen.check import load_profile
-from docgen.pipeline import judge_run
 from docgen.findings import RecordResult
 from docgen.model.validate import schema_findings
+from docgen.pipeline import judge_run
 
 COVERED = {"add-original", "add-changes", "add-reason", "add-date"}
 

@@ -1,12 +1,13 @@
 """Every registered rule has tests: a new rule without tests fails here."""
 from __future__ import annotations
 
+import inspect
+
 import test_rules_addendum
 import test_rules_note
 import test_rules_plan
 import test_rules_risk
 import test_rules_signatures
-
 from docgen.check import RULES
 
 MODULES = (test_rules_signatures, test_rules_note, test_rules_plan, test_rules_risk, test_rules_addendum)
@@ -23,7 +24,6 @@ def test_covered_ids_are_real_rules():
 
 
 def test_each_covered_rule_has_a_passing_and_a_failing_assertion():
-    import inspect
     for module in MODULES:
         source = inspect.getsource(module)
         for rule_id in module.COVERED:

@@ -6,9 +6,8 @@ from datetime import date
 
 import pytest
 
-from docgen.check import check_record, load_profile
-
 from builders import AS_OF, assert_fails, assert_passes, findings_of, note_dict, validate
+from docgen.check import check_record, load_profile
 
 COVERED = {"fmt-sections", "note-goal-link", "note-risk-update", "note-timeliness", "pt-time", "pt-band",
            "pt-addon-em", "crisis-time", "ic-90785", "group-90853", "fam-9084x"}
@@ -113,7 +112,6 @@ def test_note_goal_link_plan_of_another_client(note, plan):
 
 
 def test_note_goal_link_plan_optional_by_profile(note, tmp_path):
-    from docgen.check import load_profile
     path = tmp_path / "ca.toml"
     path.write_text('extends = "default"\n[rules.note-goal-link]\nplan_required = false\n')
     del note["plan_id"]
@@ -261,7 +259,6 @@ def test_pt_band_one_psychotherapy_code_per_session(note):
 
 
 def test_pt_band_profile_can_move_a_band(note, tmp_path):
-    from docgen.check import load_profile
     path = tmp_path / "strict.toml"
     path.write_text('extends = "default"\n[rules.pt-band]\nmin_minutes = 20\n')
     timed(note, ["90832"], 18)
@@ -407,7 +404,6 @@ def test_group_90853_over_maximum(note):
 
 
 def test_group_90853_agency_maximum(note, tmp_path):
-    from docgen.check import load_profile
     path = tmp_path / "small-groups.toml"
     path.write_text('extends = "default"\n[rules.group-90853]\nmax_size = 8\n')
     assert_fails("group-90853", group(note, 9), "group_size", profile_spec=load_profile(str(path)))

@@ -7,9 +7,8 @@ from datetime import date
 
 import pytest
 
-from docgen.check import load_profile
-
 from builders import assert_fails, assert_passes, findings_of, note_dict, validate
+from docgen.check import icd10, load_profile
 
 COVERED = {"plan-deadline", "plan-review", "goal-objective", "goal-intervention", "dx-valid", "med-necessity",
            "tjc-plan", "consent-treatment", "mcr-plan-elems", "ny-contents", "ny-participation", "tx-sud-plan"}
@@ -373,8 +372,6 @@ def test_note_builder_serves_plan_builder():
 @pytest.mark.slow
 def test_icd10_table_cache_round_trips(tmp_path, monkeypatch):
     """The cached table (written by the first process) says exactly what the package says."""
-    from docgen.check import icd10
-
     monkeypatch.setenv("DOCGEN_CACHE", str(tmp_path))
     icd10.codes.cache_clear()
     try:

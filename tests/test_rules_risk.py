@@ -6,10 +6,9 @@ from datetime import date
 
 import pytest
 
+from builders import assert_fails, assert_passes, findings_of, validate
 from docgen.check import load_profile
 from docgen.model import GAD7, PHQ9, CSSRSScreener, RiskLevel
-
-from builders import assert_fails, assert_passes, findings_of, validate
 
 COVERED = {"risk-assessment-current", "risk-score-valid", "risk-phq9-i9", "risk-cssrs", "risk-level-doc",
            "risk-safety-plan"}
@@ -24,7 +23,7 @@ def items_for(total: int, count: int, last: int = 0) -> list[int]:
         out.append(min(3, rest))
         rest -= out[-1]
     assert rest == 0, "total out of range"
-    return out + [last]
+    return [*out, last]
 
 
 def phq9(items, day=SESSION):

@@ -7,6 +7,7 @@ from datetime import date
 import pytest
 
 from builders import assert_fails, assert_passes, signature, supervisor
+from docgen.check import load_profile
 
 COVERED = {"sig-present", "sig-dated", "sig-credentials", "sig-no-stamp", "sig-electronic", "sig-order",
            "sig-cosign", "sig-guardian", "sig-attestation"}
@@ -165,7 +166,6 @@ def test_sig_order_same_day_signature_without_time_is_not_out_of_order(plan):
 def test_sig_order_configurable_order_with_client_last(plan, tmp_path):
     path = tmp_path / "client-last.toml"
     path.write_text('extends = "default"\n[rules.sig-order]\norder = ["clinician", "client"]\n')
-    from docgen.check import load_profile
     profile = load_profile(str(path))
     assert_passes("sig-order", plan, profile)  # client 16:20 after author 16:05
     plan["signatures"][1]["time"] = "16:00"

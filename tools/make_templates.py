@@ -23,7 +23,8 @@ ROOT = Path(__file__).resolve().parent.parent
 ACCENT = RGBColor(0x1F, 0x4E, 0x79)
 
 GUIDANCE = {
-    "treatment_plan": "Person-centred plan: goals in the person's own words, measurable objectives, reviewed on schedule.",
+    "treatment_plan": "Person-centred plan: goals in the person's own words, measurable objectives, "
+                      "reviewed on schedule.",
     "soap": "SOAP: Subjective, Objective, Assessment, Plan.",
     "birp": "BIRP: Behavior, Intervention, Response, Plan.",
     "dap": "DAP: Data, Assessment, Plan.",
@@ -94,7 +95,8 @@ def tag(doc, text: str, style: str | None = None):
 
 
 def shade(cell, fill: str) -> None:
-    cell._tc.get_or_add_tcPr().append(parse_xml(f'<w:shd {nsdecls("w")} w:val="clear" w:color="auto" w:fill="{fill}"/>'))
+    cell._tc.get_or_add_tcPr().append(
+        parse_xml(f'<w:shd {nsdecls("w")} w:val="clear" w:color="auto" w:fill="{fill}"/>'))
 
 
 def mark_table(table, width_key: str) -> None:

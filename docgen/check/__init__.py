@@ -2,13 +2,14 @@
 it (the plans of the run, the lock ledger, addenda last) is :mod:`docgen.pipeline`'s."""
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
+from ..errors import ProfileError
 from ..findings import Finding
 from . import rules as _rules  # noqa: F401 - registers the rules
-from .profile import Profile, ProfileError, builtin_names, load_profile, profile_for
+from .profile import Profile, builtin_names, load_profile, profile_for
 from .registry import RULES, Context, LockLookup, Rule
 
 __all__ = ["check_record", "profile_of", "signers_of", "Profile", "ProfileError", "RULES", "Rule", "LockLookup",

@@ -33,7 +33,7 @@ from ..findings import Severity
 RESERVED = {"enabled", "severity", "source"}
 
 
-from ..errors import ProfileError  # noqa: E402,F401
+from ..errors import ProfileError  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -126,7 +126,7 @@ def _read(spec: str, seen: tuple[str, ...] = ()) -> dict:
         base_spec = parent
         if not origin.startswith("builtin:") and (path.parent / parent).exists():
             base_spec = str(path.parent / parent)
-        base = _read(base_spec, seen + (origin,))
+        base = _read(base_spec, (*seen, origin))
         base.pop("match", None)  # matching is never inherited
         data = _merge(base, data)
     return data

@@ -29,7 +29,7 @@ class Context:
     plans: Mapping[str, Any] = field(default_factory=dict)  # treatment plans in this run, by id
     calendar: Mapping[str, Any] = field(default_factory=dict)
     #: locks by record id (see docgen.ledger.locks): the ledger's, then the run's complete records
-    locks: LockLookup = field(default_factory=dict)
+    locks: LockLookup = field(default_factory=dict[str, Any])
     ledger: bool = False  # a lock ledger was consulted: an id it does not hold is not locked
 
 

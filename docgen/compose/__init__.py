@@ -7,11 +7,9 @@ from enum import Enum
 from pathlib import Path
 
 from ..findings import Finding, Severity
-from ..model import (Addendum, CSSRSScreener, PHQ9, ProgressNote, SignatureMethod, SignerRole,
-                     TreatmentPlan)
+from ..model import PHQ9, Addendum, CSSRSScreener, ProgressNote, SignatureMethod, SignerRole, TreatmentPlan
 from ..model.assessments import GAD7_BANDS, PHQ9_BANDS
-from .blocks import (Block, Bullets, Chart, Document, Fields, Para, Section, Series, SignatureLine,
-                     Table)
+from .blocks import Block, Bullets, Chart, Document, Fields, Para, Section, Series, SignatureLine, Table
 
 __all__ = ["compose", "document_title", "Document", "Section", "Para", "Fields", "Bullets", "Table", "Chart",
            "SignatureLine", "fmt_date"]
@@ -144,7 +142,8 @@ def _required_roles(doc, findings: Sequence[Finding], signers: Sequence[str] = (
         roles = [SignerRole.clinician]
         if doc.kind == "treatment_plan":
             roles.append(SignerRole.guardian if doc.client.age_on(doc.service_date) < 18 else SignerRole.client)
-    cosign = any(f.rule == "sig-cosign" for f in findings) or any(s.role is SignerRole.supervisor for s in doc.signatures)
+    cosign = (any(f.rule == "sig-cosign" for f in findings)
+              or any(s.role is SignerRole.supervisor for s in doc.signatures))
     if cosign and SignerRole.supervisor not in roles:
         roles.append(SignerRole.supervisor)
     return roles
@@ -167,10 +166,12 @@ def _plan_sections(plan: TreatmentPlan, findings: Sequence[Finding], assets: Pat
     author = plan.author
     guardian = f"{c.guardian.name} ({c.guardian.relationship})" if c.guardian else None
     ident = _fields([
-        ("Client", c.name), ("Client ID", c.id), ("Date of birth", f"{fmt_date(c.date_of_birth)} (age {c.age_on(plan.plan_date)})"),
+        ("Client", c.name), ("Client ID", c.id),
+        ("Date of birth", f"{fmt_date(c.date_of_birth)} (age {c.age_on(plan.plan_date)})"),
         ("Gender / pronouns", " / ".join(x for x in (c.gender, c.pronouns) if x)), ("Preferred language",
          (c.preferred_language or "") + (" (interpreter needed)" if c.interpreter_needed else "")),
-        ("Guardian", guardian), ("Payer", f"{plan.payer.name}" + (f", member {plan.payer.member_id}" if plan.payer.member_id else "")),
+        ("Guardian", guardian),
+        ("Payer", f"{plan.payer.name}" + (f", member {plan.payer.member_id}" if plan.payer.member_id else "")),
         ("Level of care", label(plan.level_of_care)), ("Intake date", fmt_date(plan.intake_date)),
         ("Plan date", fmt_date(plan.plan_date)), ("Next review", fmt_date(plan.next_review_date)),
         ("Primary clinician", f"{author.name}, {author.credentials}" + (f" ({author.title})" if author.title else "")),
@@ -198,9 +199,11 @@ def _plan_sections(plan: TreatmentPlan, findings: Sequence[Finding], assets: Pat
               Bullets("Barriers", tuple(plan.barriers)) if plan.barriers else None,
               Bullets("Preferences", tuple(plan.preferences)) if plan.preferences else None,
               Bullets("Supports", tuple(plan.supports)) if plan.supports else None)
-    goals = tuple((g.id, label(g.category), g.statement, g.client_words or "", fmt_date(g.target_date)) for g in plan.goals)
+    goals = tuple((g.id, label(g.category), g.statement, g.client_words or "", fmt_date(g.target_date))
+                  for g in plan.goals)
     objectives = tuple((g.id, o.id, o.description,
-                        (o.measure or "") + (f"\nBaseline {o.baseline} \u2192 target {o.target}" if o.baseline or o.target else ""),
+                        (o.measure or "")
+                        + (f"\nBaseline {o.baseline} \u2192 target {o.target}" if o.baseline or o.target else ""),
                         fmt_date(o.target_date), label(o.status))
                        for g in plan.goals for o in g.objectives)
     interventions = tuple((g.id, label(i.modality), i.description,
@@ -215,7 +218,8 @@ def _plan_sections(plan: TreatmentPlan, findings: Sequence[Finding], assets: Pat
               (0.07, 0.11, 0.30, 0.23, 0.14, 0.15), "Objectives") if objectives else None,
         Table(("Goal", "Modality", "Intervention", "Frequency / amount / duration", "Responsible"), interventions,
               (0.07, 0.18, 0.34, 0.22, 0.19), "Interventions") if interventions else None,
-        Table(("Goal", "Date", "Progress", "Rating"), progress, (0.08, 0.14, 0.62, 0.16), "Progress") if progress else None,
+        Table(("Goal", "Date", "Progress", "Rating"), progress,
+              (0.08, 0.14, 0.62, 0.16), "Progress") if progress else None,
     )
     mn = plan.medical_necessity
     necessity = _fields([(name.capitalize(), getattr(mn, name)) for name in mn.COMPONENTS]) if mn else None
@@ -228,7 +232,8 @@ def _plan_sections(plan: TreatmentPlan, findings: Sequence[Finding], assets: Pat
         ("Making the environment safe", "\n".join(sp.lethal_means)), ("Date", fmt_date(sp.date)),
     ]) if sp else None
     consents = Table(("Consent", "Signed by", "Date signed", "Expires"),
-                     tuple((label(x.type), (x.signed_by or "not signed") + (f" ({label(x.signer_role)})" if x.signer_role else ""),
+                     tuple((label(x.type),
+                            (x.signed_by or "not signed") + (f" ({label(x.signer_role)})" if x.signer_role else ""),
                             fmt_date(x.date_signed), fmt_date(x.expires) or (x.expiration_event or ""))
                            for x in plan.consents), (0.30, 0.34, 0.16, 0.20)) if plan.consents else None
     discharge = _fields([("Discharge criteria", plan.discharge_criteria),
@@ -323,7 +328,7 @@ def _addendum_sections(add: Addendum, findings: Sequence[Finding], assets: Path 
         _section("addendum", "Addendum", about),
         _section("original", "Original document", original),
         _section("changes", "Changes", changes),
-        _section("reason", "Reason", Para(add.reason) if (add.reason or "").strip() else None),
+        _section("reason", "Reason", Para(add.reason) if add.reason and add.reason.strip() else None),
         _signature_section(add, _required_roles(add, findings, signers), assets),
     ]
     return tuple(s for s in sections if s is not None)

@@ -6,7 +6,7 @@ different things. Every value is already a display string; renderers only lay th
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import ClassVar, Union
+from typing import ClassVar
 
 
 @dataclass(frozen=True)
@@ -78,7 +78,7 @@ class SignatureLine:
     key: str = ""  # the signer role's key (clinician, client, ...): names the PDF's signature field
 
 
-Block = Union[Para, Fields, Bullets, Table, Chart, SignatureLine]
+Block = Para | Fields | Bullets | Table | Chart | SignatureLine
 
 
 @dataclass(frozen=True)

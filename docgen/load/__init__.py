@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import yaml
 
@@ -90,7 +90,7 @@ class _YamlLoader(_SAFE_LOADER):  # type: ignore[misc, valid-type]
     string, dates stay strings for pydantic to parse; aliases (alias bombs) and duplicate keys are
     refused. Parsed by libyaml (C) where available, constructed by these Python rules."""
 
-    yaml_implicit_resolvers: dict = {}
+    yaml_implicit_resolvers: ClassVar[dict] = {}
 
     def get_single_node(self):
         node = super().get_single_node()

@@ -32,8 +32,9 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 from . import MAX_LINE_BYTES, LoadError, RawDocument
 
@@ -53,10 +54,10 @@ def _split(value: str, sep: str = ";") -> list[str]:
     return [part.strip() for part in value.split(sep) if part.strip()]
 
 
-def row_to_note(row: dict[str, str]) -> dict:
+def row_to_note(row: Mapping[str, str | None]) -> dict:
     """One CSV row -> a progress-note document (validated later like any other record)."""
-    v = {k: (val if val is None else val.strip()) for k, val in row.items()}
-    v = {k: val for k, val in v.items() if val}
+    stripped = {k: (val if val is None else val.strip()) for k, val in row.items()}
+    v = {k: val for k, val in stripped.items() if val}
     note: dict = {"kind": "progress_note"}
 
     def put(key, column):
@@ -64,12 +65,14 @@ def row_to_note(row: dict[str, str]) -> dict:
             note[key] = v[column]
 
     put("id", "id")
-    client = {"id": v.get("client_id"), "name": v.get("client_name"), "date_of_birth": v.get("client_dob")}
+    client: dict[str, Any] = {"id": v.get("client_id"), "name": v.get("client_name"),
+                              "date_of_birth": v.get("client_dob")}
     if "guardian_name" in v:
         client["guardian"] = {"name": v["guardian_name"], "relationship": v.get("guardian_relationship", "guardian")}
     note["client"] = {k: val for k, val in client.items() if val is not None}
     note["agency"] = {k: val for k, val in (("name", v.get("agency_name")), ("npi", v.get("agency_npi"))) if val}
-    author = {"id": v.get("clinician_id"), "name": v.get("clinician_name"), "credentials": v.get("clinician_credentials")}
+    author = {"id": v.get("clinician_id"), "name": v.get("clinician_name"),
+              "credentials": v.get("clinician_credentials")}
     if "clinician_requires_cosign" in v:
         author["requires_cosign"] = v["clinician_requires_cosign"]
     if "supervisor_id" in v:
@@ -97,7 +100,8 @@ def row_to_note(row: dict[str, str]) -> dict:
             refs.append({"goal_id": goal.strip(), "objective_ids": _split(objectives, ",")})
         note["goals_addressed"] = refs
     if "risk_level" in v:
-        note["risk_update"] = {"level": v["risk_level"], **({"summary": v["risk_summary"]} if "risk_summary" in v else {})}
+        note["risk_update"] = {"level": v["risk_level"],
+                               **({"summary": v["risk_summary"]} if "risk_summary" in v else {})}
     signatures = []
     if "signed_at_date" in v:
         signatures.append({"role": "clinician", "name": v.get("clinician_name"), "signer_id": v.get("clinician_id"),
@@ -227,7 +231,7 @@ def read_csv(path: Path) -> Iterator[RawDocument]:
                 return
             if not cells:  # a blank line
                 continue
-            row = dict(zip(header, cells))
+            row = dict(zip(header, cells, strict=False))  # short and long rows are judged below
             source = f"{path}:{line}"
             undecoded = "".join(c for c in cells if _UNDECODED.search(c))
             if len(cells) > len(header):

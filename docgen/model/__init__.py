@@ -2,22 +2,52 @@
 from __future__ import annotations
 
 from functools import cache
-from typing import Annotated, Union
+from typing import Annotated
 
 from pydantic import Field, TypeAdapter
 
 from .addendum import Addendum, Change, OriginalKind, OriginalRef
 from .assessments import GAD7, PCL5, PHQ9, Assessment, CSSRSScreener, RiskLevel
-from .base import (Agency, Strict, Attestation, Client, Clinician, Guardian, Payer, PayerType, ProgramType,
-                   Signature, SignatureMethod, SignerRole)
-from .clinical import (Consent, ConsentSigner, ConsentType, Diagnosis, RiskAssessment, RiskUpdate,
-                       SafetyPlan)
-from .note import (SECTIONS, Delivery, GoalRef, InteractiveComplexityFactor, NoteFormat, Participant,
-                   ProgressNote, ServiceType)
-from .plan import (Goal, GoalCategory, History, Intervention, LevelOfCare, MedicalNecessity, Modality,
-                   Objective, ObjectiveStatus, ProgressEntry, TreatmentPlan)
+from .base import (
+    Agency,
+    Attestation,
+    Client,
+    Clinician,
+    Guardian,
+    Payer,
+    PayerType,
+    ProgramType,
+    Signature,
+    SignatureMethod,
+    SignerRole,
+    Strict,
+)
+from .clinical import Consent, ConsentSigner, ConsentType, Diagnosis, RiskAssessment, RiskUpdate, SafetyPlan
+from .note import (
+    SECTIONS,
+    Delivery,
+    GoalRef,
+    InteractiveComplexityFactor,
+    NoteFormat,
+    Participant,
+    ProgressNote,
+    ServiceType,
+)
+from .plan import (
+    Goal,
+    GoalCategory,
+    History,
+    Intervention,
+    LevelOfCare,
+    MedicalNecessity,
+    Modality,
+    Objective,
+    ObjectiveStatus,
+    ProgressEntry,
+    TreatmentPlan,
+)
 
-Record = Annotated[Union[TreatmentPlan, ProgressNote, Addendum], Field(discriminator="kind")]
+Record = Annotated[TreatmentPlan | ProgressNote | Addendum, Field(discriminator="kind")]
 MODELS: dict[str, type[Strict]] = {"treatment_plan": TreatmentPlan, "progress_note": ProgressNote, "addendum": Addendum}
 
 

@@ -71,7 +71,7 @@ class Addendum(Strict):
     signatures: list[Signature] = Field(default_factory=list)
 
     @model_validator(mode="after")
-    def _references(self) -> "Addendum":
+    def _references(self) -> Addendum:
         if self.original.id == self.id:
             raise ValueError("an addendum cannot name itself as the original (original.id is its own id)")
         return self

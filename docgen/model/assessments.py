@@ -8,7 +8,7 @@ C-SSRS screener: risk level by Columbia's item logic (rules.md risk-cssrs, S23).
 from __future__ import annotations
 
 from enum import Enum
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 
 from pydantic import Field, computed_field
 
@@ -124,4 +124,4 @@ class CSSRSScreener(Strict):
         return self.risk_level is not RiskLevel.none
 
 
-Assessment = Annotated[Union[PHQ9, GAD7, PCL5, CSSRSScreener], Field(discriminator="instrument")]
+Assessment = Annotated[PHQ9 | GAD7 | PCL5 | CSSRSScreener, Field(discriminator="instrument")]

@@ -115,7 +115,7 @@ class Consent(Strict):
         return bool(self.signed_by) and self.date_signed is not None
 
     def in_force_on(self, day: Date) -> bool:
-        if not self.signed or self.date_signed > day:  # type: ignore[operator]
+        if not self.signed_by or self.date_signed is None or self.date_signed > day:  # not signed, or later
             return False
         if self.revoked is not None and self.revoked <= day:
             return False

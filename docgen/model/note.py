@@ -133,7 +133,7 @@ class ProgressNote(Strict):
         return [re.sub(r"^\+", "", c) for c in codes]
 
     @model_validator(mode="after")
-    def _consistency(self) -> "ProgressNote":
+    def _consistency(self) -> ProgressNote:
         if self.author_id not in [c.id for c in self.clinicians]:
             raise ValueError(f"author_id '{self.author_id}' is not among clinicians")
         foreign = [s for s in ALL_SECTIONS if getattr(self, s) is not None and s not in SECTIONS[self.format]]

@@ -162,7 +162,7 @@ class TreatmentPlan(Strict):
     signatures: list[Signature] = Field(default_factory=list)
 
     @model_validator(mode="after")
-    def _references(self) -> "TreatmentPlan":
+    def _references(self) -> TreatmentPlan:
         ids = [c.id for c in self.clinicians]
         if self.author_id not in ids:
             raise ValueError(f"author_id '{self.author_id}' is not among clinicians")

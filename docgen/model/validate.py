@@ -62,7 +62,7 @@ def schema_findings(error: ValidationError) -> list[Finding]:
             message = "required field is missing" if err["type"] == "union_tag_not_found" else (
                 f"unknown value; expected one of {expected}" if expected else "unknown value")
         elif err["type"] == "invalid_key" and loc and isinstance(loc[-1], int):
-            loc = loc[:-1] + (str(loc[-1]),)  # a number used as a field name, not a list index
+            loc = (*loc[:-1], str(loc[-1]))  # a number used as a field name, not a list index
             message = "field names must be text"
         findings.append(Finding("schema", Severity.blocker, field_path(loc), one_line(message), SCHEMA_SOURCE))
     return findings

@@ -28,8 +28,17 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from .. import __version__
-from .policy import (PROCESS_NOTES, Policy, PolicyError, Refusal, check_authorization, check_part2,
-                     is_part2, is_psychotherapy_note, load_policy, record_json)
+from .policy import (
+    PROCESS_NOTES,
+    Policy,
+    Refusal,
+    check_authorization,
+    check_part2,
+    is_part2,
+    is_psychotherapy_note,
+    load_policy,
+    record_json,
+)
 
 __all__ = ["build_packet", "finish", "Packet", "PacketRefused", "PacketError", "PolicyError", "Refusal",
            "RECORDS_JSON", "MANIFEST_JSON"]
@@ -38,7 +47,7 @@ RECORDS_JSON = "records.json"
 MANIFEST_JSON = "manifest.json"
 
 
-from ..errors import PacketError, PacketRefused  # noqa: E402
+from ..errors import PacketError, PacketRefused, PolicyError  # noqa: E402
 
 
 @dataclass
@@ -73,7 +82,8 @@ def _sig_before_claim(note, day: date) -> list[Refusal]:
         return [Refusal(note.id, "signatures", "sig-before-claim", "not signed by its clinician before the packet")]
     if min(s.date for s in signed) > day:
         return [Refusal(note.id, "signatures", "sig-before-claim",
-                        f"signed {min(s.date for s in signed).isoformat()}, after the disclosure date {day.isoformat()}")]
+                        f"signed {min(s.date for s in signed).isoformat()}, "
+                        f"after the disclosure date {day.isoformat()}")]
     return []
 
 
@@ -128,14 +138,15 @@ def build_packet(paths: Iterable[str | os.PathLike], client: str, purpose: str, 
     use = policy.purpose(purpose)
     if not picked and not refusals:
         refusals.append(Refusal("packet", "period", "packet",
-                                f"no plan or note of client {client} between {start.isoformat()} and {end.isoformat()}"))
+                                f"no plan or note of client {client} "
+                                f"between {start.isoformat()} and {end.isoformat()}"))
     for r in picked:
         if r.status is Status.incomplete and not allow_draft:
-            refusals.extend(Refusal(r.id, f.path, f.rule, f.message) for f in r.blockers)
+            refusals.extend(Refusal(r.record.id, f.path, f.rule, f.message) for f in r.blockers)
         if r.kind == "progress_note" and use.tpo == "payment":
             refusals.extend(_sig_before_claim(r.record, day))
-    subject = picked[0].id if picked else "packet"
-    part2_ids = [r.id for r in picked if is_part2(r.record, policy)]
+    subject = picked[0].record.id if picked else "packet"
+    part2_ids = [r.record.id for r in picked if is_part2(r.record, policy)]
     part2_consent = authorization = None
     if part2_ids:
         part2_consent, found = check_part2(plans_all, part2_ids, recipient, use, day, subject)
@@ -148,7 +159,8 @@ def build_packet(paths: Iterable[str | os.PathLike], client: str, purpose: str, 
 
     # --- render ---------------------------------------------------------------------------------
     renderer = Renderer(("pdf",), templates).pdf
-    parts, entries, attached, omitted = [], [], [], {}
+    parts, entries, attached = [], [], []
+    omitted: dict[str, tuple[str, ...]] = {}  # kind -> titles of the sections the purpose leaves out
     for r in picked:
         rec = r.record
         draft = r.status is Status.incomplete
@@ -171,8 +183,9 @@ def build_packet(paths: Iterable[str | os.PathLike], client: str, purpose: str, 
         attached.append(data)
     first = picked[0].record
     packet_id = f"PKT-{client}-{day.strftime('%Y%m%d')}-{use.name}"
+    part2_notice = policy.notice(day) if part2_ids else None
     cover_data = CoverData(packet_id, use, recipient, day, (start, end), prof.name, entries, withheld,
-                           policy.notice(day) if part2_ids else None, part2_consent, authorization, omitted)
+                           part2_notice, part2_consent, authorization, omitted)
     latest_plan = max((e.record for e in entries if e.record.kind == "treatment_plan"),
                       key=lambda p: p.plan_date, default=None)
     payer = (latest_plan or first).payer
@@ -195,8 +208,9 @@ def build_packet(paths: Iterable[str | os.PathLike], client: str, purpose: str, 
         "docgen": __version__, "packet_id": packet_id, "client": client, "purpose": use.name, "tpo": use.tpo or None,
         "recipient": recipient, "period": {"from": start.isoformat(), "to": end.isoformat()},
         "disclosure_date": day.isoformat(), "profile": prof.name,
-        "part2": {"records": part2_ids, "notice": cover_data.part2_notice.version,
-                  "consent": part2_consent.label} if part2_ids else None,
+        # both there with Part 2 records (without a consent the packet was refused), neither without
+        "part2": {"records": part2_ids, "notice": part2_notice.version, "consent": part2_consent.label}
+        if part2_notice is not None and part2_consent is not None else None,
         "authorization": authorization.label if authorization else None,
         "cover_pages": cover_pages, "total_pages": cover_pages + sum(e.pages for e in entries),
         "documents": [{"id": e.record.id, "kind": e.record.kind, "title": e.title, "date": e.date.isoformat(),

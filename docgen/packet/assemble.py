@@ -56,9 +56,9 @@ def assemble(parts: list[Part], client_id: str, attachments: dict[str, bytes], i
     first = writer.pages[0]
     pagesize = (float(first.mediabox.width), float(first.mediabox.height))
     overlay = _stamps(len(writer.pages), client_id, pagesize, margin)
-    for page, stamp in zip(writer.pages, overlay.pages):
+    for page, stamp in zip(writer.pages, overlay.pages, strict=True):
         page.merge_page(stamp)
-    for part, start in zip(parts, starts):
+    for part, start in zip(parts, starts, strict=True):
         parent = writer.add_outline_item(title=part.title, page_number=start)
         for title, index in part.sections:
             writer.add_outline_item(title=title, page_number=start + index, parent=parent)

@@ -7,8 +7,17 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 
-from ..compose import Bullets, Document, Fields, Para, Section, Table, fmt_date, label
-from ..compose import _assessment_blocks  # the same table and charts as in the records
+from ..compose import (
+    Bullets,
+    Document,
+    Fields,
+    Para,
+    Section,
+    Table,
+    _assessment_blocks,  # the same table and charts as in the records
+    fmt_date,
+    label,
+)
 from ..model import ProgressNote, TreatmentPlan
 from .policy import ConsentRef, Notice, Purpose
 
@@ -97,8 +106,11 @@ def _summary(data: CoverData) -> list[Section]:
                 for ref in note.goals_addressed:
                     if ref.progress and (ref.goal_id not in progress or note.session_date >= progress[ref.goal_id][0]):
                         progress[ref.goal_id] = (note.session_date, ref.progress)
-        rows = tuple((g.id, g.statement, *(lambda p: (fmt_date(p[0]), p[1]) if p else ("", "none recorded"))(
-            progress.get(g.id))) for g in latest.goals)
+
+        def latest_cells(entry: tuple[date, str] | None) -> tuple[str, str]:
+            return (fmt_date(entry[0]), entry[1]) if entry else ("", "none recorded")
+
+        rows = tuple((g.id, g.statement, *latest_cells(progress.get(g.id))) for g in latest.goals)
         if rows:
             blocks.append(Table(("Goal", "Statement", "Latest", "Latest progress"), rows, (0.08, 0.40, 0.14, 0.38),
                                 "Goals and latest progress"))
@@ -143,7 +155,8 @@ def compose_cover(data: CoverData, client, agency, payer) -> Document:
                  for e in data.entries)
     index: list = [Table(("Document", "Record", "Date", "Page"), rows, (0.46, 0.22, 0.18, 0.14))]
     if data.withheld:
-        index.append(Bullets("Not included", tuple(f"{rid} ({fmt_date(day)}): {why}" for rid, day, why in data.withheld)))
+        index.append(Bullets("Not included",
+                             tuple(f"{rid} ({fmt_date(day)}): {why}" for rid, day, why in data.withheld)))
     omitted = [f"{kind}: {', '.join(titles)}" for kind, titles in data.omitted.items() if titles]
     if omitted:
         index.append(Bullets("Sections left out as not needed for this purpose (minimum necessary, 45 CFR 164.502(b))",
@@ -154,5 +167,6 @@ def compose_cover(data: CoverData, client, agency, payer) -> Document:
     return Document(kind="packet", template="packet", record_id=data.packet_id, title="Disclosure Packet",
                     agency=agency.name, agency_lines=lines, client_name=client.name, client_id=client.id,
                     client_dob=fmt_date(client.date_of_birth),
-                    date_line=f"{p.name.capitalize()} packet for {data.recipient} \u00b7 disclosed {fmt_date(data.disclosure)}",
+                    date_line=f"{p.name.capitalize()} packet for {data.recipient} "
+                              f"\u00b7 disclosed {fmt_date(data.disclosure)}",
                     sections=tuple(sections), metadata={"record_id": data.packet_id, "kind": "packet"})

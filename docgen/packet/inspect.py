@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import json
+from typing import Any
 
 from .. import pdfguard
 from ..errors import NotAPacket
@@ -108,7 +109,7 @@ def inspect_packet(data: bytes, password: bytes | None = None) -> dict:
         raise PacketError(f"unsafe PDF: objects nested deeper than {pdfguard.MAX_DEPTH} levels") from None
     except Exception as exc:  # noqa: BLE001 - a damaged file, whatever the parser says
         raise PacketError(f"not a readable PDF ({type(exc).__name__})") from None
-    report = {"encryption": encryption, "opened": True, "pages": None, "documents": [], "outline": [],
+    report: dict[str, Any] = {"encryption": encryption, "opened": True, "pages": None, "documents": [], "outline": [],
               "attachments": [], "signatures": [], "manifest": None}
     if reader.encrypted:
         if password is None:

@@ -17,7 +17,8 @@ from ..model import ConsentSigner, ConsentType, ProgressNote, TreatmentPlan
 #: Composed section key -> the record fields it shows (left out of the attached JSON with the section).
 PLAN_FIELDS = {
     "history": ("history",), "concerns": ("presenting_concerns", "presenting_concerns_client_words"),
-    "diagnoses": ("diagnoses",), "person": ("strengths", "needs", "barriers", "client_vision", "preferences", "supports"),
+    "diagnoses": ("diagnoses",),
+    "person": ("strengths", "needs", "barriers", "client_vision", "preferences", "supports"),
     "goals": ("goals",), "measures": ("assessments",), "risk": ("risk_assessment",), "safety": ("safety_plan",),
     "necessity": ("medical_necessity",), "consents": ("consents",),
     "discharge": ("discharge_criteria", "projected_length_of_stay"),
@@ -32,7 +33,7 @@ PROCESS_NOTES = "psychotherapy_notes"
 TPO = ("treatment", "payment", "operations")
 
 
-from ..errors import PolicyError  # noqa: E402,F401 - packet settings missing or wrong, unknown purpose
+from ..errors import PolicyError  # noqa: E402 - packet settings missing or wrong, unknown purpose
 
 
 @dataclass(frozen=True)
@@ -194,7 +195,8 @@ def _common_problems(ref: ConsentRef, recipient: str, day: date) -> list[tuple[s
         out.append(("signed_by", "not signed and dated"))
     elif not c.in_force_on(day):
         if c.date_signed > day:
-            out.append(("date_signed", f"signed {c.date_signed.isoformat()}, after the disclosure date {day.isoformat()}"))
+            out.append(("date_signed",
+                        f"signed {c.date_signed.isoformat()}, after the disclosure date {day.isoformat()}"))
         elif c.revoked is not None and c.revoked <= day:
             out.append(("revoked", f"revoked {c.revoked.isoformat()}"))
         else:
@@ -220,7 +222,7 @@ def _common_problems(ref: ConsentRef, recipient: str, day: date) -> list[tuple[s
 
 def _pick(refs: list[ConsentRef], problems) -> tuple[ConsentRef | None, list[tuple[ConsentRef, str, str]]]:
     """The first consent without problems; else the problems of every candidate."""
-    found = []
+    found: list[tuple[ConsentRef, str, str]] = []
     for ref in refs:
         rows = problems(ref)
         if not rows:

@@ -6,6 +6,7 @@ and lists what is missing. What becomes of a record (final, draft, refused...) i
 """
 from __future__ import annotations
 
+import os
 from datetime import date
 from functools import cached_property
 from pathlib import Path
@@ -39,7 +40,7 @@ class Renderer:
     """Renders checked records to DOCX and PDF bytes with the templates of one folder (``templates``,
     default the shipped ones). Fonts, styles and templates are prepared once, on first use, and reused."""
 
-    def __init__(self, formats: tuple[str, ...] = FORMATS, templates: str | Path | None = None):
+    def __init__(self, formats: tuple[str, ...] = FORMATS, templates: str | os.PathLike | None = None):
         self.formats = tuple(formats)
         self.templates = templates_folder(templates)
 

@@ -8,8 +8,7 @@ from pathlib import Path
 
 from reportlab.lib import colors
 
-
-from ..errors import StyleError  # noqa: E402,F401
+from ..errors import StyleError
 
 
 #: Numeric settings and the ranges a readable page allows (a typo such as 95 for 9.5 is refused).
@@ -33,7 +32,7 @@ class PdfStyle:
     compression: str = "fast"  # fast | small: zlib level 1 (about 5% larger files) or reportlab's default
 
     @classmethod
-    def load(cls, path: Path) -> "PdfStyle":
+    def load(cls, path: Path) -> PdfStyle:
         if not path.is_file():
             return cls()
         try:

@@ -19,6 +19,7 @@ Keys and passphrases never appear in messages, logs or outputs.
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -33,7 +34,7 @@ ROLES = ("clinician", "supervisor", "psychiatrist", "guardian", "client", "other
 FIELD_PREFIX = "sig_"
 
 
-from ..errors import SigningError  # noqa: E402,F401 - one line, safe to show (no passphrase, no key material)
+from ..errors import SigningError as SigningError  # noqa: E402 - one line, safe to show (no passphrase, no key material)
 
 
 def read_secret(path: str | None, option: str = "--passphrase-file") -> bytes | None:
@@ -110,7 +111,7 @@ def verdict(reports: list[SignatureReport]) -> bool:
     return bool(reports) and all(r.ok for r in reports)
 
 
-def load_key(key: str | Path, passphrase: bytes | None = None) -> "Signer":
+def load_key(key: str | os.PathLike, passphrase: bytes | None = None) -> Signer:
     """Load a PKCS#12 file (``.p12``/``.pfx``) once, to sign many PDFs with it. Raises
     :class:`SigningError` for an unreadable file, a wrong passphrase, and a key :func:`verify_pdf`
     would not trust: a certificate that is expired or not yet valid, an RSA key under 2048 bits, or
@@ -120,7 +121,7 @@ def load_key(key: str | Path, passphrase: bytes | None = None) -> "Signer":
     return _load(Path(key), passphrase)
 
 
-def sign_pdf(data: bytes, key: str | Path, passphrase: bytes | None, role: str | None = None,
+def sign_pdf(data: bytes, key: str | os.PathLike, passphrase: bytes | None, role: str | None = None,
              reason: str | None = None) -> bytes:
     """Sign a PDF with the key of a PKCS#12 file; returns the signed PDF (the input plus one
     incremental update). See :meth:`docgen.sign.pades.Signer.sign` for the field that is used."""

@@ -23,8 +23,9 @@ import io
 import logging
 import warnings
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cryptography.utils import CryptographyDeprecationWarning
 
@@ -103,7 +104,8 @@ def _check_certificate(cert, name: str, now: datetime) -> None:
     from cryptography.hazmat.primitives.asymmetric import rsa  # noqa: PLC0415
 
     if now < cert.not_valid_before_utc:
-        raise SigningError(f"the certificate in {name} is not valid before {cert.not_valid_before_utc:%Y-%m-%d %H:%M} UTC")
+        raise SigningError(f"the certificate in {name} is not valid before "
+                           f"{cert.not_valid_before_utc:%Y-%m-%d %H:%M} UTC")
     if now > cert.not_valid_after_utc:
         raise SigningError(f"the certificate in {name} expired on {cert.not_valid_after_utc:%Y-%m-%d %H:%M} UTC")
     key = cert.public_key()
@@ -131,12 +133,13 @@ class Signer:
     """A signing key and its certificate, loaded once; :meth:`sign` is called once per PDF."""
 
     name: str  # the key file's name, for messages
-    cms_signer: object = field(repr=False)  # pyhanko SimpleSigner
-    certificate: object = field(repr=False)  # cryptography x509.Certificate
+    cms_signer: SimpleSigner = field(repr=False)
+    certificate: Certificate = field(repr=False)
 
     @property
     def signer_name(self) -> str:
-        return common_name(self.cms_signer.signing_cert.subject)
+        cert = self.cms_signer.signing_cert  # always there: load_key gives the signer its certificate
+        return common_name(cert.subject) if cert is not None else self.name
 
     @property
     def fingerprint(self) -> str:
@@ -146,7 +149,7 @@ class Signer:
         return self.certificate.fingerprint(hashes.SHA256()).hex()
 
     def check_valid(self, now: datetime | None = None) -> None:
-        _check_certificate(self.certificate, self.name, now or datetime.now(timezone.utc))
+        _check_certificate(self.certificate, self.name, now or datetime.now(UTC))
 
     def sign(self, data: bytes, role: str | None = None, reason: str | None = None,
              password: bytes | None = None) -> bytes:
@@ -276,7 +279,8 @@ def free_slot(writer) -> tuple[int, int, int, int]:
             x = x0 + SIDE + col * (SLOT_WIDTH + SLOT_GAP)
             box = (x, y, x + SLOT_WIDTH, y + SLOT_HEIGHT)
             if not any(_overlaps(box, other) for other in taken):
-                return tuple(int(round(v)) for v in box)
+                left, bottom, right, top = (round(v) for v in box)
+                return (left, bottom, right, top)
         row += 1
 
 
@@ -298,7 +302,7 @@ def load_key(path: Path, passphrase: bytes | None) -> Signer:
         raise SigningError(f"{name} holds a key without a signing certificate")
     if not _same_key(private_key, cert):
         raise SigningError(f"the certificate in {name} does not belong to its private key")
-    _check_certificate(cert, name, datetime.now(timezone.utc))
+    _check_certificate(cert, name, datetime.now(UTC))
     der = serialization.Encoding.DER
     try:
         key_info = keys.PrivateKeyInfo.load(private_key.private_bytes(

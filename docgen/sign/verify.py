@@ -170,8 +170,7 @@ def load_trust(paths: list[Path]) -> list:
     from asn1crypto import pem, x509  # noqa: PLC0415
 
     roots = []
-    for path in paths:
-        path = Path(path)
+    for path in map(Path, paths):
         try:
             raw = path.read_bytes()
         except OSError as exc:

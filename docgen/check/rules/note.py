@@ -75,7 +75,8 @@ def note_goal_link(note: ProgressNote, ctx):
                        f"goal {goal.id} of plan {plan.id} has no objective {objective_id}")
 
 
-@rule("note-risk-update", applies_to=[NOTE], severity="blocker", source="treatment-plans.md (Risk); TJC NPSG.15.01.01 (S29)",
+@rule("note-risk-update", applies_to=[NOTE], severity="blocker",
+      source="treatment-plans.md (Risk); TJC NPSG.15.01.01 (S29)",
       summary="Each note records a risk update")
 def note_risk_update(note: ProgressNote, ctx):
     if note.risk_update is None:
@@ -97,7 +98,8 @@ def note_timeliness(note: ProgressNote, ctx):
                f"note signed {used} {ctx.params['day_type']} days after the session; limit {ctx.params['days']}")
 
 
-@rule("pt-time", applies_to=[NOTE], severity="blocker", source="Novitas LCD L35101 (S4, S5); Centene (S40); 26 TAC 301.361 (S35)",
+@rule("pt-time", applies_to=[NOTE], severity="blocker",
+      source="Novitas LCD L35101 (S4, S5); Centene (S40); 26 TAC 301.361 (S35)",
       summary="Timed services document start and stop times (or total minutes, where the profile accepts them)",
       require_start_stop=False)
 def pt_time(note: ProgressNote, ctx):
@@ -113,14 +115,16 @@ def pt_time(note: ProgressNote, ctx):
             yield "end_time", "end time is required for this payer"
     elif not has_clock and note.psychotherapy_minutes is None:
         yield "start_time", "neither start and end times nor total psychotherapy minutes are documented"
-    if has_clock and note.psychotherapy_minutes is not None and note.psychotherapy_minutes > note.clock_minutes:
+    clock = note.clock_minutes  # None unless both times are given
+    if clock is not None and note.psychotherapy_minutes is not None and note.psychotherapy_minutes > clock:
         yield ("psychotherapy_minutes",
-               f"{note.psychotherapy_minutes} psychotherapy minutes exceed the {note.clock_minutes} minutes between "
+               f"{note.psychotherapy_minutes} psychotherapy minutes exceed the {clock} minutes between "
                "start and end")
 
 
 @rule("pt-band", applies_to=[NOTE], severity="blocker", source="Novitas (S4); Magellan add-on codes (S9)",
-      summary="The psychotherapy code matches the documented time: none under 16 min, 90832 16-37, 90834 38-52, 90837 53+",
+      summary="The psychotherapy code matches the documented time: none under 16 min, "
+              "90832 16-37, 90834 38-52, 90837 53+",
       min_minutes=16,
       bands={"90832": [16, 37], "90834": [38, 52], "90837": [53, 1440]},
       addon_bands={"90833": [16, 37], "90836": [38, 52], "90838": [53, 1440]})
@@ -165,7 +169,8 @@ def pt_addon_em(note: ProgressNote, ctx):
 
 
 @rule("crisis-time", applies_to=[NOTE], severity="blocker", source="BCBS IL (S8); Headway on 90839/90840 (S38)",
-      summary="90839 covers the first 30-74 minutes, once a day; +90840 each further 30 minutes beyond 74, only with 90839",
+      summary="90839 covers the first 30-74 minutes, once a day; "
+              "+90840 each further 30 minutes beyond 74, only with 90839",
       first_min=30, first_max=74, addon_block=30)
 def crisis_time(note: ProgressNote, ctx):
     codes = note.cpt_codes
@@ -228,4 +233,5 @@ def family_codes(note: ProgressNote, ctx):
         yield "participants", "90846 (without patient) billed but the client is listed as a participant"
     if any(c in FAMILY for c in note.cpt_codes) and note.minutes is not None \
             and note.minutes < ctx.params["min_minutes"]:
-        yield "cpt_codes", f"family psychotherapy needs at least {ctx.params['min_minutes']} minutes; {note.minutes} documented"
+        yield "cpt_codes", (f"family psychotherapy needs at least {ctx.params['min_minutes']} minutes; "
+                            f"{note.minutes} documented")

@@ -87,7 +87,8 @@ def goal_intervention(plan: TreatmentPlan, ctx):
             yield f"goals[{gi}].interventions", f"treatment goal {goal.id} has no intervention"
         for ii, item in enumerate(goal.interventions):
             if not (item.frequency or "").strip():
-                yield f"goals[{gi}].interventions[{ii}].frequency", f"an intervention of goal {goal.id} has no frequency"
+                yield (f"goals[{gi}].interventions[{ii}].frequency",
+                       f"an intervention of goal {goal.id} has no frequency")
             if not (item.responsible or "").strip():
                 yield (f"goals[{gi}].interventions[{ii}].responsible",
                        f"an intervention of goal {goal.id} names no responsible person")

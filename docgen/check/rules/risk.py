@@ -1,7 +1,7 @@
 """Consent, measurement and risk rules (rules.md risk-*, S23-S29)."""
 from __future__ import annotations
 
-from ...model import CSSRSScreener, PHQ9, RiskLevel, TreatmentPlan
+from ...model import PHQ9, CSSRSScreener, RiskLevel, TreatmentPlan
 from ..registry import NOTE, PLAN, rule
 
 BOTH = (PLAN, NOTE)
@@ -50,15 +50,17 @@ def consent_treatment(plan: TreatmentPlan, ctx):
         index = consents[0][0]
         yield f"consents[{index}]", "consent to treatment is not signed and dated"
         return
-    if not any(c.date_signed <= first_service for _, c in signed):
+    dates = [c.date_signed for _, c in signed if c.date_signed is not None]  # all of them: signed means dated
+    if not any(d <= first_service for d in dates):
         index = signed[0][0]
         yield (f"consents[{index}].date_signed",
-               f"consent to treatment signed {signed[0][1].date_signed.isoformat()}, after the first service "
+               f"consent to treatment signed {dates[0].isoformat()}, after the first service "
                f"on {first_service.isoformat()}")
     if plan.client.age_on(first_service) < ctx.params["adult_age"]:
         if not any(c.signer_role is not None and c.signer_role.value in ("guardian", "representative")
                    for _, c in signed):
-            yield f"consents[{signed[0][0]}].signer_role", "client is a minor: consent to treatment must be signed by the guardian"
+            yield (f"consents[{signed[0][0]}].signer_role",
+                   "client is a minor: consent to treatment must be signed by the guardian")
 
 
 @rule("risk-assessment-current", applies_to=[PLAN], severity="blocker",
@@ -90,7 +92,8 @@ def risk_score_valid(doc, ctx):
 
 
 @rule("risk-phq9-i9", applies_to=BOTH, severity="blocker", source="S25; TJC NPSG.15.01.01 (S29)",
-      summary="A PHQ-9 item 9 answer at or above the threshold requires a suicide risk assessment in the same encounter",
+      summary="A PHQ-9 item 9 answer at or above the threshold requires a suicide risk assessment "
+              "in the same encounter",
       threshold=1)
 def risk_phq9_item9(doc, ctx):
     positives = list(_phq9_item9_positive(doc, ctx.params["threshold"]))
@@ -145,7 +148,8 @@ def risk_level_doc(doc, ctx):
         return
     for part in ("ideation", "plan", "intent", "behaviors", "risk_factors", "protective_factors", "mitigation"):
         if not (getattr(risk, part) or "").strip():
-            yield f"risk_assessment.{part}", f"positive screen: risk assessment does not address {part.replace('_', ' ')}"
+            yield (f"risk_assessment.{part}",
+                   f"positive screen: risk assessment does not address {part.replace('_', ' ')}")
 
 
 @rule("risk-safety-plan", applies_to=[PLAN], severity="blocker",

@@ -105,8 +105,9 @@ def sig_electronic(doc, ctx):
                    f"electronic {sig.role.value} signature has no time of signing")
 
 
-def _when(sig) -> datetime | None:
-    return None if sig.date is None else datetime.combine(sig.date, sig.time or time(0, 0))
+def _when(sig) -> datetime:
+    """When a dated signature was made (its day's midnight without a time)."""
+    return datetime.combine(sig.date, sig.time or time(0, 0))
 
 
 def _earlier(a, b) -> bool:
@@ -159,7 +160,8 @@ def sig_cosign(doc, ctx):
             yield f"signatures[{index}].signer_id", f"co-signer is not the author's supervisor ({author.supervisor_id})"
 
 
-@rule("sig-guardian", applies_to=[PLAN], severity="blocker", source="treatment-plans.md (Consents, Signatures); 42 CFR 441.155 (S13)",
+@rule("sig-guardian", applies_to=[PLAN], severity="blocker",
+      source="treatment-plans.md (Consents, Signatures); 42 CFR 441.155 (S13)",
       summary="For a minor, a guardian is named and signs the plan", adult_age=18)
 def sig_guardian(doc, ctx):
     if not is_minor(doc, ctx.params["adult_age"]):
@@ -171,7 +173,8 @@ def sig_guardian(doc, ctx):
 
 
 @rule("sig-attestation", applies_to=BOTH, severity="blocker", source="CMS PIM ch.3 3.3.2.4 via FCSO/Palmetto (S3)",
-      summary="A staff signature added late carries an attestation by the signer naming the beneficiary and date of service",
+      summary="A staff signature added late carries an attestation by the signer naming the beneficiary "
+              "and date of service",
       late_after_days=30)
 def sig_attestation(doc, ctx):
     service = doc.service_date
@@ -183,7 +186,8 @@ def sig_attestation(doc, ctx):
         att = sig.attestation
         if att is None:
             yield (f"signatures[{index}].attestation",
-                   f"{sig.role.value} signed {(sig.date - service).days} days after the date of service without an attestation")
+                   f"{sig.role.value} signed {(sig.date - service).days} days after the date of service "
+                   "without an attestation")
             continue
         if att.by.strip() != sig.name.strip():
             yield f"signatures[{index}].attestation.by", "an attestation must be made by the signer themself"

@@ -189,7 +189,8 @@ def chart_part(chart: Chart) -> bytes:
         f'<c:gapWidth val="0"/><c:overlap val="100"/>{_AXES}</c:barChart>',
         # CT_LineChart: grouping, varyColors, ser, marker, axId, axId
         '<c:lineChart><c:grouping val="standard"/><c:varyColors val="0"/>',
-        f'<c:ser><c:idx val="{k}"/><c:order val="{k}"/><c:tx>{_str_ref(f"Sheet1!${col}$1", [_esc(series.label)])}</c:tx>',
+        f'<c:ser><c:idx val="{k}"/><c:order val="{k}"/>'
+        f'<c:tx>{_str_ref(f"Sheet1!${col}$1", [_esc(series.label)])}</c:tx>',
         _LINE_LOOK, cat, f'<c:val>{values}</c:val><c:smooth val="0"/></c:ser>',
         f'<c:marker val="1"/>{_AXES}</c:lineChart>',
         _CAT_AXIS, _value_axis(series.maximum),

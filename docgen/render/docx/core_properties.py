@@ -24,4 +24,4 @@ def core_properties(metadata: dict[str, str], day: date) -> bytes:
         f'<dcterms:created xsi:type="dcterms:W3CDTF">{stamp}</dcterms:created>'
         f'<dcterms:modified xsi:type="dcterms:W3CDTF">{stamp}</dcterms:modified>'
         '</cp:coreProperties>'
-    ).encode("utf-8")
+    ).encode()

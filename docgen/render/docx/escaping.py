@@ -31,9 +31,9 @@ def text(value: str) -> Markup:
 
 def _printed(value: object) -> Markup:
     """What a template prints: a plain string becomes run text (:func:`text`); markup made by
-    docgen (images, charts: :mod:`.images`) or by the template (macros) stays as it is; anything else is escaped as Jinja
-    would print it."""
-    if type(value) is str:  # noqa: E721 - Markup is a str too, and must stay as it is
+    docgen (images, charts: :mod:`.images`) or by the template (macros) stays as it is; anything
+    else is escaped as Jinja would print it."""
+    if type(value) is str:  # exactly str: Markup is a str too, and must stay as it is
         return text(value)
     if hasattr(value, "__html__"):
         return value  # type: ignore[return-value]
@@ -47,10 +47,10 @@ class _PrintingGenerator(CodeGenerator):
     cannot print client text as markup either. (Jinja's own NativeCodeGenerator overrides the same
     two hooks.)"""
 
-    def _output_child_pre(self, node, frame, finalize) -> None:  # type: ignore[no-untyped-def]
+    def _output_child_pre(self, node, frame, finalize) -> None:
         self.write("environment.finalize(")
 
-    def _output_child_post(self, node, frame, finalize) -> None:  # type: ignore[no-untyped-def]
+    def _output_child_post(self, node, frame, finalize) -> None:
         self.write(")")
 
 

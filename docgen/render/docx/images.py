@@ -28,7 +28,7 @@ class Images:
     items: list[tuple[str, str, bytes]] = field(default_factory=list)  # (rId, media name, bytes)
     charts: list[tuple[str, str, bytes]] = field(default_factory=list)  # (rId, part name, chart XML)
 
-    def chart(self, chart: "Chart") -> Markup:
+    def chart(self, chart: Chart) -> Markup:
         """A native Word chart of the composed Chart (:mod:`.chart`), as run markup."""
         from .chart import chart_drawing, chart_part  # noqa: PLC0415
 
@@ -61,7 +61,7 @@ class Images:
             f'<pic:spPr><a:xfrm><a:off x="0" y="0"/><a:ext cx="{cx}" cy="{cy}"/></a:xfrm>'
             f'<a:prstGeom prst="rect"><a:avLst/></a:prstGeom></pic:spPr></pic:pic></a:graphicData></a:graphic>'
             f'</wp:inline></w:drawing>')
-        return Markup(_RUN_BREAK[0] + drawing + _RUN_BREAK[1])
+        return Markup(_RUN_BREAK[0] + drawing + _RUN_BREAK[1])  # noqa: S704 - numbers and names made here
 
     def relationships(self, rels: bytes) -> bytes:
         """The document's relationships with this document's images and charts added."""

@@ -80,7 +80,7 @@ class DocxRenderer:
 
 
 def _block_widths(doc: Document) -> list[tuple[float, ...]]:
-    widths = []
+    widths: list[tuple[float, ...]] = []
     for section in doc.sections:
         for block in section.blocks:
             if isinstance(block, Fields):

@@ -44,11 +44,11 @@ class TableWidths:
     def begin(self) -> Markup:
         fractions = next(self._pending, None)
         # as markup: digits need no escaping, and markup passes the template's printing untouched
-        self.current = None if fractions is None else [Markup(int(self._text_width * f)) for f in fractions]
+        self.current = None if fractions is None else [Markup(int(self._text_width * f)) for f in fractions]  # noqa: S704
         return _EMPTY
 
     def grid(self) -> Markup:
-        return Markup("".join(f'<w:gridCol w:w="{w}"/>' for w in self.current or ()))
+        return Markup("".join(f'<w:gridCol w:w="{w}"/>' for w in self.current or ()))  # noqa: S704 - digits only
 
     @property
     def next_row(self) -> Markup:
@@ -121,7 +121,7 @@ def fix_tables(body: str, widths: list[tuple[float, ...]], text_width: int) -> b
             for w in twips:
                 etree.SubElement(grid, _q("gridCol"), {_q("w"): w})
             for row in table.iter(_q("tr")):
-                for cell, w in zip(row.iter(_q("tc")), twips):
+                for cell, w in zip(row.iter(_q("tc")), twips, strict=False):
                     width = cell.find(f"{_q('tcPr')}/{_q('tcW')}")
                     if width is not None:
                         width.set(_q("w"), w)

@@ -18,6 +18,7 @@ import sys
 import zipfile
 from datetime import date
 from pathlib import Path
+from typing import cast
 
 from jinja2 import Environment
 
@@ -68,13 +69,14 @@ class CompiledTemplate:
 
         versions = "|".join([__version__, importlib.metadata.version("docxtpl"), importlib.metadata.version("jinja2"),
                              sys.version])
-        code = b"\0".join(Path(module.__file__).read_bytes() for module in PREPARED_BY)  # a change is a new entry
+        # the preparing modules' code (modules of this package: each has its file): a change is a new entry
+        code = b"\0".join(Path(cast(str, module.__file__)).read_bytes() for module in PREPARED_BY)
         return hashlib.sha256(versions.encode() + b"\0" + code + b"\0" + data).hexdigest()[:32]
 
     def _cached(self, data: bytes, env: Environment) -> tuple[dict, dict]:
         path = _cache_folder() / f"template-{self._key(data)}.marshal"
         try:
-            prepared, codes = marshal.loads(path.read_bytes())
+            prepared, codes = marshal.loads(path.read_bytes())  # noqa: S302 - docgen's own cache, checked below
             if isinstance(prepared, dict) and isinstance(codes, dict):
                 return prepared, codes
         except (OSError, ValueError, EOFError, TypeError):
@@ -99,8 +101,8 @@ class CompiledTemplate:
     def render(self, context: dict, widths: list[tuple[float, ...]], core_xml: bytes, images: Images,
                day: date) -> bytes:
         if self.widths_in_template:
-            body = self._finish(self.body.render(context, docgen_table=TableWidths(widths, self.text_width)))
-            body = body.encode("utf-8")
+            asked = TableWidths(widths, self.text_width)
+            body = self._finish(self.body.render(context, docgen_table=asked)).encode("utf-8")
         else:
             body = fix_tables(self._finish(self.body.render(context)), widths, self.text_width)
         fresh: dict[str, bytes] = {
@@ -108,7 +110,7 @@ class CompiledTemplate:
             "docProps/core.xml": core_xml,
         }
         for name, template in self.others.items():
-            fresh[name] = self._finish(template.render(context)).encode("utf-8")  # type: ignore[attr-defined]
+            fresh[name] = self._finish(template.render(context)).encode("utf-8")
         if images.items or images.charts:
             fresh[_RELS] = images.relationships(self.rels)
         if images.charts:

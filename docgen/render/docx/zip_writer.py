@@ -18,7 +18,7 @@ class Entry:
     data: bytes  # raw deflate stream
 
     @classmethod
-    def of(cls, name: str, payload: bytes, level: int = 6) -> "Entry":
+    def of(cls, name: str, payload: bytes, level: int = 6) -> Entry:
         packer = zlib.compressobj(level, zlib.DEFLATED, -15)
         data = packer.compress(payload) + packer.flush()
         return cls(name.encode("utf-8"), zlib.crc32(payload), len(payload), data)

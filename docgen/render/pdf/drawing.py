@@ -87,7 +87,7 @@ def _draw_page(canvas: Canvas, ops: list[tuple], style: PdfStyle, fields: bool) 
                     runs_[-1][1] = bottom
                 else:
                     runs_.append([top, bottom])
-            for c, (cell, st) in enumerate(zip(lines, styles)):
+            for c, (cell, st) in enumerate(zip(lines, styles, strict=False)):
                 if any(cell):
                     later.append(("text", xs[c] + PAD_X, top - PAD_TOP - st.size, st, cell))
         else:

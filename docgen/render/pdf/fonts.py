@@ -26,7 +26,7 @@ class _Font(TTFont):
     widths depend only on its characters, and formatting hundreds of numbers into every PDF was a
     tenth of a note's rendering. The bytes are the same as reportlab writes."""
 
-    def addObjects(self, doc) -> None:  # type: ignore[no-untyped-def]
+    def addObjects(self, doc) -> None:
         fonts = doc.idToObject["BasicFonts"].dict
         before = set(fonts)
         super().addObjects(doc)

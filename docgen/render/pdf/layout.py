@@ -68,7 +68,7 @@ MAX_PAGES = 5000
 class _Layout:
     """The cursor of the first pass: appends drawing operations to the current page."""
 
-    def __init__(self, renderer: "PdfRenderer"):
+    def __init__(self, renderer: PdfRenderer):
         s, (width, height) = renderer.style, renderer.pagesize
         margin = s.margin_inch * inch
         self.r, self.st = renderer, renderer.styles
@@ -146,10 +146,10 @@ class _Layout:
 
         def cells(texts: list[str], row_styles: list[TextStyle]) -> list[list[str]]:
             return [wrap(display(t), rs.font, rs.size, w - 2 * PAD_X) if t else [""]
-                    for t, rs, w in zip(texts, row_styles, widths)]
+                    for t, rs, w in zip(texts, row_styles, widths, strict=False)]
 
         def height(lines: list[list[str]], row_styles: list[TextStyle]) -> float:
-            return PAD_TOP + max(len(c) * rs.leading for c, rs in zip(lines, row_styles)) + PAD_BOTTOM
+            return PAD_TOP + max(len(c) * rs.leading for c, rs in zip(lines, row_styles, strict=False)) + PAD_BOTTOM
 
         head_styles = [st.head] * len(widths)
         head = cells(header, head_styles) if header else None

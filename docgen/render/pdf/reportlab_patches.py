@@ -15,7 +15,7 @@ class _Formatted(pdfdoc.PDFObject):
     def __init__(self, data: bytes):
         self.data = data
 
-    def format(self, document) -> bytes:  # type: ignore[no-untyped-def]
+    def format(self, document) -> bytes:
         return self.data
 
 
@@ -52,7 +52,7 @@ def deflate_level(level: int):
     whole PDF about a third faster for about 5% more bytes. Output stays deterministic and valid; a
     reportlab document saved in another thread meanwhile is merely compressed at this level too."""
     original = pdfdoc.zlib
-    pdfdoc.zlib = _Zlib(level)  # type: ignore[assignment]
+    pdfdoc.zlib = _Zlib(level)
     try:
         yield
     finally:

@@ -34,12 +34,10 @@ def wrap(text: str, font: str, size: float, width: float) -> list[str]:
         _italic()
     fallback = needs_fallback(text, font)
     measure = (lambda t: text_width(t, font, size)) if fallback else \
-        (lambda t, _f=pdfmetrics.getFont(font): _f.stringWidth(t, size))
+        (lambda t, _f=pdfmetrics.getFont(font): _f.stringWidth(t, size))  # noqa: B008 - bound once, a fast local
     space = measure(" ")
     out: list[str] = []
-    for raw in text.split("\n"):
-        if "\t" in raw:
-            raw = raw.replace("\t", TAB)
+    for raw in text.replace("\t", TAB).split("\n"):
         if measure(raw) <= width:
             out.append(raw)
             continue
