@@ -30,7 +30,7 @@ from .findings import Outcome, RecordResult, Status
 from .load import RawDocument, input_hash, read
 from .pipeline import IN_MEMORY, Rendered, decide, judge, judge_run, produce, profile_override, safe_error
 from .pipeline import validate as validate_document
-from .settings import audit_trail, trail_path
+from .settings import audit_trail, output_trail, trail_path
 
 Paths = Iterable[str | os.PathLike]
 PathLike = str | os.PathLike
@@ -38,8 +38,8 @@ FORMATS: tuple[str, ...] = ("docx", "pdf")
 
 
 # --- one record in memory -------------------------------------------------------------------------
-def _in_memory(data: Mapping[str, Any], source: str = IN_MEMORY) -> RecordResult:
-    if not isinstance(data, Mapping):
+def _in_memory(data: Mapping[str, Any] | Any, source: str = IN_MEMORY) -> RecordResult:
+    if not isinstance(data, Mapping):  # callers are typed, data from outside is not
         return validate_document(RawDocument(source, None, "a record must be a mapping (a JSON object)"))
     return validate_document(RawDocument(source, dict(data)))
 
@@ -159,8 +159,8 @@ def render(paths: Paths, out: PathLike, *, formats: Iterable[str] = FORMATS, pro
     renderer = _renderer(chosen, str(templates) if templates else None)
     signer = _load_key(sign_with, passphrase)
     folder = prepare_folder(Path(out), create=False)  # created when the first file is written
-    trail_file = audit_trail(audit, folder)
-    if trail_file is not None and trail_file.parent == folder:
+    trail_file = output_trail(audit, folder)
+    if trail_file.parent == folder:
         prepare_folder(folder)
     trail = AuditTrail(trail_file, __version__)
     inputs: list[str | None] = []  # the input hash of each document, for the audit trail
@@ -174,7 +174,7 @@ def render(paths: Paths, out: PathLike, *, formats: Iterable[str] = FORMATS, pro
     try:
         results = judge_run(documents(), as_of=as_of or date.today(), profile=override, ledger=trail)
         seen: dict[str, tuple[str, str]] = {}  # file name, case folded -> (record id, source) first seen
-        for result, digest in zip(results, inputs):
+        for result, digest in zip(results, inputs, strict=True):
             item = Rendered(result, decide(result, allow_draft=allow_draft))
             first = seen.setdefault(name_key(result.id), (result.id, result.source)) if result.id else None
             if first is not None and first[1] != result.source:
@@ -248,7 +248,7 @@ def batch(inputs: Paths, out: PathLike, *, workers: int | None = None, formats: 
 
         with Client(scheduler) as client:
             executor = client.get_executor()
-            executor._max_workers = sum(client.nthreads().values()) or 2  # bounds tasks in flight
+            executor._max_workers = sum(client.nthreads().values()) or 2  # noqa: SLF001 - bounds tasks in flight
             return run_batch(list(map(str, inputs)), out, executor, **options)
     from concurrent.futures import ProcessPoolExecutor  # noqa: PLC0415
 
@@ -346,10 +346,8 @@ def inspect(path: PathLike, *, password: bytes | None = None) -> dict:
     :func:`docgen.packet.inspect.inspect_packet`). Raises :class:`docgen.errors.PacketError` (an
     unreadable or unsafe PDF, exit 2), and :class:`docgen.errors.NotAPacket` for a PDF that is not a
     docgen packet (exit 1)."""
-    from .errors import PacketError  # noqa: PLC0415
+    from .errors import NotAPacket, PacketError  # noqa: PLC0415
     from .packet.inspect import inspect_packet  # noqa: PLC0415
-
-    from .errors import NotAPacket  # noqa: PLC0415
 
     try:
         return inspect_packet(_read(path, PacketError), password)

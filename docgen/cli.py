@@ -116,7 +116,8 @@ def _report(results, fmt: str, schema_only: bool = False) -> None:
         style = {"complete": "green", "incomplete": "yellow", "invalid": "red"}[status]
         mark = ("VALID" if status != "invalid" else "INVALID") if schema_only else STATUS_MARK[status]
         title = (f"[{style if not schema_only or status == 'invalid' else 'green'}]{mark}[/] "
-                 f"{escape(result.id or '(no id)')}  {escape(result.kind or '?')}  client {escape(result.client or '?')}"
+                 f"{escape(result.id or '(no id)')}  {escape(result.kind or '?')}  "
+                 f"client {escape(result.client or '?')}"
                  f"{'  profile ' + escape(result.profile) if result.profile else ''}  [dim]{escape(result.where)}[/]")
         console.print(title, soft_wrap=True)
         if result.findings:
@@ -381,22 +382,6 @@ def _batch_summary(summary) -> None:
     from rich.table import Table  # noqa: PLC0415
 
     table = Table(title="docgen batch")
-    for name in ("complete", "draft", "refused", "invalid", "skipped", "failed", "locked", "records", "seconds",
-                 "records/s"):
-        table.add_column(name, justify="right")
-    c = summary.counts
-    table.add_row(*(str(c[k]) for k in ("complete", "draft", "refused", "invalid", "skipped", "failed", "locked")),
-                  str(summary.records), f"{summary.seconds:.1f}", f"{summary.rate:.1f}")
-    console = Console(highlight=False)
-    console.width = max(console.width, 100)
-    console.print(table)
-
-
-def _batch_summary(summary) -> None:
-    from rich.console import Console  # noqa: PLC0415
-    from rich.table import Table  # noqa: PLC0415
-
-    table = Table(title="docgen batch")
     names = ("final", "draft", "refused", "invalid", "skipped", "failed", "locked")
     for name in (*names, "records", "seconds", "records/s"):
         table.add_column(name, justify="right")
@@ -600,7 +585,7 @@ def inspect(file, password_file, fmt):
                            f"{d['status']}  sha256 {d['content_sha256'][:16]}...")
             if not report["documents"]:
                 for o in report["outline"]:
-                    click.echo(f"  p.{o['page']:<4} {o['title']}")
+                    click.echo(f"  p.{o['page'] if o['page'] is not None else '?':<4} {o['title']}")
             click.echo("attachments:")
             for a in report["attachments"]:
                 click.echo(f"  {a['name']}  {a['size']} bytes  sha256 {a['sha256']}")

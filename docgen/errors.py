@@ -125,4 +125,5 @@ class PacketRefused(DocgenError):
 
 
 __all__ = ["DocgenError", "UsageError", "LoadError", "ProfileError", "StyleError", "TemplateError", "SigningError",
-           "AuditError", "OutputError", "WriteError", "LayoutError", "PacketError", "PolicyError", "NotAPacket", "RecordsFailed", "PacketRefused"]
+           "AuditError", "OutputError", "WriteError", "LayoutError", "PacketError", "PolicyError", "NotAPacket",
+           "RecordsFailed", "PacketRefused"]

@@ -92,7 +92,7 @@ def walk_objects(trailer) -> int:
                 obj = _resolve(obj)
             except UnsafePdf:
                 raise
-            except Exception:  # noqa: BLE001 - a broken object: not this walk's to judge
+            except Exception:  # noqa: BLE001, S112 - a broken object: not this walk's to judge
                 continue
             depth = 0
         if depth > MAX_DEPTH:
@@ -216,7 +216,7 @@ def inflate(stream, limit: int):
     else:
         filters = [] if filters is None else [filters]
     params = get(stream, "/DecodeParms")
-    if filters != ["/FlateDecode"] and filters != []:
+    if filters not in (["/FlateDecode"], []):
         raise UnsafePdf(f"an embedded file is stored with {' '.join(map(str, filters))}, which docgen does not read")
     if params is not None and params != generic.DictionaryObject():
         raise UnsafePdf("an embedded file is stored with decode parameters, which docgen does not read")
@@ -229,7 +229,7 @@ def inflate(stream, limit: int):
     decompressor, total = zlib.decompressobj(), 0
     try:
         for start in range(0, len(raw), INPUT_PIECE):
-            pending = raw[start:start + INPUT_PIECE]
+            pending: bytes | memoryview = raw[start:start + INPUT_PIECE]
             while True:
                 piece = decompressor.decompress(pending, PIECE)
                 total += len(piece)

@@ -183,5 +183,6 @@ def assets_of(result: RecordResult) -> Path:
     return Path(source_file(result.source)).parent
 
 
-__all__ = ["IN_MEMORY", "validate", "profile_override", "judge", "judge_run", "judge_paths", "RunLocks", "decide", "Rendered",
+__all__ = ["IN_MEMORY", "validate", "profile_override", "judge", "judge_run", "judge_paths", "RunLocks", "decide",
+           "Rendered",
            "produce", "safe_error", "assets_of"]

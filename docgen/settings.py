@@ -1,12 +1,11 @@
 """Settings: every environment variable and default path docgen reads, in one place. The API and the
 CLI both ask here, so ``DOCGEN_AUDIT`` means the same to ``docgen render`` and ``api.render``.
 
-| variable | meaning | default |
-|---|---|---|
-| ``DOCGEN_AUDIT`` | the audit trail and lock ledger (a file, or a folder holding ``audit.sqlite``) | ``OUT/audit.sqlite`` for render and batch; none for check |
-| ``DOCGEN_CACHE`` | prepared Word templates and the ICD-10-CM table | ``$XDG_CACHE_HOME/docgen``, else ``~/.cache/docgen`` |
-| ``DOCGEN_TEMPLATES`` | the Word templates and ``pdf-style.toml`` | the ones shipped inside the package |
-| ``CI`` | set: no progress bar even on a terminal | unset |
+``DOCGEN_AUDIT``: the audit trail and lock ledger (a file, or a folder holding ``audit.sqlite``); default
+``OUT/audit.sqlite`` for render and batch, none for check. ``DOCGEN_CACHE``: prepared Word templates and
+the ICD-10-CM table; default ``$XDG_CACHE_HOME/docgen``, else ``~/.cache/docgen``. ``DOCGEN_TEMPLATES``:
+the Word templates and ``pdf-style.toml``; default the ones shipped inside the package. ``CI``: when
+set, no progress bar. The README's settings table says the same.
 """
 from __future__ import annotations
 
@@ -54,13 +53,15 @@ def trail_path(path: str | os.PathLike) -> Path:
     return target / AUDIT_FILE if target.is_dir() else target
 
 
-def audit_trail(given: str | os.PathLike | None = None, out: str | os.PathLike | None = None) -> Path | None:
-    """The audit trail to use: ``given`` (``--audit``), else ``DOCGEN_AUDIT``, else ``out/audit.sqlite``
-    when there is an output folder (render, batch), else none (check)."""
+def audit_trail(given: str | os.PathLike | None = None) -> Path | None:
+    """The audit trail a check consults: ``given`` (``--audit``), else ``DOCGEN_AUDIT``, else none."""
     chosen = given if given else _env("DOCGEN_AUDIT")
-    if chosen:
-        return trail_path(Path(chosen).expanduser())
-    return Path(out) / AUDIT_FILE if out is not None else None
+    return trail_path(Path(chosen).expanduser()) if chosen else None
+
+
+def output_trail(given: str | os.PathLike | None, out: str | os.PathLike) -> Path:
+    """The audit trail render and batch write to: as :func:`audit_trail`, else ``out/audit.sqlite``."""
+    return audit_trail(given) or Path(out) / AUDIT_FILE
 
 
 def progress_bar(on_terminal: bool) -> bool:
@@ -69,4 +70,4 @@ def progress_bar(on_terminal: bool) -> bool:
 
 
 __all__ = ["AUDIT_FILE", "PACKAGE_TEMPLATES", "ENVIRONMENT", "cache_folder", "templates_folder", "trail_path",
-           "audit_trail", "progress_bar"]
+           "audit_trail", "output_trail", "progress_bar"]

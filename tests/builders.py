@@ -147,7 +147,7 @@ _NOTE: dict[str, Any] = {
 
 def addendum_dict() -> dict[str, Any]:
     """A minimal complete addendum to ``plan_dict()`` (TP-1001), naming it by its content hash."""
-    from docgen.model.digest import content_hash  # noqa: PLC0415
+    from docgen.model.digest import content_hash
 
     return {
         "kind": "addendum",
@@ -172,9 +172,9 @@ def addendum_dict() -> dict[str, Any]:
 
 def locks_of(*records: Any, locked_at: str = "2026-11-02T20:00:00+00:00") -> dict[str, Lock]:
     """A lock ledger (by record id) in which each record (dict or model) is locked as it is now."""
-    from dataclasses import replace  # noqa: PLC0415
+    from dataclasses import replace
 
-    from docgen.model.digest import content_hash  # noqa: PLC0415
+    from docgen.model.digest import content_hash
 
     models = [validate(r) for r in records]
     return {m.id: replace(lock_of(m, content_hash(m)), locked_at=locked_at, docgen_version="test") for m in models}

@@ -221,7 +221,7 @@ class PdfView:
 
 def orphaned_headings(view: PdfView, doc) -> list[tuple[int, str]]:
     """(page, heading) for every page whose text ends with a section title or a block's label."""
-    from docgen.compose.blocks import Bullets, Chart, Para, Table  # noqa: PLC0415
+    from docgen.compose.blocks import Bullets, Chart, Para, Table
 
     headings = {s.title for s in doc.sections}
     for section in doc.sections:
@@ -280,7 +280,7 @@ def assert_pdf_sound(path: Path) -> None:
 
 
 def non_white_fraction(png: Path) -> float:
-    from PIL import Image  # noqa: PLC0415
+    from PIL import Image
 
     with Image.open(png) as image:
         grey = image.convert("L")

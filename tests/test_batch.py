@@ -89,7 +89,7 @@ def note(line: int = 0) -> dict:
 
 
 def make_corpus(folder: Path) -> None:
-    from PIL import Image, ImageDraw  # noqa: PLC0415
+    from PIL import Image, ImageDraw
 
     shutil.copytree(FIXTURES, folder, ignore=shutil.ignore_patterns("*.md"))
     signed = folder / "signed"
@@ -394,9 +394,9 @@ def test_sigkill_leaves_no_partial_file_and_a_rerun_completes(tmp_path):
 def test_a_journal_line_cut_short_does_not_swallow_the_next_row(tmp_path):
     """A kill in the middle of a journal line: the next run ends that line before appending, so
     its own rows stay readable if it is killed too. (Any Executor will do: threads here.)"""
-    from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415
+    from concurrent.futures import ThreadPoolExecutor
 
-    from docgen.batch import JOURNAL, run_batch  # noqa: PLC0415
+    from docgen.batch import JOURNAL, run_batch
 
     source = tmp_path / "refused.jsonl"
     source.write_text("".join(json.dumps(note(line)) + "\n" for line in (1, 2)), encoding="utf-8")
@@ -418,9 +418,9 @@ def test_a_journal_line_cut_short_does_not_swallow_the_next_row(tmp_path):
 
 @pytest.mark.skipif(sys.platform != "linux", reason="a file name of any bytes")
 def test_a_file_name_that_is_not_utf8(tmp_path):
-    from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415
+    from concurrent.futures import ThreadPoolExecutor
 
-    from docgen.batch import run_batch  # noqa: PLC0415
+    from docgen.batch import run_batch
 
     (tmp_path / "in").mkdir()
     odd = tmp_path / "in" / os.fsdecode(b"caf\xe9.yaml")  # a Latin-1 name
@@ -529,7 +529,7 @@ def test_no_progress_output_off_a_terminal(first):
 @pytest.mark.skipif(os.name != "posix", reason="needs a pseudo-terminal")
 def test_progress_bar_on_a_terminal_goes_to_stderr(tmp_path):
     """The bar is drawn on stderr when stderr is a terminal, even with stdout redirected to a file."""
-    import pty  # noqa: PLC0415
+    import pty
 
     (tmp_path / "in").mkdir()
     shutil.copy(FIXTURES / "csv" / "notes-sample.csv", tmp_path / "in")
@@ -560,7 +560,7 @@ def test_progress_bar_on_a_terminal_goes_to_stderr(tmp_path):
 @pytest.mark.slow
 def test_dask_cluster_produces_the_same_files(first, tmp_path, monkeypatch):
     distributed = pytest.importorskip("distributed")
-    import logging  # noqa: PLC0415
+    import logging
 
     base, _ = first
     local = manifest(base / "out")
@@ -584,9 +584,9 @@ def test_a_local_batch_flushes_once_at_its_end_and_a_remote_one_each_file(tmp_pa
     """Local workers skip the per-file fsync (a killed process loses nothing the kernel holds) and the
     batch calls sync once before committing its manifest; an executor whose workers may be on other
     machines (anything but a local pool: Dask) fsyncs every file it writes."""
-    from concurrent.futures import Executor, Future, ThreadPoolExecutor  # noqa: PLC0415
+    from concurrent.futures import Executor, Future, ThreadPoolExecutor
 
-    from docgen.batch import run_batch  # noqa: PLC0415
+    from docgen.batch import run_batch
 
     calls = {"fsync": 0, "sync": 0}  # fsync of documents (the manifest is always flushed)
     real_fsync = os.fsync
@@ -620,7 +620,7 @@ def test_a_local_batch_flushes_once_at_its_end_and_a_remote_one_each_file(tmp_pa
 def test_first_pass_parses_only_lines_that_can_hold_a_plan_or_addendum(tmp_path):
     """The index pass counts every JSONL line but parses only those that can be plans or addenda,
     including a plan whose kind is spelled with JSON escapes."""
-    from docgen.batch import _neither_plan_nor_addendum, index_plans  # noqa: PLC0415
+    from docgen.batch import _neither_plan_nor_addendum, index_plans
 
     plan = builders.plan_dict()
     escaped = json.dumps(plan, default=str).replace('"treatment_plan"', '"\\u0074reatment_plan"')

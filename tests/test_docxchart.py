@@ -141,7 +141,7 @@ def test_libreoffice_draws_the_charts_dates_values_and_band_names(phq9, converte
     charts = (phq9, GAD7, ODD)
     assert [page.strip().split("\n")[0] for page in pages[:3]] == [c.title for c in charts]
     assert [p[0] for p in phq9.series.points] == ["09/08/2026", "10/20/2026"]  # the fixture's two administrations
-    for page, chart in zip(pages, charts):
+    for page, chart in zip(pages, charts, strict=False):  # pages after the charts have no chart
         series = chart.series
         take_each(page, [chart.title, *(day for day, _ in series.points), *(name for _, _, name in series.bands)])
         numbers = Counter(token for token in page.split() if token.isdigit())

@@ -213,7 +213,7 @@ def test_notes_serve_their_plans(results):
 
 def test_addenda_name_their_originals_exactly(results):
     """Each addendum names a plan of the fixtures by its real id, kind, date and content hash."""
-    from docgen.model.digest import content_hash  # noqa: PLC0415
+    from docgen.model.digest import content_hash
 
     addenda = [r.record for r in results.values() if r.kind == ADD]
     assert len(addenda) == 2

@@ -263,7 +263,7 @@ def test_the_layout_fails_the_record_instead_of_looping_when_nothing_fits():
     from docgen.render.pdf.layout import _Layout
 
     class Tiny:  # a page with no room at all between its margins
-        class style:  # noqa: N801
+        class style:
             margin_inch = 0.5
         pagesize = (72.0, 72.0)
         styles = None

@@ -203,7 +203,7 @@ def test_a_new_out_folder_on_a_read_only_filesystem_is_one_line_and_exit_2(tmp_p
                           check=False)
     assert proc.returncode == 2, proc.stderr
     lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1 and "Read-only file system" in lines[0] or "read-only" in lines[0], proc.stderr
+    assert (len(lines) == 1 and "Read-only file system" in lines[0]) or "read-only" in lines[0], proc.stderr
     assert "Traceback" not in proc.stderr
 
 
@@ -233,7 +233,7 @@ FOUNDATION = {"errors", "settings", "findings", "write", "pdfguard", "__init__"}
 
 
 def _stage(module: str) -> int:
-    top = module.split(".")[0]
+    top = module.split(".", maxsplit=1)[0]
     if top in FOUNDATION or top == "__version__":  # the foundation, or a name of the docgen package itself
         return -1
     return STAGES.index(top)

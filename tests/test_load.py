@@ -365,13 +365,18 @@ def test_json_array_of_records(tmp_path):
 
 
 def test_a_valid_record_is_reported_by_its_validated_ids(tmp_path):
-    """Ids with whitespace around them are valid (stripped): the record is reported by the ids its
-    documents and locks use, not "(no id)" (a trailing newline made the id as read unprintable)."""
+    """Ids with plain spaces around them are valid (trimmed): the record is reported by the ids its
+    documents and locks use. A trailing newline is refused (an invisible character), and the record is
+    still named, escaped, never "(no id)"."""
     data = exemplar()
-    data["id"] = f"{PLAN_ID}\n"
     data["client"]["id"] = " C-1001 "
+    data["id"] = f" {PLAN_ID} "
     result = only(api.validate([write_json(tmp_path / "p.json", data)]))
     assert (result.status, result.id, result.client) == (Status.complete, PLAN_ID, "C-1001")
+    data["id"] = f"{PLAN_ID}\n"
+    refused = only(api.validate([write_json(tmp_path / "n.json", data)]))
+    assert (refused.status, refused.id, [f.path for f in refused.findings]) == (Status.invalid, f"{PLAN_ID}\\n", ["id"])
+    data["id"] = PLAN_ID
     shown = invoke("check", tmp_path / "p.json", "--as-of", AS_OF).stdout
     assert shown.startswith(f"OK {PLAN_ID}  treatment_plan  client C-1001  "), shown
 

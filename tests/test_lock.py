@@ -355,7 +355,7 @@ def test_no_names_or_clinical_text_in_the_ledger(tmp_path):
 
 
 def test_ledger_views_tolerate_a_trail_from_before_locks(tmp_path):
-    from docgen.ledger.trail import Ledger  # noqa: PLC0415
+    from docgen.ledger.trail import Ledger
 
     old = tmp_path / "audit.sqlite"
     db = sqlite3.connect(old)

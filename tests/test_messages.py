@@ -15,10 +15,10 @@ from datetime import time
 from pathlib import Path
 
 import pytest
-from test_load import invoke  # the real command line, stdout and stderr apart
 
 from docgen import api
 from docgen.load import parse_yaml
+from test_load import invoke  # the real command line, stdout and stderr apart
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
@@ -187,7 +187,7 @@ def test_every_code_field_says_what_a_code_looks_like_never_what_was_typed(tmp_p
 
 
 def test_a_bad_sha256_keeps_its_plain_message(tmp_path):
-    from builders import addendum_dict  # noqa: PLC0415
+    from builders import addendum_dict
 
     data = addendum_dict()
     data["original"]["sha256"] = CLINICAL

@@ -15,9 +15,9 @@ from click.testing import CliRunner
 import hostile
 import pki
 from docgen import api
-from docgen.errors import NotAPacket
 from docgen.check import load_profile
 from docgen.cli import main
+from docgen.errors import NotAPacket
 from docgen.model.digest import content_hash
 from docgen.packet import build_packet
 from docgen.packet.policy import load_policy
@@ -260,7 +260,7 @@ def test_inspect_reads_what_pypdf_reads(claim):
     result = cli("inspect", out, "--format", "json")
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
-    import hashlib  # noqa: PLC0415
+    import hashlib
 
     assert report["pages"] == len(reader.pages) and report["manifest"] == manifest
     assert report["attachments"] == [{"name": name, "size": len(blob), "sha256": hashlib.sha256(blob).hexdigest()}
@@ -274,7 +274,7 @@ def test_inspect_reads_what_pypdf_reads(claim):
 
 # --- not a packet (issue #11) ----------------------------------------------------------------------
 def _with_attachment(pdf: bytes, name: str, data: bytes) -> bytes:
-    import io  # noqa: PLC0415
+    import io
 
     writer = pypdf.PdfWriter(clone_from=pypdf.PdfReader(io.BytesIO(pdf)))
     writer.add_attachment(name, data)
@@ -338,6 +338,7 @@ def test_hostile_pdfs_give_one_line_in_bounded_time_and_memory(hostile_files, ca
     assert done.code == 2, (done.code, done.stdout[-500:], done.stderr[-2000:])
     assert "Traceback" not in done.stderr and done.stdout == ""
     lines = done.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith(f"docgen {command}: {path}: unsafe PDF: ") and why in lines[0], done.stderr[-2000:]
+    assert len(lines) == 1, done.stderr[-2000:]
+    assert lines[0].startswith(f"docgen {command}: {path}: unsafe PDF: ") and why in lines[0], lines[0]
     assert done.seconds < 10, done.seconds
     assert done.peak_mb < 500, done.peak_mb

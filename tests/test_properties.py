@@ -190,13 +190,13 @@ layout_text = st.text(
 def test_pdf_layout_keeps_every_character_in_order(para, cell, word):
     """Whatever the text (runs of spaces, breaks, tabs, long words, scripts needing the fallback
     font), a paragraph and a table cell come out with every character, in order, on the pages."""
-    import io  # noqa: PLC0415
+    import io
 
-    import pypdf  # noqa: PLC0415
+    import pypdf
 
-    from docgen.compose.blocks import Document, Para, Section, Table  # noqa: PLC0415
-    from docgen.render.pdf import PdfRenderer  # noqa: PLC0415
-    from docgen.render.visible_text import display  # noqa: PLC0415
+    from docgen.compose.blocks import Document, Para, Section, Table
+    from docgen.render.pdf import PdfRenderer
+    from docgen.render.visible_text import display
 
     long_word = "W" * word
     doc = Document("treatment_plan", "treatment_plan", "TP-P", "Treatment Plan", "Agency", (), "Client Name", "C-1",
@@ -227,13 +227,13 @@ big_text = st.text(alphabet=st.one_of(st.sampled_from(list("abcdefghijklmnopqrst
 def test_pdf_layout_across_pages_loses_nothing_and_furnishes_every_page(para, cell, items):
     """Paragraphs, bullets, a table row and a label grid long enough to cross pages: every page has
     its header and footer with "Page N of M", and the body's text is all there, in order."""
-    import io  # noqa: PLC0415
+    import io
 
-    import pypdf  # noqa: PLC0415
+    import pypdf
 
-    from docgen.compose.blocks import Bullets, Document, Fields, Para, Section, Table  # noqa: PLC0415
-    from docgen.render.pdf import PdfRenderer  # noqa: PLC0415
-    from docgen.render.visible_text import display  # noqa: PLC0415
+    from docgen.compose.blocks import Bullets, Document, Fields, Para, Section, Table
+    from docgen.render.pdf import PdfRenderer
+    from docgen.render.visible_text import display
 
     doc = Document("treatment_plan", "treatment_plan", "TP-P", "Treatment Plan", "Agency", (), "Client Name", "C-1",
                    "01/01/1990", "Plan date: 01/01/2026",

@@ -496,12 +496,12 @@ def test_table_widths_asked_for_by_the_template_equal_the_xml_tree_path(tmp_path
     """The template rewritten at preparation to ask for the composed tables' widths (the normal path)
     gives the same XML as fixing the rendered body's tree (the path for a template it cannot
     rewrite), for every fixture; a nested table is left to the tree path."""
-    from docgen.render import DEFAULT_TEMPLATES  # noqa: PLC0415
-    from docgen.render.docx import DocxRenderer  # noqa: PLC0415
-    from docgen.render.docx import template as preparation  # noqa: PLC0415
-    from docgen.render.docx.images import Images  # noqa: PLC0415
-    from docgen.render.docx.renderer import _block_widths  # noqa: PLC0415
-    from docgen.render.docx.table_widths import TableWidths, _widths_in_template, fix_tables  # noqa: PLC0415
+    from docgen.render import DEFAULT_TEMPLATES
+    from docgen.render.docx import DocxRenderer
+    from docgen.render.docx import template as preparation
+    from docgen.render.docx.images import Images
+    from docgen.render.docx.renderer import _block_widths
+    from docgen.render.docx.table_widths import TableWidths, _widths_in_template, fix_tables
 
     monkeypatch.setenv("DOCGEN_CACHE", str(tmp_path / "asking"))
     asking = DocxRenderer(DEFAULT_TEMPLATES)
@@ -537,7 +537,7 @@ def test_client_text_is_escaped_whatever_the_template_says():
     """Templates see the composed strings themselves, escaped as they are printed: a template's
     ``|safe``, ``|e`` or ``{% autoescape false %}`` cannot print client text as markup, while markup a
     template makes itself (a macro) and numbers print as usual."""
-    from docgen.render.docx.escaping import environment  # noqa: PLC0415
+    from docgen.render.docx.escaping import environment
 
     typed = "a<b> & {{c}} {_{d}_} \"d\" 'e'\nnext\tcol"
     run = ("a&lt;b&gt; &amp; {{c}} {&#95;{d}&#95;} &#34;d&#34; &#39;e&#39;</w:t><w:br/><w:t xml:space=\"preserve\">next"

@@ -112,7 +112,7 @@ def test_failed_render_leaves_nothing_and_others_still_render(tmp_path, monkeypa
 
 
 def test_failed_write_removes_the_pair_and_temporary_files(tmp_path, monkeypatch):
-    from docgen import write  # noqa: PLC0415
+    from docgen import write
 
     real_replace = os.replace
 
@@ -150,14 +150,15 @@ def test_a_repeated_record_id_fails_and_leaves_the_first_documents(tmp_path):
 
 
 def test_an_id_with_whitespace_around_it_repeats_the_id_it_validates_to(tmp_path):
-    """"TP-A\n" validates to TP-A, the name of its documents: a repeated id that fails, not a second
-    record whose documents replace the first one's."""
+    """" TP-A " validates to TP-A, the name of its documents: a repeated id that fails, not a second
+    record whose documents replace the first one's; "TP-A\n" is invalid (an invisible character)."""
     first = write_records(tmp_path / "a.json", [_plan("TP-A", "First Person")])
-    padded = write_records(tmp_path / "b.json", [_plan("TP-A\n", "Second Person")])
+    padded = write_records(tmp_path / "b.json", [_plan(" TP-A ", "Second Person"), _plan("TP-A\n", "Third")])
     out = tmp_path / "out"
     rendered = api.render([first, padded], out, as_of=builders.AS_OF, allow_draft=True)
-    assert [r.result.id for r in rendered] == ["TP-A", "TP-A"]
+    assert [r.result.id for r in rendered] == ["TP-A", "TP-A", "TP-A\\n"]
     assert rendered[1].outcome is Outcome.failed and rendered[1].error.startswith("duplicate record id (first in ")
+    assert rendered[2].outcome is Outcome.invalid
     assert documents_in(out) == ["TP-A.docx", "TP-A.pdf"]
     text = pypdf.PdfReader(out / "TP-A.pdf").pages[0].extract_text()
     assert "First Person" in text and "Second Person" not in text
@@ -268,9 +269,9 @@ def test_cjk_text_falls_back_to_an_embedded_font(tmp_path):
 
 # --- the prepared-template cache ----------------------------------------------------------------
 def test_prepared_templates_are_cached_on_disk_and_rebuilt_when_the_template_changes(tmp_path, monkeypatch):
-    from docgen.compose import compose  # noqa: PLC0415
-    from docgen.render import DEFAULT_TEMPLATES, metadata_for  # noqa: PLC0415
-    from docgen.render.docx import template  # noqa: PLC0415
+    from docgen.compose import compose
+    from docgen.render import DEFAULT_TEMPLATES, metadata_for
+    from docgen.render.docx import template
 
     monkeypatch.setenv("DOCGEN_CACHE", str(tmp_path / "cache"))
     result = api.check([COMPLETE], as_of=builders.AS_OF)[0]
@@ -304,11 +305,11 @@ def test_the_modules_that_prepare_a_template_are_the_ones_its_cache_key_hashes()
     parts, and the Jinja code the environment's generator compiles) is made by docgen code in the
     modules of ``template.PREPARED_BY`` and in no other: a module added to the preparation path must
     be hashed too, or an edit to it would leave stale preparations in every cache."""
-    import sys  # noqa: PLC0415
+    import sys
 
-    import docgen  # noqa: PLC0415
-    from docgen.render import DEFAULT_TEMPLATES  # noqa: PLC0415
-    from docgen.render.docx import escaping, template  # noqa: PLC0415
+    import docgen
+    from docgen.render import DEFAULT_TEMPLATES
+    from docgen.render.docx import escaping, template
 
     package = str(Path(docgen.__file__).parent) + os.sep
     ran: set[str] = set()
@@ -334,10 +335,10 @@ def test_the_modules_that_prepare_a_template_are_the_ones_its_cache_key_hashes()
 def test_the_template_cache_key_changes_with_the_source_of_every_module_that_prepares_it(tmp_path, monkeypatch):
     """The key holds the source of each module of ``template.PREPARED_BY`` (and only theirs): an edit
     to any one of them is a new cache entry."""
-    from types import SimpleNamespace  # noqa: PLC0415
+    from types import SimpleNamespace
 
-    from docgen.render import DEFAULT_TEMPLATES  # noqa: PLC0415
-    from docgen.render.docx import template  # noqa: PLC0415
+    from docgen.render import DEFAULT_TEMPLATES
+    from docgen.render.docx import template
 
     data = (DEFAULT_TEMPLATES / "treatment_plan.docx").read_bytes()
     key = template.CompiledTemplate._key(data)  # noqa: SLF001
@@ -362,7 +363,7 @@ def test_the_template_cache_key_changes_with_the_source_of_every_module_that_pre
 def test_content_hash_leaves_out_fields_at_their_default():
     """A field typed at its default hashes like the field left out (so a docgen that adds an optional
     field keeps the hashes of records that do not use it); a changed value changes the hash."""
-    from docgen.model.digest import content_hash  # noqa: PLC0415
+    from docgen.model.digest import content_hash
 
     plan = builders.plan_dict()
     base = content_hash(builders.validate(plan))
@@ -377,9 +378,9 @@ def test_content_hash_leaves_out_fields_at_their_default():
 def test_pdf_compression_setting_fast_or_small(tmp_path):
     """pdf-style.toml's compression: fast (the default, zlib level 1) or small (reportlab's default
     level): both valid and deterministic, small is smaller; anything else is a clear style error."""
-    from docgen.render import DEFAULT_TEMPLATES  # noqa: PLC0415
-    from docgen.render.style import PdfStyle, StyleError  # noqa: PLC0415
-    from render_helpers import assert_pdf_sound  # noqa: PLC0415
+    from docgen.render import DEFAULT_TEMPLATES
+    from docgen.render.style import PdfStyle, StyleError
+    from render_helpers import assert_pdf_sound
 
     sizes = {}
     for mode in ("fast", "small"):
@@ -400,19 +401,19 @@ def test_pdf_compression_setting_fast_or_small(tmp_path):
     assert sizes["small"] < sizes["fast"] < sizes["small"] * 1.15
     bad = tmp_path / "bad.toml"
     bad.write_text('compression = "maximum"\n', encoding="utf-8")
-    with pytest.raises(StyleError, match="compression must be fast or small"):
+    with pytest.raises(StyleError, match="compression must be one of fast, small"):
         PdfStyle.load(bad)
 
 
 def test_font_subsets_and_their_compression_are_built_once_per_distinct_subset():
     """A font subset is a pure function of its characters: the second document with the same
     subsets reuses them (same bytes as a first build); another character set builds its own."""
-    from reportlab.pdfbase import pdfmetrics  # noqa: PLC0415
+    from reportlab.pdfbase import pdfmetrics
 
-    from docgen.compose import compose  # noqa: PLC0415
-    from docgen.render import DEFAULT_TEMPLATES, metadata_for  # noqa: PLC0415
-    from docgen.render.pdf import FONT  # noqa: PLC0415
-    from docgen.render.style import PdfStyle  # noqa: PLC0415
+    from docgen.compose import compose
+    from docgen.render import DEFAULT_TEMPLATES, metadata_for
+    from docgen.render.pdf import FONT
+    from docgen.render.style import PdfStyle
 
     renderer = PdfRenderer(PdfStyle.load(DEFAULT_TEMPLATES / "pdf-style.toml"))
     subsets = pdfmetrics.getFont(FONT).face.docgen_subsets
@@ -436,10 +437,10 @@ def test_font_subsets_and_their_compression_are_built_once_per_distinct_subset()
 def test_subset_widths_formatted_once_give_the_bytes_reportlab_formats(monkeypatch):
     """The width arrays of font subsets are formatted once per process; a PDF made with them
     remembered is byte for byte the PDF made without."""
-    from docgen.compose import compose  # noqa: PLC0415
-    from docgen.render import DEFAULT_TEMPLATES, metadata_for  # noqa: PLC0415
-    from docgen.render.pdf import fonts  # noqa: PLC0415
-    from docgen.render.style import PdfStyle  # noqa: PLC0415
+    from docgen.compose import compose
+    from docgen.render import DEFAULT_TEMPLATES, metadata_for
+    from docgen.render.pdf import fonts
+    from docgen.render.style import PdfStyle
 
     renderer = PdfRenderer(PdfStyle.load(DEFAULT_TEMPLATES / "pdf-style.toml"))
     result = api.check([COMPLETE], as_of=builders.AS_OF)[0]
@@ -457,9 +458,9 @@ def test_subset_widths_formatted_once_give_the_bytes_reportlab_formats(monkeypat
 def test_text_wholly_in_the_fallback_font_is_drawn_with_it():
     """A header, footer or cell whose every character needs the fallback font (an agency or client
     name in Chinese, a one-character cell) is drawn with that font, not as empty boxes."""
-    import io  # noqa: PLC0415
+    import io
 
-    from docgen.compose.blocks import Document, Section, Table  # noqa: PLC0415
+    from docgen.compose.blocks import Document, Section, Table
 
     doc = Document("treatment_plan", "treatment_plan", "TP-ZH", "Treatment Plan", "\u4e2d\u6587\u673a\u6784", (),
                    "\u738b\u5c0f\u660e", "C-1", "01/01/1990", "Plan date: 01/01/2026",
@@ -476,7 +477,7 @@ def test_text_wholly_in_the_fallback_font_is_drawn_with_it():
 def test_signature_lines_follow_the_profiles_signers_and_adult_age(tmp_path):
     """The signature block shows a line for every signer the profile requires (here a psychiatrist
     too), and a guardian's for a client under the profile's adult age (21 here: the client is 19)."""
-    from render_helpers import PdfView  # noqa: PLC0415
+    from render_helpers import PdfView
 
     profile = tmp_path / "agency.toml"
     profile.write_text('name = "agency"\nextends = "default"\n\n[rules.sig-present]\n'

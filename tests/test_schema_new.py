@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pytest
 import yaml
-from test_load import invoke as invoke_cli  # the real command line, stdout and stderr apart
 
 from docgen import api
 from docgen.cli import RECORD_KINDS
 from docgen.load import parse_yaml
 from docgen.model import MODELS
+from test_load import invoke as invoke_cli  # the real command line, stdout and stderr apart
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
@@ -53,7 +53,7 @@ def documents(path: Path) -> list[dict]:
     """The JSON documents of a record file (CSV rows are not JSON documents: not here)."""
     text = path.read_text(encoding="utf-8")
     if path.suffix == ".yaml":
-        return [yaml.load(text, Loader=CoreYaml)]  # noqa: S506 - a SafeLoader subclass
+        return [yaml.load(text, Loader=CoreYaml)]
     if path.suffix == ".jsonl":
         return [json.loads(line) for line in text.splitlines() if line.strip()]
     data = json.loads(text)
@@ -246,7 +246,8 @@ def test_new_prints_a_skeleton_that_validates_as_printed(tmp_path, kind):
     assert result.stdout.startswith("# ")
     data = parse_yaml(result.stdout)
     assert data["kind"] == kind
-    assert yaml.load(result.stdout, Loader=CoreYaml) == json.loads(json.dumps(yaml.load(result.stdout, Loader=CoreYaml)))
+    loaded = yaml.load(result.stdout, Loader=CoreYaml)
+    assert loaded == json.loads(json.dumps(loaded))
     file = tmp_path / f"{kind}.yaml"
     file.write_text(result.stdout, encoding="utf-8")
     checked = invoke("validate", "--format", "json", str(file))

@@ -122,10 +122,10 @@ def signature_widgets(data: bytes) -> dict[str, dict]:
 
 def pyhanko_statuses(data: bytes, ca: pki.Issued):
     """pyHanko's own validator, trusting the test CA, with its defaults otherwise."""
-    from asn1crypto import x509  # noqa: PLC0415
-    from pyhanko.pdf_utils.reader import PdfFileReader  # noqa: PLC0415
-    from pyhanko.sign.validation import validate_pdf_signature  # noqa: PLC0415
-    from pyhanko_certvalidator import ValidationContext  # noqa: PLC0415
+    from asn1crypto import x509
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.validation import validate_pdf_signature
+    from pyhanko_certvalidator import ValidationContext
 
     root = x509.Certificate.load(ca.cert.public_bytes(serialization.Encoding.DER))
     reader = PdfFileReader(io.BytesIO(data), strict=False)
@@ -144,8 +144,8 @@ def tamper_signed_byte(data: bytes) -> bytes:
 
 def add_annotation(data: bytes) -> bytes:
     """An incremental update that adds a text annotation to the first page (no signature)."""
-    from pyhanko.pdf_utils import generic  # noqa: PLC0415
-    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter  # noqa: PLC0415
+    from pyhanko.pdf_utils import generic
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 
     writer = IncrementalPdfFileWriter(io.BytesIO(data))
     page_ref, _ = writer.find_page_for_modification(0)
@@ -167,7 +167,7 @@ def add_annotation(data: bytes) -> bytes:
 
 
 def _name(value: str):
-    from pyhanko.pdf_utils.generic import pdf_name  # noqa: PLC0415
+    from pyhanko.pdf_utils.generic import pdf_name
 
     return pdf_name(value)
 
@@ -177,8 +177,8 @@ def cover_page(data: bytes, how: str) -> bytes:
     whose appearance paints it white and writes "PLAN REVOKED" on it. ``how``: a new signature
     field that is its own widget ("field"), a new signature field with the widget as its kid
     ("kid"), or a free-text annotation ("freetext", which pyHanko itself flags)."""
-    from pyhanko.pdf_utils import generic  # noqa: PLC0415
-    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter  # noqa: PLC0415
+    from pyhanko.pdf_utils import generic
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 
     writer = IncrementalPdfFileWriter(io.BytesIO(data))
     page_ref, _ = writer.find_page_for_modification(0)
@@ -228,9 +228,9 @@ def cover_page(data: bytes, how: str) -> bytes:
 
 def sign_over_the_page(data: bytes, key: Path) -> bytes:
     """The shadow attack signed: a second signature (any key) in a NEW field as large as the first page."""
-    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter  # noqa: PLC0415
-    from pyhanko.sign import fields, signers  # noqa: PLC0415
-    from pyhanko.stamp import TextStampStyle  # noqa: PLC0415
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign import fields, signers
+    from pyhanko.stamp import TextStampStyle
 
     meta = signers.PdfSignatureMetadata(field_name="sig_other", md_algorithm="sha256",
                                         subfilter=fields.SigSeedSubFilter.PADES)
@@ -242,7 +242,7 @@ def sign_over_the_page(data: bytes, key: Path) -> bytes:
 
 def ink(data: bytes, page: int = 1) -> float:
     """The share of a page that is not white, as poppler renders it (annotations included)."""
-    from PIL import Image  # noqa: PLC0415
+    from PIL import Image
 
     done = subprocess.run([shutil.which("pdftoppm") or "pdftoppm", "-f", str(page), "-l", str(page), "-r", "30",
                            "-gray", "-"], input=data, capture_output=True, timeout=60, check=True)
@@ -253,8 +253,8 @@ def ink(data: bytes, page: int = 1) -> float:
 
 def change_title(data: bytes) -> bytes:
     """An incremental update that only changes the document's title (its /Info)."""
-    from pyhanko.pdf_utils import generic  # noqa: PLC0415
-    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter  # noqa: PLC0415
+    from pyhanko.pdf_utils import generic
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 
     writer = IncrementalPdfFileWriter(io.BytesIO(data))
     info = writer.trailer["/Info"]
@@ -267,8 +267,8 @@ def change_title(data: bytes) -> bytes:
 
 def with_empty_fields(data: bytes, boxes: dict[str, tuple[int, int, int, int]]) -> bytes:
     """What the renderer does: empty signature fields sig_<role> on the last page."""
-    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter  # noqa: PLC0415
-    from pyhanko.sign.fields import SigFieldSpec, append_signature_field  # noqa: PLC0415
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign.fields import SigFieldSpec, append_signature_field
 
     writer = IncrementalPdfFileWriter(io.BytesIO(data))
     for name, box in boxes.items():
@@ -386,8 +386,8 @@ def test_the_shadow_attack_signed_by_anyone_is_a_modification(keys, signed, tmp_
 
 
 def test_a_changed_page_content_after_signing_is_a_modification(keys, signed, tmp_path):
-    from pyhanko.pdf_utils import generic  # noqa: PLC0415
-    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter  # noqa: PLC0415
+    from pyhanko.pdf_utils import generic
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 
     writer = IncrementalPdfFileWriter(io.BytesIO(signed))
     page_ref, _ = writer.find_page_for_modification(0)
@@ -647,8 +647,8 @@ def test_render_with_a_bad_key_renders_nothing(keys, tmp_path):
 def test_keys_verify_would_not_trust_are_refused_before_rendering(keys, plan_pdf, tmp_path, key_name, expect):
     key = getattr(keys, key_name)
     # a signature made with such a key anyway (pyHanko directly, past docgen's checks) is not valid
-    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter  # noqa: PLC0415
-    from pyhanko.sign import signers  # noqa: PLC0415
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign import signers
 
     cms = signers.SimpleSigner.load_pkcs12(str(key), passphrase=SECRET)
     made = signers.PdfSigner(signers.PdfSignatureMetadata(field_name="sig_clinician", md_algorithm="sha256"),
@@ -673,7 +673,7 @@ def _batch(cwd: Path, *extra) -> subprocess.CompletedProcess:
 
 @pytest.mark.slow
 def test_batch_signs_final_pdfs_and_the_manifest_hashes_the_signed_file(keys, tmp_path):
-    import hashlib  # noqa: PLC0415
+    import hashlib
 
     (tmp_path / "in").mkdir()
     for source in (PLAN, INCOMPLETE):

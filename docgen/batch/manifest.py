@@ -79,7 +79,7 @@ class ManifestWriter:
     def commit(self) -> None:
         if self.waiting:
             raise RuntimeError(f"manifest rows missing before row {min(self.waiting)}")
-        for handle, target in zip(self.files, self.targets):
+        for handle, target in zip(self.files, self.targets, strict=True):
             handle.flush()
             os.fsync(handle.fileno())
             handle.close()

@@ -45,7 +45,7 @@ class PlanRef:
         return next((g for g in self.goals if g.id == goal_id), None)
 
     @classmethod
-    def of(cls, plan) -> "PlanRef":
+    def of(cls, plan) -> PlanRef:
         return cls(plan.id, ClientRef(plan.client.id), plan.plan_date, plan.next_review_date,
                    tuple(GoalRef(g.id, tuple(ObjectiveRef(o.id) for o in g.objectives)) for g in plan.goals))
 

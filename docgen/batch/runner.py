@@ -11,8 +11,8 @@ import json
 import os
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from concurrent.futures import FIRST_COMPLETED, Executor, wait
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -24,7 +24,7 @@ from ..ledger.locks import Lock, locked_message
 from ..ledger.trail import AuditTrail
 from ..load import RawDocument, read
 from ..pipeline import profile_override
-from ..settings import audit_trail
+from ..settings import output_trail
 from ..write import prepare_folder, repeated_id
 from .manifest import JOURNAL, ManifestWriter, open_journal
 from .plan_index import index_plans, kind_of
@@ -131,7 +131,7 @@ def _run(inputs: list[str], out: Path, executor: Executor, *, formats, profile, 
                     sync_each=not _local(executor))
     started = time.perf_counter()
     plans, total, addenda = index_plans(inputs)
-    trail = AuditTrail(audit_trail(audit, out), __version__)
+    trail = AuditTrail(output_trail(audit, out), __version__)
     index = RecordIndex()
     index.load_previous(out)
     journal = open_journal(out / JOURNAL)
@@ -174,7 +174,7 @@ def _run(inputs: list[str], out: Path, executor: Executor, *, formats, profile, 
     def submit(seq: int, raw: RawDocument, locks: dict[str, Lock] | None = None) -> None:
         record_id = raw.id
         first = index.first_seen(record_id, raw.source) if record_id is not None else None
-        if first is not None:
+        if first is not None and record_id is not None:
             handle({"seq": seq, "source": raw.source, "id": record_id, "kind": None, "client": raw.client,
                     "profile": None, "status": Outcome.failed.value, "blockers": 0, "warnings": 0, "outputs": [],
                     "error": repeated_id(record_id, *first), "duration_ms": 0, "input_sha256": None})

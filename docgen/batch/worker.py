@@ -191,7 +191,7 @@ def _process(task: Task, config: Config, row: dict) -> None:
                                    task.plan.digest() if task.plan else "")).encode()).hexdigest()
     row["key"] = key
     out = Path(config.out)
-    if not config.force and _unchanged(task.previous, key, out):
+    if not config.force and task.previous is not None and _unchanged(task.previous, key, out):
         row.update(status=Outcome.skipped.value, outputs=task.previous["outputs"])
         return
     if config.cwd and not os.path.isabs(result.source):

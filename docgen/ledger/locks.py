@@ -51,7 +51,7 @@ class Lock:
         return out
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "Lock":
+    def from_dict(cls, data: Mapping[str, Any]) -> Lock:
         values = dict(data)
         signers = values.pop("signers", ())
         if isinstance(signers, str):

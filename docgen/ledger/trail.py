@@ -20,12 +20,11 @@ from __future__ import annotations
 import getpass
 import json
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 import socket
 import sqlite3
-from collections.abc import Iterable
-from datetime import date, datetime, timezone
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -150,7 +149,7 @@ class AuditTrail:
         self.db.execute(
             "INSERT INTO events (at, os_user, host, docgen_version, profile, record_id, kind, outcome, source,"
             " input_sha256, outputs) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-            (datetime.now(timezone.utc).isoformat(timespec="seconds"), self.user, self.host, self.version,
+            (datetime.now(UTC).isoformat(timespec="seconds"), self.user, self.host, self.version,
              row.get("profile"), row.get("id"), row.get("kind"), row["status"], None,
              row.get("input_sha256"), json.dumps(outputs, sort_keys=True)))
         self.commit()
@@ -176,10 +175,11 @@ class AuditTrail:
         try:
             held = _get_lock(self.db, lock.record_id)
             if held is None:
-                at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+                at = datetime.now(UTC).isoformat(timespec="seconds")
                 signers = json.dumps(lock.as_dict()["signers"], sort_keys=True)
                 self.db.execute(
-                    f"INSERT INTO locks ({', '.join(LOCK_COLUMNS)}, os_user, host) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                    f"INSERT INTO locks ({', '.join(LOCK_COLUMNS)}, os_user, host) "  # noqa: S608 - constant names
+                    "VALUES (?,?,?,?,?,?,?,?,?,?)",
                     (lock.record_id, lock.kind, lock.client_id, lock.sha256, lock.document_date, signers, at,
                      self.version, self.user, self.host))
                 held = _get_lock(self.db, lock.record_id)
@@ -187,6 +187,8 @@ class AuditTrail:
         except BaseException:
             self.db.rollback()
             raise
+        if held is None:  # never: the row was just written in this transaction
+            raise AuditError(f"the audit trail {self.path} did not keep the lock of {lock.record_id}")
         return held
 
     def close(self) -> None:
@@ -218,11 +220,12 @@ def open_read_only(path: Path) -> sqlite3.Connection:
 
 
 def _lock_row(values: tuple) -> Lock:
-    return Lock.from_dict(dict(zip(LOCK_COLUMNS, values)))
+    return Lock.from_dict(dict(zip(LOCK_COLUMNS, values, strict=False)))
 
 
 def _get_lock(db: sqlite3.Connection, record_id: str) -> Lock | None:
-    found = db.execute(f"SELECT {', '.join(LOCK_COLUMNS)} FROM locks WHERE record_id = ?", (record_id,)).fetchone()
+    sql = f"SELECT {', '.join(LOCK_COLUMNS)} FROM locks WHERE record_id = ?"  # noqa: S608 - constant column names
+    found = db.execute(sql, (record_id,)).fetchone()
     return _lock_row(found) if found else None
 
 
@@ -262,7 +265,7 @@ def _select(path: Path, table: str, columns: Iterable[str], at: str, record: str
         raise AuditError(f"no audit trail at {path}")
     db = open_read_only(Path(path))
     try:
-        sql, args = f"SELECT {', '.join(columns)} FROM {table} WHERE 1=1", []
+        sql, args = f"SELECT {', '.join(columns)} FROM {table} WHERE 1=1", []  # noqa: S608 - our own names
         if record:
             sql += " AND record_id = ?"
             args.append(record)
@@ -300,7 +303,7 @@ def query(path: Path, record: str | None = None, since: date | None = None) -> l
     """Events of the trail at ``path``, oldest first, filtered by record id and day."""
     out = []
     for values in _select(path, "events", COLUMNS, "at", record, since):
-        item = dict(zip(COLUMNS, values))
+        item = dict(zip(COLUMNS, values, strict=True))
         item["outputs"] = json.loads(item["outputs"])
         out.append(item)
     return out

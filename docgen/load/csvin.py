@@ -36,7 +36,8 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from . import MAX_LINE_BYTES, LoadError, RawDocument
+from ..errors import LoadError
+from . import MAX_LINE_BYTES, RawDocument
 
 SECTIONS = ("subjective", "objective", "assessment", "plan", "behavior", "intervention", "response", "data", "goal")
 COLUMNS = {

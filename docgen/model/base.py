@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import date as _date, datetime as _datetime, time as _time
+from datetime import date as _date
+from datetime import datetime as _datetime
+from datetime import time as _time
 from enum import Enum
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, WithJsonSchema
 from pydantic_core import PydanticCustomError
@@ -187,7 +189,10 @@ class PayerType(str, Enum):
     other = "other"
 
 
-StateCode = coded(r"[A-Z]{2}", "two-letter state code (e.g. TX)", example="TX")
+if TYPE_CHECKING:  # to a type checker a code is text; to pydantic, text of its pattern
+    StateCode = str
+else:
+    StateCode = coded(r"[A-Z]{2}", "two-letter state code (e.g. TX)", example="TX")
 
 
 class Payer(Strict):

@@ -48,7 +48,7 @@ def _encryption(reader) -> dict:
 
 def _manifest(found: pdfguard.Scan) -> dict:
     """The packet manifest among the attachments; :class:`NotAPacket` when there is none."""
-    blobs = [a.data for a in found.attachments if a.name == MANIFEST_JSON]
+    blobs = [a.data for a in found.attachments if a.name == MANIFEST_JSON and a.data is not None]
     if not blobs:
         raise NotAPacket("not a docgen packet: no manifest.json attachment")
     try:
@@ -70,8 +70,10 @@ def _outline(reader, pages: list) -> list[dict]:
     numbers = {(p.reference.idnum, p.reference.generation): n for n, p in enumerate(pages, 1)
                if isinstance(p, generic.IndirectObject)}
     outlines = pdfguard.get(reader.root, "/Outlines")
-    item = outlines.raw_get("/First") if isinstance(outlines, generic.DictionaryObject) and "/First" in outlines else None
-    found, seen = [], set()
+    has_first = isinstance(outlines, generic.DictionaryObject) and "/First" in outlines
+    item = outlines.raw_get("/First") if has_first else None
+    found: list[dict] = []
+    seen: set[tuple[int, int]] = set()
     while item is not None and len(found) < MAX_OUTLINE:
         if isinstance(item, generic.IndirectObject):
             key = (item.reference.idnum, item.reference.generation)

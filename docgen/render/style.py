@@ -10,7 +10,6 @@ from reportlab.lib import colors
 
 from ..errors import StyleError
 
-
 #: Numeric settings and the ranges a readable page allows (a typo such as 95 for 9.5 is refused).
 RANGES: dict[str, tuple[float, float]] = {"font_size": (6.0, 16.0), "margin_inch": (0.25, 2.0)}
 #: Settings with a fixed set of values.
@@ -45,7 +44,8 @@ class PdfStyle:
             raise StyleError(f"{path}: unknown setting(s) {', '.join(sorted(unknown))} "
                              f"(known: {', '.join(sorted(known))})")
         values = {}
-        for key, value in data.items():
+        for key, given in data.items():
+            value = given
             if key in RANGES:
                 low, high = RANGES[key]
                 if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:

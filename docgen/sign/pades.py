@@ -31,6 +31,10 @@ from cryptography.utils import CryptographyDeprecationWarning
 
 from . import FIELD_PREFIX, ROLES, SigningError, field_name
 
+if TYPE_CHECKING:  # pyHanko and cryptography load only when signing
+    from cryptography.x509 import Certificate
+    from pyhanko.sign.signers import SimpleSigner
+
 # the new-field grid, in points
 SLOT_WIDTH = 240.0
 SLOT_HEIGHT = 54.0

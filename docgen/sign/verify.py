@@ -31,6 +31,7 @@ from __future__ import annotations
 import functools
 import io
 from pathlib import Path
+from typing import Any
 
 from .. import pdfguard
 from . import SignatureReport, SigningError, role_of
@@ -68,9 +69,18 @@ def diff_policy():
     signature, updates may only fill signature fields or add invisible ones (docgen's documents have
     no other fields). New visible signature fields are judged by :func:`overlay_after`."""
     from pyhanko.sign.diff_analysis import (  # noqa: PLC0415
-        CatalogModificationRule, DocInfoRule, DSSCompareRule, FormUpdatingRule, MetadataUpdateRule,
-        ModificationLevel, ObjectStreamRule, SigFieldCreationRule, SigFieldModificationRule,
-        StandardDiffPolicy, XrefStreamRule)
+        CatalogModificationRule,
+        DocInfoRule,
+        DSSCompareRule,
+        FormUpdatingRule,
+        MetadataUpdateRule,
+        ModificationLevel,
+        ObjectStreamRule,
+        SigFieldCreationRule,
+        SigFieldModificationRule,
+        StandardDiffPolicy,
+        XrefStreamRule,
+    )
 
     lta = ModificationLevel.LTA_UPDATES
     return StandardDiffPolicy(
@@ -127,6 +137,7 @@ def visible(annot) -> bool:
         return False
     for key in ("/N", "/R", "/D"):
         value = pdfguard.get(appearance, key)
+        streams: list[Any]
         if isinstance(value, generic.StreamObject):
             streams = [value]
         elif isinstance(value, generic.DictionaryObject):  # appearance states

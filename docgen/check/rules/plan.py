@@ -9,7 +9,6 @@ from ..days import days_between
 from ..registry import NOTE, PLAN, rule
 from .signatures import author_signature
 
-
 #: What may be quoted back from a diagnosis code field: something shaped like a code. Anything else
 #: (a diagnosis name or clinical text typed into the field) is never repeated in a message.
 _CODE_LIKE = re.compile(r"[A-Z0-9][A-Z0-9.]{0,7}")
