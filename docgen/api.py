@@ -24,13 +24,16 @@ from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .findings import Outcome, RecordResult, Status
 from .load import RawDocument, input_hash, read
 from .pipeline import IN_MEMORY, Rendered, decide, judge, judge_run, produce, profile_override, safe_error
 from .pipeline import validate as validate_document
 from .settings import audit_trail, output_trail, trail_path
+
+if TYPE_CHECKING:
+    from .ledger.chain import ChainHead, ChainReport
 
 Paths = Iterable[str | os.PathLike]
 PathLike = str | os.PathLike
@@ -307,6 +310,32 @@ def audit(path: PathLike, *, record: str | None = None, since: date | None = Non
     return query(trail_path(path), record=record, since=since)
 
 
+def verify_trail(path: PathLike, *, head: str | None = None) -> ChainReport:
+    """Recompute the hash chain of an audit trail (folder or file) and check its triggers, read-only.
+    Returns a :class:`docgen.ledger.chain.ChainReport`: ``intact``, ``rows``, ``head`` (the last row's
+    ``row_sha256``: keep it elsewhere), ``broken`` (the first broken link: table, seq, what), the
+    ``missing_triggers``, and ``migrated`` (rows written before the chain, vouched for only from when it
+    was added). ``head``: a head kept elsewhere; the trail is intact only if the chain passes through
+    it (``kept_head_row``). ``docgen audit --verify``."""
+    import re  # noqa: PLC0415
+
+    from .errors import UsageError  # noqa: PLC0415
+    from .ledger.trail import verify_trail as verify_chain  # noqa: PLC0415
+
+    if head is not None and not re.fullmatch(r"[0-9a-fA-F]{64}", head.strip()):
+        raise UsageError("a head is a sha256: 64 hex digits", where="--head")
+    return verify_chain(trail_path(path), head)
+
+
+def trail_head(path: PathLike) -> ChainHead | None:
+    """The head of an audit trail's hash chain as stored, not recomputed: a
+    :class:`docgen.ledger.chain.ChainHead` (``rows``, ``head``), or None for a trail without rows or
+    written before the chain. :func:`verify_trail` recomputes it."""
+    from .ledger.trail import trail_head as stored_head  # noqa: PLC0415
+
+    return stored_head(trail_path(path))
+
+
 def locks(path: PathLike, *, record: str | None = None, since: date | None = None) -> list[dict]:
     """The lock ledger of an audit trail (folder or file), oldest first: record id, kind, client id,
     content ``sha256`` (what an addendum names), document date, signers' roles and dates, when locked,
@@ -405,5 +434,5 @@ def new(kind: str) -> str:
 
 
 __all__ = ["FORMATS", "check_record", "render_record", "iter_validate", "validate", "check", "exit_code",
-           "render", "batch", "sign", "verify", "audit", "locks", "packet", "inspect", "rules", "RuleInfo",
-           "Rendered", "schema", "new"]
+           "render", "batch", "sign", "verify", "audit", "verify_trail", "trail_head", "locks", "packet", "inspect",
+           "rules", "RuleInfo", "Rendered", "schema", "new"]

@@ -390,6 +390,8 @@ def _batch_summary(summary) -> None:
     console = Console(highlight=False)
     console.width = max(console.width, 100)
     console.print(table)
+    # on a line of its own, whole: what an agency keeps elsewhere to compare with later (docgen audit --verify --head)
+    click.echo(f"audit trail head: {summary.head or 'none'} ({summary.chain_rows} rows)")
 
 
 @main.command()
@@ -470,17 +472,34 @@ def _verify_text(file: str, reports, ok: bool, trust_checked: bool) -> None:
 @click.argument("path", type=click.Path(exists=True))
 @click.option("--record", default=None, help="Only this record id.")
 @click.option("--since", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Only events on or after this day.")
+@click.option("--verify", "check_chain", is_flag=True,
+              help="Recompute the trail's hash chain and check its triggers instead: exit 0 when intact, 1 when not "
+                   "(the first broken link is named).")
+@click.option("--head", "kept_head", metavar="SHA256", default=None,
+              help="With --verify: a head kept elsewhere (from an earlier batch or audit), which the chain must "
+                   "still pass through.")
 @_format_option
-def audit(path, record, since, fmt):
+def audit(path, record, since, check_chain, kept_head, fmt):
     """Query an audit trail (an output folder, or the SQLite file): generation events, and the locks
-    of records rendered final, with the content sha256 an addendum names."""
+    of records rendered final, with the content sha256 an addendum names; the head of its hash chain.
+    With --verify, recompute the chain instead."""
     from . import api  # noqa: PLC0415
     from .ledger.trail import locks_text, rows_text  # noqa: PLC0415
 
+    if kept_head and not check_chain:
+        raise click.UsageError("--head goes with --verify")
+    if check_chain:
+        if record or since:
+            raise click.UsageError("--verify checks the whole trail: --record and --since do not apply")
+        report = api.verify_trail(path, head=kept_head)
+        _chain_report(report, fmt)
+        sys.exit(0 if report.intact else 1)
     events = api.audit(path, record=record, since=_day(since))
     locks = api.locks(path, record=record, since=_day(since))
+    chain = api.trail_head(path)
     if fmt == "json":
-        click.echo(json.dumps({"events": events, "locks": locks}, indent=2))
+        click.echo(json.dumps({"events": events, "locks": locks,
+                               "chain": chain._asdict() if chain else None}, indent=2))
         return
     from rich.console import Console  # noqa: PLC0415
     from rich.markup import escape  # noqa: PLC0415
@@ -500,6 +519,27 @@ def audit(path, record, since, fmt):
         for at, record_id, kind, client, dated, signed, digest, user in locks_text(locks):
             click.echo(f"{record_id}  {kind}  client {client}  dated {dated}  signed: {signed or 'none'}  "
                        f"locked {at} by {user}\n  sha256 {digest}")
+    if chain:
+        click.echo(f"\naudit trail head: {chain.head} ({chain.rows} rows; as stored: --verify recomputes it)")
+    else:
+        click.echo("\naudit trail head: none (no rows, or written before the hash chain: the next render or batch "
+                   "writing to it adds the chain)")
+
+
+def _chain_report(report, fmt: str) -> None:
+    """``docgen audit --verify``: intact with its head, or the first broken link and missing triggers."""
+    if fmt == "json":
+        click.echo(json.dumps(report.as_dict(), indent=2))
+        return
+    if report.intact:
+        click.echo(f"chain intact: {report.rows} rows, " + (f"head {report.head}" if report.head else "no head yet"))
+    for line in report.problems():
+        click.echo(line)
+    if report.migrated:
+        click.echo(f"rows 1-{report.migrated} were written before the chain and chained as they were when it was "
+                   "added: vouched for from then on")
+    if report.kept_head_row is not None:
+        click.echo(f"head {report.kept_head} kept elsewhere is row {report.kept_head_row} of {report.rows}")
 
 
 def _password_option(fn):

@@ -490,15 +490,24 @@ def test_audit_command_record_since_and_text(first, tmp_path):
     assert event["record_id"] == "PN-1001-04" and event["outcome"] == "final"
     assert [o["sha256"] for o in event["outputs"]] == [o["sha256"] for o in events["PN-1001-04"]["outputs"]]
 
-    # --since: an older event appended to a copy of the trail (INSERT is allowed, the trail only grows)
+    # --since: an older event appended to a copy of the trail (INSERT is allowed, the trail only grows,
+    # if the row is chained: see tests/test_chain.py)
+    from docgen.ledger.chain import HASHED, link
+
     trail = tmp_path / "audit.sqlite"
     shutil.copy(out / "audit.sqlite", trail)
+    rows, head = api.trail_head(trail)
     db = sqlite3.connect(trail)
-    db.execute("INSERT INTO events (at, os_user, host, docgen_version, record_id, kind, outcome, outputs) "
-               "VALUES ('2026-01-05T09:00:00+00:00', 'u', 'h', '0.0.1', 'PN-1001-04', 'progress_note', "
-               "'final', '[]')")
+    seq = db.execute("SELECT max(seq) FROM events").fetchone()[0] + 1
+    row = {"seq": seq, "chain": rows + 1, "at": "2026-01-05T09:00:00+00:00", "os_user": "u", "host": "h",
+           "docgen_version": "0.0.1", "profile": None, "record_id": "PN-1001-04", "kind": "progress_note",
+           "outcome": "final", "source": None, "input_sha256": None, "outputs": "[]"}
+    columns = (*HASHED["events"], "prev_sha256", "row_sha256")
+    db.execute(f"INSERT INTO events ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+               (*(row[c] for c in HASHED["events"]), head, link(head, "events", row)))
     db.commit()
     db.close()
+    assert api.verify_trail(trail).intact
 
     def ats(*args) -> list[str]:
         got = CliRunner().invoke(main, ["audit", str(trail), "--record", "PN-1001-04", "--format", "json", *args])

@@ -40,6 +40,8 @@ class Summary:
     records: int = 0
     seconds: float = 0.0
     rows: list[dict] = field(default_factory=list)  # rows of records that did not produce documents
+    head: str | None = None  # the audit trail's hash chain head when the batch ended (row_sha256 of its last row)
+    chain_rows: int = 0  # and how many rows the chain had then
 
     @property
     def ok(self) -> bool:
@@ -209,6 +211,9 @@ def _run(inputs: list[str], out: Path, executor: Executor, *, formats, profile, 
                 submit(seq, raw, {original: held} if original and held else {})
                 seq += 1
         drain()
+        chained = trail.head()  # the rows other runs appended meanwhile checked too
+        if chained is not None:
+            summary.chain_rows, summary.head = chained
         if not config.sync_each:
             os.sync()  # every document of this local batch on disk before the manifest says so
         manifest.commit()
