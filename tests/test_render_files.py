@@ -16,7 +16,7 @@ from docgen.render import Outcome
 from docgen.render.docx import DocxRenderer
 from docgen.render.pdf import PdfRenderer
 from docgen.write import safe_name
-from render_helpers import FIXTURES, documents_in, write_records
+from render_helpers import FIXTURES, documents_in, invoke, write_records
 
 COMPLETE = FIXTURES / "plans" / "plan-adult-mdd-complete.yaml"
 INCOMPLETE = FIXTURES / "plans" / "plan-lpc-associate-no-cosign-incomplete.yaml"
@@ -35,16 +35,6 @@ def _plan(record_id: str, name: str = "Maria Elena Ortiz") -> dict:
 
 def _leftovers(folder: Path) -> list[str]:
     return sorted(p.name for p in folder.iterdir() if p.name.startswith(".") or p.suffix == ".tmp")
-
-
-def invoke(*args):
-    try:
-        runner = CliRunner(mix_stderr=False)  # type: ignore[call-arg]
-    except TypeError:
-        runner = CliRunner()
-    result = runner.invoke(main, [str(a) for a in args])
-    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
-    return result
 
 
 # --- file names ---------------------------------------------------------------------------------

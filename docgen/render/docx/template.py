@@ -20,7 +20,9 @@ from datetime import date
 from pathlib import Path
 
 from jinja2 import Environment
+from jinja2.exceptions import SecurityError
 
+from ...errors import TemplateError
 from ...settings import cache_folder
 from . import escaping, table_widths, zip_writer
 from .images import Images
@@ -98,6 +100,16 @@ class CompiledTemplate:
 
     def render(self, context: dict, widths: list[tuple[float, ...]], core_xml: bytes, images: Images,
                day: date) -> bytes:
+        """The document's DOCX bytes. A template that reaches for what the sandbox forbids (Python
+        internals, changing what it is given: :class:`.escaping.Sandbox`) raises
+        :class:`~docgen.errors.TemplateError` naming the template file."""
+        try:
+            return self._render(context, widths, core_xml, images, day)
+        except SecurityError as exc:
+            raise TemplateError(f"unsafe template {self.path.name}: {exc}") from None
+
+    def _render(self, context: dict, widths: list[tuple[float, ...]], core_xml: bytes, images: Images,
+                day: date) -> bytes:
         if self.widths_in_template:
             body = self._finish(self.body.render(context, docgen_table=TableWidths(widths, self.text_width)))
             body = body.encode("utf-8")
