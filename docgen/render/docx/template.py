@@ -6,6 +6,9 @@ does that work once per template: the Jinja templates of the body, headers and f
 once, the package parts that never change are compressed once, and each document only renders its
 Jinja templates, fixes table grids, and writes a zip of fresh and pre-compressed parts. The
 preparation is cached on disk, keyed by the code of every module that shapes it (:data:`PREPARED_BY`).
+The cache holds compiled code (compiling on load would cost 40-90 ms a template a process), so an entry
+is used only when its HMAC (per-user key) checks out and it has the preparation's shape
+(:mod:`docgen.cache`, :func:`_checked`); anything else is prepared again.
 """
 from __future__ import annotations
 
@@ -18,18 +21,23 @@ import sys
 import zipfile
 from datetime import date
 from pathlib import Path
+from types import CodeType
 
 from jinja2 import Environment
 from jinja2.exceptions import SecurityError
 
+from ... import cache
 from ...errors import TemplateError
-from ...settings import cache_folder
 from . import escaping, table_widths, zip_writer
 from .images import Images
 from .table_widths import TableWidths, _widths_in_template, fix_tables
 from .zip_writer import Entry, write_zip
 
 _RELS = "word/_rels/document.xml.rels"
+#: What :func:`_prepare` gives, field by field: an entry read from the cache must have this shape.
+_PREPARED = {"order": list, "head": bytes, "tail": bytes, "text_width": int, "rels": bytes, "static": dict,
+             "types": bytes, "others": list, "widths_in_template": bool}
+_ENTRY_FIELDS = (bytes, int, int, bytes)  # zip_writer.Entry
 _BODY = re.compile(rb"<w:body>.*</w:body>|<w:body/>", re.DOTALL)
 
 #: The modules whose code shapes a prepared (and cached) template: the Jinja environment and its code
@@ -38,28 +46,25 @@ _BODY = re.compile(rb"<w:body>.*</w:body>|<w:body/>", re.DOTALL)
 PREPARED_BY = (escaping, table_widths, zip_writer, sys.modules[__name__])
 
 
-def _cache_folder() -> Path:
-    return cache_folder()
-
-
 class CompiledTemplate:
     """One Word template, prepared once: docxtpl's clean-up of the body, headers and footers, their
     Jinja code, and the compressed static parts. The preparation is cached on disk (``DOCGEN_CACHE``,
-    default ``~/.cache/docgen``) keyed by the template's bytes, the code of the modules that prepare it
-    (:data:`PREPARED_BY`) and the versions of docgen, docxtpl, Jinja and Python, so a process
-    rendering one record does not import docxtpl or compile again."""
+    default ``~/.cache/docgen``; sealed entries, :mod:`docgen.cache`) keyed by the template's bytes, the
+    code of the modules that prepare it (:data:`PREPARED_BY`) and the versions of docgen, docxtpl, Jinja
+    and Python, so a process rendering one record does not import docxtpl or compile again."""
 
     def __init__(self, path: Path, env: Environment):
         self.path = Path(path)
         data = self.path.read_bytes()
-        prepared, codes = self._cached(data, env)
+        prepared, codes = cache.cached(self._entry_name(data), lambda: self._prepared(data, env), marshal.dumps,
+                                       lambda payload: _checked(marshal.loads(payload)))
         self.order: list[str] = prepared["order"]
         self.document_head, self.document_tail = prepared["head"], prepared["tail"]
         self.text_width: int = prepared["text_width"]
         self.rels: bytes = prepared["rels"]
         self.content_types: bytes = prepared["types"]
         self.static = {name: Entry(*fields) for name, fields in prepared["static"].items()}
-        self.widths_in_template: bool = prepared.get("widths_in_template", False)
+        self.widths_in_template: bool = prepared["widths_in_template"]
         make = env.template_class.from_code
         self.body = make(env, codes["word/document.xml"], env.make_globals(None), None)
         self.others = {name: make(env, codes[name], env.make_globals(None), None) for name in prepared["others"]}
@@ -73,23 +78,15 @@ class CompiledTemplate:
         code = b"\0".join(Path(module.__file__).read_bytes() for module in PREPARED_BY)  # a change is a new entry
         return hashlib.sha256(versions.encode() + b"\0" + code + b"\0" + data).hexdigest()[:32]
 
-    def _cached(self, data: bytes, env: Environment) -> tuple[dict, dict]:
-        path = _cache_folder() / f"template-{self._key(data)}.marshal"
-        try:
-            prepared, codes = marshal.loads(path.read_bytes())
-            if isinstance(prepared, dict) and isinstance(codes, dict):
-                return prepared, codes
-        except (OSError, ValueError, EOFError, TypeError):
-            pass  # missing or unreadable: prepare again
-        prepared, sources = _prepare(self.path, data)
-        codes = {name: env.compile(source, name) for name, source in sources.items()}
-        try:
-            from ...write import write_atomic  # noqa: PLC0415
+    @classmethod
+    def _entry_name(cls, data: bytes) -> str:
+        """The template's entry in the cache (:mod:`docgen.cache`)."""
+        return f"template-{cls._key(data)}.cache"
 
-            write_atomic(path, marshal.dumps((prepared, codes)))
-        except OSError:
-            pass  # a read-only home: prepare in every process
-        return prepared, codes
+    def _prepared(self, data: bytes, env: Environment) -> tuple[dict, dict[str, CodeType]]:
+        """The preparation (:func:`_prepare`) and the Jinja code of the body, headers and footers."""
+        prepared, sources = _prepare(self.path, data)
+        return prepared, {name: env.compile(source, name) for name, source in sources.items()}
 
     @staticmethod
     def _finish(xml: str) -> str:
@@ -132,6 +129,23 @@ class CompiledTemplate:
         entries += [Entry.of(f"word/media/{name}", data, level=1) for _, name, data in images.items]
         entries += [Entry.of(name, data, level=1) for _, name, data in images.charts]
         return write_zip(entries, day)
+
+
+def _checked(value: object) -> tuple[dict, dict[str, CodeType]]:
+    """A cache entry's ``(prepared, codes)`` when it has the shape :meth:`CompiledTemplate._prepared`
+    gives, field by field; raises ValueError otherwise (the entry is then prepared again)."""
+    if not (type(value) is tuple and len(value) == 2):
+        raise ValueError("not a prepared template")
+    prepared, codes = value
+    if not (type(prepared) is dict and prepared.keys() == _PREPARED.keys()
+            and all(type(prepared[field]) is kind for field, kind in _PREPARED.items())
+            and all(type(name) is str for name in prepared["order"] + prepared["others"])
+            and all(type(name) is str and type(fields) is tuple and tuple(map(type, fields)) == _ENTRY_FIELDS
+                    for name, fields in prepared["static"].items())
+            and type(codes) is dict and codes.keys() == {"word/document.xml", *prepared["others"]}
+            and all(type(code) is CodeType for code in codes.values())):
+        raise ValueError("not a prepared template")
+    return prepared, codes
 
 
 def _prepare(path: Path, data: bytes) -> tuple[dict, dict[str, str]]:
