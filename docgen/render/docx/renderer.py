@@ -35,6 +35,7 @@ class DocxRenderer:
         self.templates = Path(templates)
         self.env = environment(_PLAIN_TYPES)
         self._compiled: dict[str, CompiledTemplate] = {}
+        self._refused: dict[str, TemplateError] = {}  # a template that cannot be used fails each record at once
 
     def template_path(self, name: str) -> Path:
         path = self.templates / f"{name}.docx"
@@ -43,8 +44,14 @@ class DocxRenderer:
         return path
 
     def compiled(self, name: str) -> CompiledTemplate:
+        if name in self._refused:
+            raise TemplateError(str(self._refused[name]))
         if name not in self._compiled:
-            self._compiled[name] = CompiledTemplate(self.template_path(name), self.env)
+            try:
+                self._compiled[name] = CompiledTemplate(self.template_path(name), self.env)
+            except TemplateError as exc:
+                self._refused[name] = exc
+                raise
         return self._compiled[name]
 
     def _context(self, doc: Document, images: Images) -> SimpleNamespace:

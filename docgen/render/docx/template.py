@@ -18,7 +18,6 @@ import io
 import marshal
 import re
 import sys
-import zipfile
 from datetime import date
 from pathlib import Path
 from types import CodeType
@@ -28,7 +27,7 @@ from jinja2.exceptions import SecurityError
 
 from ... import cache
 from ...errors import TemplateError
-from . import escaping, table_widths, zip_writer
+from . import escaping, package, table_widths, zip_writer
 from .images import Images
 from .table_widths import TableWidths, _widths_in_template, fix_tables
 from .zip_writer import Entry, write_zip
@@ -39,11 +38,13 @@ _PREPARED = {"order": list, "head": bytes, "tail": bytes, "text_width": int, "re
              "types": bytes, "others": list, "widths_in_template": bool}
 _ENTRY_FIELDS = (bytes, int, int, bytes)  # zip_writer.Entry
 _BODY = re.compile(rb"<w:body>.*</w:body>|<w:body/>", re.DOTALL)
+_SAFE_NAME = re.compile(r"[^\w./-]")  # a part's name as Jinja's template name (it goes into generated code)
 
 #: The modules whose code shapes a prepared (and cached) template: the Jinja environment and its code
-#: generator, the table-widths rewrite, the zip entries of the static parts, and this preparation.
+#: generator, the archive's limits and checks, the table-widths rewrite, the zip entries of the static
+#: parts, and this preparation.
 #: Their source is part of the cache key: a change to any of them is a new cache entry.
-PREPARED_BY = (escaping, table_widths, zip_writer, sys.modules[__name__])
+PREPARED_BY = (escaping, package, table_widths, zip_writer, sys.modules[__name__])
 
 
 class CompiledTemplate:
@@ -55,7 +56,8 @@ class CompiledTemplate:
 
     def __init__(self, path: Path, env: Environment):
         self.path = Path(path)
-        data = self.path.read_bytes()
+        data = package.read(self.path)
+        package.check_directory(self.path.name, data)  # refused at once, even when prepared before
         prepared, codes = cache.cached(self._entry_name(data), lambda: self._prepared(data, env), marshal.dumps,
                                        lambda payload: _checked(marshal.loads(payload)))
         self.order: list[str] = prepared["order"]
@@ -84,9 +86,16 @@ class CompiledTemplate:
         return f"template-{cls._key(data)}.cache"
 
     def _prepared(self, data: bytes, env: Environment) -> tuple[dict, dict[str, CodeType]]:
-        """The preparation (:func:`_prepare`) and the Jinja code of the body, headers and footers."""
-        prepared, sources = _prepare(self.path, data)
-        return prepared, {name: env.compile(source, name) for name, source in sources.items()}
+        """The preparation (:func:`_prepare`) and the Jinja code of the body, headers and footers. A
+        template docxtpl or Jinja cannot read is a :class:`~docgen.errors.TemplateError` naming the file
+        and the error's type (their messages may quote the template)."""
+        try:
+            prepared, sources = _prepare(self.path, data)
+            return prepared, {name: env.compile(source, _SAFE_NAME.sub("_", name)) for name, source in sources.items()}
+        except TemplateError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - python-docx, docxtpl, lxml and Jinja raise many kinds
+            raise TemplateError(f"template {self.path.name} cannot be prepared: {type(exc).__name__}") from None
 
     @staticmethod
     def _finish(xml: str) -> str:
@@ -153,11 +162,13 @@ def _prepare(path: Path, data: bytes) -> tuple[dict, dict[str, str]]:
     and footers, the page's text width, and the static parts compressed."""
     from docxtpl import DocxTemplate  # noqa: PLC0415
 
-    tpl = DocxTemplate(io.BytesIO(data))
+    checked = package.parts(path.name, data)  # within limits, or refused (see .package)
+    order = [name for name, _ in checked]
+    raw = dict(checked)
+    if "word/document.xml" not in raw or "[Content_Types].xml" not in raw:
+        raise package.refused(path.name, "not a Word document (no word/document.xml or [Content_Types].xml)")
+    tpl = DocxTemplate(io.BytesIO(package.repacked(checked)))  # docxtpl never reads the archive as given
     tpl.init_docx()
-    with zipfile.ZipFile(io.BytesIO(data)) as package:
-        order = [i.filename for i in package.infolist()]
-        raw = {name: package.read(name) for name in order}
     sources: dict[str, str] = {}
     # the body: docxtpl's own clean-up of Word's split tags, then the composed tables' widths asked
     # for by the template itself when its tables allow (see TableWidths)
@@ -169,7 +180,7 @@ def _prepare(path: Path, data: bytes) -> tuple[dict, dict[str, str]]:
     document = raw["word/document.xml"]
     match = _BODY.search(document)
     if match is None:
-        raise ValueError(f"{path}: no document body")
+        raise package.refused(path.name, "word/document.xml has no document body")
     others = []
     for uri in (tpl.HEADER_URI, tpl.FOOTER_URI):
         for _, part in tpl.get_headers_footers(uri):
