@@ -87,6 +87,9 @@ def _new_key(path: Path, replace: bool) -> None:
             os.link(temporary, path)
         except FileExistsError:
             pass  # another process's key: use it
+        except OSError:  # a file system without hard links
+            if not path.exists():
+                os.replace(temporary, path)
     finally:
         Path(temporary).unlink(missing_ok=True)
 
@@ -101,7 +104,10 @@ def _key(where: Path) -> bytes | None:
                 info = os.fstat(source.fileno())
                 key = source.read(_KEY_SIZE + 1)
         except FileNotFoundError:
-            _new_key(path, replace=False)
+            try:
+                _new_key(path, replace=False)
+            except OSError:
+                return None
             continue
         except OSError:  # a symbolic link, a folder: not a key docgen made
             info, key = None, b""

@@ -115,9 +115,10 @@ def test_a_wrong_shape_template_entry_is_rebuilt(cache, composed, counted):
     first = render(composed)
     entry = entry_of(cache, "template-")
     path = DEFAULT_TEMPLATES / "treatment_plan.docx"
-    prepared, _ = preparation._prepare(path, path.read_bytes())  # noqa: SLF001
+    prepared, sources = preparation._prepare(path, path.read_bytes())  # noqa: SLF001
     shapes = [({}, {}), (prepared, {}), (prepared,), [prepared, {"word/document.xml": "not code"}], None,
-              ({**prepared, "order": 3}, {}), compile("1", "x", "exec")]
+              ({**prepared, "order": 3}, {}), compile("1", "x", "exec"),
+              (prepared, {name: compile("1", "x", "exec") for name in sources})]  # code, but not a template's
     counted.clear()
     for shape in shapes:
         entry.write_bytes(marshal.dumps(shape))  # as docgen wrote entries before

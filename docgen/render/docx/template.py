@@ -58,8 +58,12 @@ class CompiledTemplate:
         self.path = Path(path)
         data = package.read(self.path)
         package.check_directory(self.path.name, data)  # refused at once, even when prepared before
-        prepared, codes = cache.cached(self._entry_name(data), lambda: self._prepared(data, env), marshal.dumps,
-                                       lambda payload: _checked(marshal.loads(payload)))
+        cache.cached(self._entry_name(data), lambda: self._use(env, *self._prepared(data, env)), marshal.dumps,
+                     lambda payload: self._use(env, *_checked(marshal.loads(payload))))
+
+    def _use(self, env: Environment, prepared: dict, codes: dict[str, CodeType]) -> tuple[dict, dict[str, CodeType]]:
+        """Take a preparation (fresh, or from the cache: then anything raised here means it is prepared
+        again) and return it as it is cached."""
         self.order: list[str] = prepared["order"]
         self.document_head, self.document_tail = prepared["head"], prepared["tail"]
         self.text_width: int = prepared["text_width"]
@@ -70,6 +74,7 @@ class CompiledTemplate:
         make = env.template_class.from_code
         self.body = make(env, codes["word/document.xml"], env.make_globals(None), None)
         self.others = {name: make(env, codes[name], env.make_globals(None), None) for name in prepared["others"]}
+        return prepared, codes
 
     @staticmethod
     def _key(data: bytes) -> str:
