@@ -89,6 +89,8 @@ def test_a_template_running_a_shell_command_fails_its_record_and_runs_nothing(tm
     "{{ doc.title|attr('__class__') }}",
     "{{ doc.title.format.__globals__ }}",
     "{{ lipsum.__globals__['os'] }}",
+    "{{ docgen_table.begin.__func__.__globals__ }}",  # a method of docgen's own context objects
+    "{{ doc.sections[0].__class__ }}",
 ])
 def test_templates_reaching_for_python_internals_fail_with_one_line(tmp_path, payload):
     templates = agency_copy(tmp_path, payload)
@@ -124,6 +126,28 @@ def test_the_sandbox_keeps_docgens_escaping():
     shown = str(escaping.text("<b>&{_{"))
     assert "&lt;b&gt;&amp;" in shown and "{_{" not in shown
     assert template.render(x="<b>&{_{") == "|".join([shown] * 3)
+
+
+def test_only_names_the_sandbox_allows_on_any_object_skip_its_checks():
+    """docgen's own context objects (plain data) are read without the sandbox's per-access checks, but
+    only for attribute names the template spells out and the sandbox allows on any object."""
+    from types import SimpleNamespace  # noqa: PLC0415
+
+    from docgen.render.docx import escaping  # noqa: PLC0415
+
+    env = escaping.environment([SimpleNamespace])
+    code = env.compile("{{ a.title }}{{ a._x }}{{ a.__class__ }}{{ a.format }}{{ a|attr('title') }}", raw=True)
+    a = "(undefined(name='a') if l_0_a is missing else l_0_a)"
+    assert f"environment.plain_getattr({a}, 'title')" in code
+    for name in ("_x", "__class__", "format"):
+        assert f"environment.getattr({a}, {name!r})" in code
+    plain = SimpleNamespace(title="T", pattern="{0.__class__}")
+    assert env.from_string("{{ a.title }}").render(a=plain) == "T"
+    for source in ("{{ a.__class__ }}", "{{ a.pattern.format(a) }}", "{{ a|attr('__dict__') }}"):
+        with pytest.raises(Exception, match="unsafe"):
+            env.from_string(source).render(a=plain)
+    with pytest.raises(TypeError, match="not plain data"):
+        escaping.environment([dict])
 
 
 # --- hostile archives -----------------------------------------------------------------------------

@@ -7,7 +7,10 @@ the compiled templates, so this module is part of the prepared-template cache ke
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections import deque
+from collections.abc import Iterable, MutableMapping, MutableSequence, MutableSet
+from types import (AsyncGeneratorType, CodeType, CoroutineType, FrameType, FunctionType, GeneratorType, MethodType,
+                   TracebackType)
 
 from jinja2.compiler import CodeGenerator
 from jinja2.exceptions import SecurityError
@@ -22,6 +25,9 @@ _BREAK = '</w:t><w:br/><w:t xml:space="preserve">'
 _TAB = '</w:t><w:tab/><w:t xml:space="preserve">'
 _PLAIN = re.compile(r"[\w .,:;()/'\-]*", re.ASCII)  # nothing to escape, guard, break or make visible
 _FORMAT = frozenset({"format", "format_map"})  # a string's: the sandbox wraps them
+# what Jinja's sandbox checks beyond attribute names (internals, changing containers), and strings
+_NOT_PLAIN = (type, FunctionType, MethodType, CodeType, TracebackType, FrameType, GeneratorType, CoroutineType,
+              AsyncGeneratorType, MutableSet, MutableMapping, MutableSequence, deque, str)
 _markup = str.__new__  # Markup of a string known to be markup, without Markup.__new__'s checks
 
 
@@ -49,13 +55,24 @@ class _PrintingGenerator(CodeGenerator):
     ``finalize`` (:func:`_printed`) alone, which escapes whatever is not markup already: the second
     ``escape()`` autoescaping wraps around it is left out, and an ``{% autoescape false %}`` block
     cannot print client text as markup either. (Jinja's own NativeCodeGenerator overrides the same
-    two hooks.)"""
+    two hooks.) An attribute the template names (``b.title``) whose name the sandbox allows
+    whatever the object (not starting with ``_``, not ``format``/``format_map``) is read through
+    :meth:`Sandbox.plain_getattr`, which checks only the object's type."""
 
     def _output_child_pre(self, node, frame, finalize) -> None:  # type: ignore[no-untyped-def]
         self.write("environment.finalize(")
 
     def _output_child_post(self, node, frame, finalize) -> None:  # type: ignore[no-untyped-def]
         self.write(")")
+
+    def visit_Getattr(self, node, frame) -> None:  # type: ignore[no-untyped-def]
+        if self.environment.is_async or node.attr[:1] == "_" or node.attr in _FORMAT \
+                or not isinstance(self.environment, Sandbox):
+            super().visit_Getattr(node, frame)
+            return
+        self.write("environment.plain_getattr(")
+        self.visit(node.node, frame)
+        self.write(f", {node.attr!r})")
 
 
 class Sandbox(ImmutableSandboxedEnvironment):
@@ -65,20 +82,21 @@ class Sandbox(ImmutableSandboxedEnvironment):
     Its messages name the attribute and the object's type, never the object (client text).
 
     ``plain_types``: classes of plain data (docgen's own context objects, see :func:`environment`)
-    whose public attributes are read directly, without the sandbox's per-access checks (half the
-    time of rendering a plan): for an instance of such a class, Jinja's checks come down to the
-    attribute's name not starting with ``_``, and this checks just that (and leaves ``format`` and
-    ``format_map`` to Jinja, which wraps a string's ``format``)."""
+    whose attributes and methods are used without the sandbox's per-access checks (they would halve
+    the speed of rendering a plan): for an instance of such a class, Jinja's checks come down to the
+    attribute's name (not starting with ``_``; ``format`` and ``format_map`` wrapped), which the code
+    generator checked when it compiled the template (:class:`_PrintingGenerator`)."""
 
     plain_types: frozenset[type] = frozenset()
 
-    def getattr(self, obj: object, attribute: str):  # type: ignore[override]
-        if type(obj) in self.plain_types and attribute[:1] != "_" and attribute not in _FORMAT:
+    def plain_getattr(self, obj: object, attribute: str):  # type: ignore[no-untyped-def]
+        """``obj.attribute`` for a name the sandbox allows on any object (checked when compiled)."""
+        if type(obj) in self.plain_types:
             try:
                 return getattr(obj, attribute)
             except AttributeError:
                 pass
-        return super().getattr(obj, attribute)
+        return self.getattr(obj, attribute)
 
     def unsafe_undefined(self, obj: object, attribute: str):  # type: ignore[override]
         name = repr(attribute) if isinstance(attribute, str) and attribute.isidentifier() and len(attribute) < 64 \
@@ -86,7 +104,9 @@ class Sandbox(ImmutableSandboxedEnvironment):
         raise SecurityError(f"access to attribute {name} of {type(obj).__name__!r} object is unsafe")
 
     def call(__self, __context, __obj, *args, **kwargs):  # type: ignore[no-untyped-def] # noqa: N805
-        if not __self.is_safe_callable(__obj):
+        # a method of plain data (docgen's own: TableWidths.begin...) is safe; anything else is asked
+        if not (type(__obj) is MethodType and type(__obj.__self__) in __self.plain_types) \
+                and not __self.is_safe_callable(__obj):
             raise SecurityError(f"a {type(__obj).__name__!r} object is not safely callable")
         return __context.call(__obj, *args, **kwargs)
 
@@ -99,6 +119,9 @@ def environment(plain_types: Iterable[type] = ()) -> Sandbox:
     ``escape`` do the same: client text never becomes markup, whatever filter a template uses."""
     env = Sandbox(autoescape=True, finalize=_printed)
     env.plain_types = frozenset(plain_types)
+    for kind in env.plain_types:  # where the sandbox checks more than names: not plain data
+        if issubclass(kind, _NOT_PLAIN):
+            raise TypeError(f"{kind.__name__} is not plain data")
     env.code_generator_class = _PrintingGenerator
     env.filters.update(safe=_printed, e=_printed, escape=_printed)
     return env
