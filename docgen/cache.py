@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import logging
 import os
 import stat
 import tempfile
@@ -40,7 +39,6 @@ KEY_FILE = "key"
 _KEY_SIZE = 32
 _MAC_SIZE = 32  # HMAC-SHA256
 _POSIX = hasattr(os, "geteuid")
-_log = logging.getLogger("docgen.cache")
 _warned: set[str] = set()
 
 
@@ -68,7 +66,10 @@ def folder() -> Path | None:
     if problem:
         if str(path) not in _warned:
             _warned.add(str(path))
-            _log.warning("docgen: cache folder %s ignored: %s; working without it", path, problem)
+            import logging  # noqa: PLC0415 - only to warn (5 ms to import)
+
+            logging.getLogger("docgen.cache").warning("docgen: cache folder %s ignored: %s; working without it",
+                                                      path, problem)
         return None
     return path
 

@@ -18,6 +18,7 @@ import re
 import struct
 import zipfile
 import zlib
+from functools import cache
 from pathlib import Path
 
 from ...errors import TemplateError
@@ -33,8 +34,10 @@ _LOCAL = b"PK\x03\x04"
 _LOCAL_SIZE = 30
 
 
+@cache
 def _doctype() -> re.Pattern[bytes]:
-    """``<!DOCTYPE``, any case, in every encoding an XML parser detects without being told."""
+    """``<!DOCTYPE``, any case, in every encoding an XML parser detects without being told (compiled
+    on first use: only a template being prepared needs it)."""
     forms = []
     for encoding in ("utf-8", "utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be"):
         letters = b"".join(b"(?:%s|%s)" % (re.escape(c.encode(encoding)), re.escape(c.upper().encode(encoding)))
@@ -42,8 +45,6 @@ def _doctype() -> re.Pattern[bytes]:
         forms.append(re.escape("<!".encode(encoding)) + letters)
     return re.compile(b"|".join(forms))
 
-
-_DOCTYPE = _doctype()
 
 
 def refused(template: str, reason: str) -> TemplateError:
@@ -141,7 +142,7 @@ def parts(template: str, data: bytes) -> list[tuple[str, bytes]]:
     checked = []
     for info in check_directory(template, data):
         part = _inflated(template, data, info)
-        if _DOCTYPE.search(part):
+        if _doctype().search(part):
             raise refused(template, f"part {_shown(info.filename)} holds a DTD (<!DOCTYPE)")
         checked.append((info.filename, part))
     return checked
