@@ -124,7 +124,9 @@ def _key(where: Path) -> bytes | None:
 
 
 def _mac(key: bytes, name: str, payload: bytes) -> bytes:
-    return hmac.new(key, name.encode("utf-8") + b"\0" + payload, hashlib.sha256).digest()
+    mac = hmac.new(key, name.encode("utf-8") + b"\0", hashlib.sha256)
+    mac.update(payload)
+    return mac.digest()
 
 
 def _seal(key: bytes, name: str, payload: bytes) -> bytes:
