@@ -308,7 +308,7 @@ def render_only(docs, fmt: str, seconds: float = 2.0) -> float:
     bytes out."""
     from docgen.render import Renderer, metadata_for
 
-    renderer = Renderer(Path(tempfile.gettempdir()), (fmt,))
+    renderer = Renderer((fmt,))
     target = renderer.pdf if fmt == "pdf" else renderer.docx
     metas = [metadata_for(result.record, "default", "0" * 64) for result, _ in docs]
     count, started = 0, time.perf_counter()

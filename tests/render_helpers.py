@@ -104,6 +104,21 @@ def write_records(path: Path, records: list[dict]) -> Path:
     return path
 
 
+def invoke(*args):
+    """The CLI in this process, stderr apart from stdout; an exception other than the exit is a failure."""
+    from click.testing import CliRunner
+
+    from docgen.cli import main
+
+    try:
+        runner = CliRunner(mix_stderr=False)  # type: ignore[call-arg]
+    except TypeError:
+        runner = CliRunner()
+    result = runner.invoke(main, [str(a) for a in args])
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    return result
+
+
 def documents_in(folder: Path) -> list[str]:
     """Names of the files in ``folder`` but the audit trail (``audit.sqlite`` and its WAL files), sorted."""
     return sorted(p.name for p in Path(folder).iterdir() if not p.name.startswith("audit.sqlite"))

@@ -228,8 +228,8 @@ def test_render_failure_is_reported_and_the_batch_goes_on(tmp_path):
     assert status == {"PN-1001-04": "failed", "PN-1001-05": "failed", "PN-1001-06": "refused",
                       "PN-3001-03": "final", "TP-1001": "final"}
     for record_id, line in (("PN-1001-04", 2), ("PN-1001-05", 3)):
-        assert re.search(rf"^in/notes-sample\.csv:{line}: record {record_id}: failed: [A-Z]\w+", run.stderr,
-                         re.MULTILINE), run.stderr  # the error named (BadZipFile)
+        assert re.search(rf"^in/notes-sample\.csv:{line}: record {record_id}: failed: refused template soap\.docx: "
+                         "not a zip archive", run.stderr, re.MULTILINE), run.stderr  # the template and the reason named
     assert sorted(documents(tmp_path / "out")) == sorted(
         ["C-3001/progress_note-2026-11-19-PN-3001-03.docx", "C-3001/progress_note-2026-11-19-PN-3001-03.pdf",
          "C-1001/treatment_plan-2026-09-22-TP-1001.docx", "C-1001/treatment_plan-2026-09-22-TP-1001.pdf"])

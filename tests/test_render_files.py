@@ -19,7 +19,7 @@ from docgen.render import Outcome
 from docgen.render.docx import DocxRenderer
 from docgen.render.pdf import PdfRenderer
 from docgen.write import safe_name
-from render_helpers import FIXTURES, documents_in, write_records
+from render_helpers import FIXTURES, documents_in, invoke, write_records
 
 COMPLETE = FIXTURES / "plans" / "plan-adult-mdd-complete.yaml"
 INCOMPLETE = FIXTURES / "plans" / "plan-lpc-associate-no-cosign-incomplete.yaml"
@@ -38,16 +38,6 @@ def _plan(record_id: str, name: str = "Maria Elena Ortiz") -> dict:
 
 def _leftovers(folder: Path) -> list[str]:
     return sorted(p.name for p in folder.iterdir() if p.name.startswith(".") or p.suffix == ".tmp")
-
-
-def invoke(*args):
-    try:
-        runner = CliRunner(mix_stderr=False)  # type: ignore[call-arg]
-    except TypeError:
-        runner = CliRunner()
-    result = runner.invoke(main, [str(a) for a in args])
-    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
-    return result
 
 
 # --- file names ---------------------------------------------------------------------------------
@@ -280,7 +270,7 @@ def test_prepared_templates_are_cached_on_disk_and_rebuilt_when_the_template_cha
     templates = tmp_path / "templates"
     shutil.copytree(DEFAULT_TEMPLATES, templates)
     first = DocxRenderer(templates).render(doc, meta, result.record.service_date)
-    assert len(list((tmp_path / "cache").glob("template-*.marshal"))) == 1
+    assert len(list((tmp_path / "cache").glob("template-*.cache"))) == 1
 
     real = template._prepare  # noqa: SLF001
     calls = []
@@ -289,7 +279,7 @@ def test_prepared_templates_are_cached_on_disk_and_rebuilt_when_the_template_cha
     assert DocxRenderer(templates).render(doc, meta, result.record.service_date) == first
     assert calls == []
     # an unreadable cache file is prepared again, never trusted
-    cached = next((tmp_path / "cache").glob("template-*.marshal"))
+    cached = next((tmp_path / "cache").glob("template-*.cache"))
     cached.write_bytes(b"\x00garbage")
     assert DocxRenderer(templates).render(doc, meta, result.record.service_date) == first
     assert len(calls) == 1
@@ -297,7 +287,7 @@ def test_prepared_templates_are_cached_on_disk_and_rebuilt_when_the_template_cha
     edited = templates / "treatment_plan.docx"
     edited.write_bytes(edited.read_bytes() + b"\0")  # trailing bytes: still a valid zip
     DocxRenderer(templates).render(doc, meta, result.record.service_date)
-    assert len(calls) == 2 and len(list((tmp_path / "cache").glob("template-*.marshal"))) == 2
+    assert len(calls) == 2 and len(list((tmp_path / "cache").glob("template-*.cache"))) == 2
 
 
 def test_the_modules_that_prepare_a_template_are_the_ones_its_cache_key_hashes():

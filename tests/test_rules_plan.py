@@ -376,7 +376,7 @@ def test_icd10_table_cache_round_trips(tmp_path, monkeypatch):
     icd10.codes.cache_clear()
     try:
         built = icd10.codes()
-        cached = next(tmp_path.glob("icd10cm-*.marshal"))
+        cached = next(tmp_path.glob("icd10cm-*.cache"))
         icd10.codes.cache_clear()
         assert icd10.codes() == built
         assert len(built) > 90_000 and sum(built.values()) > 70_000

@@ -11,6 +11,7 @@ One idea a module:
 * :mod:`.renderer`: :class:`DocxRenderer`, the Document as the template's context;
 * :mod:`.escaping`: client text as WordprocessingML run text, and the Jinja environment printing it;
 * :mod:`.template`: the template prepared and compiled once, its on-disk cache, and rendering it;
+* :mod:`.package`: the template's zip archive read within limits (size, entries, ratio, names, DTDs);
 * :mod:`.table_widths`: the composed tables' column widths, asked for by the template or fixed after;
 * :mod:`.images`: the images and charts placed in one document, and the parts they add;
 * :mod:`.chart`: the score-trend chart as a native Word chart part;

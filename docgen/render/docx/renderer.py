@@ -12,15 +12,20 @@ from typing import Any
 
 from markupsafe import Markup
 
-from ...compose.blocks import Block, Chart, Document, Fields, Section, SignatureLine, Table
+from ...compose.blocks import Block, Bullets, Chart, Document, Fields, Para, Section, Series, SignatureLine, Table
 from ...errors import TemplateError
 from .core_properties import core_properties
 from .escaping import environment
 from .images import Images
+from .table_widths import TableWidths
 from .template import CompiledTemplate
 
 SIGNATURE_IMAGE_TYPES = {".png": "png", ".jpg": "jpeg", ".jpeg": "jpeg"}
 _DOCUMENT_FIELDS = tuple(f.name for f in fields(Document))
+#: What a template is given (:meth:`DocxRenderer._context`): plain data, read without the sandbox's
+#: per-access checks (see :class:`.escaping.Sandbox`).
+_PLAIN_TYPES = (SimpleNamespace, TableWidths, Document, Section, Para, Fields, Bullets, Table, Chart, Series,
+                SignatureLine)
 
 
 class DocxRenderer:
@@ -28,8 +33,9 @@ class DocxRenderer:
 
     def __init__(self, templates: Path):
         self.templates = Path(templates)
-        self.env = environment()
+        self.env = environment(_PLAIN_TYPES)
         self._compiled: dict[str, CompiledTemplate] = {}
+        self._refused: dict[str, TemplateError] = {}  # a template that cannot be used fails each record at once
 
     def template_path(self, name: str) -> Path:
         path = self.templates / f"{name}.docx"
@@ -38,8 +44,14 @@ class DocxRenderer:
         return path
 
     def compiled(self, name: str) -> CompiledTemplate:
+        if name in self._refused:
+            raise TemplateError(str(self._refused[name]))
         if name not in self._compiled:
-            self._compiled[name] = CompiledTemplate(self.template_path(name), self.env)
+            try:
+                self._compiled[name] = CompiledTemplate(self.template_path(name), self.env)
+            except TemplateError as exc:
+                self._refused[name] = exc
+                raise
         return self._compiled[name]
 
     def _context(self, doc: Document, images: Images) -> SimpleNamespace:
