@@ -386,7 +386,9 @@ def inspect(path: PathLike, *, password: bytes | None = None) -> dict:
 
 @dataclass(frozen=True)
 class RuleInfo:
-    """One completeness rule as a profile sets it."""
+    """One completeness rule as a profile sets it. ``source``: what it rests on, as one line of
+    citations; ``keys``: the bibliography keys they cite; ``references``: with ``rules(sources=True)``,
+    those entries in full (citation, URL, what the source is), else None."""
 
     rule: str
     applies_to: tuple[str, ...]
@@ -395,23 +397,34 @@ class RuleInfo:
     params: dict[str, Any]
     source: str
     summary: str
+    keys: tuple[str, ...] = ()
+    references: tuple[Any, ...] | None = None  # docgen.check.sources.Reference
 
     def as_dict(self) -> dict[str, Any]:
-        return {"rule": self.rule, "applies_to": list(self.applies_to), "enabled": self.enabled,
-                "severity": self.severity, "params": self.params, "source": self.source, "summary": self.summary}
+        out = {"rule": self.rule, "applies_to": list(self.applies_to), "enabled": self.enabled,
+               "severity": self.severity, "params": self.params, "source": self.source, "keys": list(self.keys),
+               "summary": self.summary}
+        if self.references is not None:
+            out["references"] = [ref.as_dict() for ref in self.references]
+        return out
 
 
-def rules(*, profile: str | None = None) -> tuple[str, str, list[RuleInfo]]:
+def rules(*, profile: str | None = None, sources: bool = False) -> tuple[str, str, list[RuleInfo]]:
     """Every completeness rule with its severity, parameters and source as ``profile`` (a built-in name
-    or a TOML file; default ``default``) sets them. Returns the profile's name, its description and the
-    rules."""
+    or a TOML file; default ``default``) sets them; with ``sources``, each rule's bibliography entries
+    (full citation and URL) too. Returns the profile's name, its description and the rules."""
     from .check import RULES, load_profile  # noqa: PLC0415
+    from .check.sources import cite, keys_of, references  # noqa: PLC0415
 
     chosen = load_profile(profile or "default")
-    return chosen.name, chosen.description, [RuleInfo(
-        rule.id, tuple(sorted(rule.applies_to)), chosen.enabled(rule.id, rule.enabled_by_default),
-        chosen.severity(rule.id, rule.severity).value, chosen.params(rule.id, rule.defaults),
-        chosen.settings(rule.id).get("source", rule.source), rule.summary) for rule in RULES.values()]
+    listed = []
+    for rule in RULES.values():
+        cited = chosen.source(rule.id, rule.source)
+        listed.append(RuleInfo(
+            rule.id, tuple(sorted(rule.applies_to)), chosen.enabled(rule.id, rule.enabled_by_default),
+            chosen.severity(rule.id, rule.severity).value, chosen.params(rule.id, rule.defaults), cite(cited),
+            rule.summary, tuple(keys_of(cited)), tuple(references(cited)) if sources else None))
+    return chosen.name, chosen.description, listed
 
 
 # --- for the people who feed docgen: the record format as a schema and a skeleton (issue #11) ------

@@ -39,8 +39,8 @@ STATUS_MARK = {"complete": "OK", "incomplete": "INCOMPLETE", "invalid": "INVALID
 def _profile_option(fn):
     return click.option(
         "--profile", "profile", metavar="NAME|FILE", default=None,
-        help="Rules profile: a built-in name (default, medicare, ny-medicaid, tx-medicaid) or a .toml file. "
-             "Default: the one the record's payer picks.",
+        help="Rules profile: a built-in name (default, medicare, ny-medicaid, tx-medicaid, ca-medi-cal, mn-245g) or "
+             "a .toml file. Default: the one the record's payer (or agency) picks.",
     )(fn)
 
 
@@ -209,14 +209,16 @@ def check(paths, profile, fmt, as_of, audit, allow_empty):
 
 @main.command()
 @click.option("--profile", "profile", metavar="NAME|FILE", default=None,
-              help="Profile whose settings to list: a built-in name (default, medicare, ny-medicaid, tx-medicaid) "
-                   "or a .toml file. Default: default.")
+              help="Profile whose settings to list: a built-in name (default, medicare, ny-medicaid, tx-medicaid, "
+                   "ca-medi-cal, mn-245g) or a .toml file. Default: default.")
+@click.option("--sources", "sources", is_flag=True, default=False,
+              help="Also print each source's full citation and URL (the bibliography entries the rule cites).")
 @_format_option
-def rules(profile, fmt):
+def rules(profile, sources, fmt):
     """List the completeness rules, with the severity, parameters and source a profile gives them."""
     from . import api  # noqa: PLC0415
 
-    name, description, listed = api.rules(profile=profile)
+    name, description, listed = api.rules(profile=profile, sources=sources)
     if fmt == "json":
         click.echo(json.dumps({"profile": name, "rules": [r.as_dict() for r in listed]}, indent=2))
         return
@@ -228,6 +230,13 @@ def rules(profile, fmt):
         if row.params:
             click.echo("  params: " + ", ".join(f"{k}={v}" for k, v in row.params.items()))
         click.echo(f"  source: {row.source}")
+        for ref in row.references or ():
+            click.echo(f"    [{ref.key}] {ref.citation}")
+            click.echo(f"      {ref.what}: {ref.url}")
+            for url in ref.see_also:
+                click.echo(f"      also: {url}")
+            if ref.note:
+                click.echo(f"      note: {ref.note}")
 
 
 def _formats(value: str) -> tuple[str, ...]:

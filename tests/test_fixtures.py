@@ -52,6 +52,9 @@ EXPECTED: dict[str, tuple[str, str, str | None, str, list[tuple[str, str, str]]]
     # TX Medicaid community MH; plan 15 business days after intake (limit 10)
     "TP-5002": ("plans/plan-tx-medicaid-late-incomplete.yaml", PLAN, "tx-medicaid", "incomplete",
                 [("plan-deadline", B, "plan_date")]),
+    # Minnesota SUD outpatient program (agency state MN): plan 15 days after service initiation, client and
+    # LADC signed (Minn. Stat. 245G.06)
+    "TP-8001": ("plans/plan-mn-245g-sud-outpatient-complete.yaml", PLAN, "mn-245g", "complete", []),
     # --- progress notes ----------------------------------------------------------------------
     # SOAP, 90834 for 45 minutes
     "PN-1001-01": ("notes/notes-ortiz-tp1001.jsonl:1", NOTE, "default", "complete", []),
@@ -91,6 +94,9 @@ EXPECTED: dict[str, tuple[str, str, str | None, str, list[tuple[str, str, str]]]
     # BIRP 90832 (35 min), signed 4 business days after the session (TX limit 2)
     "PN-5001-02": ("notes/note-tx-late-signature-birp-incomplete.yaml", NOTE, "tx-medicaid", "incomplete",
                    [("note-timeliness", B, "signatures[0].date")]),
+    # BIRP crisis 90839 (70 min), California Medi-Cal: no treatment plan (CalAIM), signed 25 hours later
+    "PN-9001-01": ("notes/note-ca-medi-cal-crisis-late-birp-incomplete.yaml", NOTE, "ca-medi-cal", "incomplete",
+                   [("crisis-note-due", B, "signatures[0].date")]),
     # SOAP 90834 (50 min); second goal reference G3 does not exist in plan TP-5002
     "PN-5002-01": ("notes/note-tx-unknown-goal-soap-incomplete.yaml", NOTE, "tx-medicaid", "incomplete",
                    [("note-goal-link", B, "goals_addressed[1].goal_id")]),
@@ -123,6 +129,7 @@ MESSAGE_MENTIONS = {
     ("TP-5002", "plan-deadline"): ["15", "10"],
     ("PN-5001-02", "note-timeliness"): ["4", "2"],
     ("PN-5002-01", "note-goal-link"): ["G3"],
+    ("PN-9001-01", "crisis-note-due"): ["25", "24"],
     ("TP-4002", "risk-safety-plan"): ["moderate"],
 }
 
@@ -196,11 +203,15 @@ def test_coverage(results):
 
 def test_notes_serve_their_plans(results):
     """Every note names a plan of the same client in the fixtures, is dated within the plan's
-    period, and addresses goals and objectives that exist (but for the one deliberate defect)."""
+    period, and addresses goals and objectives that exist (but for the one deliberate defect); only
+    under California's CalAIM rules (ca-medi-cal) may a note have no plan."""
     plans = {r.id: r.record for r in results.values() if r.kind == PLAN and r.record is not None}
     for result in results.values():
         note = result.record
         if note is None or result.kind != NOTE:
+            continue
+        if note.plan_id is None:
+            assert result.profile == "ca-medi-cal", note.id
             continue
         plan = plans[note.plan_id]
         assert plan.client.id == note.client.id, note.id

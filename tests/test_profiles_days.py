@@ -1,6 +1,7 @@
 """Profiles (built in and an agency's own file) and day counting."""
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import pytest
@@ -11,7 +12,8 @@ from docgen.check.days import days_between
 from docgen.check.profile import profile_for
 from docgen.findings import Severity
 
-OFF_BY_DEFAULT = {"mcr-plan-elems", "ny-contents", "ny-participation", "tx-sud-plan", "note-timeliness"}
+OFF_BY_DEFAULT = {"mcr-plan-elems", "ny-contents", "ny-participation", "tx-sud-plan", "note-timeliness",
+                  "mn-sud-itp", "crisis-note-due"}
 
 
 def test_rules_off_by_default_and_who_enables_them():
@@ -19,7 +21,8 @@ def test_rules_off_by_default_and_who_enables_them():
     default = load_profile("default")
     assert not any(default.enabled(rule_id, RULES[rule_id].enabled_by_default) for rule_id in OFF_BY_DEFAULT)
     enabling = {"medicare": {"mcr-plan-elems"}, "ny-medicaid": {"ny-contents", "ny-participation"},
-                "tx-medicaid": {"tx-sud-plan", "note-timeliness"}}
+                "tx-medicaid": {"tx-sud-plan", "note-timeliness"},
+                "ca-medi-cal": {"note-timeliness", "crisis-note-due"}, "mn-245g": {"mn-sud-itp"}}
     for name, rule_ids in enabling.items():
         profile = load_profile(name)
         on = {r for r in OFF_BY_DEFAULT if profile.enabled(r, RULES[r].enabled_by_default)}
@@ -32,7 +35,7 @@ def _with_prescriber(plan: dict) -> dict:
     return plan
 
 
-@pytest.mark.parametrize("name", ["default", "medicare", "ny-medicaid", "tx-medicaid"])
+@pytest.mark.parametrize("name", ["default", "medicare", "ny-medicaid", "tx-medicaid", "ca-medi-cal", "mn-245g"])
 def test_builders_are_complete_under_every_builtin_profile(name):
     assert name in builtin_names()
     assert check(_with_prescriber(plan_dict()), name) == []
@@ -49,10 +52,66 @@ def test_ny_medicaid_plan_needs_a_prescriber_signature():
 
 @pytest.mark.parametrize("payer_type, state, expected", [
     ("medicare", "OR", "medicare"), ("medicaid", "NY", "ny-medicaid"), ("medicaid", "TX", "tx-medicaid"),
-    ("medicaid", "CA", "default"), ("commercial", "TX", "default"), ("self_pay", None, "default"),
+    ("medicaid", "CA", "ca-medi-cal"), ("commercial", "CA", "default"), ("commercial", "TX", "default"),
+    ("self_pay", None, "default"), ("medicaid", "MN", "default"),
 ])
 def test_profile_for_payer(payer_type, state, expected):
+    assert builtin_names() == ["ca-medi-cal", "default", "medicare", "mn-245g", "ny-medicaid", "tx-medicaid"]
     assert profile_for(payer_type, state).name == expected
+
+
+# the agency's state, and profiles of rules that bind the provider --------------------------------
+
+def _profile_name(record: dict) -> str:
+    from docgen.check import profile_of
+    from docgen.model import validate_record
+
+    return profile_of(validate_record(record)).name
+
+
+def test_agency_state_picks_the_profile_where_the_payer_names_no_state():
+    plan = plan_dict()
+    plan["payer"] = {"name": "State Medicaid", "type": "medicaid"}
+    assert _profile_name(plan) == "default"  # today: no state anywhere
+    plan["agency"]["state"] = "NY"
+    assert _profile_name(plan) == "ny-medicaid"
+    plan["payer"]["state"] = "TX"  # the payer's state wins where it names one
+    assert _profile_name(plan) == "tx-medicaid"
+
+
+def test_agency_state_is_optional_and_checked():
+    from docgen.model import validate_record
+
+    plan = plan_dict()
+    assert "state" not in plan["agency"]  # every record valid before stays valid
+    validate_record(plan)
+    plan["agency"]["state"] = "Minnesota"
+    with pytest.raises(Exception, match="two-letter state code"):
+        validate_record(plan)
+
+
+def test_mn_245g_is_picked_by_an_mn_sud_agency_whoever_pays():
+    plan = plan_dict()
+    plan["agency"].update(state="MN", program_type="substance_use")
+    assert _profile_name(plan) == "mn-245g"  # commercial payer from Oregon: licensing follows the agency
+    plan["payer"] = {"name": "MN Medicaid", "type": "medicaid", "state": "MN"}
+    assert _profile_name(plan) == "mn-245g"
+    del plan["agency"]["state"]  # no agency state: the payer's stands in
+    assert _profile_name(plan) == "mn-245g"
+    plan["agency"]["program_type"] = "mental_health"
+    assert _profile_name(plan) == "default"
+    plan["agency"].update(state="MN", program_type="co_occurring")
+    plan["payer"] = {"name": "NY Medicaid", "type": "medicaid", "state": "NY"}
+    # as specific as ny-medicaid (two keys each): the first by name wins, deterministically
+    assert _profile_name(plan) == "mn-245g"
+
+
+def test_an_addendum_without_a_payer_matches_on_its_agency():
+    addendum = addendum_dict()
+    del addendum["payer"]
+    assert _profile_name(addendum) == "default"
+    addendum["agency"].update(state="MN", program_type="substance_use")
+    assert _profile_name(addendum) == "mn-245g"
 
 
 # an agency's own profile file --------------------------------------------------------------------
@@ -129,11 +188,24 @@ def test_agency_profile_may_extend_a_payer_profile(tmp_path, note):
     ('colour = "blue"\n', "unknown key(s) colour"),
     ('extends = "no-such-profile"\n', "unknown profile 'no-such-profile'"),
     ('[rules\n', "profile"),
+    # a parameter of the wrong kind, a bad source, an unknown [match] key
+    ('[rules.plan-deadline]\ndays = "ten"\n', "plan-deadline.days must be a number"),
+    ('[rules.sig-present]\nplan_roles = "clinician"\n', "plan_roles must be a list"),
+    ('[rules.plan-deadline]\nsource = 5\n', "source must be a citation"),
+    ('[match]\npayer = "medicaid"\n', "[match] has no key(s) payer"),
+    # sig-present's roles (see test_rules_signatures): known roles, credentials as a list, known kinds
+    ('[rules.sig-present.roles.surgeon]\ncredentials = ["MD"]\n', "no role 'surgeon'"),
+    ('[rules.sig-present.roles.psychiatrist]\ncredentials = "MD"\n', "roles.psychiatrist.credentials must be"),
+    ('[rules.sig-present.roles.psychiatrist]\ncredential = ["MD"]\n', "unknown key(s) credential"),
+    ('[rules.sig-present.roles.psychiatrist]\ncredentials = ["MD"]\nkinds = ["order"]\n', "order is not a document"),
+    ('[rules.sig-present]\nroles = ["MD"]\n', "roles must be a table"),
+    ('[rules.sig-present]\nplan_roles = ["clinician", "doctor"]\n', "unknown role(s) doctor"),
+    ('[rules.mn-sud-itp]\nday_type = "weekly"\n', "day_type must be one of"),
 ])
 def test_agency_profile_errors(tmp_path, body, message):
     path = tmp_path / "bad.toml"
     path.write_text(body, encoding="utf-8")
-    with pytest.raises(ProfileError, match=message.replace("(", r"\(").replace(")", r"\)")):
+    with pytest.raises(ProfileError, match=re.escape(message)):
         load_profile(str(path))
 
 

@@ -28,7 +28,7 @@ def test_plan_deadline_default_30_calendar_days(plan):
     plan["plan_date"] = "2026-10-09"
     [finding] = assert_fails("plan-deadline", plan, "plan_date")
     assert finding.message.startswith("plan completed 31 calendar days after intake")
-    assert finding.source.startswith("Agency policy default")  # the profile's own basis
+    assert finding.source.startswith("docgen policy")  # the profile's own basis
 
 
 def _thanksgiving(plan, plan_date):

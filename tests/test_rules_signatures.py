@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from builders import assert_fails, assert_passes, signature, supervisor
+from builders import assert_fails, assert_passes, check, signature, supervisor
 from docgen.check import load_profile
 
 COVERED = {"sig-present", "sig-dated", "sig-credentials", "sig-no-stamp", "sig-electronic", "sig-order",
@@ -74,6 +74,62 @@ def test_sig_present_minor_plan_accepts_guardian_signature(plan):
     # an adult's plan is not signed by a "guardian" in the client's place
     plan["client"]["date_of_birth"] = "1987-04-12"
     assert_fails("sig-present", plan, "signatures")
+
+
+# sig-present: roles carry the credentials the profile allows ------------------------------------
+# 14 NYCRR 599.10(c)(7): a Medicaid FFS plan is signed by a psychiatrist, psychiatric NP or physician;
+# 1 TAC 354.2609(c): a TX recovery/treatment plan is completed and signed by a QMHP-CS at a minimum.
+
+def _prescriber(plan, credentials):
+    plan["signatures"].append(signature("psychiatrist", "Ruth Abara", credentials=credentials, date="2026-09-23",
+                                        time="09:00"))
+    return len(plan["signatures"]) - 1
+
+
+@pytest.mark.parametrize("credentials", ["MD", "M.D.", "D.O.", "MD, Psychiatrist", "PMHNP-BC", "NPP", "APRN, PMHNP"])
+def test_sig_present_ny_psychiatrist_line_accepts_the_credentials_of_599_10(plan, credentials):
+    _prescriber(plan, credentials)
+    assert_passes("sig-present", plan, "ny-medicaid")
+
+
+@pytest.mark.parametrize("credentials", ["LCSW", "PhD", "LMHC", "RN"])
+def test_sig_present_ny_psychiatrist_line_refuses_other_credentials(plan, credentials):
+    # Was: any signature with role "psychiatrist" passed, whatever the signer's credential.
+    index = _prescriber(plan, credentials)
+    [finding] = assert_fails("sig-present", plan, f"signatures[{index}].credentials", profile_spec="ny-medicaid")
+    assert credentials in finding.message and "psychiatrist" in finding.message
+
+
+def test_sig_present_psychiatrist_credential_falls_back_to_the_clinician_record(plan):
+    index = _prescriber(plan, None)
+    plan["clinicians"].append({"id": "CL-09", "name": "Ruth Abara", "credentials": "M.D."})
+    plan["signatures"][index]["signer_id"] = "CL-09"
+    assert_passes("sig-present", plan, "ny-medicaid")
+
+
+def test_sig_present_tx_plan_is_signed_by_a_qmhp_cs_at_least(plan, note):
+    plan["clinicians"][0]["credentials"] = plan["signatures"][0]["credentials"] = "LPC-Associate"
+    # Was: passed; 1 TAC 354.2609(c) requires a QMHP-CS at a minimum (an LPHA, an RN, a credentialed QMHP-CS).
+    [finding] = assert_fails("sig-present", plan, "signatures[0].credentials", profile_spec="tx-medicaid")
+    assert "LPC-Associate" in finding.message
+    plan["clinicians"][0]["credentials"] = plan["signatures"][0]["credentials"] = "LPC-Associate, QMHP-CS"
+    assert_passes("sig-present", plan, "tx-medicaid")
+    for credentials in ("L.C.S.W.", "LPC-S", "RN", "Ph.D.", "M.D."):
+        plan["clinicians"][0]["credentials"] = plan["signatures"][0]["credentials"] = credentials
+        assert_passes("sig-present", plan, "tx-medicaid")
+    # notes are not limited (peer providers and CFPs document their own services)
+    note["clinicians"][0]["credentials"] = note["signatures"][0]["credentials"] = "Peer provider"
+    assert_passes("sig-present", note, "tx-medicaid")
+
+
+def test_sig_present_roles_in_an_agency_profile(plan, tmp_path):
+    path = tmp_path / "agency.toml"
+    path.write_text('extends = "default"\n[rules.sig-present]\nplan_roles = ["clinician", "client", "psychiatrist"]\n'
+                    '[rules.sig-present.roles.psychiatrist]\ncredentials = ["MD"]\n', encoding="utf-8")
+    index = _prescriber(plan, "D.O.")
+    assert_fails("sig-present", plan, f"signatures[{index}].credentials", profile_spec=load_profile(str(path)))
+    plan["signatures"][index]["credentials"] = "md"
+    assert_passes("sig-present", plan, load_profile(str(path)))
 
 
 # sig-dated --------------------------------------------------------------------------------------
@@ -263,48 +319,97 @@ def test_sig_guardian_age_counts_on_the_plan_date(plan):
 
 
 # sig-attestation --------------------------------------------------------------------------------
+# Medicare PIM ch. 3 §3.3.2.4 (as the MACs quote it): an attestation by the author remedies a missing or
+# illegible signature when a reviewer asks. It is not a "late" threshold: when a signature is late is the
+# profile's own timeliness rule (note-timeliness: TX 2 business days, CA 3), not this rule's.
 
 ATTESTATION = ("I, Daniel Kim, hereby attest that the medical record entry for {dos} accurately reflects "
                "signatures/notations that I made in my capacity as LCSW when I treated Maria Elena Ortiz.")
 
 
-def _late(plan, signed="2026-10-23"):  # plan date 2026-09-22: 31 days later
-    plan["signatures"][0]["date"] = signed
-    return plan
+def _attested(doc, text, by="Daniel Kim", day="2026-10-23", index=0):
+    """The signature at ``index`` remedied by an attestation made (and the signature added) on ``day``."""
+    doc["signatures"][index]["attestation"] = {"text": text, "date": day, "by": by}
+    doc["signatures"][index]["date"] = max(day, doc["signatures"][index]["date"])
+    return doc
 
 
-def test_sig_attestation_on_time_signature_needs_none(plan):
-    assert_passes("sig-attestation", _late(plan, "2026-10-22"))  # 30 days
-
-
-def test_sig_attestation_late_signature_without_attestation_fails(plan):
-    [finding] = assert_fails("sig-attestation", _late(plan), "signatures[0].attestation")
-    assert "31 days" in finding.message
-
-
-def test_sig_attestation_late_signature_with_attestation_passes(plan):
-    _late(plan)["signatures"][0]["attestation"] = {
-        "text": ATTESTATION.format(dos="2026-09-22"), "date": "2026-10-23", "by": "Daniel Kim"}
+def test_sig_attestation_signature_without_attestation_passes(plan, note):
     assert_passes("sig-attestation", plan)
-    plan["signatures"][0]["attestation"]["text"] = ATTESTATION.format(dos="09/22/2026")
+    note["signatures"][0]["date"] = "2026-12-24"  # 31 days after the session: lateness is not this rule's
+    assert_passes("sig-attestation", note, as_of=date(2026, 12, 24))
+
+
+def test_sig_attestation_has_no_30_day_threshold_of_its_own(note):
+    # Was: any staff signature more than 30 days after the date of service, for every payer, needed an
+    # attestation (a threshold with no source). Now a late note is judged by the profile's timeliness rule.
+    note["signatures"][0]["date"] = "2026-12-24"
+    assert_passes("sig-attestation", note, "tx-medicaid", as_of=date(2026, 12, 24))
+    assert [f.rule for f in check(note, "tx-medicaid", as_of=date(2026, 12, 24))] == ["note-timeliness"]
+    assert [f.rule for f in check(note, "default", as_of=date(2026, 12, 24))] == []
+
+
+def test_sig_attestation_with_the_sample_wording_passes(plan):
+    _attested(plan, ATTESTATION.format(dos="2026-09-22"))
     assert_passes("sig-attestation", plan)
+    _attested(plan, ATTESTATION.format(dos="09/22/2026"))
+    assert_passes("sig-attestation", plan)
+
+
+@pytest.mark.parametrize("text, by", [
+    # case, middle initial, last-name-first, other date formats (was: literal substrings, so all failed)
+    ("I, DANIEL KIM, attest that the entry for September 22, 2026 reflects my notations for MARIA E. ORTIZ.",
+     "DANIEL KIM"),
+    ("Attestation for Ortiz, Maria Elena, date of service 9/22/2026.", "Kim, Daniel"),
+    ("I attest to the record of maria ortiz for Sept. 22, 2026.", "Daniel J. Kim, LCSW"),
+    ("Entry of 22 September 2026 for Maria Elena Ortiz is mine.", "Daniel Kim"),
+    ("Entry dated 2026/09/22 for Maria Ortiz.", "daniel kim"),
+])
+def test_sig_attestation_content_is_matched_with_tolerance(plan, text, by):
+    _attested(plan, text, by=by)
+    assert_passes("sig-attestation", plan)
+
+
+def test_sig_attestation_names_are_whole_words_not_substrings(plan):
+    # Was: "Ann Lee" was found inside "JoAnn Leeds" (a substring test), so another person's name passed.
+    plan["client"]["name"] = "Ann Lee"
+    _attested(plan, "I attest to the entry for 2026-09-22 for my patient JoAnn Leeds.")
+    [finding] = assert_fails("sig-attestation", plan, "signatures[0].attestation.text")
+    assert "beneficiary" in finding.message
+    _attested(plan, "I attest to the entry for 2026-09-22 for my patient Ann Lee.")
+    assert_passes("sig-attestation", plan)
+
+
+def test_sig_attestation_a_wrong_middle_initial_is_another_person(plan):
+    _attested(plan, "Entry of 2026-09-22 for Maria T. Ortiz.")
+    assert_fails("sig-attestation", plan, "signatures[0].attestation.text")
 
 
 def test_sig_attestation_must_be_by_the_signer(plan):
-    _late(plan)["signatures"][0]["attestation"] = {
-        "text": ATTESTATION.format(dos="2026-09-22"), "date": "2026-10-23", "by": "Ruth Adler"}
+    _attested(plan, ATTESTATION.format(dos="2026-09-22"), by="Ruth Adler")
     assert_fails("sig-attestation", plan, "signatures[0].attestation.by")
 
 
 def test_sig_attestation_must_name_beneficiary_and_date_of_service(plan):
-    _late(plan)["signatures"][0]["attestation"] = {
-        "text": "I attest that I signed this record.", "date": "2026-10-23", "by": "Daniel Kim"}
+    _attested(plan, "I attest that I signed this record.")
     found = assert_fails("sig-attestation", plan, ["signatures[0].attestation.text"] * 2)
     assert {"beneficiary" in f.message for f in found} == {True, False}
+    _attested(plan, "Entry for Maria Elena Ortiz of 2026-09-23.")  # another day
+    [finding] = assert_fails("sig-attestation", plan, "signatures[0].attestation.text")
+    assert "date of service" in finding.message
 
 
-def test_sig_attestation_only_staff_signatures(plan, note):
-    plan["signatures"][1]["date"] = "2026-11-20"  # the client's, late
+def test_sig_attestation_is_checked_whenever_present_not_only_when_late(note):
+    # Was: an attestation on a signature made within 30 days was never looked at.
+    _attested(note, "I attest to the entry of 2026-11-23 for another client.", day="2026-11-24")
+    assert_fails("sig-attestation", note, "signatures[0].attestation.text")
+
+
+def test_sig_attestation_is_not_dated_before_the_date_of_service(note):
+    _attested(note, "I, Daniel Kim, attest to the entry for 11/23/2026 for Maria Elena Ortiz.", day="2026-11-22")
+    assert_fails("sig-attestation", note, "signatures[0].attestation.date")
+
+
+def test_sig_attestation_only_staff_signatures(plan):
+    _attested(plan, "whatever", by="Maria Elena Ortiz", index=1)  # the client's: not an attestation case
     assert_passes("sig-attestation", plan)
-    note["signatures"][0]["date"] = "2026-12-24"  # the note's author, 31 days after the session
-    assert_fails("sig-attestation", note, "signatures[0].attestation", as_of=date(2026, 12, 24))

@@ -86,5 +86,7 @@ def test_the_wheel_installed_in_a_fresh_venv_renders_docx_and_pdf(tmp_path):
     assert etree.QName(body).localname == "document" and "Maria Elena Ortiz" in words, words[:500]
     text = "\n".join(page.extract_text() for page in PdfReader(pdf).pages)
     assert "TP-1001" in text and "Maria Elena Ortiz" in text
+    listed = _run(docgen, "rules", "--sources", "--profile", "mn-245g", cwd=elsewhere, env=env, timeout=60).stdout
+    assert "https://www.revisor.mn.gov/statutes/cite/245G.06" in listed  # the bibliography (check/sources.toml)
     shutil.rmtree(venv)  # 180 MB: pytest keeps its last three temporary folders
     print(f"wheel test: {time.monotonic() - started:.1f} s")  # shown with -s

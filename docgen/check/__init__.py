@@ -11,22 +11,24 @@ from ..findings import Finding
 from . import rules as _rules  # noqa: F401 - registers the rules
 from .profile import Profile, builtin_names, load_profile, profile_for
 from .registry import RULES, Context, LockLookup, Rule
+from .sources import cite
 
 __all__ = ["check_record", "profile_of", "signers_of", "Profile", "ProfileError", "RULES", "Rule", "LockLookup",
            "builtin_names", "load_profile"]
 
 
 def profile_of(record: Any, override: str | None = None) -> Profile:
-    """``--profile`` when given, else the record's payer picks the profile: ``payer.profile`` when it
-    names a built-in profile (a record never points at a file), else the best match for its type and
-    state; an addendum without a payer gets ``default``."""
+    """``--profile`` when given, else the record picks the profile: ``payer.profile`` when it names a
+    built-in profile (a record never points at a file), else the best match for the payer's type and
+    state, the agency's state (standing in for the payer's when it has none, and matched by profiles
+    of rules that bind the provider, like licensing) and the agency's program type; ``default`` when
+    none matches (an addendum without a payer matches only on its agency)."""
     if override:
         return load_profile(override)
-    payer = record.payer
-    if payer is None:
-        return load_profile("default")
-    explicit = payer.profile if payer.profile in builtin_names() else None
-    return profile_for(payer.type.value, payer.state, explicit)
+    payer, agency = record.payer, record.agency
+    explicit = payer.profile if payer is not None and payer.profile in builtin_names() else None
+    return profile_for(payer.type.value if payer is not None else None, payer.state if payer is not None else None,
+                       explicit, agency_state=agency.state, program_type=agency.program_type.value)
 
 
 def signers_of(record: Any, profile: Profile) -> tuple[str, ...]:
@@ -51,7 +53,8 @@ def check_record(record: Any, profile: Profile, as_of: date,
         ctx = Context(params=profile.params(rule.id, rule.defaults), as_of=as_of, plans=plans or {},
                       calendar=profile.calendar, locks=locks if locks is not None else {}, ledger=ledger)
         severity = profile.severity(rule.id, rule.severity)
-        source = profile.settings(rule.id).get("source", rule.source)
+        source = None  # the citations, written out when the rule finds something
         for path, message in rule.check(record, ctx):
+            source = source or cite(profile.source(rule.id, rule.source))
             findings.append(Finding(rule.id, severity, path, message, source))
     return findings

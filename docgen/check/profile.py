@@ -5,16 +5,20 @@ A profile file looks like::
     name = "tx-medicaid"
     description = "..."
     extends = "default"             # optional: start from another profile (name or path)
-    [match]                          # optional: which payers pick this profile by default
+    [match]                          # optional: which records pick this profile by default
     payer_type = "medicaid"
-    state = "TX"
+    state = "TX"                     # the payer's state (the agency's when the payer names none)
+    # agency_state = "MN"            # the agency's state (the payer's when the agency names none):
+    #                                #   for rules that bind the provider, e.g. licensing
+    # program_type = ["substance_use", "co_occurring"]   # the agency's program type(s)
     [calendar]
     holidays = "US"                  # public holidays for business-day counting
     subdivision = "TX"
     [rules.plan-deadline]            # one table per rule: its parameters, and
     days = 10                        #   enabled = false   to switch the rule off,
     day_type = "business"            #   severity = "warning"   to change its weight,
-    source = "S35 1 TAC 354.2609"    #   source = "..."   to cite the profile's own basis.
+    source = ["1 TAC 354.2609(b) [tac-1-354.2609]"]   # source = "..." or [...]: the profile's own
+                                     #   basis, bibliography keys in brackets (docgen.check.sources)
 
 The profiles shipped with docgen live in ``docgen/profiles``; ``--profile`` takes one of their
 names or the path of an agency's own file.
@@ -29,8 +33,25 @@ from pathlib import Path
 from typing import Any
 
 from ..findings import Severity
+from .sources import entries
 
 RESERVED = {"enabled", "severity", "source"}
+MATCH_KEYS = {"payer_type", "state", "agency_state", "program_type"}
+
+
+def _kind(value: Any) -> str:
+    """The kind of a parameter value as a profile author reads it."""
+    if isinstance(value, bool):
+        return "true or false"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a table"
+    return type(value).__name__
 
 
 from ..errors import ProfileError  # noqa: E402
@@ -61,17 +82,27 @@ class Profile:
         merged.update({k: v for k, v in self.settings(rule_id).items() if k not in RESERVED})
         return merged
 
-    def matches(self, payer_type: str, state: str | None) -> int:
-        """How specifically this profile matches a payer (0: not at all)."""
+    def source(self, rule_id: str, default: tuple[str, ...]) -> tuple[str, ...]:
+        """What the rule rests on under this profile: the profile's ``source`` for it, else the rule's."""
+        value = self.settings(rule_id).get("source")
+        return default if value is None else entries(value)
+
+    def matches(self, payer_type: str | None, state: str | None, *, agency_state: str | None = None,
+                program_type: str | None = None) -> int:
+        """How specifically this profile matches a record (0: not at all): the number of ``[match]`` keys,
+        all of which must hold. ``state`` is the payer's state (the agency's when the payer names none);
+        ``agency_state`` the agency's (the payer's when the agency names none)."""
         if not self.match:
             return 0
-        want_type = self.match.get("payer_type")
-        want_state = self.match.get("state")
-        if want_type and want_type != payer_type:
-            return 0
-        if want_state and want_state != state:
-            return 0
-        return 1 + bool(want_state)
+        wanted = {"payer_type": payer_type, "state": state or agency_state,
+                  "agency_state": agency_state or state, "program_type": program_type}
+        for key, have in wanted.items():
+            want = self.match.get(key)
+            if want is None:
+                continue
+            if have is None or have not in (want if isinstance(want, list) else [want]):
+                return 0
+        return sum(key in self.match for key in wanted)
 
 
 @cache
@@ -154,19 +185,44 @@ def load_profile(spec: str) -> Profile:
             raise ProfileError(
                 f"profile {spec}: rule '{rule_id}' has no parameter(s) {', '.join(sorted(unknown_params))}"
             )
+        source = settings.get("source")
+        if source is not None and not (
+                (isinstance(source, str) and source.strip())
+                or (isinstance(source, list) and source and all(isinstance(e, str) and e.strip() for e in source))):
+            raise ProfileError(f"profile {spec}: rules.{rule_id}.source must be a citation or a list of citations")
+        defaults = RULES[rule_id].defaults
+        for key, value in settings.items():
+            if key in RESERVED or defaults[key] is None or _kind(value) == _kind(defaults[key]):
+                continue
+            raise ProfileError(f"profile {spec}: rules.{rule_id}.{key} must be {_kind(defaults[key])}")
+        check_params = RULES[rule_id].check_params
+        if check_params is not None:
+            merged = dict(defaults)
+            merged.update({k: v for k, v in settings.items() if k not in RESERVED})
+            try:
+                check_params(merged)
+            except ValueError as exc:
+                raise ProfileError(f"profile {spec}: rules.{rule_id}: {exc}") from None
+    match = data.get("match", {})
+    if set(match) - MATCH_KEYS:
+        raise ProfileError(f"profile {spec}: [match] has no key(s) {', '.join(sorted(set(match) - MATCH_KEYS))} "
+                           f"(known: {', '.join(sorted(MATCH_KEYS))})")
     return Profile(name=data["name"], description=data.get("description", ""), match=data.get("match", {}),
                    calendar=data.get("calendar", {}), rules=rules, origin=data["origin"],
                    packet=data.get("packet", {}))
 
 
-def profile_for(payer_type: str, state: str | None, explicit: str | None = None) -> Profile:
-    """The profile a record's payer picks: its own ``profile`` field, else the best-matching
-    built-in profile, else ``default``."""
+def profile_for(payer_type: str | None, state: str | None, explicit: str | None = None, *,
+                agency_state: str | None = None, program_type: str | None = None) -> Profile:
+    """The profile a record picks: its payer's own ``profile`` field, else the built-in profile that
+    matches it most specifically (the most ``[match]`` keys; on a tie, the first by name), else
+    ``default``. ``state``: the payer's state; ``agency_state``: the agency's (each stands in for the
+    other when absent, see :meth:`Profile.matches`)."""
     if explicit:
         return load_profile(explicit)
     best, score = "default", 0
     for name in builtin_names():
-        found = load_profile(name).matches(payer_type, state)
+        found = load_profile(name).matches(payer_type, state, agency_state=agency_state, program_type=program_type)
         if found > score:
             best, score = name, found
     return load_profile(best)

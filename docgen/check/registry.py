@@ -35,6 +35,8 @@ class Context:
 
 #: A rule yields (field path, plain-language message) for each problem it finds.
 Check = Callable[[Any, Context], Iterable[tuple[str, str]]]
+#: Checks a rule's parameters as a profile sets them (defaults merged); raises ValueError with a message.
+ParamCheck = Callable[[dict[str, Any]], None]
 
 
 @dataclass(frozen=True)
@@ -42,25 +44,33 @@ class Rule:
     id: str
     applies_to: frozenset[str]
     severity: Severity
-    source: str
+    #: what the rule rests on, each entry a key of the bibliography (docgen/check/sources.toml), a text
+    #: citing with one or more ``[key]``s, or a text starting "docgen policy" (see docgen.check.sources)
+    source: tuple[str, ...]
     summary: str
     check: Check
     defaults: dict[str, Any]
     enabled_by_default: bool = True
+    check_params: ParamCheck | None = None
 
 
 RULES: dict[str, Rule] = {}
 
 
-def rule(rule_id: str, *, applies_to: Iterable[str], severity: str, source: str, summary: str,
-         enabled: bool = True, **defaults: Any) -> Callable[[Check], Check]:
-    """Register a check function as a rule."""
+def rule(rule_id: str, *, applies_to: Iterable[str], severity: str, source: str | Iterable[str], summary: str,
+         enabled: bool = True, check_params: ParamCheck | None = None,
+         **defaults: Any) -> Callable[[Check], Check]:
+    """Register a check function as a rule. ``source``: one entry or a list (see :class:`Rule`);
+    ``check_params``: validates the parameters a profile gives (a bad one is a profile error)."""
+    sources = (source,) if isinstance(source, str) else tuple(source)
+    if not sources or not all(s.strip() for s in sources):
+        raise ValueError(f"rule {rule_id}: source must be one or more non-blank citations")
 
     def register(fn: Check) -> Check:
         if rule_id in RULES:
             raise ValueError(f"rule {rule_id} registered twice")
-        RULES[rule_id] = Rule(rule_id, frozenset(applies_to), Severity(severity), source, summary, fn,
-                              defaults, enabled)
+        RULES[rule_id] = Rule(rule_id, frozenset(applies_to), Severity(severity), sources, summary, fn,
+                              defaults, enabled, check_params)
         return fn
 
     return register

@@ -148,6 +148,12 @@ class Client(Strict):
         return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
 
 
+if TYPE_CHECKING:  # to a type checker a code is text; to pydantic, text of its pattern
+    StateCode = str
+else:
+    StateCode = coded(r"[A-Z]{2}", "two-letter state code (e.g. TX)", example="TX")
+
+
 class ProgramType(str, Enum):
     mental_health = "mental_health"
     substance_use = "substance_use"
@@ -160,6 +166,9 @@ class Agency(Strict):
     address: Text | None = None
     phone: str | None = None
     program: Name | None = Field(default=None, description="program or clinic name")
+    state: StateCode | None = Field(
+        default=None, description="the agency's state, two letters (e.g. MN): picks the profile where the payer "
+        "names none, and state licensing profiles")
     program_type: ProgramType = ProgramType.mental_health
     part2_program: bool = Field(
         default=False, description="a federally assisted SUD program under 42 CFR Part 2"
@@ -187,12 +196,6 @@ class PayerType(str, Enum):
     commercial = "commercial"
     self_pay = "self_pay"
     other = "other"
-
-
-if TYPE_CHECKING:  # to a type checker a code is text; to pydantic, text of its pattern
-    StateCode = str
-else:
-    StateCode = coded(r"[A-Z]{2}", "two-letter state code (e.g. TX)", example="TX")
 
 
 class Payer(Strict):

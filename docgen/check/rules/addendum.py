@@ -6,10 +6,14 @@ from __future__ import annotations
 
 from ..registry import ADDENDUM, rule
 
-SOURCE = "docgen locking and addenda (user-complaints.md items 6 and 7)"
+#: Medicare's recordkeeping principles for amendments, corrections and delayed entries.
+PIM_AMENDMENTS = "Medicare PIM ch. 3 §3.3.2.5: amendments, corrections and delayed entries [cms-pim-3]"
 
 
-@rule("add-original", applies_to=[ADDENDUM], severity="blocker", source=SOURCE,
+@rule("add-original", applies_to=[ADDENDUM], severity="blocker",
+      source=["Medicare PIM ch. 3 §3.3.2.5: all original content identified, without deletion [cms-pim-3]",
+              "45 CFR 164.312(c)(1)-(2): integrity of ePHI, a mechanism to corroborate it was not altered "
+              "[cfr-45-164.312]"],
       summary="The original the addendum names is final and locked (in the lock ledger, or complete in the same "
               "run), with the same sha256, kind, date and client. Without a ledger (docgen check without "
               "--audit) only an original in the same run is verified")
@@ -33,7 +37,8 @@ def add_original(add, ctx):
         yield "client.id", f"{ref.id} is a record of client {lock.client_id}, not {add.client.id}"
 
 
-@rule("add-changes", applies_to=[ADDENDUM], severity="blocker", source=SOURCE,
+@rule("add-changes", applies_to=[ADDENDUM], severity="blocker",
+      source="Medicare PIM ch. 3 §3.3.2.5: each amendment clearly and permanently identified as such [cms-pim-3]",
       summary="The addendum says what changed: at least one change, none blank")
 def add_changes(add, ctx):
     if not add.changes:
@@ -43,14 +48,16 @@ def add_changes(add, ctx):
             yield f"changes[{index}].change", "the change is blank"
 
 
-@rule("add-reason", applies_to=[ADDENDUM], severity="blocker", source=SOURCE,
+@rule("add-reason", applies_to=[ADDENDUM], severity="blocker",
+      source=["docgen policy: an addendum says why the original is amended", PIM_AMENDMENTS],
       summary="The addendum says why the original is amended")
 def add_reason(add, ctx):
     if not (add.reason or "").strip():
         yield "reason", "the addendum gives no reason for the change"
 
 
-@rule("add-date", applies_to=[ADDENDUM], severity="blocker", source=SOURCE,
+@rule("add-date", applies_to=[ADDENDUM], severity="blocker",
+      source="Medicare PIM ch. 3 §3.3.2.5: the date and author of each amendment [cms-pim-3]",
       summary="The addendum is dated on or after the original's date")
 def add_date(add, ctx):
     if add.date < add.original.date:

@@ -32,7 +32,8 @@ def _band_of(minutes: int, bands: dict[str, list[int]]) -> str | None:
     return None
 
 
-@rule("fmt-sections", applies_to=[NOTE], severity="blocker", source="Note formats (S36)",
+@rule("fmt-sections", applies_to=[NOTE], severity="blocker",
+      source=["docgen policy: every section of the note's chosen format is filled in", "note-formats"],
       summary="Every section of the note's format (SOAP, BIRP, DAP, GIRP) is filled in")
 def fmt_sections(note: ProgressNote, ctx):
     for section in note.sections:
@@ -40,7 +41,8 @@ def fmt_sections(note: ProgressNote, ctx):
             yield section, f"{note.format.value.upper()} section '{section}' is empty"
 
 
-@rule("note-goal-link", applies_to=[NOTE], severity="blocker", source="treatment-plans.md (Progress notes); S35",
+@rule("note-goal-link", applies_to=[NOTE], severity="blocker",
+      source=["26 TAC 301.361(a)(11)-(12): the plan objective addressed and the progress [tac-26-301.361]"],
       summary="The note names its treatment plan and the goals it addressed; when the plan is given they exist "
               "and the plan was current on the session date",
       plan_required=True)
@@ -76,7 +78,7 @@ def note_goal_link(note: ProgressNote, ctx):
 
 
 @rule("note-risk-update", applies_to=[NOTE], severity="blocker",
-      source="treatment-plans.md (Risk); TJC NPSG.15.01.01 (S29)",
+      source=["docgen policy: each note records a risk update", "TJC NPSG.15.01.01 [tjc-npsg-15]"],
       summary="Each note records a risk update")
 def note_risk_update(note: ProgressNote, ctx):
     if note.risk_update is None:
@@ -84,7 +86,8 @@ def note_risk_update(note: ProgressNote, ctx):
 
 
 @rule("note-timeliness", applies_to=[NOTE], severity="blocker", enabled=False,
-      source="profile basis (TX 26 TAC 301.361: 2 business days; CA BHIN 22-019: 3 business days)",
+      source=["26 TAC 301.361(b): two business days [tac-26-301.361]",
+              "BHIN 23-068: three business days [ca-bhin-23-068]"],
       summary="The author signs the note within the profile's deadline after the session",
       days=3, day_type="business")
 def note_timeliness(note: ProgressNote, ctx):
@@ -99,7 +102,7 @@ def note_timeliness(note: ProgressNote, ctx):
 
 
 @rule("pt-time", applies_to=[NOTE], severity="blocker",
-      source="Novitas LCD L35101 (S4, S5); Centene (S40); 26 TAC 301.361 (S35)",
+      source=["lcd-l35101", "26 TAC 301.361(a)(4): begin and end time [tac-26-301.361]", "centene-bh-records"],
       summary="Timed services document start and stop times (or total minutes, where the profile accepts them)",
       require_start_stop=False)
 def pt_time(note: ProgressNote, ctx):
@@ -122,7 +125,7 @@ def pt_time(note: ProgressNote, ctx):
                "start and end")
 
 
-@rule("pt-band", applies_to=[NOTE], severity="blocker", source="Novitas (S4); Magellan add-on codes (S9)",
+@rule("pt-band", applies_to=[NOTE], severity="blocker", source=["lcd-l35101", "magellan-addon"],
       summary="The psychotherapy code matches the documented time: none under 16 min, "
               "90832 16-37, 90834 38-52, 90837 53+",
       min_minutes=16,
@@ -150,7 +153,8 @@ def pt_band(note: ProgressNote, ctx):
                                 + (f" (that time supports {expected})" if expected else ""))
 
 
-@rule("pt-addon-em", applies_to=[NOTE], severity="blocker", source="Novitas (S4); BCBS IL (S8); Magellan (S9)",
+@rule("pt-addon-em", applies_to=[NOTE], severity="blocker",
+      source=["lcd-l35101", "bcbsil-psychotherapy", "magellan-addon"],
       summary="Add-on psychotherapy codes only with an E/M code and separately documented minutes; standalone "
               "psychotherapy codes not with E/M or crisis codes")
 def pt_addon_em(note: ProgressNote, ctx):
@@ -168,7 +172,7 @@ def pt_addon_em(note: ProgressNote, ctx):
         yield "cpt_codes", f"{', '.join(standalone + addons)} cannot be billed with crisis psychotherapy 90839"
 
 
-@rule("crisis-time", applies_to=[NOTE], severity="blocker", source="BCBS IL (S8); Headway on 90839/90840 (S38)",
+@rule("crisis-time", applies_to=[NOTE], severity="blocker", source=["bcbsil-psychotherapy", "headway-crisis"],
       summary="90839 covers the first 30-74 minutes, once a day; "
               "+90840 each further 30 minutes beyond 74, only with 90839",
       first_min=30, first_max=74, addon_block=30)
@@ -195,7 +199,7 @@ def crisis_time(note: ProgressNote, ctx):
                             f"{addons} billed")
 
 
-@rule("ic-90785", applies_to=[NOTE], severity="blocker", source="BCBS IL (S8); interactive complexity (S39)",
+@rule("ic-90785", applies_to=[NOTE], severity="blocker", source=["bcbsil-psychotherapy", "medcoder-90785"],
       summary="+90785 only with an eligible primary code, never with crisis or family codes, and with a named factor")
 def interactive_complexity(note: ProgressNote, ctx):
     codes = note.cpt_codes
@@ -210,7 +214,8 @@ def interactive_complexity(note: ProgressNote, ctx):
         yield "interactive_complexity_factors", "+90785 billed but no interactive-complexity factor is documented"
 
 
-@rule("group-90853", applies_to=[NOTE], severity="blocker", source="NGS LCD (S7)",
+@rule("group-90853", applies_to=[NOTE], severity="blocker",
+      source="NGS LCD L33632: number of participants documented, at most 12 [lcd-l33632]",
       summary="Group psychotherapy records the number of participants, within the profile's maximum", max_size=12)
 def group_size(note: ProgressNote, ctx):
     if GROUP not in note.cpt_codes:
@@ -221,7 +226,7 @@ def group_size(note: ProgressNote, ctx):
         yield "group_size", f"group of {note.group_size} exceeds the maximum of {ctx.params['max_size']}"
 
 
-@rule("fam-9084x", applies_to=[NOTE], severity="warning", source="Welton Consulting on documenting time (S10)",
+@rule("fam-9084x", applies_to=[NOTE], severity="warning", source="welton-time",
       summary="Family psychotherapy: 90847 with the patient present, 90846 without; at least the minimum time",
       min_minutes=26)
 def family_codes(note: ProgressNote, ctx):

@@ -26,7 +26,7 @@ def icd10cm_status(code: str) -> str:
 
 
 @rule("plan-deadline", applies_to=[PLAN], severity="blocker",
-      source="profile basis (default: 30 calendar days after intake, agency policy)",
+      source="docgen policy: 30 calendar days after intake where the payer sets no deadline (profiles cite theirs)",
       summary="The plan is finished within the profile's deadline after intake (calendar, business or working days)",
       days=30, day_type="calendar")
 def plan_deadline(plan: TreatmentPlan, ctx):
@@ -39,7 +39,7 @@ def plan_deadline(plan: TreatmentPlan, ctx):
 
 
 @rule("plan-review", applies_to=[PLAN], severity="blocker",
-      source="TJC CTS.03.01.03 (S30); 42 CFR 456.180 (S12)",
+      source=["42 CFR 456.180: plan reviewed at least every 90 days [cfr-42-456.180]", "TJC CTS.03.01.03 [tjc-cts]"],
       summary="A next review date is set, within the review interval, and not past",
       review_days=90)
 def plan_review(plan: TreatmentPlan, ctx):
@@ -62,7 +62,7 @@ def plan_review(plan: TreatmentPlan, ctx):
 
 
 @rule("goal-objective", applies_to=[PLAN], severity="blocker",
-      source="CARF BH 2.C (S31); TJC CTS.03.01.03 (S30)",
+      source=["CARF BH 2.C: measurable, time-specific objectives [carf-bh-2c]", "TJC CTS.03.01.03 [tjc-cts]"],
       summary="The plan has a treatment goal, and every goal has a measurable objective with a target date")
 def goal_objective(plan: TreatmentPlan, ctx):
     if not any(g.category is GoalCategory.treatment for g in plan.goals):
@@ -78,7 +78,7 @@ def goal_objective(plan: TreatmentPlan, ctx):
 
 
 @rule("goal-intervention", applies_to=[PLAN], severity="blocker",
-      source="treatment-plans.md (Interventions); CARF BH 2.C (S31)",
+      source="CARF BH 2.C: interventions, modalities or services, and their frequency [carf-bh-2c]",
       summary="Every treatment goal has interventions, each with a frequency and a responsible person")
 def goal_intervention(plan: TreatmentPlan, ctx):
     for gi, goal in enumerate(plan.goals):
@@ -94,7 +94,7 @@ def goal_intervention(plan: TreatmentPlan, ctx):
 
 
 @rule("dx-valid", applies_to=[PLAN], severity="blocker",
-      source="ICD-10-CM code set (CDC/NCHS), via simple-icd-10-cm",
+      source=["icd-10-cm", "45 CFR 162.1002: ICD-10-CM is the HIPAA diagnosis code set [cfr-45-162.1002]"],
       summary="The plan has a diagnosis; every code is a valid, billable ICD-10-CM code; goals point at plan diagnoses")
 def dx_valid(plan: TreatmentPlan, ctx):
     if not plan.diagnoses:
@@ -115,7 +115,8 @@ def dx_valid(plan: TreatmentPlan, ctx):
 
 
 @rule("med-necessity", applies_to=[PLAN], severity="blocker",
-      source="Jensen, 'A refresher on medical necessity', FPM 2006 (treatment-plans.md)",
+      source=["SSA §1862(a)(1)(A): reasonable and necessary [ssa-1862]", "aspe-medical-necessity",
+              "docgen policy: stated in five components (indicated, appropriate, efficacious, effective, efficient)"],
       summary="Medical necessity is stated in all five components")
 def med_necessity(plan: TreatmentPlan, ctx):
     mn = plan.medical_necessity
@@ -127,7 +128,7 @@ def med_necessity(plan: TreatmentPlan, ctx):
             yield f"medical_necessity.{part}", f"medical necessity: '{part}' is not stated"
 
 
-@rule("tjc-plan", applies_to=[PLAN], severity="warning", source="TJC CTS.03.01.03 (S30); CARF BH 2.C (S31)",
+@rule("tjc-plan", applies_to=[PLAN], severity="warning", source=["TJC CTS.03.01.03 [tjc-cts]", "carf-bh-2c"],
       summary="Person-centred plan: goals in the person's own words, strengths, needs, discharge criteria")
 def tjc_plan(plan: TreatmentPlan, ctx):
     for gi, goal in enumerate(plan.goals):
@@ -142,7 +143,7 @@ def tjc_plan(plan: TreatmentPlan, ctx):
 
 
 @rule("mcr-plan-elems", applies_to=[PLAN, NOTE], severity="blocker", enabled=False,
-      source="NGS Medicare treatment plan criteria (S6)",
+      source="ngs-plan-criteria",
       summary="Medicare psychotherapy plan: established within a year of service; each intervention states type, "
               "amount, frequency and a duration under a year",
       max_age_days=365)
@@ -164,7 +165,8 @@ def mcr_plan_elements(doc, ctx):
                 yield f"{where}.duration", f"intervention of goal {goal.id} does not state a duration"
 
 
-@rule("ny-contents", applies_to=[PLAN], severity="blocker", enabled=False, source="14 NYCRR 599.10 (S32)",
+@rule("ny-contents", applies_to=[PLAN], severity="blocker", enabled=False,
+      source="14 NYCRR 599.10(c): contents of the treatment plan [nycrr-14-599.10]",
       summary="NY OMH clinic plan: primary clinician's name and title, services with frequency and duration, "
               "language needs, needs and strengths")
 def ny_contents(plan: TreatmentPlan, ctx):
@@ -182,7 +184,7 @@ def ny_contents(plan: TreatmentPlan, ctx):
                 yield f"goals[{gi}].interventions[{ii}].duration", f"service of goal {goal.id} has no duration"
 
 
-@rule("ny-participation", applies_to=[PLAN], severity="blocker", enabled=False, source="14 NYCRR 587.16 (S32)",
+@rule("ny-participation", applies_to=[PLAN], severity="blocker", enabled=False, source="nycrr-14-587.16",
       summary="An adult's participation is shown by signature (else a documented reason); a child's plan names "
               "the collaterals who took part",
       adult_age=18)
@@ -195,7 +197,9 @@ def ny_participation(plan: TreatmentPlan, ctx):
         yield "supports", "child's plan does not name the collaterals who took part"
 
 
-@rule("tx-sud-plan", applies_to=[PLAN], severity="blocker", enabled=False, source="37 TAC 353.308 / 1 TAC 354 (S35)",
+@rule("tx-sud-plan", applies_to=[PLAN], severity="blocker", enabled=False,
+      source="26 TAC 564.804(c)-(e): discharge criteria, projected stay, client's and counselor's signatures "
+             "[tac-26-564.804]",
       summary="Texas SUD plan: signed by client and counselor, with discharge criteria and projected length of stay")
 def tx_sud_plan(plan: TreatmentPlan, ctx):
     if plan.agency.program_type is ProgramType.mental_health:

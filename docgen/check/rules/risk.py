@@ -36,7 +36,7 @@ def risk_level(doc) -> RiskLevel:
 
 
 @rule("consent-treatment", applies_to=[PLAN], severity="blocker",
-      source="treatment-plans.md (Consents); CARF BH 2.C (S31)",
+      source="docgen policy: consent to treatment signed before the first service (informed consent is state law)",
       summary="Consent to treatment present, signed (by the guardian for a minor) on or before the first service",
       adult_age=18)
 def consent_treatment(plan: TreatmentPlan, ctx):
@@ -64,7 +64,7 @@ def consent_treatment(plan: TreatmentPlan, ctx):
 
 
 @rule("risk-assessment-current", applies_to=[PLAN], severity="blocker",
-      source="TJC NPSG.15.01.01 (S29); treatment-plans.md (Risk)",
+      source=["TJC NPSG.15.01.01 [tjc-npsg-15]", "docgen policy: no older than the profile's max_age_days"],
       summary="A suicide/harm risk assessment is on the plan and no older than the profile allows",
       max_age_days=30)
 def risk_assessment_current(plan: TreatmentPlan, ctx):
@@ -80,7 +80,7 @@ def risk_assessment_current(plan: TreatmentPlan, ctx):
         yield "risk_assessment.date", "risk assessment is dated after the plan"
 
 
-@rule("risk-score-valid", applies_to=BOTH, severity="blocker", source="S25 S26 S28 (PHQ-9, GAD-7, PCL-5 scoring)",
+@rule("risk-score-valid", applies_to=BOTH, severity="blocker", source=["phq-9", "gad-7", "pcl-5"],
       summary="Every item of a standardized scale is answered, so the total can be computed")
 def risk_score_valid(doc, ctx):
     for index, scale in _scales(doc):
@@ -91,7 +91,8 @@ def risk_score_valid(doc, ctx):
                    f"{', '.join(map(str, missing))}: no total can be scored")
 
 
-@rule("risk-phq9-i9", applies_to=BOTH, severity="blocker", source="S25; TJC NPSG.15.01.01 (S29)",
+@rule("risk-phq9-i9", applies_to=BOTH, severity="blocker",
+      source=["phq-9", "TJC NPSG.15.01.01 [tjc-npsg-15]", "docgen policy: the item-9 threshold is the profile's"],
       summary="A PHQ-9 item 9 answer at or above the threshold requires a suicide risk assessment "
               "in the same encounter",
       threshold=1)
@@ -109,7 +110,7 @@ def risk_phq9_item9(doc, ctx):
                    "dated the same day is required")
 
 
-@rule("risk-cssrs", applies_to=BOTH, severity="blocker", source="C-SSRS triage guidelines (S23)",
+@rule("risk-cssrs", applies_to=BOTH, severity="blocker", source="c-ssrs",
       summary="The documented risk level is not below the C-SSRS screener's level; moderate or high screens "
               "need a risk assessment")
 def risk_cssrs(doc, ctx):
@@ -131,7 +132,7 @@ def risk_cssrs(doc, ctx):
                    f"'{level.value}' of {screen.date.isoformat()}")
 
 
-@rule("risk-level-doc", applies_to=BOTH, severity="blocker", source="TJC NPSG.15.01.01 EP 3-5 (S29)",
+@rule("risk-level-doc", applies_to=BOTH, severity="blocker", source="TJC NPSG.15.01.01 EP 3-5 [tjc-npsg-15]",
       summary="A positive screen requires an assessment of ideation, plan, intent, behaviours, risk and "
               "protective factors, with an overall level and a mitigation plan",
       phq9_threshold=1, min_age=12)
@@ -153,7 +154,7 @@ def risk_level_doc(doc, ctx):
 
 
 @rule("risk-safety-plan", applies_to=[PLAN], severity="blocker",
-      source="Stanley & Brown Safety Planning Intervention (S24)",
+      source="stanley-brown-2012",
       summary="Risk at or above the profile's level requires a safety plan with all six sections",
       level="moderate")
 def risk_safety_plan(plan: TreatmentPlan, ctx):
