@@ -38,7 +38,8 @@ EXPECTED: dict[str, tuple[str, str, str | None, str, list[tuple[str, str, str]]]
     # LPC-Associate author, no supervisor co-signature
     "TP-3002": ("plans/plan-lpc-associate-no-cosign-incomplete.yaml", PLAN, "default", "incomplete",
                 [("sig-cosign", B, "signatures")]),
-    # Medicare; C-SSRS moderate + PHQ-9 item 9 = 2; same-day risk assessment; six-section safety plan
+    # Medicare; C-SSRS moderate + PHQ-9 item 9 = 2; same-day risk assessment; six-section safety plan;
+    # the psychotherapy states its type (individual), session length and a 16-week duration (NGS)
     "TP-4001": ("plans/plan-medicare-elevated-risk-complete.yaml", PLAN, "medicare", "complete", []),
     # C-SSRS moderate (lifetime attempt) + PHQ-9 item 9 = 1; risk assessment done; no safety plan
     "TP-4002": ("plans/plan-elevated-risk-no-safety-plan-incomplete.yaml", PLAN, "default", "incomplete",
@@ -49,7 +50,7 @@ EXPECTED: dict[str, tuple[str, str, str | None, str, list[tuple[str, str, str]]]
     "TP-7001": ("plans/plan-adult-ptsd-release-authorization-complete.yaml", PLAN, "default", "complete", []),
     # opioid use disorder in a Part 2 program, no Part 2 consent (packets refused: p2-consent)
     "TP-6001": ("plans/plan-sud-part2-no-consent-complete.yaml", PLAN, "default", "complete", []),
-    # TX Medicaid community MH; plan 15 business days after intake (limit 10)
+    # TX Medicaid community MH; plan 15 business days after authorization (at intake; limit 10)
     "TP-5002": ("plans/plan-tx-medicaid-late-incomplete.yaml", PLAN, "tx-medicaid", "incomplete",
                 [("plan-deadline", B, "plan_date")]),
     # --- progress notes ----------------------------------------------------------------------
@@ -120,7 +121,7 @@ EXPECTED: dict[str, tuple[str, str, str | None, str, list[tuple[str, str, str]]]
 MESSAGE_MENTIONS = {
     ("PN-1001-02", "pt-band"): ["90837", "45"],
     ("PN-1001-03", "risk-phq9-i9"): ["2026-11-10"],
-    ("TP-5002", "plan-deadline"): ["15", "10"],
+    ("TP-5002", "plan-deadline"): ["15", "10", "after authorization on 2026-09-14"],
     ("PN-5001-02", "note-timeliness"): ["4", "2"],
     ("PN-5002-01", "note-goal-link"): ["G3"],
     ("TP-4002", "risk-safety-plan"): ["moderate"],
