@@ -115,6 +115,21 @@ EXPECTED: dict[str, tuple[str, str, str | None, str, list[tuple[str, str, str]]]
     # says what changed (the next review date) but not why
     "AD-1001-02": ("addenda/addendum-tp1001-no-reason-incomplete.yaml", ADD, "default", "incomplete",
                    [("add-reason", B, "reason")]),
+    # --- one client's documents across months (Texas Medicaid; tests/test_timeline.py) -----------
+    # initial plan, 9 Texas business days after the authorization (13 after intake); its review date
+    # (2026-09-09) is past on AS_OF, but the review plan TP-8002 of the same run replaced it
+    "TP-8001": ("timeline/2026-06-12-plan-tp8001-initial-complete.yaml", PLAN, "tx-medicaid", "complete", []),
+    "PN-8001-01": ("timeline/2026-06-16-note-pn8001-01-complete.yaml", NOTE, "tx-medicaid", "complete", []),
+    # Thu 07-02 signed Mon 07-06: 2 Texas business days (07-03, the federal observed holiday, counts)
+    "PN-8001-02": ("timeline/2026-07-02-note-pn8001-02-complete.yaml", NOTE, "tx-medicaid", "complete", []),
+    "PN-8001-03": ("timeline/2026-08-18-note-pn8001-03-complete.yaml", NOTE, "tx-medicaid", "complete", []),
+    # the 90-day review plan (plan_type review, previous_plan_id TP-8001), before TP-8001's review date
+    "TP-8002": ("timeline/2026-09-04-plan-tp8002-review-complete.yaml", PLAN, "tx-medicaid", "complete", []),
+    "PN-8001-04": ("timeline/2026-09-15-note-pn8001-04-complete.yaml", NOTE, "tx-medicaid", "complete", []),
+    "PN-8001-05": ("timeline/2026-10-13-note-pn8001-05-complete.yaml", NOTE, "tx-medicaid", "complete", []),
+    # an addendum to TP-8002, naming it by its content hash
+    "AD-8001-01": ("timeline/2026-10-20-addendum-ad8001-01-complete.yaml", ADD, "tx-medicaid", "complete", []),
+    "PN-8001-06": ("timeline/2026-11-10-note-pn8001-06-complete.yaml", NOTE, "tx-medicaid", "complete", []),
 }
 
 #: Numbers the message of a finding must mention, so that it fires for the intended reason.
@@ -217,7 +232,7 @@ def test_addenda_name_their_originals_exactly(results):
     from docgen.model.digest import content_hash
 
     addenda = [r.record for r in results.values() if r.kind == ADD]
-    assert len(addenda) == 2
+    assert len(addenda) == 3
     for addendum in addenda:
         original = results[addendum.original.id].record
         assert (original.kind, original.service_date) == (addendum.original.kind.value, addendum.original.date)

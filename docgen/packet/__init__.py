@@ -8,14 +8,14 @@ nothing more (issue #6).
 
 Steps: check every record of the client (rules engine, its profile or ``profile``; each record
 judged on its own date, the disclosure rules on the disclosure date); select the plans in force in
-the period and the notes dated in it; withhold psychotherapy notes (hipaa-pn-split); refuse
-incomplete records (unless ``allow_draft``), unsigned notes for payment (sig-before-claim), Part 2
-records without a matching Part 2 consent (p2-consent) and releases outside TPO without a valid
-HIPAA authorization (hipaa-auth-core, hipaa-auth-valid); compose each record keeping only the
-sections the purpose needs (hipaa-min-nec); render them, then the cover (re-rendered until its own
-page count is stable, so the index's page numbers are right); assemble with bookmarks, page stamps
-and the JSON attachments. Same inputs and dates give the same bytes. Encryption and signing are
-done by :func:`finish` (in that order), after every pypdf step.
+the period, the notes dated in it and the addenda to those documents written by its end; withhold
+psychotherapy notes (hipaa-pn-split); refuse incomplete records (unless ``allow_draft``), unsigned
+notes for payment (sig-before-claim), Part 2 records without a matching Part 2 consent (p2-consent)
+and releases outside TPO without a valid HIPAA authorization (hipaa-auth-core, hipaa-auth-valid);
+compose each record keeping only the sections the purpose needs (hipaa-min-nec); render them, then
+the cover (re-rendered until its own page count is stable, so the index's page numbers are right);
+assemble with bookmarks, page stamps and the JSON attachments. Same inputs and dates give the same
+bytes. Encryption and signing are done by :func:`finish` (in that order), after every pypdf step.
 """
 from __future__ import annotations
 
@@ -136,10 +136,16 @@ def build_packet(paths: Iterable[str | os.PathLike], client: str, purpose: str, 
             continue
         if r.kind == "progress_note" and not (start <= rec.session_date <= end):
             continue
+        if r.kind == "addendum":
+            continue  # below: once the documents it may amend are chosen
         if is_psychotherapy_note(rec):
             withheld.append((rec.id, rec.session_date, WITHHELD_PN))
             continue
         picked.append(r)
+    # an addendum goes with the document it amends, when it was written by the end of the period
+    chosen = {r.record.id for r in picked}
+    picked = sorted(picked + [r for r in valid if r.kind == "addendum" and r.record.original.id in chosen
+                              and r.record.date <= end], key=_order)
     # the packet's own settings: --profile, else the profile of its first record (all extend default)
     prof = load_profile(profile or (picked[0].profile if picked else "default"))  # ProfileError: usage
     policy: Policy = load_policy(prof)  # PolicyError (a PacketError): usage
