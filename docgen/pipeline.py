@@ -41,13 +41,14 @@ def profile_override(name: str | None) -> Profile | None:
     return load_profile(name) if name else None
 
 
-def judge(result: RecordResult, *, as_of: date, override: Profile | None = None,
+def judge(result: RecordResult, *, as_of: date | None, override: Profile | None = None,
           plans: Mapping[str, Any] | None = None, locks: Locks | None = None, held: Lock | None = None,
           ledger: bool = False) -> RecordResult:
     """Check one validated record (in place): its profile (``override``, else the one its payer picks),
     the signers its documents show, every finding of the profile's rules, a ``profile`` blocker when
     its payer names a profile docgen does not have, and a ``locked`` blocker when ``held`` (its lock
-    in the ledger) holds other content. ``plans``: treatment plans by id, for notes; ``locks``: where
+    in the ledger) holds other content. ``as_of``: the day currency is judged on (None: each record on
+    its own date, as a packet does); ``plans``: treatment plans by id, for notes; ``locks``: where
     an addendum's original is looked up; ``ledger``: whether a lock ledger was consulted at all."""
     record = result.record
     if record is None:
@@ -91,7 +92,7 @@ class RunLocks:
         return self._made[record_id]
 
 
-def judge_run(results: Iterable[RecordResult], *, as_of: date, profile: str | Profile | None = None,
+def judge_run(results: Iterable[RecordResult], *, as_of: date | None, profile: str | Profile | None = None,
               ledger: Locks | None = None) -> list[RecordResult]:
     """Judge every record of one run (in place, input order kept): notes see the plans of the run; an
     addendum's original is looked up in ``ledger``, then among the run's complete records (which the
@@ -110,7 +111,7 @@ def judge_run(results: Iterable[RecordResult], *, as_of: date, profile: str | Pr
     return results
 
 
-def judge_paths(paths: Iterable[str | os.PathLike], *, as_of: date, profile: str | None = None,
+def judge_paths(paths: Iterable[str | os.PathLike], *, as_of: date | None, profile: str | None = None,
                 ledger: Locks | None = None) -> list[RecordResult]:
     """Read, validate and judge every document of ``paths`` as one run (see :func:`judge_run`)."""
     return judge_run((validate(raw) for raw in read(paths)), as_of=as_of, profile=profile, ledger=ledger)

@@ -73,6 +73,7 @@ _PLAN: dict[str, Any] = {
                 {
                     "description": "Cognitive behavioural therapy with behavioural activation",
                     "modality": "cbt",
+                    "therapy_type": "individual",
                     "frequency": "weekly",
                     "session_minutes": 45,
                     "duration": "12 weeks",

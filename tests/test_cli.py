@@ -257,7 +257,8 @@ def test_rules_json_lists_every_rule_with_the_profiles_params(profile):
 def test_rules_tx_medicaid_overrides():
     listed = json.loads(invoke("rules", "--profile", "tx-medicaid", "--format", "json").stdout)["rules"]
     rows = {r["rule"]: r for r in listed}
-    assert rows["plan-deadline"]["params"] == {"days": 10, "day_type": "business"}
+    assert rows["plan-deadline"]["params"] == {"days": 10, "day_type": "business", "start": "authorization"}
+    assert rows["plan-before-service"]["enabled"] is True and rows["u21-plan"]["enabled"] is True
     assert rows["note-timeliness"]["enabled"] is True
     assert rows["note-timeliness"]["params"] == {"days": 2, "day_type": "business"}
     assert rows["pt-time"]["params"] == {"require_start_stop": True}
@@ -310,7 +311,7 @@ def test_agency_profile_extending_a_sibling_file(tmp_path, complete):
     child = tmp_path / "child.toml"
     child.write_text('extends = "base.toml"\n', encoding="utf-8")
     rows = {r["rule"]: r for r in json.loads(invoke("rules", "--profile", child, "--format", "json").stdout)["rules"]}
-    assert rows["plan-deadline"]["params"] == {"days": 5, "day_type": "calendar"}  # day_type from default
+    assert rows["plan-deadline"]["params"] == {"days": 5, "day_type": "calendar", "start": "intake"}  # from default
     code, report = check_json("--profile", child, complete)  # intake 09-08, plan 09-22: 14 days > 5
     assert code == 1
     assert [f["rule"] for f in report["records"][0]["findings"]] == ["plan-deadline"]

@@ -38,7 +38,8 @@ EXPECTED: dict[str, tuple[str, str, str | None, str, list[tuple[str, str, str]]]
     # LPC-Associate author, no supervisor co-signature
     "TP-3002": ("plans/plan-lpc-associate-no-cosign-incomplete.yaml", PLAN, "default", "incomplete",
                 [("sig-cosign", B, "signatures")]),
-    # Medicare; C-SSRS moderate + PHQ-9 item 9 = 2; same-day risk assessment; six-section safety plan
+    # Medicare; C-SSRS moderate + PHQ-9 item 9 = 2; same-day risk assessment; six-section safety plan;
+    # the psychotherapy states its type (individual), session length and a 16-week duration (NGS)
     "TP-4001": ("plans/plan-medicare-elevated-risk-complete.yaml", PLAN, "medicare", "complete", []),
     # C-SSRS moderate (lifetime attempt) + PHQ-9 item 9 = 1; risk assessment done; no safety plan
     "TP-4002": ("plans/plan-elevated-risk-no-safety-plan-incomplete.yaml", PLAN, "default", "incomplete",
@@ -49,12 +50,12 @@ EXPECTED: dict[str, tuple[str, str, str | None, str, list[tuple[str, str, str]]]
     "TP-7001": ("plans/plan-adult-ptsd-release-authorization-complete.yaml", PLAN, "default", "complete", []),
     # opioid use disorder in a Part 2 program, no Part 2 consent (packets refused: p2-consent)
     "TP-6001": ("plans/plan-sud-part2-no-consent-complete.yaml", PLAN, "default", "complete", []),
-    # TX Medicaid community MH; plan 15 business days after intake (limit 10)
+    # TX Medicaid community MH; plan 15 business days after authorization (at intake; limit 10)
     "TP-5002": ("plans/plan-tx-medicaid-late-incomplete.yaml", PLAN, "tx-medicaid", "incomplete",
                 [("plan-deadline", B, "plan_date")]),
     # Minnesota SUD outpatient program (agency state MN): plan 15 days after service initiation, client and
     # LADC signed (Minn. Stat. 245G.06)
-    "TP-8001": ("plans/plan-mn-245g-sud-outpatient-complete.yaml", PLAN, "mn-245g", "complete", []),
+    "TP-8101": ("plans/plan-mn-245g-sud-outpatient-complete.yaml", PLAN, "mn-245g", "complete", []),
     # --- progress notes ----------------------------------------------------------------------
     # SOAP, 90834 for 45 minutes
     "PN-1001-01": ("notes/notes-ortiz-tp1001.jsonl:1", NOTE, "default", "complete", []),
@@ -120,13 +121,28 @@ EXPECTED: dict[str, tuple[str, str, str | None, str, list[tuple[str, str, str]]]
     # says what changed (the next review date) but not why
     "AD-1001-02": ("addenda/addendum-tp1001-no-reason-incomplete.yaml", ADD, "default", "incomplete",
                    [("add-reason", B, "reason")]),
+    # --- one client's documents across months (Texas Medicaid; tests/test_timeline.py) -----------
+    # initial plan, 9 Texas business days after the authorization (13 after intake); its review date
+    # (2026-09-09) is past on AS_OF, but the review plan TP-8002 of the same run replaced it
+    "TP-8001": ("timeline/2026-06-12-plan-tp8001-initial-complete.yaml", PLAN, "tx-medicaid", "complete", []),
+    "PN-8001-01": ("timeline/2026-06-16-note-pn8001-01-complete.yaml", NOTE, "tx-medicaid", "complete", []),
+    # Thu 07-02 signed Mon 07-06: 2 Texas business days (07-03, the federal observed holiday, counts)
+    "PN-8001-02": ("timeline/2026-07-02-note-pn8001-02-complete.yaml", NOTE, "tx-medicaid", "complete", []),
+    "PN-8001-03": ("timeline/2026-08-18-note-pn8001-03-complete.yaml", NOTE, "tx-medicaid", "complete", []),
+    # the 90-day review plan (plan_type review, previous_plan_id TP-8001), before TP-8001's review date
+    "TP-8002": ("timeline/2026-09-04-plan-tp8002-review-complete.yaml", PLAN, "tx-medicaid", "complete", []),
+    "PN-8001-04": ("timeline/2026-09-15-note-pn8001-04-complete.yaml", NOTE, "tx-medicaid", "complete", []),
+    "PN-8001-05": ("timeline/2026-10-13-note-pn8001-05-complete.yaml", NOTE, "tx-medicaid", "complete", []),
+    # an addendum to TP-8002, naming it by its content hash
+    "AD-8001-01": ("timeline/2026-10-20-addendum-ad8001-01-complete.yaml", ADD, "tx-medicaid", "complete", []),
+    "PN-8001-06": ("timeline/2026-11-10-note-pn8001-06-complete.yaml", NOTE, "tx-medicaid", "complete", []),
 }
 
 #: Numbers the message of a finding must mention, so that it fires for the intended reason.
 MESSAGE_MENTIONS = {
     ("PN-1001-02", "pt-band"): ["90837", "45"],
     ("PN-1001-03", "risk-phq9-i9"): ["2026-11-10"],
-    ("TP-5002", "plan-deadline"): ["15", "10"],
+    ("TP-5002", "plan-deadline"): ["15", "10", "after authorization on 2026-09-14"],
     ("PN-5001-02", "note-timeliness"): ["4", "2"],
     ("PN-5002-01", "note-goal-link"): ["G3"],
     ("PN-9001-01", "crisis-note-due"): ["25", "24"],
@@ -227,7 +243,7 @@ def test_addenda_name_their_originals_exactly(results):
     from docgen.model.digest import content_hash
 
     addenda = [r.record for r in results.values() if r.kind == ADD]
-    assert len(addenda) == 2
+    assert len(addenda) == 3
     for addendum in addenda:
         original = results[addendum.original.id].record
         assert (original.kind, original.service_date) == (addendum.original.kind.value, addendum.original.date)

@@ -342,3 +342,22 @@ def test_hostile_pdfs_give_one_line_in_bounded_time_and_memory(hostile_files, ca
     assert lines[0].startswith(f"docgen {command}: {path}: unsafe PDF: ") and why in lines[0], lines[0]
     assert done.seconds < 10, done.seconds
     assert done.peak_mb < 500, done.peak_mb
+
+
+def test_a_past_period_is_judged_on_the_documents_dates_not_the_disclosure_date(folder):
+    """Issue #13: an audit packet for September-November, disclosed in January after TP-7001's review date
+    (2026-12-21), is built: the plan was current on its own date. `docgen check` of the same plan as of
+    that January day still flags the overdue review (current records are judged as of --as-of)."""
+    out = folder / "audit-later.pdf"
+    result = cli("packet", "fixtures/", "--client", "C-7001", "--purpose", "audit", "--recipient",
+                 "Cascade Health Plan", "--from", "2026-09-01", "--to", "2026-11-24", "--as-of", "2027-01-15",
+                 "--out", out)
+    assert result.exit_code == 0, result.output
+    manifest = json.loads(pypdf.PdfReader(out).attachments["manifest.json"][0])
+    assert [d["id"] for d in manifest["documents"]] == ["TP-7001", "PN-7001-01"]
+    assert manifest["disclosure_date"] == "2027-01-15"
+    checked = cli("check", C7001[0], "--as-of", "2027-01-15", "--format", "json")
+    assert checked.exit_code == 1
+    [record] = json.loads(checked.stdout)["records"]
+    assert [(f["rule"], f["message"]) for f in record["findings"]] == [
+        ("plan-review", "review was due 2026-12-21 and is past (as of 2027-01-15)")]

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
@@ -13,15 +13,16 @@ from docgen.check.profile import profile_for
 from docgen.findings import Severity
 
 OFF_BY_DEFAULT = {"mcr-plan-elems", "ny-contents", "ny-participation", "tx-sud-plan", "note-timeliness",
-                  "mn-sud-itp", "crisis-note-due"}
+                  "mn-sud-itp", "crisis-note-due", "plan-before-service", "u21-plan"}
 
 
 def test_rules_off_by_default_and_who_enables_them():
     assert {r.id for r in RULES.values() if not r.enabled_by_default} == OFF_BY_DEFAULT
     default = load_profile("default")
     assert not any(default.enabled(rule_id, RULES[rule_id].enabled_by_default) for rule_id in OFF_BY_DEFAULT)
-    enabling = {"medicare": {"mcr-plan-elems"}, "ny-medicaid": {"ny-contents", "ny-participation"},
-                "tx-medicaid": {"tx-sud-plan", "note-timeliness"},
+    enabling = {"medicare": {"mcr-plan-elems", "plan-before-service"},
+                "ny-medicaid": {"ny-contents", "ny-participation"},
+                "tx-medicaid": {"tx-sud-plan", "note-timeliness", "plan-before-service", "u21-plan"},
                 "ca-medi-cal": {"note-timeliness", "crisis-note-due"}, "mn-245g": {"mn-sud-itp"}}
     for name, rule_ids in enabling.items():
         profile = load_profile(name)
@@ -201,6 +202,12 @@ def test_agency_profile_may_extend_a_payer_profile(tmp_path, note):
     ('[rules.sig-present]\nroles = ["MD"]\n', "roles must be a table"),
     ('[rules.sig-present]\nplan_roles = ["clinician", "doctor"]\n', "unknown role(s) doctor"),
     ('[rules.mn-sud-itp]\nday_type = "weekly"\n', "day_type must be one of"),
+    # [calendar]: found when the profile loads, not when a deadline is first counted
+    ('[calendar]\nexclude = ["Good Fryday"]\nsubdivision = "TX"\n', "no holiday named 'Good Fryday'"),
+    ('[calendar]\nobserved = "no"\n', "calendar.observed must be true or false"),
+    ('[calendar]\nexclude = "Good Friday"\n', "calendar.exclude must be a list of holiday names"),
+    ('[calendar]\nsubdivison = "TX"\n', "unknown key(s) subdivison"),
+    ('[calendar]\nholidays = "XX"\n', "the holidays package has no calendar 'XX'"),
 ])
 def test_agency_profile_errors(tmp_path, body, message):
     path = tmp_path / "bad.toml"
@@ -243,3 +250,77 @@ def test_days_between_end_before_start_and_bad_type():
     assert days_between(date(2026, 12, 31), date(2027, 1, 4), "business", US) == 1  # New Year's Day, weekend
     with pytest.raises(ValueError, match="day_type"):
         days_between(WED, FRI, "session")
+
+
+# Texas business days: Gov't Code 662.003(a) and (b) only ------------------------------------------
+
+def _nth_weekday(year: int, month: int, weekday: int, n: int) -> date:
+    """The n-th (1-based; -1 = last) ``weekday`` (Monday 0) of a month."""
+    from calendar import monthrange
+
+    days = [date(year, month, d) for d in range(1, monthrange(year, month)[1] + 1)
+            if date(year, month, d).weekday() == weekday]
+    return days[n - 1] if n > 0 else days[n]
+
+
+def texas_662_003(year: int) -> set[date]:
+    """The national (662.003(a)) and state (662.003(b)) holidays of Texas, on their own dates, written
+    from the statute (no weekday substitute for a weekend holiday)."""
+    thanksgiving = _nth_weekday(year, 11, 3, 4)
+    national = {date(year, 1, 1), _nth_weekday(year, 1, 0, 3), _nth_weekday(year, 2, 0, 3),
+                _nth_weekday(year, 5, 0, -1), date(year, 7, 4), _nth_weekday(year, 9, 0, 1), date(year, 11, 11),
+                thanksgiving, date(year, 12, 25)}
+    state = {date(year, 1, 19), date(year, 3, 2), date(year, 4, 21), date(year, 6, 19), date(year, 8, 27),
+             thanksgiving + timedelta(days=1), date(year, 12, 24), date(year, 12, 26)}
+    return national | state
+
+
+TX_PROFILE = load_profile("tx-medicaid").calendar
+
+
+@pytest.mark.parametrize("year", range(2024, 2031))
+def test_tx_business_days_are_the_weekdays_outside_662_003_a_and_b(year):
+    from docgen.check.days import is_counted
+
+    holidays = texas_662_003(year)
+    day = date(year, 1, 1)
+    while day.year == year:
+        if day.weekday() < 5:
+            assert is_counted(day, "business", TX_PROFILE) == (day not in holidays), day
+        day += timedelta(days=1)
+
+
+@pytest.mark.parametrize("start, end, business", [
+    # Good Friday (03-26) and Cesar Chavez Day (03-31) are optional holidays (662.003(c), 662.013): counted
+    (date(2027, 3, 25), date(2027, 4, 1), 5),
+    # Texas Independence Day, Tue 2027-03-02 (662.003(b)(2)): not counted
+    (date(2027, 3, 1), date(2027, 3, 5), 3),
+    # San Jacinto Day, Wed 2027-04-21 (662.003(b)(3)): not counted
+    (date(2027, 4, 20), date(2027, 4, 22), 1),
+    # Dec 24 (Fri) is a holiday, Dec 23 is not; Sun Dec 26 and Sat Jan 1 move to no weekday
+    (date(2027, 12, 22), date(2027, 12, 31), 6),
+])
+def test_tx_business_days_follow_the_statute(start, end, business):
+    assert days_between(start, end, "business", TX_PROFILE) == business
+
+
+def test_federal_business_days_keep_observed_holidays():
+    # 5 U.S.C. 6103(b): Fri 2027-12-24 and Fri 2027-12-31 are the federal observed Christmas and New Year
+    assert days_between(date(2027, 12, 22), date(2027, 12, 31), "business", US) == 5
+
+
+@pytest.mark.parametrize("name", builtin_names())
+def test_builtin_calendars_name_real_holidays(name):
+    """The shipped profiles' calendars are not looked up when they load (it costs ~0.1 s): here they are."""
+    from docgen.check.days import calendar_problems
+
+    assert calendar_problems(load_profile(name).calendar) == []
+
+
+def test_an_agency_calendar_may_drop_optional_holidays(tmp_path):
+    path = tmp_path / "agency.toml"
+    path.write_text('extends = "default"\n[calendar]\nsubdivision = "TX"\nexclude = ["Good Friday"]\n',
+                    encoding="utf-8")
+    calendar = load_profile(str(path)).calendar
+    assert days_between(date(2027, 3, 25), date(2027, 3, 29), "business", calendar) == 2  # Fri 26, Mon 29
+    assert days_between(date(2027, 3, 25), date(2027, 3, 29), "business", TX) == 1

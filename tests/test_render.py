@@ -143,7 +143,7 @@ def test_table_cells_are_whole_cells_in_docx(corpus):
     objectives = next(t for t in tables if t[0][:3] == ["Goal", "Objective", "Description"])
     assert objectives[1][:2] == ["G1", "G1.O1"]
     interventions = next(t for t in tables if t[0][:3] == ["Goal", "Modality", "Intervention"])
-    assert interventions[1][1:3] == ["CBT", "Cognitive behavioural therapy with behavioural activation"]
+    assert interventions[1][1:3] == ["CBT (individual)", "Cognitive behavioural therapy with behavioural activation"]
     for index, table in enumerate(tables):
         if table[0] and table[0][0] in ("Code", "Goal"):
             assert item.docx.table_header_repeats(index), table[0]

@@ -11,7 +11,8 @@ from builders import assert_fails, assert_passes, findings_of, note_dict, valida
 from docgen.check import icd10, load_profile
 
 COVERED = {"plan-deadline", "plan-review", "goal-objective", "goal-intervention", "dx-valid", "med-necessity",
-           "tjc-plan", "consent-treatment", "mcr-plan-elems", "ny-contents", "ny-participation", "tx-sud-plan"}
+           "tjc-plan", "consent-treatment", "mcr-plan-elems", "ny-contents", "ny-participation", "tx-sud-plan",
+           "plan-succession", "plan-before-service", "u21-plan"}
 
 
 def agency_profile(tmp_path, body: str, name: str = "agency.toml"):
@@ -398,3 +399,302 @@ def test_dx_valid_goal_codes_are_normalised_like_plan_codes(plan):
     assert_passes("dx-valid", plan)
     plan["goals"][0]["diagnoses"] = ["F41.1"]
     assert_fails("dx-valid", plan, "goals[0].diagnoses[0]")
+
+
+# === issue #13: plan types, judging dates, Medicare, Texas, plan before service, u21 ============
+
+def review_of(previous: dict, plan_id: str = "TP-1001-R1", plan_date: str = "2026-12-18",
+              next_review: str = "2027-03-18", plan_type: str = "review") -> dict:
+    """A review (or revision) plan replacing ``previous``: same intake, signed on its own date."""
+    plan = dict(previous, id=plan_id, plan_date=plan_date, next_review_date=next_review, plan_type=plan_type,
+                previous_plan_id=previous["id"])
+    plan["signatures"] = [dict(s, date=plan_date) for s in previous["signatures"]]
+    plan["risk_assessment"] = dict(previous["risk_assessment"], date=plan_date)
+    return plan
+
+
+# plan types: the initial deadline applies to the initial plan only --------------------------------
+
+def test_plan_type_defaults_to_initial_and_keeps_the_content_hash(plan):
+    from docgen.model.digest import content_hash
+    from docgen.model.plan import PlanType
+
+    record = validate(plan)
+    assert (record.plan_type, record.previous_plan_id, record.authorization_date) == (PlanType.initial, None, None)
+    assert content_hash(validate(dict(plan, plan_type="initial"))) == content_hash(record)
+
+
+def test_plan_deadline_does_not_count_a_review_plan_from_intake(plan):
+    # a 90-day review plan, 101 days after intake: before #13 it read "plan completed 101 calendar days
+    # after intake" and no review plan could ever be complete
+    review = review_of(plan)
+    assert_passes("plan-deadline", review)
+    assert_passes("plan-deadline", dict(review, plan_type="revision"))
+    [finding] = assert_fails("plan-deadline", dict(review, plan_type="initial"), "plan_date")
+    assert "101 calendar days after intake" in finding.message
+
+
+def test_a_plan_cannot_name_itself_as_its_previous_plan(plan):
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="previous_plan_id"):
+        validate(dict(plan, plan_type="review", previous_plan_id=plan["id"]))
+
+
+# plan-succession ---------------------------------------------------------------------------------
+
+def test_plan_succession_review_on_or_before_the_previous_review_date(plan):
+    assert_passes("plan-succession", review_of(plan), plans=[plan])
+    assert_passes("plan-succession", review_of(plan, plan_date="2026-12-21"), plans=[plan])  # the due day
+    [finding] = assert_fails("plan-succession", review_of(plan, plan_date="2026-12-28", next_review="2027-03-28"),
+                             "plan_date", plans=[plan])
+    assert finding.message == ("review plan dated 2026-12-28, after the review date 2026-12-21 of the previous "
+                               "plan TP-1001")
+
+
+def test_plan_succession_a_revision_has_no_review_deadline(plan):
+    assert_passes("plan-succession", review_of(plan, plan_date="2026-12-28", next_review="2027-03-28",
+                                               plan_type="revision"), plans=[plan])
+
+
+def test_plan_succession_previous_plan_not_in_the_run_cannot_be_verified(plan):
+    assert_passes("plan-succession", review_of(plan, plan_date="2026-12-28", next_review="2027-03-28"))
+
+
+def test_plan_succession_previous_plan_of_another_client_or_later(plan):
+    other = dict(plan, client=dict(plan["client"], id="C-9999"))
+    [finding] = assert_fails("plan-succession", review_of(plan), "previous_plan_id", plans=[other])
+    assert finding.message == "previous plan TP-1001 belongs to another client"
+    later = dict(plan, plan_date="2026-12-20", next_review_date="2027-03-01")
+    later["signatures"] = [dict(s, date="2026-12-20") for s in plan["signatures"]]
+    [finding] = assert_fails("plan-succession", review_of(plan, plan_date="2026-12-19"), "previous_plan_id",
+                             plans=[later])
+    assert finding.message == "previous plan TP-1001 is dated 2026-12-20, after this plan"
+
+
+# plan-review: judged as of --as-of for current records, superseded plans are not current -----------
+
+def test_plan_review_a_superseded_plan_is_not_overdue(plan):
+    # the initial plan's review date passed, but the run holds the review plan that replaced it
+    late = date(2027, 1, 10)
+    assert_fails("plan-review", plan, "next_review_date", as_of=late)
+    assert_passes("plan-review", plan, as_of=late, plans=[plan, review_of(plan)])
+    # any later plan of the same client replaces it, as in a packet's choice of the plan in force
+    newer = dict(review_of(plan), plan_type="initial", previous_plan_id=None)
+    assert_passes("plan-review", plan, as_of=late, plans=[plan, newer])
+    other = dict(review_of(plan), client=dict(plan["client"], id="C-9999"))
+    assert_fails("plan-review", plan, "next_review_date", as_of=late, plans=[plan, other])
+
+
+def test_judged_on_its_own_date_when_no_as_of_is_given(plan):
+    """as_of=None (a packet): each record is judged as of its own date, so a review that is overdue
+    today does not make a past plan incomplete."""
+    from docgen.check import check_record
+
+    record = validate(plan)
+    assert [f.rule for f in check_record(record, load_profile("default"), date(2027, 1, 10))] == ["plan-review"]
+    assert check_record(record, load_profile("default"), None) == []
+
+
+# plan-review under medicare: the one-year rule of mcr-plan-elems replaces the 90-day review ---------
+
+def test_medicare_has_no_90_day_review_but_a_one_year_plan(plan):
+    plan.update(review_interval_days=180, next_review_date="2027-03-21")
+    assert_fails("plan-review", plan, ["review_interval_days", "next_review_date"])
+    assert findings_of("plan-review", plan, "medicare") == []
+    assert findings_of("plan-review", plan, "medicare", as_of=date(2027, 6, 1)) == []
+    assert load_profile("medicare").params("mcr-plan-elems", {})["max_age_days"] == 365
+
+
+# mcr-plan-elems, to the NGS criteria ---------------------------------------------------------------
+
+def test_mcr_plan_elems_medication_management_needs_no_session_length(plan):
+    plan["goals"][0]["interventions"].append({
+        "description": "Medication management (sertraline)", "modality": "medication_management",
+        "frequency": "monthly", "responsible": "Dr. Ann Lee, MD"})
+    assert_passes("mcr-plan-elems", plan, "medicare")
+
+
+def test_mcr_plan_elems_psychotherapy_type_is_stated_not_implied(plan):
+    item = plan["goals"][0]["interventions"][0]  # cbt: individual or group is not said
+    del item["therapy_type"]
+    [finding] = assert_fails("mcr-plan-elems", plan, "goals[0].interventions[0].therapy_type",
+                             profile_spec="medicare")
+    assert "individual, group or family" in finding.message
+    for modality, kind in (("cbt", "group"), ("individual_therapy", None), ("family_therapy", None)):
+        item["modality"] = modality
+        item.pop("therapy_type", None)
+        if kind:
+            item["therapy_type"] = kind
+        assert_passes("mcr-plan-elems", plan, "medicare")
+
+
+def test_intervention_type_may_not_contradict_its_modality(plan):
+    from pydantic import ValidationError
+
+    plan["goals"][0]["interventions"][0].update(modality="group_therapy", therapy_type="individual")
+    with pytest.raises(ValidationError, match="therapy_type"):
+        validate(plan)
+
+
+@pytest.mark.parametrize("duration, passes", [
+    ("12 weeks", True), ("52 weeks", True), ("6 months", True), ("11 months", True), ("3-6 months", True),
+    ("364 days", True), ("until 2027-09-21", True), ("16 wks", True), ("six months", True),
+    ("1 year", False), ("12 months", False), ("18 months", False), ("2 years", False), ("6-14 months", False),
+    ("until 2027-09-22", False), ("ongoing", False), ("as needed", False),
+])
+def test_mcr_plan_elems_duration_under_a_year(plan, duration, passes):
+    plan["goals"][0]["interventions"][0]["duration"] = duration  # plan date 2026-09-22
+    if passes:
+        assert_passes("mcr-plan-elems", plan, "medicare")
+    else:
+        [finding] = assert_fails("mcr-plan-elems", plan, "goals[0].interventions[0].duration",
+                                 profile_spec="medicare")
+        assert "under a year" in finding.message and duration not in finding.message
+
+
+def test_mcr_plan_elems_plan_age_on_its_own_date_in_a_packet(plan):
+    from docgen.check import check_record
+
+    record = validate(plan)
+    medicare = load_profile("medicare")
+    assert "mcr-plan-elems" in [f.rule for f in check_record(record, medicare, date(2027, 9, 23))]
+    assert check_record(record, medicare, None) == []
+
+
+# plan-deadline in Texas: from the authorization, in Texas business days --------------------------
+
+def _tx_dates(plan, intake="2026-09-01", plan_date="2026-09-28", authorization=None):
+    plan.update(intake_date=intake, first_service_date=intake, plan_date=plan_date, next_review_date="2026-12-20")
+    plan["consents"][0]["date_signed"] = intake
+    if authorization:
+        plan["authorization_date"] = authorization
+    return plan
+
+
+def test_plan_deadline_tx_counts_from_authorization(plan):
+    # authorized Tue 09-15, plan Mon 09-28: 9 business days; from intake (09-01) it would be 18
+    assert_passes("plan-deadline", _tx_dates(plan, authorization="2026-09-15"), "tx-medicaid")
+    [finding] = assert_fails("plan-deadline", _tx_dates(plan, authorization="2026-09-14", plan_date="2026-09-30"),
+                             "plan_date", profile_spec="tx-medicaid")
+    assert finding.message == ("plan completed 12 business days after authorization on 2026-09-14; "
+                               "limit 10 business days")
+
+
+def test_plan_deadline_tx_without_authorization_counts_from_intake_and_says_so(plan):
+    [finding] = assert_fails("plan-deadline", _tx_dates(plan), "plan_date", profile_spec="tx-medicaid")
+    assert finding.message == ("plan completed 18 business days after intake on 2026-09-01 (no authorization_date: "
+                               "counted from intake); limit 10 business days")
+
+
+def test_plan_deadline_default_counts_from_intake_whatever_the_authorization(plan):
+    plan.update(plan_date="2026-10-09", authorization_date="2026-10-01")  # 31 days after intake 09-08
+    [finding] = assert_fails("plan-deadline", plan, "plan_date")
+    assert finding.message.startswith("plan completed 31 calendar days after intake on 2026-09-08; ")
+
+
+def test_plan_deadline_tx_good_friday_and_cesar_chavez_day_are_business_days(plan):
+    # Thu 2027-03-18 -> Fri 04-02: 19 22 23 24 25 26(Good Friday) 29 30 31(Cesar Chavez) 04-01 = 10
+    _tx_dates(plan, intake="2027-03-18", plan_date="2027-04-01")
+    plan["next_review_date"] = "2027-06-29"
+    assert_passes("plan-deadline", plan, "tx-medicaid", as_of=date(2027, 4, 2))
+    plan["plan_date"] = "2027-04-02"
+    plan["next_review_date"] = "2027-06-30"
+    [finding] = assert_fails("plan-deadline", plan, "plan_date", profile_spec="tx-medicaid", as_of=date(2027, 4, 2))
+    assert "11 business days" in finding.message
+
+
+# plan-before-service (TX 1 TAC 354.2609(b)(1); Medicare) -----------------------------------------
+
+def test_plan_before_service_off_by_default_on_in_tx_and_medicare(note, plan):
+    note["session_date"] = "2026-09-21"  # the plan was signed 2026-09-22
+    note["signatures"][0]["date"] = "2026-09-21"
+    assert findings_of("plan-before-service", note, plans=[plan]) == []
+    for name in ("tx-medicaid", "medicare"):
+        [finding] = assert_fails("plan-before-service", note, "plan_id", profile_spec=name, plans=[plan])
+        assert finding.message == ("service on 2026-09-21 is before plan TP-1001 was signed by its author "
+                                   "(2026-09-22): the plan must be in place before services")
+
+
+def test_plan_before_service_passes_on_or_after_the_signature(note, plan):
+    assert_passes("plan-before-service", note, "tx-medicaid", plans=[plan])
+    note.update(session_date="2026-09-22", start_time="16:30", end_time="17:15")  # signed 16:05 that day
+    note["signatures"][0]["date"] = "2026-09-22"
+    assert_passes("plan-before-service", note, "tx-medicaid", plans=[plan])
+    note.update(start_time="10:00", end_time="10:45")
+    assert_fails("plan-before-service", note, "plan_id", profile_spec="tx-medicaid", plans=[plan])
+
+
+def test_plan_before_service_unsigned_plan(note, plan):
+    plan["signatures"] = [s for s in plan["signatures"] if s["role"] != "clinician"]
+    [finding] = assert_fails("plan-before-service", note, "plan_id", profile_spec="tx-medicaid", plans=[plan])
+    assert finding.message == "plan TP-1001 is not signed by its author: no plan was in place for this service"
+
+
+def test_plan_before_service_intake_crisis_and_unknown_plan_are_exempt(note, plan):
+    note["session_date"] = "2026-09-10"
+    note["signatures"][0]["date"] = "2026-09-10"
+    assert_passes("plan-before-service", note, "tx-medicaid")  # the plan is not in the run
+    for service, codes in (("intake", ["90791"]), ("crisis", ["90839"]), ("individual", ["90791"])):
+        note.update(service_type=service, cpt_codes=codes)
+        assert_passes("plan-before-service", note, "tx-medicaid", plans=[plan])
+
+
+# u21-plan (42 CFR 441.153(c), 441.155(c)) ---------------------------------------------------------
+
+def _inpatient_minor(plan):
+    plan["client"] = dict(plan["client"], date_of_birth="2011-03-01",
+                          guardian={"name": "Rosa Ortiz", "relationship": "mother"})
+    plan.update(level_of_care="inpatient", review_interval_days=30, next_review_date="2026-10-22")
+    return plan
+
+
+@pytest.fixture
+def u21(tmp_path):
+    return agency_profile(tmp_path, 'extends = "default"\n[rules.u21-plan]\nenabled = true\n')
+
+
+def test_u21_plan_off_by_default_and_passes_on_time(plan, u21):
+    _inpatient_minor(plan)
+    assert findings_of("u21-plan", plan, as_of=date(2026, 10, 1)) == []
+    assert_passes("u21-plan", plan, u21, as_of=date(2026, 10, 1))  # admitted 09-08, plan 09-22 (14 days)
+    assert load_profile("tx-medicaid").enabled("u21-plan", False)
+
+
+def test_u21_plan_within_14_days_of_admission(plan, u21):
+    _inpatient_minor(plan)["plan_date"] = "2026-09-23"
+    plan["next_review_date"] = "2026-10-23"
+    [finding] = assert_fails("u21-plan", plan, "plan_date", profile_spec=u21, as_of=date(2026, 10, 1))
+    assert finding.message == "plan completed 15 days after admission on 2026-09-08; limit 14 days"
+    plan["plan_type"] = "review"  # a review plan is not held to the admission deadline
+    plan["previous_plan_id"] = "TP-0999"
+    assert_passes("u21-plan", plan, u21, as_of=date(2026, 10, 1))
+
+
+def test_u21_plan_reviewed_every_30_days(plan, u21):
+    _inpatient_minor(plan)
+    plan["next_review_date"] = "2026-10-23"
+    [finding] = assert_fails("u21-plan", plan, "next_review_date", profile_spec=u21, as_of=date(2026, 10, 1))
+    assert "more than 30 days after the plan date" in finding.message
+    del plan["next_review_date"]
+    assert_fails("u21-plan", plan, "next_review_date", profile_spec=u21, as_of=date(2026, 10, 1))
+
+
+def test_u21_plan_review_past_as_of(plan, u21):
+    _inpatient_minor(plan)
+    [finding] = assert_fails("u21-plan", plan, "next_review_date", profile_spec=u21, as_of=date(2026, 10, 23))
+    assert finding.message == "30-day review was due 2026-10-22 and is past (as of 2026-10-23)"
+    from docgen.check import check_record
+
+    assert [f for f in check_record(validate(plan), u21, None) if f.rule == "u21-plan"] == []
+
+
+def test_u21_plan_out_of_scope(plan, u21):
+    plan.update(next_review_date="2026-12-21")  # 90 days: fine outside inpatient care under 21
+    assert_passes("u21-plan", plan, u21)  # an adult outpatient
+    _inpatient_minor(plan).update(level_of_care="outpatient", next_review_date="2026-12-21")
+    assert_passes("u21-plan", plan, u21)
+    plan.update(level_of_care="residential", next_review_date="2026-12-21")
+    assert_fails("u21-plan", plan, "next_review_date", profile_spec=u21)
+    plan["client"]["date_of_birth"] = "2005-09-07"  # 21 on admission (2026-09-08)
+    assert_passes("u21-plan", plan, u21)

@@ -54,6 +54,10 @@ class Task:
     previous: dict | None  # the record's manifest row from an earlier run
     lock: Lock | None = None  # the ledger's lock of the record's id
     locks: dict[str, Lock] | None = None  # for an addendum: the ledger's lock of its original, by id
+    related: tuple[PlanRef, ...] = ()  # for a plan: its client's other plans and its previous plan
+
+    def plans(self) -> dict[str, PlanRef]:
+        return {p.id: p for p in (self.plan, *self.related) if p is not None}
 
 
 @lru_cache(maxsize=4)
@@ -163,7 +167,7 @@ def _process(task: Task, config: Config, row: dict) -> None:
     row.update(id=result.id, kind=result.kind, client=result.client)
     locks = dict(task.locks or {})
     judge(result, as_of=config.as_of, override=_override(config.profile),
-          plans={task.plan.id: task.plan} if task.plan is not None else {}, locks=locks, held=task.lock,
+          plans=task.plans(), locks=locks, held=task.lock,
           ledger=True)
     outcome = decide(result, allow_draft=config.allow_draft)
     row.update(status=outcome.value, profile=result.profile, blockers=len(result.blockers),

@@ -41,16 +41,20 @@ def signers_of(record: Any, profile: Profile) -> tuple[str, ...]:
     return tuple(role.value for role in required_signers(record, profile.params(rule.id, rule.defaults)))
 
 
-def check_record(record: Any, profile: Profile, as_of: date,
+def check_record(record: Any, profile: Profile, as_of: date | None,
                  plans: Mapping[str, Any] | None = None, locks: LockLookup | None = None,
                  ledger: bool = False) -> list[Finding]:
-    """All findings of the profile's enabled rules for one validated record. ``locks``: where an
-    addendum's original is looked up; ``ledger``: whether they come from a lock ledger."""
+    """All findings of the profile's enabled rules for one validated record. ``as_of``: the day the
+    record's currency is judged on (a review not past, a plan not too old): ``--as-of`` for current
+    records; None judges the record on its own date (plan date, date of service), as a packet does for
+    a past period. ``locks``: where an addendum's original is looked up; ``ledger``: whether they come
+    from a lock ledger."""
+    day = as_of if as_of is not None else record.service_date
     findings: list[Finding] = []
     for rule in RULES.values():
         if record.kind not in rule.applies_to or not profile.enabled(rule.id, rule.enabled_by_default):
             continue
-        ctx = Context(params=profile.params(rule.id, rule.defaults), as_of=as_of, plans=plans or {},
+        ctx = Context(params=profile.params(rule.id, rule.defaults), as_of=day, plans=plans or {},
                       calendar=profile.calendar, locks=locks if locks is not None else {}, ledger=ledger)
         severity = profile.severity(rule.id, rule.severity)
         source = None  # the citations, written out when the rule finds something

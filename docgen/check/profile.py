@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from ..findings import Severity
+from .days import calendar_problems
 from .sources import entries
 
 RESERVED = {"enabled", "severity", "source"}
@@ -172,6 +173,10 @@ def load_profile(spec: str) -> Profile:
     unknown = set(data) - {"name", "description", "match", "calendar", "rules", "origin", "packet"}
     if unknown:
         raise ProfileError(f"profile {spec}: unknown key(s) {', '.join(sorted(unknown))}")
+    # the shipped profiles' calendars are looked up by the tests; an agency's file when it is loaded
+    problems = calendar_problems(data.get("calendar", {}), lookup=not data["origin"].startswith("builtin:"))
+    if problems:
+        raise ProfileError(f"profile {spec}: {problems[0]}")
     rules = data.get("rules", {})
     for rule_id, settings in rules.items():
         if rule_id not in RULES:

@@ -25,6 +25,9 @@ class Context:
     """What a rule may look at besides the record."""
 
     params: dict[str, Any]
+    #: The day a record's currency is judged on: ``--as-of`` (today) for current records, the record's own
+    #: date in a packet. Only rules about currency use it (plan-review, u21-plan: a review not past;
+    #: mcr-plan-elems: a plan not too old); everything else is judged on the document's own dates.
     as_of: date
     plans: Mapping[str, Any] = field(default_factory=dict)  # treatment plans in this run, by id
     calendar: Mapping[str, Any] = field(default_factory=dict)

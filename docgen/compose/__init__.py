@@ -173,7 +173,11 @@ def _plan_sections(plan: TreatmentPlan, findings: Sequence[Finding], assets: Pat
         ("Guardian", guardian),
         ("Payer", f"{plan.payer.name}" + (f", member {plan.payer.member_id}" if plan.payer.member_id else "")),
         ("Level of care", label(plan.level_of_care)), ("Intake date", fmt_date(plan.intake_date)),
-        ("Plan date", fmt_date(plan.plan_date)), ("Next review", fmt_date(plan.next_review_date)),
+        ("Authorized", fmt_date(plan.authorization_date) if plan.authorization_date else None),
+        ("Plan date", fmt_date(plan.plan_date)),
+        ("Plan type", " of ".join(x for x in (label(plan.plan_type), plan.previous_plan_id) if x)
+         if plan.previous_plan_id or plan.plan_type.value != "initial" else None),
+        ("Next review", fmt_date(plan.next_review_date)),
         ("Primary clinician", f"{author.name}, {author.credentials}" + (f" ({author.title})" if author.title else "")),
     ])
     h = plan.history
@@ -206,7 +210,8 @@ def _plan_sections(plan: TreatmentPlan, findings: Sequence[Finding], assets: Pat
                         + (f"\nBaseline {o.baseline} \u2192 target {o.target}" if o.baseline or o.target else ""),
                         fmt_date(o.target_date), label(o.status))
                        for g in plan.goals for o in g.objectives)
-    interventions = tuple((g.id, label(i.modality), i.description,
+    interventions = tuple((g.id, label(i.modality) + (f" ({i.therapy_type.value})" if i.therapy_type else ""),
+                           i.description,
                            ", ".join(x for x in (i.frequency, f"{i.session_minutes} min" if i.session_minutes else None,
                                                  i.duration) if x), i.responsible or "")
                           for g in plan.goals for i in g.interventions)

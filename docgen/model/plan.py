@@ -46,6 +46,27 @@ class Modality(str, Enum):
     other = "other"
 
 
+class TherapyType(str, Enum):
+    """Who takes part in a session: the type Medicare asks a psychotherapy plan to state (NGS)."""
+
+    individual = "individual"
+    group = "group"
+    family = "family"
+
+
+#: Modalities that name their type themselves.
+MODALITY_TYPE = {Modality.individual_therapy: TherapyType.individual, Modality.group_therapy: TherapyType.group,
+                 Modality.family_therapy: TherapyType.family}
+
+
+class PlanType(str, Enum):
+    """Which plan of an episode of care this is."""
+
+    initial = "initial"  # the first plan: the initial deadline (plan-deadline) applies
+    review = "review"  # a periodic review (e.g. at 90 days) replacing the previous plan, due by its review date
+    revision = "revision"  # an update of the previous plan between reviews
+
+
 class ObjectiveStatus(str, Enum):
     not_started = "not_started"
     in_progress = "in_progress"
@@ -58,11 +79,27 @@ class Intervention(Strict):
     id: Identifier | None = None
     description: Text
     modality: Modality
+    therapy_type: TherapyType | None = Field(
+        default=None, description="individual, group or family: stated, not implied (Medicare); the modalities "
+                                  "individual_therapy, group_therapy and family_therapy state it themselves")
     frequency: Name | None = Field(default=None, description="e.g. weekly, twice a month")
     session_minutes: int | None = Field(default=None, ge=1, le=1440, description="amount: length of a session")
-    duration: str | None = Field(default=None, description="e.g. 12 weeks, 6 months")
+    duration: str | None = Field(default=None, description="projected length, e.g. 12 weeks, 6 months, "
+                                                              "or an end date (until 2027-03-31)")
     responsible: Name | None = Field(default=None, description="who delivers it: a person or role")
     setting: str | None = Field(default=None, description="e.g. clinic, home, school, telehealth")
+
+    @model_validator(mode="after")
+    def _type_matches_modality(self) -> Intervention:
+        named = MODALITY_TYPE.get(self.modality)
+        if named is not None and self.therapy_type is not None and self.therapy_type is not named:
+            raise ValueError(f"therapy_type '{self.therapy_type.value}' contradicts modality {self.modality.value}")
+        return self
+
+    @property
+    def stated_type(self) -> TherapyType | None:
+        """The type the intervention states: its ``therapy_type``, or the one its modality names."""
+        return self.therapy_type or MODALITY_TYPE.get(self.modality)
 
 
 class Objective(Strict):
@@ -133,7 +170,13 @@ class TreatmentPlan(Strict):
     author_id: Identifier = Field(description="id of the clinician who wrote the plan", examples=["CL-01"])
     payer: Payer
     intake_date: Date
+    authorization_date: Date | None = Field(
+        default=None, description="the day the person was found eligible and authorized for services; where the "
+                                  "profile says so the initial deadline counts from it (Texas: 1 TAC 354.2609(b)(2))")
     plan_date: Date
+    plan_type: PlanType = Field(default=PlanType.initial, description="initial (the first plan), review (a periodic "
+                                "review replacing the previous plan) or revision (an update between reviews)")
+    previous_plan_id: Identifier | None = Field(default=None, description="the plan a review or revision replaces")
     first_service_date: Date | None = None
     review_interval_days: int | None = Field(default=None, ge=1, le=730)
     next_review_date: Date | None = None
@@ -176,6 +219,8 @@ class TreatmentPlan(Strict):
                 raise ValueError(f"goal '{goal.id}' has duplicate objective ids")
         if self.plan_date < self.intake_date:
             raise ValueError("plan_date is before intake_date")
+        if self.previous_plan_id == self.id:
+            raise ValueError("previous_plan_id names the plan itself")
         return self
 
     # convenience -----------------------------------------------------------------------------
@@ -197,5 +242,6 @@ class TreatmentPlan(Strict):
 
 __all__ = [
     "TreatmentPlan", "Goal", "Objective", "Intervention", "ProgressEntry", "History",
-    "MedicalNecessity", "LevelOfCare", "GoalCategory", "Modality", "ObjectiveStatus", "Name",
+    "MedicalNecessity", "LevelOfCare", "GoalCategory", "Modality", "ObjectiveStatus", "Name", "PlanType",
+    "TherapyType", "MODALITY_TYPE",
 ]

@@ -6,15 +6,16 @@ nothing more (issue #6).
     ...                       recipient="Superior HealthPlan", disclosure=date(2026, 11, 24))
     >>> packet.pdf[:5], [d["id"] for d in packet.manifest["documents"]]
 
-Steps: check every record of the client (rules engine, its profile or ``profile``); select the plans
-in force in the period and the notes dated in it; withhold psychotherapy notes (hipaa-pn-split);
-refuse incomplete records (unless ``allow_draft``), unsigned notes for payment (sig-before-claim),
-Part 2 records without a matching Part 2 consent (p2-consent) and releases outside TPO without a
-valid HIPAA authorization (hipaa-auth-core, hipaa-auth-valid); compose each record keeping only the
-sections the purpose needs (hipaa-min-nec); render them, then the cover (re-rendered until its own
-page count is stable, so the index's page numbers are right); assemble with bookmarks, page stamps
-and the JSON attachments. Same inputs and dates give the same bytes. Encryption and signing are
-done by :func:`finish` (in that order), after every pypdf step.
+Steps: check every record of the client (rules engine, its profile or ``profile``; each record
+judged on its own date, the disclosure rules on the disclosure date); select the plans in force in
+the period, the notes dated in it and the addenda to those documents written by its end; withhold
+psychotherapy notes (hipaa-pn-split); refuse incomplete records (unless ``allow_draft``), unsigned
+notes for payment (sig-before-claim), Part 2 records without a matching Part 2 consent (p2-consent)
+and releases outside TPO without a valid HIPAA authorization (hipaa-auth-core, hipaa-auth-valid);
+compose each record keeping only the sections the purpose needs (hipaa-min-nec); render them, then
+the cover (re-rendered until its own page count is stable, so the index's page numbers are right);
+assemble with bookmarks, page stamps and the JSON attachments. Same inputs and dates give the same
+bytes. Encryption and signing are done by :func:`finish` (in that order), after every pypdf step.
 """
 from __future__ import annotations
 
@@ -75,6 +76,11 @@ def _in_force(plans: list, start: date, end: date) -> list:
     return kept
 
 
+def _order(result) -> tuple:
+    """Plans first, then notes and addenda by date."""
+    return result.kind != "treatment_plan", result.record.service_date, result.id
+
+
 def _sig_before_claim(note, day: date) -> list[Refusal]:
     """sig-before-claim: a note sent for payment is signed by its clinician on or before the disclosure."""
     signed = [s for s in note.signatures if s.role.value == "clinician" and s.date is not None]
@@ -109,7 +115,9 @@ def build_packet(paths: Iterable[str | os.PathLike], client: str, purpose: str, 
         raise PacketError("--recipient is empty")
     if period_from and period_to and period_from > period_to:
         raise PacketError("--from is after --to")
-    results = judge_paths(paths, profile=profile, as_of=day)  # a bad profile: ProfileError, a usage error
+    # Each record is judged on its own date (a review due after the plan date is not past for the plan's
+    # period); what the disclosure decides (consents, the Part 2 notice, sig-before-claim) uses ``day``.
+    results = judge_paths(paths, profile=profile, as_of=None)  # a bad profile: ProfileError, a usage error
     mine = [r for r in results if r.client == client]
     refusals: list[Refusal] = [Refusal(r.id or "(no id)", f.path, f.rule, f.message)
                                for r in mine if r.status is Status.invalid for f in r.findings]
@@ -122,16 +130,22 @@ def build_packet(paths: Iterable[str | os.PathLike], client: str, purpose: str, 
     end = period_to or day
     chosen_plans = {p.id for p in _in_force(plans_all, start, end)}
     picked, withheld = [], []
-    for r in sorted(valid, key=lambda r: (r.kind != "treatment_plan", r.record.service_date, r.id)):
+    for r in sorted(valid, key=_order):
         rec = r.record
         if r.kind == "treatment_plan" and rec.id not in chosen_plans:
             continue
         if r.kind == "progress_note" and not (start <= rec.session_date <= end):
             continue
+        if r.kind == "addendum":
+            continue  # below: once the documents it may amend are chosen
         if is_psychotherapy_note(rec):
             withheld.append((rec.id, rec.session_date, WITHHELD_PN))
             continue
         picked.append(r)
+    # an addendum goes with the document it amends, when it was written by the end of the period
+    chosen = {r.record.id for r in picked}
+    picked = sorted(picked + [r for r in valid if r.kind == "addendum" and r.record.original.id in chosen
+                              and r.record.date <= end], key=_order)
     # the packet's own settings: --profile, else the profile of its first record (all extend default)
     prof = load_profile(profile or (picked[0].profile if picked else "default"))  # ProfileError: usage
     policy: Policy = load_policy(prof)  # PolicyError (a PacketError): usage

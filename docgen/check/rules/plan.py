@@ -2,9 +2,12 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from collections.abc import Mapping
+from datetime import date, timedelta
+from typing import Any
 
 from ...model import GoalCategory, ProgramType, SignerRole, TreatmentPlan
+from ...model.plan import PlanType
 from ..days import days_between
 from ..registry import NOTE, PLAN, rule
 from .signatures import author_signature
@@ -25,22 +28,58 @@ def icd10cm_status(code: str) -> str:
     return status(code)
 
 
+#: Where plan-deadline counts from (its ``start`` parameter).
+STARTS = ("intake", "authorization")
+
+
 @rule("plan-deadline", applies_to=[PLAN], severity="blocker",
       source="docgen policy: 30 calendar days after intake where the payer sets no deadline (profiles cite theirs)",
-      summary="The plan is finished within the profile's deadline after intake (calendar, business or working days)",
-      days=30, day_type="calendar")
+      summary="The initial plan is finished within the profile's deadline after intake, or after the authorization "
+              "where the profile counts from it (calendar, business or working days); a review or revision plan "
+              "is not held to it",
+      days=30, day_type="calendar", start="intake")
 def plan_deadline(plan: TreatmentPlan, ctx):
-    limit, day_type = ctx.params["days"], ctx.params["day_type"]
-    used = days_between(plan.intake_date, plan.plan_date, day_type, ctx.calendar)
+    if plan.plan_type is not PlanType.initial:
+        return  # a review or revision follows the previous plan's dates (plan-succession), not intake
+    limit, day_type, start = ctx.params["days"], ctx.params["day_type"], ctx.params["start"]
+    if start not in STARTS:
+        raise ValueError(f"plan-deadline: start must be one of {', '.join(STARTS)}, not '{start}'")
+    begin, what, fallback = plan.intake_date, "intake", ""
+    if start == "authorization":
+        if plan.authorization_date is not None:
+            begin, what = plan.authorization_date, "authorization"
+        else:
+            fallback = " (no authorization_date: counted from intake)"
+    used = days_between(begin, plan.plan_date, day_type, ctx.calendar)
     if used > limit:
         yield ("plan_date",
-               f"plan completed {used} {day_type} days after intake on {plan.intake_date.isoformat()}; "
+               f"plan completed {used} {day_type} days after {what} on {begin.isoformat()}{fallback}; "
                f"limit {limit} {day_type} days")
+
+
+#: The run's plans last looked at, and the plan dates of each client among them (see _replaced).
+_DATES_OF: tuple[Mapping[str, Any] | None, int, dict[str, list[date]]] = (None, 0, {})
+
+
+def _replaced(plan: Any, plans: Mapping[str, Any]) -> bool:
+    """The run holds a later plan of the same client: ``plan`` has been replaced (by a review, a revision
+    or a new plan) and is no longer the current one, as a packet's choice of the plan in force says.
+    The run's plans are indexed by client once per run (the same mapping is given to every record)."""
+    global _DATES_OF  # noqa: PLW0603 - a one-entry cache: one index per run, not per plan
+    seen, size, dates = _DATES_OF
+    if seen is not plans or size != len(plans):
+        dates = {}
+        for other in plans.values():
+            dates.setdefault(other.client.id, []).append(other.plan_date)
+        _DATES_OF = (plans, len(plans), dates)
+    return any(day > plan.plan_date for day in dates.get(plan.client.id, ()))
 
 
 @rule("plan-review", applies_to=[PLAN], severity="blocker",
       source=["42 CFR 456.180: plan reviewed at least every 90 days [cfr-42-456.180]", "TJC CTS.03.01.03 [tjc-cts]"],
-      summary="A next review date is set, within the review interval, and not past",
+      summary="A next review date is set, within the review interval, and not past on the day records are judged "
+              "(--as-of; a packet judges each plan on its own date); a plan replaced by a later plan of the client "
+              "in the same run is not overdue",
       review_days=90)
 def plan_review(plan: TreatmentPlan, ctx):
     limit = ctx.params["review_days"]
@@ -56,9 +95,32 @@ def plan_review(plan: TreatmentPlan, ctx):
     if plan.next_review_date > latest:
         yield ("next_review_date",
                f"next review {plan.next_review_date.isoformat()} is more than {interval} days after the plan date")
-    if plan.next_review_date < ctx.as_of:
+    if plan.next_review_date < ctx.as_of and not _replaced(plan, ctx.plans):
         yield ("next_review_date",
                f"review was due {plan.next_review_date.isoformat()} and is past (as of {ctx.as_of.isoformat()})")
+
+
+@rule("plan-succession", applies_to=[PLAN], severity="blocker",
+      source=["TJC CTS.03.01.03: review date set and kept [tjc-cts]", "42 CFR 456.180(c) [cfr-42-456.180]"],
+      summary="A review or revision plan follows the plan it names (previous_plan_id) when that plan is in the run: "
+              "the same client's, dated earlier, and a review written on or before the previous plan's review date")
+def plan_succession(plan: TreatmentPlan, ctx):
+    if plan.previous_plan_id is None:
+        return
+    previous = ctx.plans.get(plan.previous_plan_id)
+    if previous is None:
+        return  # not part of this run: cannot be verified here
+    if previous.client.id != plan.client.id:
+        yield "previous_plan_id", f"previous plan {previous.id} belongs to another client"
+        return
+    if previous.plan_date > plan.plan_date:
+        yield ("previous_plan_id",
+               f"previous plan {previous.id} is dated {previous.plan_date.isoformat()}, after this plan")
+        return
+    due = previous.next_review_date
+    if plan.plan_type is PlanType.review and due is not None and plan.plan_date > due:
+        yield ("plan_date", f"review plan dated {plan.plan_date.isoformat()}, after the review date "
+                            f"{due.isoformat()} of the previous plan {previous.id}")
 
 
 @rule("goal-objective", applies_to=[PLAN], severity="blocker",
@@ -142,11 +204,45 @@ def tjc_plan(plan: TreatmentPlan, ctx):
         yield "discharge_criteria", "no discharge or transition criteria"
 
 
+# --- Medicare (NGS treatment plan criteria, S6) ------------------------------------------------
+_NUMBER = r"\d+(?:\.\d+)?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|an?"
+_WORDS = {w: n for n, w in enumerate("one two three four five six seven eight nine ten eleven twelve".split(), 1)}
+_UNIT_DAYS = {"d": 1.0, "w": 7.0, "m": 365 / 12, "y": 365.0}
+_LENGTH = re.compile(rf"(?<![\w.])(?P<n>{_NUMBER})(?:\s*(?:-|\u2013|to)\s*(?P<m>{_NUMBER}))?\s*"
+                     r"(?P<unit>days?|d|weeks?|wks?|w|months?|mos?|mths?|years?|yrs?|y)\b", re.IGNORECASE)
+_ISO_DATE = re.compile(r"\b(\d{4}-\d{2}-\d{2})\b")
+
+
+def _count(word: str) -> float:
+    word = word.lower()
+    return 1.0 if word in ("a", "an") else float(_WORDS.get(word) or word)
+
+
+def duration_days(text: str, start: date) -> float | None:
+    """The longest length a duration states, in days: "12 weeks", "3-6 months" (the upper bound), "six
+    months", "1 year", or an end date ("until 2027-03-31", counted from ``start``); None when it states none."""
+    found = []
+    for match in _LENGTH.finditer(text):
+        unit = match["unit"].lower()
+        key = "m" if unit.startswith("m") else unit[0]
+        found.append(max(_count(match["n"]), _count(match["m"] or match["n"])) * _UNIT_DAYS[key])
+    for iso in _ISO_DATE.findall(text):
+        try:
+            found.append(float((date.fromisoformat(iso) - start).days))
+        except ValueError:
+            continue
+    return max(found) if found else None
+
+
 @rule("mcr-plan-elems", applies_to=[PLAN, NOTE], severity="blocker", enabled=False,
       source="ngs-plan-criteria",
-      summary="Medicare psychotherapy plan: established within a year of service; each intervention states type, "
-              "amount, frequency and a duration under a year",
-      max_age_days=365)
+      summary="Medicare psychotherapy plan: no older than a year before the date of service (a note: on its "
+              "session date; a plan: on the day records are judged); each psychotherapy intervention states its "
+              "type (individual, group or family: not implied), its amount (session length) and a duration under "
+              "a year (frequency: goal-intervention)",
+      max_age_days=365, duration_under_days=365,
+      psychotherapy_modalities=["cbt", "dbt", "act", "emdr", "ipt", "motivational_interviewing", "family_therapy",
+                                "group_therapy", "individual_therapy", "play_therapy"])
 def mcr_plan_elements(doc, ctx):
     limit = ctx.params["max_age_days"]
     if doc.kind == NOTE:
@@ -155,14 +251,29 @@ def mcr_plan_elements(doc, ctx):
             yield "plan_id", f"plan {plan.id} was established more than {limit} days before this session"
         return
     if (ctx.as_of - doc.plan_date).days > limit:
-        yield "plan_date", f"plan is more than {limit} days old: a new plan is required"
+        yield ("plan_date", f"plan is more than {limit} days old on {ctx.as_of.isoformat()}: services from then on "
+                            "need a new plan")
+    therapy = set(ctx.params["psychotherapy_modalities"])
+    under = ctx.params["duration_under_days"]
     for gi, goal in enumerate(doc.goals):
         for ii, item in enumerate(goal.interventions):
-            where = f"goals[{gi}].interventions[{ii}]"
+            if item.modality.value not in therapy and item.therapy_type is None:
+                continue  # medication management, case management...: not psychotherapy
+            where, which = f"goals[{gi}].interventions[{ii}]", f"psychotherapy intervention of goal {goal.id}"
+            if item.stated_type is None:
+                yield (f"{where}.therapy_type",
+                       f"{which} does not state its type (individual, group or family): it cannot be implied")
             if item.session_minutes is None:
-                yield f"{where}.session_minutes", f"intervention of goal {goal.id} does not state the session length"
+                yield f"{where}.session_minutes", f"{which} does not state the session length"
             if not (item.duration or "").strip():
-                yield f"{where}.duration", f"intervention of goal {goal.id} does not state a duration"
+                yield f"{where}.duration", f"{which} does not state a duration"
+                continue
+            days = duration_days(item.duration or "", doc.plan_date)
+            if days is None:
+                yield (f"{where}.duration", f"{which}: the duration must be a length under a year "
+                                            "(weeks, months, days) or an end date")
+            elif days >= under:
+                yield f"{where}.duration", f"{which}: the duration is not under a year ({under} days)"
 
 
 @rule("ny-contents", applies_to=[PLAN], severity="blocker", enabled=False,
