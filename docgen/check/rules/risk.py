@@ -17,18 +17,40 @@ def _screeners(doc):
     return [(i, a) for i, a in enumerate(doc.assessments) if isinstance(a, CSSRSScreener)]
 
 
+def current_screen(doc) -> tuple[int, CSSRSScreener] | None:
+    """The C-SSRS screen that tells the record's current level: the latest one (the last listed of its
+    day), while it is within its recall window on the record's date; older screens are history."""
+    screens = _screeners(doc)
+    if not screens:
+        return None
+    latest = max(s.date for _, s in screens)
+    index, screen = [(i, s) for i, s in screens if s.date == latest][-1]
+    return (index, screen) if screen.current_on(doc.service_date) else None
+
+
+def screen_level(doc) -> RiskLevel:
+    """The level the current C-SSRS screen tells (none without one)."""
+    found = current_screen(doc)
+    return found[1].level_on(doc.service_date) if found is not None else RiskLevel.none
+
+
 def _phq9_item9_positive(doc, threshold: int):
-    for index, item in enumerate(doc.assessments):
-        if isinstance(item, PHQ9) and item.item9 is not None and item.item9 >= threshold:
+    """PHQ-9s whose item 9 is at or above ``threshold``. A plan keeps the history of screens: only its
+    latest PHQ-9 speaks for it; a note's PHQ-9s are all of its encounter."""
+    scales = [(i, a) for i, a in enumerate(doc.assessments) if isinstance(a, PHQ9)]
+    if doc.kind == PLAN and scales:
+        latest = max(a.date for _, a in scales)
+        scales = [(i, a) for i, a in scales if a.date == latest]
+    for index, item in scales:
+        if item.item9 is not None and item.item9 >= threshold:
             yield index, item
 
 
 def risk_level(doc) -> RiskLevel:
-    """The highest risk level the record documents or screens."""
-    levels = [RiskLevel.none]
+    """The highest risk level the record documents or its current screen tells."""
+    levels = [RiskLevel.none, screen_level(doc)]
     if doc.risk_assessment is not None:
         levels.append(doc.risk_assessment.level)
-    levels.extend(s.risk_level for _, s in _screeners(doc))
     update = getattr(doc, "risk_update", None)
     if update is not None:
         levels.append(update.level)
@@ -96,12 +118,8 @@ def risk_score_valid(doc, ctx):
               "in the same encounter",
       threshold=1)
 def risk_phq9_item9(doc, ctx):
-    positives = list(_phq9_item9_positive(doc, ctx.params["threshold"]))
-    if doc.kind == PLAN:
-        # A plan keeps the history of screens; its (single) risk assessment answers the latest one.
-        latest = max((a.date for a in doc.assessments if isinstance(a, PHQ9)), default=None)
-        positives = [(i, phq) for i, phq in positives if phq.date == latest]
-    for index, phq in positives:
+    # A plan keeps the history of screens; its (single) risk assessment answers the latest one.
+    for index, phq in _phq9_item9_positive(doc, ctx.params["threshold"]):
         risk = doc.risk_assessment
         if risk is None or risk.date != phq.date:
             yield (f"assessments[{index}].items[8]",
@@ -109,12 +127,19 @@ def risk_phq9_item9(doc, ctx):
                    "dated the same day is required")
 
 
-@rule("risk-cssrs", applies_to=BOTH, severity="blocker", source="C-SSRS triage guidelines (S23)",
-      summary="The documented risk level is not below the C-SSRS screener's level; moderate or high screens "
-              "need a risk assessment")
+@rule("risk-cssrs", applies_to=BOTH, severity="blocker",
+      source="C-SSRS screener and triage guidelines (S23): item logic, skip logic, recall periods",
+      summary="Each C-SSRS screener follows the form's skip logic; the latest screen, within its recall window "
+              "(past month; past 3 months for behaviour), sets the level the record may not document below; "
+              "moderate or high needs a risk assessment")
 def risk_cssrs(doc, ctx):
     for index, screen in _screeners(doc):
-        level = screen.risk_level
+        for field, message in screen.skip_errors():
+            yield f"assessments[{index}].{field}", f"C-SSRS screener of {screen.date.isoformat()}: {message}"
+    found = current_screen(doc)
+    if found is not None:
+        index, screen = found
+        level = screen.level_on(doc.service_date)
         risk = doc.risk_assessment
         if level.rank >= RiskLevel.moderate.rank and risk is None:
             yield (f"assessments[{index}]",
@@ -138,7 +163,7 @@ def risk_cssrs(doc, ctx):
 def risk_level_doc(doc, ctx):
     if doc.client.age_on(doc.service_date) < ctx.params["min_age"]:
         return
-    positive = any(s.positive for _, s in _screeners(doc)) or any(
+    positive = screen_level(doc) is not RiskLevel.none or any(
         True for _ in _phq9_item9_positive(doc, ctx.params["phq9_threshold"]))
     if not positive:
         return
