@@ -478,3 +478,69 @@ def test_pt_time_group_needs_no_time_unless_profile_requires_it(note):
     note.pop("psychotherapy_minutes", None)
     assert_passes("pt-time", note)
     assert_fails("pt-time", note, ["start_time", "end_time"], profile_spec="tx-medicaid")
+
+
+# the client's notes of the same day (issue #13): crisis codes across notes ----------------------------
+
+def run(*records, profile=None):
+    """Judge ``records`` (dicts) as one run, as check and render do: findings by record id."""
+    from copy import deepcopy
+
+    from docgen.load import RawDocument
+    from docgen.pipeline import judge_run
+    from docgen.pipeline import validate as validate_raw
+
+    results = judge_run([validate_raw(RawDocument(f"memory:{i}", deepcopy(r))) for i, r in enumerate(records)],
+                        as_of=AS_OF, profile=profile)
+    return {r.id: r.findings for r in results}
+
+
+def rule_paths(findings, rule_id):
+    return [f.path for f in findings if f.rule == rule_id]
+
+
+def day_note(note_id, codes, minutes, *, service="individual", day="2026-11-23", client="C-1001"):
+    note = timed(note_dict(), codes, minutes)
+    note.update(id=note_id, service_type=service, session_date=day)
+    note["client"]["id"] = client
+    note["signatures"][0]["date"] = day
+    return note
+
+
+def crisis_note(note_id, minutes=60, **kw):
+    return day_note(note_id, ["90839"], minutes, service="crisis", **kw)
+
+
+def test_crisis_once_per_day_across_the_clients_notes():
+    # was: "once per day" was counted within one note only; two notes of one day each billing 90839 passed
+    found = run(crisis_note("PN-C1"), crisis_note("PN-C2", 45))
+    assert rule_paths(found["PN-C1"], "crisis-time") == ["cpt_codes"]
+    [finding] = [f for f in found["PN-C2"] if f.rule == "crisis-time"]
+    assert "PN-C1" in finding.message and "once per day" in finding.message
+
+
+@pytest.mark.parametrize("codes, minutes, service", [
+    (["90834"], 45, "individual"), (["90791"], 60, "intake"), (["90846"], 50, "family_without_client"),
+    (["90853"], 60, "group"), (["99214", "90833"], 20, "medication_management"),
+])
+def test_crisis_excludes_other_psychotherapy_and_evaluation_the_same_day(codes, minutes, service):
+    other = day_note("PN-O1", codes, minutes, service=service)
+    found = run(crisis_note("PN-C1"), other)
+    [on_crisis] = [f for f in found["PN-C1"] if f.rule == "crisis-time"]
+    assert "PN-O1" in on_crisis.message and codes[-1] in on_crisis.message
+    assert rule_paths(found["PN-O1"], "crisis-time") == ["cpt_codes"]  # both notes of the pair are told
+
+
+def test_crisis_other_days_and_other_clients_are_not_counted():
+    found = run(crisis_note("PN-C1"), crisis_note("PN-C2", day="2026-11-22"), crisis_note("PN-C3", client="C-9"),
+                day_note("PN-O1", ["90834"], 45, day="2026-11-24"))
+    assert all(rule_paths(f, "crisis-time") == [] for f in found.values())
+
+
+def test_crisis_excluded_codes_on_the_same_note(note):
+    # 90832-90838 with 90839 on one note are pt-addon-em's; evaluation, family and group codes are crisis-time's
+    for code in ("90791", "90846", "90853"):
+        crisis(note, 60, 0)
+        note["cpt_codes"].append(code)
+        [finding] = assert_fails("crisis-time", note, "cpt_codes")
+        assert code in finding.message

@@ -1,16 +1,19 @@
 """The plan index: a first, light pass over a batch's inputs that keeps what the note rules need of
 each treatment plan (ids, client, dates, goal and objective ids), so a note is checked against its plan
-wherever the plan sits in the inputs; it also counts the documents and finds the files holding addenda."""
+wherever the plan sits in the inputs, and of each note the codes the same-day rules compare (by client
+and day, :func:`docgen.check.index_days`), so a note is checked against the client's other notes of its
+day wherever they sit; it also counts the documents and finds the files holding addenda."""
 from __future__ import annotations
 
 import hashlib
 import os
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from ..check import DayNote, day_entry, index_days
 from ..load import RawDocument, read, source_file
 from ..model.validate import validate_document
 
@@ -68,19 +71,66 @@ def _neither_plan_nor_addendum(line: bytes) -> bool:
     return b"treatment_plan" not in line and b"addendum" not in line and not _ESCAPED_LETTER.search(line)
 
 
+#: Byte strings one of which a note line holds when it bills a code the same-day rules compare
+#: (9079x, 9083x, 9084x, 90853), or a JSON escape of a digit that could spell one.
+_SAME_DAY_BYTES = (b"9079", b"9083", b"9084", b"90853", b"\\u003")
+
+
+def _skip(line: bytes) -> bool:
+    """A JSONL line the first pass counts without parsing: no plan, no addendum, and no note billing a
+    code that a same-day rule compares."""
+    return _neither_plan_nor_addendum(line) and not any(part in line for part in _SAME_DAY_BYTES)
+
+
+@dataclass
+class InputIndex:
+    """What the first pass keeps: plans by id, the same-day index of notes, the number of documents
+    (for the progress bar) and the files that hold addenda (read again once everything else is done)."""
+
+    plans: dict[str, PlanRef] = field(default_factory=dict)
+    days: dict[tuple[str, date], tuple[DayNote, ...]] = field(default_factory=dict)
+    count: int = 0
+    addenda: list[str] = field(default_factory=list)
+
+    def days_of(self, raw: RawDocument) -> dict[tuple[str, date], tuple[DayNote, ...]]:
+        """The index entry of a note's client and day, as its rules look it up once the note is
+        valid (an invalid note is never checked: what this finds for it does not matter)."""
+        data = raw.data if isinstance(raw.data, dict) else {}
+        client, day = raw.client, data.get("session_date")
+        if client is None or not isinstance(day, str):
+            return {}
+        try:
+            key = (client, date.fromisoformat(day))
+        except ValueError:
+            return {}
+        return {key: self.days[key]} if key in self.days else {}
+
+
+def index_inputs(inputs: Iterable[str | os.PathLike]) -> InputIndex:
+    """The first pass over a batch's inputs: plans and same-day notes validated as the workers will."""
+    index = InputIndex()
+    addenda: dict[str, None] = {}
+    entries = []
+    for raw in read(inputs, skip_line=_skip):
+        index.count += 1
+        kind = kind_of(raw)
+        if kind == "addendum":
+            addenda[source_file(raw.source)] = None
+        elif kind in ("treatment_plan", "progress_note") and raw.data is not None:
+            record = validate_document(raw).record
+            if record is None:
+                continue
+            if kind == "progress_note":
+                entries.append(day_entry(record))
+            elif record.id not in index.plans:
+                index.plans[record.id] = PlanRef.of(record)
+    index.days = index_days(entries)
+    index.addenda = list(addenda)
+    return index
+
+
 def index_plans(inputs: Iterable[str | os.PathLike]) -> tuple[dict[str, PlanRef], int, list[str]]:
     """Plans of the inputs by id, the number of documents (for the progress bar) and the files
-    that hold addenda (read again once everything else is done)."""
-
-    plans: dict[str, PlanRef] = {}
-    addenda: dict[str, None] = {}
-    count = 0
-    for raw in read(inputs, skip_line=_neither_plan_nor_addendum):
-        count += 1
-        if kind_of(raw) == "addendum":
-            addenda[source_file(raw.source)] = None
-        if kind_of(raw) == "treatment_plan":
-            result = validate_document(raw)
-            if result.record is not None and result.record.id not in plans:
-                plans[result.record.id] = PlanRef.of(result.record)
-    return plans, count, list(addenda)
+    that hold addenda (read again once everything else is done): :func:`index_inputs` in short."""
+    index = index_inputs(inputs)
+    return index.plans, index.count, index.addenda

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__
+from ..check import DayNote
 from ..errors import OutputError
 from ..findings import Outcome
 from ..ledger.locks import Lock, lock_of, locked_message
@@ -54,6 +55,8 @@ class Task:
     previous: dict | None  # the record's manifest row from an earlier run
     lock: Lock | None = None  # the ledger's lock of the record's id
     locks: dict[str, Lock] | None = None  # for an addendum: the ledger's lock of its original, by id
+    #: for a note: the client's other notes of its day, as the first pass indexed them
+    days: dict[tuple[str, date], tuple[DayNote, ...]] = field(default_factory=dict)
 
 
 @lru_cache(maxsize=4)
@@ -164,7 +167,7 @@ def _process(task: Task, config: Config, row: dict) -> None:
     locks = dict(task.locks or {})
     judge(result, as_of=config.as_of, override=_override(config.profile),
           plans={task.plan.id: task.plan} if task.plan is not None else {}, locks=locks, held=task.lock,
-          ledger=True)
+          ledger=True, day_notes=task.days)
     outcome = decide(result, allow_draft=config.allow_draft)
     row.update(status=outcome.value, profile=result.profile, blockers=len(result.blockers),
                warnings=len(result.warnings))

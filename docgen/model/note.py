@@ -163,6 +163,11 @@ class ProgressNote(Strict):
         return self.session_date
 
     @property
+    def codes(self) -> list[str]:
+        """The billed codes without their modifiers, in order (what the CPT rules compare)."""
+        return [c.split("-", 1)[0] for c in self.cpt_codes]
+
+    @property
     def sections(self) -> tuple[str, ...]:
         return SECTIONS[self.format]
 

@@ -4,25 +4,25 @@ from __future__ import annotations
 import math
 
 from ...model import ProgressNote, ServiceType
+from ..codes import (
+    ADDON,
+    CRISIS,
+    CRISIS_ADDON,
+    CRISIS_EXCLUDES,
+    EVALUATION,
+    FAMILY,
+    GROUP,
+    INTERACTIVE,
+    PSYCHOTHERAPY,
+    is_em,
+)
 from ..days import days_between
 from ..registry import NOTE, rule
 from .signatures import author_signature
 
-PSYCHOTHERAPY = ("90832", "90834", "90837")
-ADDON = ("90833", "90836", "90838")
-CRISIS, CRISIS_ADDON = "90839", "90840"
-FAMILY = ("90846", "90847")
-GROUP = "90853"
-INTERACTIVE = "90785"
-EVALUATION = ("90791", "90792")
 IC_PRIMARY = ("90791", "90792", *PSYCHOTHERAPY, *ADDON, GROUP)
 IC_NEVER = (CRISIS, CRISIS_ADDON, *FAMILY)
 TIMED = (*PSYCHOTHERAPY, *ADDON, CRISIS, CRISIS_ADDON, *FAMILY)  # 90853 has no CPT time
-
-
-def is_em(code: str) -> bool:
-    """Evaluation and management codes (99202-99499)."""
-    return code.isdigit() and 99202 <= int(code) <= 99499
 
 
 def _band_of(minutes: int, bands: dict[str, list[int]]) -> str | None:
@@ -45,7 +45,7 @@ def fmt_sections(note: ProgressNote, ctx):
               "and the plan was current on the session date",
       plan_required=True)
 def note_goal_link(note: ProgressNote, ctx):
-    if note.service_type is ServiceType.intake or any(c in EVALUATION for c in note.cpt_codes):
+    if note.service_type is ServiceType.intake or any(c in EVALUATION for c in note.codes):
         return  # a diagnostic evaluation comes before the plan it informs
     if not note.goals_addressed:
         yield "goals_addressed", "the note does not name a plan goal it addressed"
@@ -105,7 +105,7 @@ def note_timeliness(note: ProgressNote, ctx):
 def pt_time(note: ProgressNote, ctx):
     # Where the profile requires start and stop times they are due on every note; otherwise only
     # for time-based codes.
-    if not ctx.params["require_start_stop"] and not any(code in TIMED for code in note.cpt_codes):
+    if not ctx.params["require_start_stop"] and not any(code in TIMED for code in note.codes):
         return
     has_clock = note.start_time is not None and note.end_time is not None
     if ctx.params["require_start_stop"]:
@@ -133,7 +133,7 @@ def pt_band(note: ProgressNote, ctx):
         bands = ctx.params[table]
         # An add-on's time is the psychotherapy time alone, never the clock time that includes E/M.
         minutes = note.psychotherapy_minutes if table == "addon_bands" else note.minutes
-        codes = [c for c in note.cpt_codes if c in bands]
+        codes = [c for c in note.codes if c in bands]
         if len(codes) > 1:
             yield "cpt_codes", f"more than one psychotherapy code for one session: {', '.join(codes)}"
         if not codes or minutes is None:
@@ -154,7 +154,7 @@ def pt_band(note: ProgressNote, ctx):
       summary="Add-on psychotherapy codes only with an E/M code and separately documented minutes; standalone "
               "psychotherapy codes not with E/M or crisis codes")
 def pt_addon_em(note: ProgressNote, ctx):
-    codes = note.cpt_codes
+    codes = note.codes
     em = [c for c in codes if is_em(c)]
     addons = [c for c in codes if c in ADDON]
     standalone = [c for c in codes if c in PSYCHOTHERAPY]
@@ -168,20 +168,42 @@ def pt_addon_em(note: ProgressNote, ctx):
         yield "cpt_codes", f"{', '.join(standalone + addons)} cannot be billed with crisis psychotherapy 90839"
 
 
-@rule("crisis-time", applies_to=[NOTE], severity="blocker", source="BCBS IL (S8); Headway on 90839/90840 (S38)",
-      summary="90839 covers the first 30-74 minutes, once a day; "
-              "+90840 each further 30 minutes beyond 74, only with 90839",
+@rule("crisis-time", applies_to=[NOTE], severity="blocker",
+      source="AMA CPT psychotherapy for crisis (90839 once per date, not with 90791/90792, 90832-90838, 90846/90847, "
+             "90853); CMS NCCI procedure-to-procedure edits (modifier indicator 0); CMS Psychotherapy for Crisis; "
+             "BCBS IL (S8); Headway (S38)",
+      summary="90839 covers the first 30-74 minutes, once a day for the client (across the run's notes of the day); "
+              "+90840 each further 30 minutes beyond 74, only with 90839; no evaluation, other psychotherapy, family "
+              "or group code the same day",
       first_min=30, first_max=74, addon_block=30)
 def crisis_time(note: ProgressNote, ctx):
-    codes = note.cpt_codes
+    codes = note.codes
     firsts, addons = codes.count(CRISIS), codes.count(CRISIS_ADDON)
     if addons and not firsts:
         yield "cpt_codes", "+90840 is billed without 90839"
-        return
+    others = ctx.same_day(note)
     if not firsts:
+        # this note's side of a pair: crisis psychotherapy on another note of the day excludes its codes
+        mine = [c for c in dict.fromkeys(codes) if c in CRISIS_EXCLUDES]
+        crisis_notes = [r.id for r in others if CRISIS in r.codes]
+        if mine and crisis_notes:
+            yield ("cpt_codes", f"{', '.join(mine)} cannot be billed on the day of crisis psychotherapy 90839 "
+                                f"(note {', '.join(crisis_notes)} of {note.session_date.isoformat()})")
         return
     if firsts > 1:
         yield "cpt_codes", "90839 may be billed once per day"
+    again = [r.id for r in others if CRISIS in r.codes]
+    if again:
+        yield ("cpt_codes", f"90839 is billed on note {', '.join(again)} of the same day too: 90839 once per day "
+                            "for the client; the day's crisis time goes on one note, with +90840 beyond 74 minutes")
+    # 90832-90838 on this note are pt-addon-em's to report; the rest of the exclusions are this rule's
+    own = [c for c in dict.fromkeys(codes) if c in CRISIS_EXCLUDES and c not in PSYCHOTHERAPY + ADDON]
+    if own:
+        yield "cpt_codes", f"{', '.join(own)} cannot be billed with crisis psychotherapy 90839"
+    excluded = [(r.id, c) for r in others for c in r.codes if c in CRISIS_EXCLUDES]
+    if excluded:
+        yield ("cpt_codes", "90839 excludes other services of the day: " +
+               "; ".join(f"{c} on note {rid}" for rid, c in excluded))
     minutes = note.minutes
     if minutes is None:
         return
@@ -198,7 +220,7 @@ def crisis_time(note: ProgressNote, ctx):
 @rule("ic-90785", applies_to=[NOTE], severity="blocker", source="BCBS IL (S8); interactive complexity (S39)",
       summary="+90785 only with an eligible primary code, never with crisis or family codes, and with a named factor")
 def interactive_complexity(note: ProgressNote, ctx):
-    codes = note.cpt_codes
+    codes = note.codes
     if INTERACTIVE not in codes:
         return
     if not any(c in IC_PRIMARY for c in codes):
@@ -213,7 +235,7 @@ def interactive_complexity(note: ProgressNote, ctx):
 @rule("group-90853", applies_to=[NOTE], severity="blocker", source="NGS LCD (S7)",
       summary="Group psychotherapy records the number of participants, within the profile's maximum", max_size=12)
 def group_size(note: ProgressNote, ctx):
-    if GROUP not in note.cpt_codes:
+    if GROUP not in note.codes:
         return
     if note.group_size is None:
         yield "group_size", "90853 billed without the number of group participants"
@@ -227,11 +249,11 @@ def group_size(note: ProgressNote, ctx):
 def family_codes(note: ProgressNote, ctx):
     client_present = any(p.role.strip().lower().startswith(("client", "patient")) or p.name == note.client.name
                          for p in note.participants)
-    if "90847" in note.cpt_codes and not client_present:
+    if "90847" in note.codes and not client_present:
         yield "participants", "90847 (with patient) billed but the client is not listed as a participant"
-    if "90846" in note.cpt_codes and client_present:
+    if "90846" in note.codes and client_present:
         yield "participants", "90846 (without patient) billed but the client is listed as a participant"
-    if any(c in FAMILY for c in note.cpt_codes) and note.minutes is not None \
+    if any(c in FAMILY for c in note.codes) and note.minutes is not None \
             and note.minutes < ctx.params["min_minutes"]:
         yield "cpt_codes", (f"family psychotherapy needs at least {ctx.params['min_minutes']} minutes; "
                             f"{note.minutes} documented")

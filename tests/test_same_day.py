@@ -1,0 +1,56 @@
+"""The index of a run's notes by client and day (Context.day_notes): what it keeps, and the batch's
+first pass that builds it as check and render do."""
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import builders
+from docgen.batch.plan_index import _skip, index_inputs, index_plans
+from docgen.check import DayNote, day_entry, index_days
+from docgen.load import RawDocument
+
+DAY = date(2026, 11, 23)
+
+
+def note(note_id, codes, day="2026-11-23", client="C-1001"):
+    data = builders.note_dict()
+    data.update(id=note_id, cpt_codes=codes, session_date=day)
+    data["client"]["id"] = client
+    return data
+
+
+def test_a_note_keeps_only_the_codes_a_same_day_rule_compares():
+    key, ref = day_entry(builders.validate(note("PN-1", ["99214", "90833", "90785"])))
+    assert key == ("C-1001", DAY) and ref == DayNote("PN-1", ("90833",))
+    assert day_entry(builders.validate(note("PN-2", ["99214", "H0004"]))) is None
+
+
+def test_only_days_a_same_day_rule_can_speak_of_are_kept():
+    entries = [day_entry(builders.validate(n)) for n in (
+        note("PN-1", ["90839"]),                      # alone on its day: nothing to compare
+        note("PN-2", ["90834"], day="2026-11-20"), note("PN-3", ["90837"], day="2026-11-20"),  # no trigger
+        note("PN-4", ["90839"], day="2026-11-21"), note("PN-5", ["90834"], day="2026-11-21"),
+        note("PN-4", ["90791"], day="2026-11-21"),    # a second record with an id already seen: first wins
+        note("PN-6", ["90791"], day="2026-11-21", client="C-2"),
+    )]
+    assert index_days(entries) == {("C-1001", date(2026, 11, 21)): (DayNote("PN-4", ("90839",)),
+                                                                    DayNote("PN-5", ("90834",)))}
+
+
+def test_the_first_pass_parses_note_lines_that_bill_a_same_day_code(tmp_path):
+    crisis, other = note("PN-1", ["90839"]), note("PN-2", ["90834"])
+    untimed = note("PN-3", ["H0004"])
+    escaped = json.dumps(note("PN-4", ["90839"])).replace('"90839"', '"\\u00390839"')
+    assert _skip(json.dumps(untimed).encode()) and not _skip(json.dumps(other).encode())
+    assert not _skip(escaped.encode())
+    source = tmp_path / "notes.jsonl"
+    source.write_text("\n".join([json.dumps(crisis), json.dumps(other), json.dumps(untimed), "{broken"]) + "\n",
+                      encoding="utf-8")
+    index = index_inputs([source])
+    assert index.count == 4 and index.plans == {}
+    assert index.days == {("C-1001", DAY): (DayNote("PN-1", ("90839",)), DayNote("PN-2", ("90834",)))}
+    assert index.days_of(RawDocument("x", other)) == {("C-1001", DAY): index.days[("C-1001", DAY)]}
+    assert index.days_of(RawDocument("x", note("PN-9", ["90834"], day="2026-11-22"))) == {}
+    assert index.days_of(RawDocument("x", dict(other, session_date="2026-19-11"))) == {}
+    assert index_plans([source]) == ({}, 4, [])
