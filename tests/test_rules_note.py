@@ -341,7 +341,7 @@ def test_crisis_time_from_the_clock(note):
 
 def test_ic_90785_with_eligible_code_and_factor_passes(note):
     note["cpt_codes"] = ["90834", "90785"]
-    note["interactive_complexity_factors"] = ["play_devices_interpreter"]
+    note["interactive_complexity_factors"] = ["play_equipment_devices"]
     assert_passes("ic-90785", note)
 
 
@@ -544,3 +544,30 @@ def test_crisis_excluded_codes_on_the_same_note(note):
         note["cpt_codes"].append(code)
         [finding] = assert_fails("crisis-time", note, "cpt_codes")
         assert code in finding.message
+
+
+# ic-90785: interpretation or translation alone is not interactive complexity (issue #13) ---------------
+
+def interpreted(note, factors):
+    note.update(cpt_codes=["90834", "90785"], interactive_complexity_factors=factors)
+    note["participants"].append({"name": "Ana Souza", "role": "interpreter (Portuguese)"})
+    return note
+
+
+def test_ic_90785_interpreter_alone_is_not_a_factor(note):
+    # was: the one factor "play_devices_interpreter" passed for a session whose only complexity was an interpreter
+    [finding] = assert_fails("ic-90785", interpreted(note, ["interpreter_translator"]),
+                             "interactive_complexity_factors")
+    assert "translation or interpretation alone" in finding.message
+
+
+def test_ic_90785_the_combined_legacy_factor_alone_does_not_say_which(note):
+    [finding] = assert_fails("ic-90785", interpreted(note, ["play_devices_interpreter"]),
+                             "interactive_complexity_factors")
+    assert "play_equipment_devices" in finding.message
+
+
+@pytest.mark.parametrize("factors", [["play_equipment_devices"], ["interpreter_translator", "caregiver_interference"],
+                                     ["play_devices_interpreter", "maladaptive_communication"]])
+def test_ic_90785_an_interpreter_with_a_qualifying_factor_passes(note, factors):
+    assert_passes("ic-90785", interpreted(note, factors))

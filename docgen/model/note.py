@@ -49,11 +49,15 @@ class Delivery(str, Enum):
 
 
 class InteractiveComplexityFactor(str, Enum):
-    """CPT +90785 qualifying factors (rules.md ic-90785)."""
+    """CPT +90785 factors (rules.md ic-90785). ``interpreter_translator`` is recorded but does not qualify
+    alone (CMS: 90785 is not billed solely for translation or interpretation); ``play_devices_interpreter``
+    is the earlier combined value, kept valid: alone it does not say which of the two it was."""
 
     maladaptive_communication = "maladaptive_communication"
     caregiver_interference = "caregiver_interference"
     sentinel_event_mandated_report = "sentinel_event_mandated_report"
+    play_equipment_devices = "play_equipment_devices"
+    interpreter_translator = "interpreter_translator"
     play_devices_interpreter = "play_devices_interpreter"
 
 

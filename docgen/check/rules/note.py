@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import math
 
+from ...model import InteractiveComplexityFactor as Factor
 from ...model import ProgressNote, ServiceType
 from ..codes import (
     ADDON,
@@ -217,8 +218,11 @@ def crisis_time(note: ProgressNote, ctx):
                             f"{addons} billed")
 
 
-@rule("ic-90785", applies_to=[NOTE], severity="blocker", source="BCBS IL (S8); interactive complexity (S39)",
-      summary="+90785 only with an eligible primary code, never with crisis or family codes, and with a named factor")
+@rule("ic-90785", applies_to=[NOTE], severity="blocker",
+      source="AMA CPT +90785 (factors; not with 90839/90840, 90846/90847); CMS CY 2013 PFS final rule "
+             "(CMS-1590-FC, 77 FR 68892 ff.): not billed solely for translation or interpretation; BCBS IL (S8); S39",
+      summary="+90785 only with an eligible primary code, never with crisis or family codes, and with a named "
+              "factor other than an interpreter or translator alone")
 def interactive_complexity(note: ProgressNote, ctx):
     codes = note.codes
     if INTERACTIVE not in codes:
@@ -228,8 +232,21 @@ def interactive_complexity(note: ProgressNote, ctx):
     never = [c for c in codes if c in IC_NEVER]
     if never:
         yield "cpt_codes", f"+90785 cannot be billed with {', '.join(never)}"
-    if not note.interactive_complexity_factors:
+    factors = set(note.interactive_complexity_factors)
+    qualifying = factors - {Factor.interpreter_translator, Factor.play_devices_interpreter}
+    if not factors:
         yield "interactive_complexity_factors", "+90785 billed but no interactive-complexity factor is documented"
+    elif qualifying:
+        return
+    elif Factor.play_devices_interpreter in factors:
+        yield ("interactive_complexity_factors",
+               "factor 'play_devices_interpreter' does not say whether play equipment or other devices were used "
+               "(record play_equipment_devices) or only an interpreter or translator, which alone does not support "
+               "+90785")
+    else:
+        yield ("interactive_complexity_factors",
+               "an interpreter or translator is the only factor: +90785 is not billed for translation or "
+               "interpretation alone (CMS); name the factor that made the session complex")
 
 
 @rule("group-90853", applies_to=[NOTE], severity="blocker", source="NGS LCD (S7)",
