@@ -399,8 +399,14 @@ def test_group_90853_size_missing(note):
 
 
 def test_group_90853_over_maximum(note):
-    [finding] = assert_fails("group-90853", group(note, 13), "group_size")
+    [finding] = assert_fails("group-90853", group(note, 13), "group_size", profile_spec="medicare")
     assert "maximum of 12" in finding.message
+
+
+def test_group_90853_no_size_limit_unless_the_payer_sets_one(note):
+    # was: every profile refused groups over 12, an NGS (Medicare) limit
+    for profile_name in ("default", "ny-medicaid", "tx-medicaid"):
+        assert_passes("group-90853", group(note, 13), profile_name)
 
 
 def test_group_90853_agency_maximum(note, tmp_path):
@@ -426,16 +432,23 @@ def test_fam_9084x_right_code_passes(note):
 
 
 def test_fam_9084x_90847_without_the_client(note):
-    assert_fails("fam-9084x", family(note, "90847", 50, False), "participants", severity="warning")
+    assert_fails("fam-9084x", family(note, "90847", 50, False), "participants")
 
 
 def test_fam_9084x_90846_with_the_client(note):
-    assert_fails("fam-9084x", family(note, "90846", 50, True), "participants", severity="warning")
+    assert_fails("fam-9084x", family(note, "90846", 50, True), "participants")
 
 
 def test_fam_9084x_minimum_time(note):
-    [finding] = assert_fails("fam-9084x", family(note, "90847", 25, True), "cpt_codes", severity="warning")
+    [finding] = assert_fails("fam-9084x", family(note, "90847", 25, True), "cpt_codes")
     assert "at least 26 minutes" in finding.message
+
+
+@pytest.mark.parametrize("code, present", [("90847", True), ("90846", False)])
+def test_fam_9084x_under_the_midpoint_blocks(note, code, present):
+    # was: a 20-minute 90846/90847 was only a warning; the 50-minute codes need 26 minutes (CPT midpoint)
+    assert_fails("fam-9084x", family(note, code, 20, present), "cpt_codes", severity="blocker")
+    assert_passes("fam-9084x", family(note_dict(), code, 26, present))
 
 
 # fixes found by the fixture work -------------------------------------------------------------------

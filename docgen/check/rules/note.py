@@ -249,19 +249,26 @@ def interactive_complexity(note: ProgressNote, ctx):
                "interpretation alone (CMS); name the factor that made the session complex")
 
 
-@rule("group-90853", applies_to=[NOTE], severity="blocker", source="NGS LCD (S7)",
-      summary="Group psychotherapy records the number of participants, within the profile's maximum", max_size=12)
+@rule("group-90853", applies_to=[NOTE], severity="blocker",
+      source="AMA CPT 90853; size limit: payer policy (NGS, S7: at most 12, set by the medicare profile)",
+      summary="Group psychotherapy records the number of participants, within the payer's maximum when its "
+              "profile sets one (max_size; 0: no limit)",
+      max_size=0)
 def group_size(note: ProgressNote, ctx):
     if GROUP not in note.codes:
         return
+    limit = ctx.params["max_size"]
     if note.group_size is None:
         yield "group_size", "90853 billed without the number of group participants"
-    elif note.group_size > ctx.params["max_size"]:
-        yield "group_size", f"group of {note.group_size} exceeds the maximum of {ctx.params['max_size']}"
+    elif limit and note.group_size > limit:
+        yield "group_size", f"group of {note.group_size} exceeds the payer's maximum of {limit}"
 
 
-@rule("fam-9084x", applies_to=[NOTE], severity="warning", source="Welton Consulting on documenting time (S10)",
-      summary="Family psychotherapy: 90847 with the patient present, 90846 without; at least the minimum time",
+@rule("fam-9084x", applies_to=[NOTE], severity="blocker",
+      source="AMA CPT 90846 (without the patient), 90847 (with the patient present), 50 minutes; CPT time rule: "
+             "a unit of time is attained when the midpoint is passed (26 minutes); Welton Consulting (S10)",
+      summary="Family psychotherapy: 90847 with the patient present, 90846 without; at least the minimum time "
+              "(26 minutes, the midpoint of 50)",
       min_minutes=26)
 def family_codes(note: ProgressNote, ctx):
     client_present = any(p.role.strip().lower().startswith(("client", "patient")) or p.name == note.client.name
