@@ -119,6 +119,20 @@ def test_note_goal_link_plan_optional_by_profile(note, tmp_path):
     assert_fails("note-goal-link", note, "plan_id")
 
 
+def test_note_goal_link_without_plan_or_goals_where_no_plan_is_required(note, plan, tmp_path):
+    # was: goals were demanded before the setting was read, so no profile could express a program
+    # without a treatment plan (CalAIM: care planning in the notes, S33)
+    path = tmp_path / "ca.toml"
+    path.write_text('extends = "default"\n[rules.note-goal-link]\nplan_required = false\n')
+    no_plan = load_profile(str(path))
+    del note["plan_id"]
+    note["goals_addressed"] = []
+    assert_passes("note-goal-link", note, no_plan)
+    assert_fails("note-goal-link", note, ["goals_addressed", "plan_id"])
+    note["plan_id"] = "TP-1001"  # a note that names a plan still names the goals it served
+    assert_fails("note-goal-link", note, "goals_addressed", profile_spec=no_plan, plans=[plan])
+
+
 # note-risk-update -------------------------------------------------------------------------------
 
 def test_note_risk_update(note):

@@ -41,18 +41,21 @@ def fmt_sections(note: ProgressNote, ctx):
             yield section, f"{note.format.value.upper()} section '{section}' is empty"
 
 
-@rule("note-goal-link", applies_to=[NOTE], severity="blocker", source="treatment-plans.md (Progress notes); S35",
+@rule("note-goal-link", applies_to=[NOTE], severity="blocker",
+      source="26 TAC 301.361 (S35): the plan objective a service addressed; CalMHSA on CalAIM (S33): no formal "
+             "plan for most services (plan_required = false)",
       summary="The note names its treatment plan and the goals it addressed; when the plan is given they exist "
-              "and the plan was current on the session date",
+              "and the plan was current on the session date (plan_required = false: a note may have neither)",
       plan_required=True)
 def note_goal_link(note: ProgressNote, ctx):
     if note.service_type is ServiceType.intake or any(c in EVALUATION for c in note.codes):
         return  # a diagnostic evaluation comes before the plan it informs
+    if note.plan_id is None and not ctx.params["plan_required"]:
+        return  # a program without a treatment plan (plan_required = false): care planning is in the notes
     if not note.goals_addressed:
         yield "goals_addressed", "the note does not name a plan goal it addressed"
     if note.plan_id is None:
-        if ctx.params["plan_required"]:
-            yield "plan_id", "the note does not name its treatment plan"
+        yield "plan_id", "the note does not name its treatment plan"
         return
     plan = ctx.plans.get(note.plan_id)
     if plan is None:
