@@ -8,9 +8,11 @@ import test_rules_note
 import test_rules_plan
 import test_rules_risk
 import test_rules_signatures
+import test_telehealth
 from docgen.check import RULES
 
-MODULES = (test_rules_signatures, test_rules_note, test_rules_plan, test_rules_risk, test_rules_addendum)
+MODULES = (test_rules_signatures, test_rules_note, test_rules_plan, test_rules_risk, test_rules_addendum,
+           test_telehealth)
 COVERED = set().union(*(m.COVERED for m in MODULES))
 
 
