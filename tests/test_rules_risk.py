@@ -409,3 +409,90 @@ def test_cssrs_answers_no_to_unasked_questions_are_accepted(note):
     note["assessments"] = [cssrs(thoughts_with_method=False, intent=False, plan_with_intent=False,
                                  behavior_past_3_months=False)]
     assert_passes("risk-cssrs", note)
+
+
+# risk-note-safety: a note at high risk, or with a positive screen, has a risk assessment and a safety plan --
+
+COVERED |= {"risk-note-safety"}
+
+
+def high_note(note):
+    note["risk_update"] = {"level": "high", "summary": "Intent stated today.", "changed_since_last": True}
+    return note
+
+
+def test_note_safety_a_high_risk_note_needs_an_assessment_and_a_safety_plan(note, plan):
+    # was: nothing asked a note rated high (or with a positive screen) for either
+    high_note(note)
+    assert_fails("risk-note-safety", note, ["risk_assessment", "safety_plan"], plans=[plan])
+    note["risk_assessment"] = risk_assessment("high")
+    note["safety_plan"] = dict(SAFETY_PLAN, date=SESSION)
+    assert_passes("risk-note-safety", note, plans=[plan])
+
+
+def test_note_safety_the_plans_current_safety_plan_counts(note, plan):
+    high_note(note)
+    note["risk_assessment"] = risk_assessment("high")
+    plan["safety_plan"] = dict(SAFETY_PLAN)  # dated 2026-09-22, the plan's date
+    assert_passes("risk-note-safety", note, plans=[plan])
+    plan["safety_plan"]["lethal_means"] = []  # incomplete: does not count
+    [finding] = assert_fails("risk-note-safety", note, "safety_plan", plans=[plan])
+    assert "lethal means" in finding.message
+    plan["safety_plan"] = dict(SAFETY_PLAN, date="2026-11-24")  # written after the session
+    assert_fails("risk-note-safety", note, "safety_plan", plans=[plan])
+    plan["safety_plan"] = dict(SAFETY_PLAN)
+    plan["next_review_date"] = "2026-11-01"  # the plan was no longer current on the session date
+    assert_fails("risk-note-safety", note, "safety_plan", plans=[plan], as_of=date(2026, 11, 24))
+
+
+def test_note_safety_its_own_safety_plan_must_be_complete(note):
+    high_note(note)
+    note["risk_assessment"] = risk_assessment("high")
+    note["safety_plan"] = dict(SAFETY_PLAN, date=SESSION, help_contacts=[" "])
+    assert_fails("risk-note-safety", note, "safety_plan.help_contacts")
+
+
+def test_note_safety_the_assessment_is_of_the_session(note):
+    high_note(note)
+    note["safety_plan"] = dict(SAFETY_PLAN, date=SESSION)
+    note["risk_assessment"] = risk_assessment("high", day="2026-11-16")
+    assert_fails("risk-note-safety", note, "risk_assessment.date")
+
+
+@pytest.mark.parametrize("scale", [cssrs(wish_to_be_dead=True), phq9(items_for(8, 9, last=1))])
+def test_note_safety_a_positive_screen_needs_a_safety_plan(note, plan, scale):
+    note["assessments"] = [scale]
+    note["risk_assessment"] = risk_assessment("low")
+    [finding] = assert_fails("risk-note-safety", note, "safety_plan", plans=[plan])
+    assert "positive" in finding.message
+    plan["safety_plan"] = dict(SAFETY_PLAN)
+    assert_passes("risk-note-safety", note, plans=[plan])
+
+
+def test_note_safety_low_risk_and_negative_screens_need_nothing(note, plan):
+    note["assessments"] = [cssrs(), phq9(items_for(8, 9))]
+    assert_passes("risk-note-safety", note, plans=[plan])
+
+
+def test_note_safety_a_plan_outside_the_run_is_not_judged(note):
+    high_note(note)
+    note["risk_assessment"] = risk_assessment("high")
+    assert_passes("risk-note-safety", note)  # TP-1001 is not in this run: its safety plan cannot be verified
+    del note["plan_id"]
+    assert_fails("risk-note-safety", note, "safety_plan")
+
+
+def test_note_safety_levels_from_the_profile(note, tmp_path):
+    path = tmp_path / "strict.toml"
+    path.write_text('extends = "default"\n[rules.risk-note-safety]\nlevel = "moderate"\nscreen_level = "moderate"\n'
+                    'phq9_threshold = 0\n')
+    strict = load_profile(str(path))
+    del note["plan_id"]
+    note["risk_update"]["level"] = "moderate"
+    note["risk_assessment"] = risk_assessment("moderate")
+    assert_passes("risk-note-safety", note)
+    assert_fails("risk-note-safety", note, "safety_plan", profile_spec=strict)
+    note["risk_update"]["level"] = "low"
+    note["risk_assessment"] = risk_assessment("low")
+    note["assessments"] = [cssrs(wish_to_be_dead=True), phq9(items_for(8, 9, last=2))]
+    assert_passes("risk-note-safety", note, strict)  # a low screen and PHQ-9 item 9: off in this profile

@@ -54,3 +54,24 @@ def test_the_first_pass_parses_note_lines_that_bill_a_same_day_code(tmp_path):
     assert index.days_of(RawDocument("x", note("PN-9", ["90834"], day="2026-11-22"))) == {}
     assert index.days_of(RawDocument("x", dict(other, session_date="2026-19-11"))) == {}
     assert index_plans([source]) == ({}, 4, [])
+
+
+def test_a_plans_index_entry_tells_the_note_rules_what_the_plan_does():
+    """A batch worker sees a PlanRef, check sees the plan: the note rules say the same of both."""
+    from docgen.batch.plan_index import PlanRef
+    from test_rules_risk import SAFETY_PLAN
+
+    note = builders.note_dict()
+    note["risk_update"]["level"] = "high"
+    note["risk_assessment"] = dict(builders.plan_dict()["risk_assessment"], date="2026-11-23", level="high")
+    variants = []
+    for safety in (None, dict(SAFETY_PLAN), dict(SAFETY_PLAN, lethal_means=[" "]),
+                   dict(SAFETY_PLAN, date="2026-12-01")):
+        plan = builders.plan_dict()
+        if safety is not None:
+            plan["safety_plan"] = safety
+        model = builders.validate(plan)
+        full = [(f.rule, f.path, f.message) for f in builders.check(note, plans=[model])]
+        assert full == [(f.rule, f.path, f.message) for f in builders.check(note, plans=[PlanRef.of(model)])]
+        variants.append(full)
+    assert variants[1] == [] and all(v for i, v in enumerate(variants) if i != 1)

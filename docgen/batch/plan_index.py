@@ -11,10 +11,11 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, ClassVar
 
 from ..check import DayNote, day_entry, index_days
 from ..load import RawDocument, read, source_file
+from ..model import SafetyPlan
 from ..model.validate import validate_document
 
 
@@ -35,6 +36,32 @@ class ClientRef:
 
 
 @dataclass(frozen=True)
+class RiskRef:
+    date: date
+    level: Any
+
+
+@dataclass(frozen=True)
+class SafetyPlanRef:
+    """A plan's safety plan as the note rules read it: its date, and for each Stanley-Brown section one
+    marker when the section has an entry (the entries themselves stay out of the index)."""
+
+    SECTIONS: ClassVar[tuple[str, ...]] = SafetyPlan.SECTIONS
+    date: date
+    warning_signs: tuple[str, ...] = ()
+    internal_coping: tuple[str, ...] = ()
+    social_distraction: tuple[str, ...] = ()
+    help_contacts: tuple[str, ...] = ()
+    professional_contacts: tuple[str, ...] = ()
+    lethal_means: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, safety_plan) -> SafetyPlanRef:
+        return cls(safety_plan.date, **{section: ("x",) if any(e.strip() for e in getattr(safety_plan, section))
+                                        else () for section in cls.SECTIONS})
+
+
+@dataclass(frozen=True)
 class PlanRef:
     """What the note rules need of a plan, small enough to index 50,000 of them."""
 
@@ -43,14 +70,19 @@ class PlanRef:
     plan_date: date
     next_review_date: date | None
     goals: tuple[GoalRef, ...]
+    risk_assessment: RiskRef | None = None
+    safety_plan: SafetyPlanRef | None = None
 
     def goal(self, goal_id: str) -> GoalRef | None:
         return next((g for g in self.goals if g.id == goal_id), None)
 
     @classmethod
     def of(cls, plan) -> PlanRef:
+        risk, safety = plan.risk_assessment, plan.safety_plan
         return cls(plan.id, ClientRef(plan.client.id), plan.plan_date, plan.next_review_date,
-                   tuple(GoalRef(g.id, tuple(ObjectiveRef(o.id) for o in g.objectives)) for g in plan.goals))
+                   tuple(GoalRef(g.id, tuple(ObjectiveRef(o.id) for o in g.objectives)) for g in plan.goals),
+                   RiskRef(risk.date, risk.level) if risk is not None else None,
+                   SafetyPlanRef.of(safety) if safety is not None else None)
 
     def digest(self) -> str:
         return hashlib.sha256(repr(self).encode("utf-8")).hexdigest()

@@ -25,7 +25,7 @@ from .base import (
     Time,
     coded,
 )
-from .clinical import RiskAssessment, RiskUpdate
+from .clinical import RiskAssessment, RiskUpdate, SafetyPlan
 
 
 class NoteFormat(str, Enum):
@@ -206,6 +206,8 @@ class ProgressNote(Strict):
     assessments: list[Assessment] = Field(default_factory=list)
     risk_update: RiskUpdate | None = None
     risk_assessment: RiskAssessment | None = None
+    safety_plan: SafetyPlan | None = Field(
+        default=None, description="a safety plan written or revised in this session (else the plan's counts)")
     psychotherapy_note: bool = Field(
         default=False,
         description="the whole document is a psychotherapy note (45 CFR 164.501): never sent to a payer",

@@ -193,3 +193,74 @@ def risk_safety_plan(plan: TreatmentPlan, ctx):
         entries = getattr(plan.safety_plan, section)
         if not any(entry.strip() for entry in entries):
             yield f"safety_plan.{section}", f"safety plan section '{section.replace('_', ' ')}' is empty"
+
+
+def _empty_sections(safety_plan) -> list[str]:
+    """The Stanley-Brown sections of ``safety_plan`` with no entry."""
+    return [section for section in safety_plan.SECTIONS
+            if not any(entry.strip() for entry in getattr(safety_plan, section))]
+
+
+def _current_plan(note, ctx):
+    """The note's treatment plan when it is in this run, the client's and current on the session date;
+    ``...`` when the note names a plan this run does not hold (nothing about it can be verified)."""
+    if note.plan_id is None:
+        return None
+    plan = ctx.plans.get(note.plan_id)
+    if plan is None:
+        return ...
+    current = plan.plan_date <= note.session_date and (plan.next_review_date is None
+                                                         or note.session_date <= plan.next_review_date)
+    return plan if plan.client.id == note.client.id and current else None
+
+
+@rule("risk-note-safety", applies_to=[NOTE], severity="blocker",
+      source="TJC NPSG.15.01.01 EP 3-5 (S29); Stanley & Brown Safety Planning Intervention (S24); "
+             "C-SSRS triage (S23)",
+      summary="A note whose documented risk reaches the profile's level has a risk assessment of the session; a "
+              "note at that level or with a positive screen has a complete safety plan, its own or its current "
+              "plan's, written by the session date",
+      level="high", screen_level="low", phq9_threshold=1)
+def risk_note_safety(note, ctx):
+    p = ctx.params
+    level = RiskLevel(p["level"])
+    documented = [r.level for r in (note.risk_update, note.risk_assessment) if r is not None]
+    high = any(d.rank >= level.rank for d in documented)
+    screened = screen_level(note)
+    positive = (screened is not RiskLevel.none and screened.rank >= RiskLevel(p["screen_level"]).rank) or (
+        p["phq9_threshold"] > 0 and any(True for _ in _phq9_item9_positive(note, p["phq9_threshold"])))
+    if not (high or positive):
+        return
+    why = f"risk is {max(documented, key=lambda d: d.rank).value}" if high else "a suicide screen is positive"
+    plan = _current_plan(note, ctx)
+    if high:
+        # a positive screen's assessment is risk-level-doc's, risk-cssrs' and risk-phq9-i9's to ask for
+        own = note.risk_assessment
+        theirs = plan.risk_assessment if plan not in (None, ...) else None
+        if own is not None and own.date == note.session_date:
+            pass
+        elif theirs is not None and theirs.date == note.session_date:
+            pass
+        elif own is not None:
+            yield ("risk_assessment.date", f"{why}: the risk assessment of {own.date.isoformat()} is not of this "
+                                           f"session ({note.session_date.isoformat()})")
+        elif plan is not ...:
+            yield "risk_assessment", f"{why}: a risk assessment of this session is required"
+    if note.safety_plan is not None:
+        if note.safety_plan.date > note.session_date:
+            yield "safety_plan.date", f"{why}: the safety plan is dated after the session"
+        for section in _empty_sections(note.safety_plan):
+            yield f"safety_plan.{section}", f"{why}: safety plan section '{section.replace('_', ' ')}' is empty"
+        return
+    if plan is ...:
+        return  # the plan is not part of this run: its safety plan cannot be verified here
+    theirs_plan = plan.safety_plan if plan is not None else None
+    if theirs_plan is None:
+        where = f"its plan {plan.id} has none" if plan is not None else "it names no plan current on the session date"
+        yield "safety_plan", f"{why}: a safety plan is required (none on the note; {where})"
+    elif theirs_plan.date > note.session_date:
+        yield ("safety_plan", f"{why}: the safety plan of plan {plan.id} is dated {theirs_plan.date.isoformat()}, "
+                              "after the session")
+    elif _empty_sections(theirs_plan):
+        missing = ", ".join(s.replace("_", " ") for s in _empty_sections(theirs_plan))
+        yield "safety_plan", f"{why}: the safety plan of plan {plan.id} is incomplete ({missing} empty)"
