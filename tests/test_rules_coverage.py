@@ -5,6 +5,7 @@ import inspect
 
 import test_rules_addendum
 import test_rules_note
+import test_rules_part2
 import test_rules_plan
 import test_rules_risk
 import test_rules_signatures
@@ -12,7 +13,7 @@ import test_telehealth
 from docgen.check import RULES
 
 MODULES = (test_rules_signatures, test_rules_note, test_rules_plan, test_rules_risk, test_rules_addendum,
-           test_telehealth)
+           test_telehealth, test_rules_part2)
 COVERED = set().union(*(m.COVERED for m in MODULES))
 
 

@@ -10,7 +10,7 @@ from builders import AS_OF, assert_fails, assert_passes, findings_of, note_dict,
 from docgen.check import check_record, load_profile
 
 COVERED = {"fmt-sections", "note-goal-link", "note-risk-update", "note-timeliness", "pt-time", "pt-band",
-           "pt-addon-em", "crisis-time", "ic-90785", "group-90853", "fam-9084x"}
+           "pt-addon-em", "crisis-time", "ic-90785", "group-90853", "fam-9084x", "eval-9079x", "mcr-note-elems"}
 
 EM = "99214"
 
@@ -598,3 +598,87 @@ def test_ic_90785_the_combined_legacy_factor_alone_does_not_say_which(note):
                                      ["play_devices_interpreter", "maladaptive_communication"]])
 def test_ic_90785_an_interpreter_with_a_qualifying_factor_passes(note, factors):
     assert_passes("ic-90785", interpreted(note, factors))
+
+
+# eval-9079x (warning): the diagnostic evaluation's elements; once a day; no psychotherapy that day ----
+
+EVALUATION = {"psychiatric_history": "First depressive episode at 19; no admissions.",
+              "medical_history": "Hypothyroidism, on levothyroxine; no surgeries.",
+              "mental_status": "Alert, oriented x4; mood low, affect constricted; no psychosis; insight fair.",
+              "capacity": "Motivated, attends regularly, can use CBT homework: good capacity to respond.",
+              "recommendations": "Weekly CBT for 12 weeks; PHQ-9 every 4 sessions; primary care review of thyroid."}
+
+
+def intake(note, code="90791"):
+    note.update(service_type="intake", cpt_codes=[code], goals_addressed=[], evaluation=dict(EVALUATION),
+                diagnoses=[{"code": "F33.1", "primary": True}])
+    note.pop("plan_id")
+    return note
+
+
+def test_eval_9079x_complete_evaluation_passes(note):
+    assert_passes("eval-9079x", intake(note))
+    assert_passes("eval-9079x", note_dict())  # not an evaluation
+
+
+def test_eval_9079x_elements(note):
+    # new rule: the elements of a psychiatric diagnostic evaluation (CPT; NGS S7; BCBS IL S8)
+    intake(note)
+    note["evaluation"]["mental_status"] = " "
+    del note["evaluation"]["capacity"], note["diagnoses"]
+    found = assert_fails("eval-9079x", note, ["evaluation.mental_status", "evaluation.capacity", "diagnoses"],
+                         severity="warning")
+    assert "capacity to respond to treatment" in found[1].message
+    del note["evaluation"]
+    [finding] = [f for f in findings_of("eval-9079x", note) if f.path == "evaluation"]
+    assert "mental status" in finding.message
+
+
+def test_eval_9079x_once_a_day_and_no_psychotherapy_that_day(note):
+    intake(note)
+    note["cpt_codes"] = ["90791", "90834"]
+    [finding] = assert_fails("eval-9079x", note, "cpt_codes", severity="warning")
+    assert "90834" in finding.message
+    note["cpt_codes"] = ["90791", "90792"]
+    assert_fails("eval-9079x", note, "cpt_codes", severity="warning")
+    evaluation = intake(day_note("PN-E1", ["90791"], 60, service="intake"))
+    found = run(evaluation, day_note("PN-T1", ["90837"], 55), intake(day_note("PN-E2", ["90792"], 60), "90792"))
+    assert rule_paths(found["PN-E1"], "eval-9079x") == ["cpt_codes"]
+    [on_therapy] = [f for f in found["PN-T1"] if f.rule == "eval-9079x"]
+    assert "PN-E1" in on_therapy.message and "PN-E2" in on_therapy.message
+    assert "once a day" in next(f.message for f in found["PN-E2"] if f.rule == "eval-9079x")
+
+
+# mcr-note-elems (warning; the medicare profile turns it on): Medicare per-note elements ----------------
+
+def medicare_note(note):
+    note["payer"] = {"name": "Medicare Part B", "type": "medicare", "state": "OR", "member_id": "1EG4TE5MK73"}
+    note.update(modalities=["CBT: behavioural activation"], prognosis="Good with continued weekly CBT.")
+    return note
+
+
+def test_mcr_note_elems_off_by_default_and_complete_note_passes(note, plan):
+    del note["goals_addressed"][0]["progress"]
+    assert_passes("mcr-note-elems", note)  # not a Medicare profile
+    assert_passes("mcr-note-elems", medicare_note(note_dict()), "medicare", plans=[plan])
+
+
+def test_mcr_note_elems_missing_elements(note, plan):
+    medicare_note(note)
+    del note["modalities"], note["prognosis"], note["goals_addressed"][0]["progress"]
+    assert_fails("mcr-note-elems", note, ["modalities", "goals_addressed", "prognosis"], severity="warning",
+                 profile_spec="medicare", plans=[plan])
+    note["format"], note["intervention"], note["behavior"], note["response"] = "birp", "CBT thought record.", "b", "r"
+    for section in ("subjective", "objective", "assessment"):
+        del note[section]
+    assert "modalities" not in [f.path for f in findings_of("mcr-note-elems", note, "medicare", plans=[plan])]
+
+
+def test_mcr_note_elems_diagnosis_on_the_note_or_its_plan(note, plan):
+    medicare_note(note)
+    plan["diagnoses"] = []
+    assert_passes("mcr-note-elems", note, "medicare")  # the plan is not in the run: not verifiable
+    [finding] = [f for f in findings_of("mcr-note-elems", note, "medicare", plans=[plan]) if f.path == "diagnoses"]
+    assert "diagnos" in finding.message
+    note["diagnoses"] = [{"code": "F33.1"}]
+    assert_passes("mcr-note-elems", note, "medicare", plans=[plan])

@@ -496,3 +496,49 @@ def test_note_safety_levels_from_the_profile(note, tmp_path):
     note["risk_assessment"] = risk_assessment("low")
     note["assessments"] = [cssrs(wish_to_be_dead=True), phq9(items_for(8, 9, last=2))]
     assert_passes("risk-note-safety", note, strict)  # a low screen and PHQ-9 item 9: off in this profile
+
+
+
+# risk-pcl5 (warning): a PCL-5 at or above the cut-point is addressed by a PTSD diagnosis ------------
+
+COVERED |= {"risk-pcl5"}
+
+
+def pcl5(total, day="2026-09-08"):
+    items = [4] * (total // 4) + ([total % 4] if total % 4 else [])
+    return {"instrument": "pcl5", "date": day, "items": items + [0] * (20 - len(items))}
+
+
+def test_pcl5_below_the_cut_point_passes(plan):
+    plan["assessments"] = [pcl5(32)]
+    assert_passes("risk-pcl5", plan)
+
+
+def test_pcl5_at_the_cut_point_without_a_ptsd_diagnosis(plan):
+    # new rule: provisional PTSD at the PCL-5 cut-point (S28: 31-33; default 33)
+    plan["assessments"] = [pcl5(33)]
+    [finding] = assert_fails("risk-pcl5", plan, "assessments[0]", severity="warning")
+    assert "33" in finding.message and "F43.1" in finding.message
+    plan["diagnoses"].append({"code": "F43.10", "status": "rule-out"})
+    assert_passes("risk-pcl5", plan)
+
+
+def test_pcl5_only_the_latest_counts_and_the_cut_point_is_a_parameter(plan, tmp_path):
+    plan["assessments"] = [pcl5(50, "2026-08-01"), pcl5(20)]
+    assert_passes("risk-pcl5", plan)
+    plan["assessments"] = [pcl5(31)]
+    path = tmp_path / "pcl.toml"
+    path.write_text('extends = "default"\n[rules.risk-pcl5]\ncut_point = 31\n')
+    assert_passes("risk-pcl5", plan)
+    assert_fails("risk-pcl5", plan, "assessments[0]", severity="warning", profile_spec=load_profile(str(path)))
+
+
+def test_pcl5_on_a_note_looks_at_the_note_and_its_plan(note, plan):
+    note["assessments"] = [pcl5(40, SESSION)]
+    assert_passes("risk-pcl5", note)  # its plan is not in the run
+    assert_fails("risk-pcl5", note, "assessments[0]", severity="warning", plans=[plan])
+    note["diagnoses"] = [{"code": "F43.12"}]
+    assert_passes("risk-pcl5", note, plans=[plan])
+    del note["diagnoses"]
+    plan["diagnoses"].append({"code": "F43.10"})
+    assert_passes("risk-pcl5", note, plans=[plan])

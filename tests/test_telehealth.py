@@ -19,7 +19,9 @@ NOTE_HASH = "c806fc7187f1249184a8289ceb3acd78c4a878fe5aaa345c2654af7dfa80754c"
 
 # --- modifiers in the schema ---------------------------------------------------------------------------
 def test_a_note_without_modifiers_keeps_its_content_hash():
-    assert content_hash(validate(note_dict())) == NOTE_HASH
+    note = note_dict()
+    del note["modalities"], note["prognosis"]  # added to the builder with #13, after the hash was taken
+    assert content_hash(validate(note)) == NOTE_HASH
 
 
 @pytest.mark.parametrize("given, stored", [

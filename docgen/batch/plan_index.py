@@ -36,6 +36,11 @@ class ClientRef:
 
 
 @dataclass(frozen=True)
+class DiagnosisRef:
+    code: str
+
+
+@dataclass(frozen=True)
 class RiskRef:
     date: date
     level: Any
@@ -72,6 +77,7 @@ class PlanRef:
     goals: tuple[GoalRef, ...]
     risk_assessment: RiskRef | None = None
     safety_plan: SafetyPlanRef | None = None
+    diagnoses: tuple[DiagnosisRef, ...] = ()
 
     def goal(self, goal_id: str) -> GoalRef | None:
         return next((g for g in self.goals if g.id == goal_id), None)
@@ -82,7 +88,8 @@ class PlanRef:
         return cls(plan.id, ClientRef(plan.client.id), plan.plan_date, plan.next_review_date,
                    tuple(GoalRef(g.id, tuple(ObjectiveRef(o.id) for o in g.objectives)) for g in plan.goals),
                    RiskRef(risk.date, risk.level) if risk is not None else None,
-                   SafetyPlanRef.of(safety) if safety is not None else None)
+                   SafetyPlanRef.of(safety) if safety is not None else None,
+                   tuple(DiagnosisRef(d.code) for d in plan.diagnoses))
 
     def digest(self) -> str:
         return hashlib.sha256(repr(self).encode("utf-8")).hexdigest()

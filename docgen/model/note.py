@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from enum import Enum
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
 from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints, WithJsonSchema, model_validator
 from pydantic_core import PydanticCustomError
@@ -25,7 +25,7 @@ from .base import (
     Time,
     coded,
 )
-from .clinical import RiskAssessment, RiskUpdate, SafetyPlan
+from .clinical import Diagnosis, RiskAssessment, RiskUpdate, SafetyPlan
 
 
 class NoteFormat(str, Enum):
@@ -161,6 +161,22 @@ class Location(Strict):
     description: Name | None = Field(default=None, examples=["private room at home"])
 
 
+class Evaluation(Strict):
+    """A psychiatric diagnostic evaluation (90791/90792): the parts payers look for (rules.md eval-9079x);
+    the initial diagnoses go in the note's ``diagnoses``."""
+
+    psychiatric_history: Text | None = None
+    medical_history: Text | None = None
+    mental_status: Text | None = Field(default=None, description="mental status examination")
+    capacity: Text | None = Field(default=None, description="the client's capacity to respond to treatment")
+    recommendations: Text | None = Field(default=None, description="the initial plan of treatment")
+
+    PARTS: ClassVar[dict[str, str]] = {
+        "psychiatric_history": "psychiatric history", "medical_history": "medical history",
+        "mental_status": "mental status", "capacity": "capacity to respond to treatment",
+        "recommendations": "initial plan of treatment"}
+
+
 class ProgressNote(Strict):
     kind: Literal["progress_note"]
     id: Identifier = Field(examples=["PN-1001-01"])
@@ -194,6 +210,12 @@ class ProgressNote(Strict):
     cpt_codes: list[CptCode] = Field(min_length=1)
     interactive_complexity_factors: list[InteractiveComplexityFactor] = Field(default_factory=list)
     goals_addressed: list[GoalRef] = Field(default_factory=list)
+    diagnoses: list[Diagnosis] = Field(
+        default_factory=list, description="diagnoses addressed in the session (an evaluation's initial diagnoses)")
+    modalities: list[Name] = Field(default_factory=list, description="techniques and modalities used in the session",
+                                   examples=[["CBT: cognitive restructuring"]])
+    evaluation: Evaluation | None = Field(default=None, description="90791/90792: the diagnostic evaluation")
+    prognosis: Text | None = None
     subjective: Text | None = None
     objective: Text | None = None
     behavior: Text | None = None

@@ -5,12 +5,14 @@ import math
 
 from ...model import InteractiveComplexityFactor as Factor
 from ...model import ProgressNote, ServiceType
+from ...model.note import Evaluation
 from ..codes import (
     ADDON,
     CRISIS,
     CRISIS_ADDON,
     CRISIS_EXCLUDES,
     EVALUATION,
+    EVALUATION_EXCLUDES,
     FAMILY,
     GROUP,
     INTERACTIVE,
@@ -284,3 +286,65 @@ def family_codes(note: ProgressNote, ctx):
             and note.minutes < ctx.params["min_minutes"]:
         yield "cpt_codes", (f"family psychotherapy needs at least {ctx.params['min_minutes']} minutes; "
                             f"{note.minutes} documented")
+
+
+@rule("eval-9079x", applies_to=[NOTE], severity="warning",
+      source="AMA CPT 90791/90792 (history, mental status, recommendations); NGS Psychiatry and Psychology Services "
+             "(S7) and BCBS IL (S8): medical and psychiatric history, mental status, initial diagnosis, capacity to "
+             "respond to treatment, initial plan; NGS LCD L31887: once per day, not with E/M; not with psychotherapy "
+             "the same day (CPT; NCCI)",
+      summary="A psychiatric diagnostic evaluation records its elements and initial diagnosis; one 90791/90792 a day "
+              "for the client; no psychotherapy that day, and no E/M on the same note")
+def evaluation_9079x(note: ProgressNote, ctx):
+    codes = note.codes
+    evaluations = [c for c in codes if c in EVALUATION]
+    others = ctx.same_day(note)
+    evaluated_by = [r.id for r in others if set(EVALUATION) & set(r.codes)]
+    if not evaluations:
+        mine = [c for c in dict.fromkeys(codes) if c in EVALUATION_EXCLUDES]
+        if mine and evaluated_by:
+            yield ("cpt_codes", f"{', '.join(mine)} cannot be billed on the day of a psychiatric diagnostic "
+                                f"evaluation (note {', '.join(evaluated_by)} of {note.session_date.isoformat()})")
+        return
+    if note.evaluation is None:
+        yield ("evaluation", "no evaluation is recorded: " + ", ".join(Evaluation.PARTS.values()))
+    else:
+        for field, label in Evaluation.PARTS.items():
+            if not (getattr(note.evaluation, field) or "").strip():
+                yield f"evaluation.{field}", f"the evaluation does not record the {label}"
+    if not note.diagnoses:
+        yield "diagnoses", "the evaluation records no initial diagnosis"
+    problems = []
+    if len(evaluations) > 1:
+        problems.append(f"once a day ({', '.join(evaluations)} on this note)")
+    if evaluated_by:
+        problems.append(f"once a day for the client (note {', '.join(evaluated_by)} of the same day bills one "
+                        "too)")
+    therapy = [c for c in dict.fromkeys(codes) if c in EVALUATION_EXCLUDES]
+    therapy += [f"{c} on note {r.id}" for r in others for c in r.codes if c in EVALUATION_EXCLUDES]
+    if therapy:
+        problems.append(f"not billed with psychotherapy the same day ({', '.join(therapy)})")
+    em = [c for c in codes if is_em(c)]
+    if em:
+        problems.append(f"not billed with E/M {', '.join(em)}")
+    if problems:
+        yield "cpt_codes", f"{', '.join(evaluations)}: " + "; ".join(problems)
+
+
+@rule("mcr-note-elems", applies_to=[NOTE], severity="warning", enabled=False,
+      source="Novitas psychotherapy documentation checklist (S5); LCD L35101 Psychiatric Codes (S4)",
+      summary="Medicare note: the techniques or modalities used, the diagnosis (on the note or its plan), progress "
+              "toward the goals and the prognosis",
+      elements=["modalities", "diagnosis", "progress", "prognosis"])
+def medicare_note_elements(note: ProgressNote, ctx):
+    wanted = ctx.params["elements"]
+    if "modalities" in wanted and not note.modalities and not (note.intervention or "").strip():
+        yield "modalities", "the note does not name the techniques or modalities used"
+    if "diagnosis" in wanted and not note.diagnoses:
+        plan = ctx.plans.get(note.plan_id) if note.plan_id is not None else None
+        if note.plan_id is None or (plan is not None and not plan.diagnoses):  # a plan outside the run: unknown
+            yield "diagnoses", "no diagnosis on the note or on its treatment plan"
+    if "progress" in wanted and not any((ref.progress or "").strip() for ref in note.goals_addressed):
+        yield "goals_addressed", "the note does not record progress toward a goal"
+    if "prognosis" in wanted and not (note.prognosis or "").strip():
+        yield "prognosis", "the note does not state the prognosis"

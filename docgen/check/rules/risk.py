@@ -1,7 +1,7 @@
 """Consent, measurement and risk rules (rules.md risk-*, S23-S29)."""
 from __future__ import annotations
 
-from ...model import PHQ9, CSSRSScreener, RiskLevel, TreatmentPlan
+from ...model import PCL5, PHQ9, CSSRSScreener, RiskLevel, TreatmentPlan
 from ..registry import NOTE, PLAN, rule
 
 BOTH = (PLAN, NOTE)
@@ -264,3 +264,30 @@ def risk_note_safety(note, ctx):
     elif _empty_sections(theirs_plan):
         missing = ", ".join(s.replace("_", " ") for s in _empty_sections(theirs_plan))
         yield "safety_plan", f"{why}: the safety plan of plan {plan.id} is incomplete ({missing} empty)"
+
+
+@rule("risk-pcl5", applies_to=BOTH, severity="warning",
+      source="PCL-5 scoring, National Center for PTSD via comorbidityguidelines.org.au (S28): 20 items 0-4, total "
+             "0-80, probable PTSD at a cut-point of 31-33",
+      summary="The latest PCL-5 at or above the cut-point (probable PTSD) is answered by a PTSD diagnosis (F43.1x), "
+              "provisional or ruled out, on the record or its plan",
+      cut_point=33)
+def risk_pcl5(doc, ctx):
+    scales = [(i, a) for i, a in enumerate(doc.assessments) if isinstance(a, PCL5)]
+    if not scales:
+        return
+    latest = max(a.date for _, a in scales)
+    index, scale = [(i, a) for i, a in scales if a.date == latest][-1]
+    cut = ctx.params["cut_point"]
+    if scale.total is None or scale.total < cut:
+        return  # an unanswered item is risk-score-valid's
+    codes = [d.code for d in doc.diagnoses]
+    if doc.kind == NOTE and doc.plan_id is not None:
+        plan = ctx.plans.get(doc.plan_id)
+        if plan is None and not any(c.startswith("F43.1") for c in codes):
+            return  # the plan is not part of this run: its diagnoses cannot be verified here
+        codes += [d.code for d in plan.diagnoses] if plan is not None else []
+    if not any(c.startswith("F43.1") for c in codes):
+        yield (f"assessments[{index}]",
+               f"PCL-5 total {scale.total} of {scale.date.isoformat()} is at or above the cut-point {cut} (probable "
+               "PTSD): no PTSD diagnosis (F43.1x), provisional or ruled out, is recorded")
