@@ -82,7 +82,7 @@ def note_goal_link(note: ProgressNote, ctx):
 
 
 @rule("note-risk-update", applies_to=[NOTE], severity="blocker",
-      source="treatment-plans.md (Risk); TJC NPSG.15.01.01 (S29)",
+      source="TJC NPSG.15.01.01 (S29): reassessment of suicide risk of the individual in care",
       summary="Each note records a risk update")
 def note_risk_update(note: ProgressNote, ctx):
     if note.risk_update is None:

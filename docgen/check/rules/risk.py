@@ -58,7 +58,7 @@ def risk_level(doc) -> RiskLevel:
 
 
 @rule("consent-treatment", applies_to=[PLAN], severity="blocker",
-      source="treatment-plans.md (Consents); CARF BH 2.C (S31)",
+      source="CARF BH 2.C (S31); TJC RI.01.03.01 (informed consent); state law for a minor's guardian",
       summary="Consent to treatment present, signed (by the guardian for a minor) on or before the first service",
       adult_age=18)
 def consent_treatment(plan: TreatmentPlan, ctx):
@@ -86,7 +86,7 @@ def consent_treatment(plan: TreatmentPlan, ctx):
 
 
 @rule("risk-assessment-current", applies_to=[PLAN], severity="blocker",
-      source="TJC NPSG.15.01.01 (S29); treatment-plans.md (Risk)",
+      source="TJC NPSG.15.01.01 EP 2-3 (S29): screening and assessment of suicide risk",
       summary="A suicide/harm risk assessment is on the plan and no older than the profile allows",
       max_age_days=30)
 def risk_assessment_current(plan: TreatmentPlan, ctx):
