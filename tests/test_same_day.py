@@ -75,3 +75,22 @@ def test_a_plans_index_entry_tells_the_note_rules_what_the_plan_does():
         assert full == [(f.rule, f.path, f.message) for f in builders.check(note, plans=[PlanRef.of(model)])]
         variants.append(full)
     assert variants[1] == [] and all(v for i, v in enumerate(variants) if i != 1)
+
+
+def test_the_first_pass_validates_only_the_notes_of_days_a_same_day_rule_can_speak_of(tmp_path, monkeypatch):
+    from docgen.batch import plan_index
+
+    validated = []
+    real = plan_index.validate_document
+    monkeypatch.setattr(plan_index, "validate_document", lambda raw: validated.append(raw.id) or real(raw))
+    lines = [note("PN-1", ["90834"]), note("PN-2", ["90837"], day="2026-11-20"),       # ordinary days
+             note("PN-3", ["90839"], day="2026-11-21"),                                # a crisis alone
+             note("PN-4", ["90839"], day="2026-11-22"), note("PN-5", ["90834"], day="2026-11-22"),
+             dict(note("PN-6", ["90834"], day="2026-11-22"), client=dict(builders.CLIENT, id=1001)),  # another
+             note("PN-7", ["90834"], day="2026-11-22", client="1001")]  # client 1001, as a number and as text
+    lines[5]["client"]["id"], lines[6]["cpt_codes"] = 1001, [{"code": 90791}]
+    (tmp_path / "a.jsonl").write_text("\n".join(json.dumps(n) for n in lines) + "\n", encoding="utf-8")
+    index = index_inputs([tmp_path / "a.jsonl"])
+    assert sorted(validated) == ["PN-4", "PN-5", "PN-6", "PN-7"]
+    assert index.days == {("C-1001", date(2026, 11, 22)): (DayNote("PN-4", ("90839",)), DayNote("PN-5", ("90834",))),
+                          ("1001", date(2026, 11, 22)): (DayNote("PN-6", ("90834",)), DayNote("PN-7", ("90791",)))}

@@ -14,6 +14,7 @@ from datetime import date
 from typing import Any, ClassVar
 
 from ..check import DayNote, day_entry, index_days
+from ..check.codes import SAME_DAY_TRIGGERS
 from ..load import RawDocument, read, source_file
 from ..model import SafetyPlan
 from ..model.validate import validate_document
@@ -121,6 +122,25 @@ def _skip(line: bytes) -> bool:
     return _neither_plan_nor_addendum(line) and not any(part in line for part in _SAME_DAY_BYTES)
 
 
+def _raw_day(raw: RawDocument) -> tuple[str, date] | None:
+    """A note's (client id, session date) read from its data as its model reads them, or None when the
+    data does not give them plainly (such a note is validated to find out)."""
+    data = raw.data if isinstance(raw.data, dict) else {}
+    client, day = raw.client, data.get("session_date")
+    if client is None or not isinstance(day, str):
+        return None
+    try:
+        return client, date.fromisoformat(day)
+    except ValueError:
+        return None
+
+
+def _may_trigger(data: dict) -> bool:
+    """The note's codes, as given, may bill crisis psychotherapy or a diagnostic evaluation."""
+    codes = data.get("cpt_codes")
+    return isinstance(codes, list) and any(code in str(c) for c in codes for code in SAME_DAY_TRIGGERS)
+
+
 @dataclass
 class InputIndex:
     """What the first pass keeps: plans by id, the same-day index of notes, the number of documents
@@ -134,35 +154,52 @@ class InputIndex:
     def days_of(self, raw: RawDocument) -> dict[tuple[str, date], tuple[DayNote, ...]]:
         """The index entry of a note's client and day, as its rules look it up once the note is
         valid (an invalid note is never checked: what this finds for it does not matter)."""
-        data = raw.data if isinstance(raw.data, dict) else {}
-        client, day = raw.client, data.get("session_date")
-        if client is None or not isinstance(day, str):
-            return {}
-        try:
-            key = (client, date.fromisoformat(day))
-        except ValueError:
-            return {}
-        return {key: self.days[key]} if key in self.days else {}
+        key = _raw_day(raw)
+        return {key: self.days[key]} if key is not None and key in self.days else {}
 
 
 def index_inputs(inputs: Iterable[str | os.PathLike]) -> InputIndex:
-    """The first pass over a batch's inputs: plans and same-day notes validated as the workers will."""
+    """The first pass over a batch's inputs: plans validated as the workers will; notes counted by
+    client and day from their data alone. Only the notes of the days a same-day rule can speak of (two
+    notes or more, one that may bill 90839 or 90791/90792) are then read again and validated, so a
+    batch of 50,000 ordinary notes validates none of them here."""
     index = InputIndex()
     addenda: dict[str, None] = {}
-    entries = []
+    files: dict[str, int] = {}  # files holding notes, in input order
+    counts: dict[tuple[str, date], int] = {}
+    where: dict[tuple[str, date], set[int]] = {}
+    triggered: set[tuple[str, date]] = set()
+    unkeyed: set[int] = set()  # files with a note whose client and day its data does not give plainly
     for raw in read(inputs, skip_line=_skip):
         index.count += 1
         kind = kind_of(raw)
         if kind == "addendum":
             addenda[source_file(raw.source)] = None
-        elif kind in ("treatment_plan", "progress_note") and raw.data is not None:
-            record = validate_document(raw).record
-            if record is None:
+        elif kind == "progress_note" and isinstance(raw.data, dict):
+            file = files.setdefault(source_file(raw.source), len(files))
+            key = _raw_day(raw)
+            if key is None:
+                unkeyed.add(file)
                 continue
-            if kind == "progress_note":
-                entries.append(day_entry(record))
-            elif record.id not in index.plans:
+            counts[key] = counts.get(key, 0) + 1
+            where.setdefault(key, set()).add(file)
+            if _may_trigger(raw.data):
+                triggered.add(key)
+        elif kind == "treatment_plan" and raw.data is not None:
+            record = validate_document(raw).record
+            if record is not None and record.id not in index.plans:
                 index.plans[record.id] = PlanRef.of(record)
+    candidates = {key for key in triggered if counts[key] > 1}
+    again = unkeyed.union(*(where[key] for key in candidates))
+    entries = []
+    if again:
+        for raw in read([name for name, number in files.items() if number in again], skip_line=_skip):
+            if kind_of(raw) != "progress_note" or not isinstance(raw.data, dict):
+                continue
+            key = _raw_day(raw)
+            if key is None or key in candidates:
+                record = validate_document(raw).record
+                entries.append(day_entry(record) if record is not None else None)
     index.days = index_days(entries)
     index.addenda = list(addenda)
     return index

@@ -42,18 +42,16 @@ def day_entry(note: Any) -> tuple[DayKey, DayNote] | None:
 
 
 def index_days(entries: Iterable[tuple[DayKey, DayNote] | None]) -> dict[DayKey, tuple[DayNote, ...]]:
-    """The notes of a run by client and day (from :func:`day_entry`): the first note of an id wins, and
-    only the days a same-day rule can speak of are kept (two notes or more, one of them billing crisis
-    psychotherapy or a diagnostic evaluation). ``check``, ``render`` and ``batch`` build it alike."""
-    days: dict[DayKey, list[DayNote]] = {}
-    seen: set[str] = set()
+    """The notes of a run by client and day (from :func:`day_entry`): within a day the first note of an
+    id wins, and only the days a same-day rule can speak of are kept (two notes or more, one of them
+    billing crisis psychotherapy or a diagnostic evaluation). ``check``, ``render`` and ``batch`` build
+    it alike (each day on its own, so that the batch need only validate the notes of such days)."""
+    days: dict[DayKey, dict[str, DayNote]] = {}
     for entry in entries:
-        if entry is None or entry[1].id in seen:
-            continue
-        seen.add(entry[1].id)
-        days.setdefault(entry[0], []).append(entry[1])
-    return {key: tuple(refs) for key, refs in days.items()
-            if len(refs) > 1 and any(SAME_DAY_TRIGGERS.intersection(r.codes) for r in refs)}
+        if entry is not None:
+            days.setdefault(entry[0], {}).setdefault(entry[1].id, entry[1])
+    return {key: tuple(refs.values()) for key, refs in days.items()
+            if len(refs) > 1 and any(SAME_DAY_TRIGGERS.intersection(r.codes) for r in refs.values())}
 
 
 @dataclass
