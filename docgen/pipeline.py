@@ -17,7 +17,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from .check import builtin_names, check_record, load_profile, profile_of, signers_of
+from .check import builtin_names, check_record, day_entry, index_days, load_profile, profile_of, signers_of
 from .check.profile import Profile
 from .errors import DocgenError
 from .findings import Finding, Outcome, RecordResult, Severity, Status
@@ -43,13 +43,14 @@ def profile_override(name: str | None) -> Profile | None:
 
 def judge(result: RecordResult, *, as_of: date | None, override: Profile | None = None,
           plans: Mapping[str, Any] | None = None, locks: Locks | None = None, held: Lock | None = None,
-          ledger: bool = False) -> RecordResult:
+          ledger: bool = False, day_notes: Mapping[Any, Any] | None = None) -> RecordResult:
     """Check one validated record (in place): its profile (``override``, else the one its payer picks),
     the signers its documents show, every finding of the profile's rules, a ``profile`` blocker when
     its payer names a profile docgen does not have, and a ``locked`` blocker when ``held`` (its lock
     in the ledger) holds other content. ``as_of``: the day currency is judged on (None: each record on
     its own date, as a packet does); ``plans``: treatment plans by id, for notes; ``locks``: where
-    an addendum's original is looked up; ``ledger``: whether a lock ledger was consulted at all."""
+    an addendum's original is looked up; ``ledger``: whether a lock ledger was consulted at all;
+    ``day_notes``: the run's notes by client and day (:func:`docgen.check.index_days`)."""
     record = result.record
     if record is None:
         return result
@@ -62,7 +63,7 @@ def judge(result: RecordResult, *, as_of: date | None, override: Profile | None 
             "profile", Severity.blocker, "payer.profile",
             f"no built-in profile by that name (built in: {', '.join(builtin_names())}); checked with "
             f"'{chosen.name}'. Use --profile for an agency's own profile file", "docgen profiles"))
-    result.findings.extend(check_record(record, chosen, as_of, plans, locks, ledger))
+    result.findings.extend(check_record(record, chosen, as_of, plans, locks, ledger, day_notes))
     if held is not None and changed(held, content_hash(record)):
         result.findings.append(locked_finding(held))
     return result
@@ -94,18 +95,21 @@ class RunLocks:
 
 def judge_run(results: Iterable[RecordResult], *, as_of: date | None, profile: str | Profile | None = None,
               ledger: Locks | None = None) -> list[RecordResult]:
-    """Judge every record of one run (in place, input order kept): notes see the plans of the run; an
-    addendum's original is looked up in ``ledger``, then among the run's complete records (which the
-    run locks when it renders them), so addenda are judged after the other records."""
+    """Judge every record of one run (in place, input order kept): notes see the plans of the run and the
+    client's other notes of the same day; an addendum's original is looked up in ``ledger``, then among
+    the run's complete records (which the run locks when it renders them), so addenda are judged after
+    the other records."""
     results = list(results)
     plans = {r.record.id: r.record for r in results if r.record is not None and r.kind == "treatment_plan"}
+    days = index_days(day_entry(r.record) for r in results if r.record is not None and r.kind == "progress_note")
     override = profile if isinstance(profile, Profile) else profile_override(profile)
     locks = RunLocks(ledger)
     for result in sorted(results, key=lambda r: r.kind == "addendum"):  # stable: input order otherwise
         if result.record is None:
             continue
         held = ledger.get(result.record.id) if ledger is not None else None
-        judge(result, as_of=as_of, override=override, plans=plans, locks=locks, held=held, ledger=ledger is not None)
+        judge(result, as_of=as_of, override=override, plans=plans, locks=locks, held=held, ledger=ledger is not None,
+              day_notes=days)
         if result.status is Status.complete:
             locks.add_final(result.record)
     return results

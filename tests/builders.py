@@ -138,6 +138,8 @@ _NOTE: dict[str, Any] = {
     "objective": "Alert, brighter affect, good eye contact.",
     "assessment": "Improving; on track for objective G1.O1.",
     "plan": "Continue behavioural activation; next session in one week.",
+    "modalities": ["CBT: behavioural activation"],
+    "prognosis": "Good: engaged and improving.",
     "risk_update": {"level": "low", "summary": "Denies suicidal ideation; no change."},
     "signatures": [
         {"role": "clinician", "name": "Daniel Kim", "credentials": "LCSW", "signer_id": "CL-01",

@@ -2,7 +2,8 @@
 
 The expectations are written from each fixture's intended defect (the `# Complete:` /
 `# Incomplete:` comment at the top of a YAML file; fixtures/README.md for JSON, JSONL and CSV), not
-copied from the tool's output. A complete record expects no finding at all, warnings included.
+copied from the tool's output. A complete record expects no finding at all, warnings included, but
+for the Medicare notes' missing prognosis (mcr-note-elems, a warning the medicare profile turns on).
 """
 from __future__ import annotations
 
@@ -63,10 +64,12 @@ EXPECTED: dict[str, tuple[str, str, str | None, str, list[tuple[str, str, str]]]
     "PN-1001-02": ("notes/notes-ortiz-tp1001.jsonl:2", NOTE, "default", "incomplete",
                    [("pt-band", B, "cpt_codes")]),
     # SOAP, PHQ-9 item 9 = 1 with no risk assessment at all: no same-day assessment, and the
-    # positive screen's assessment (ideation, plan, intent...) is missing
+    # positive screen's assessment (ideation, plan, intent...) is missing; nor is there a safety plan,
+    # on the note or on plan TP-1001 (risk-note-safety, #13)
     "PN-1001-03": ("notes/notes-ortiz-tp1001.jsonl:3", NOTE, "default", "incomplete",
                    [("risk-phq9-i9", B, "assessments[0].items[8]"),
-                    ("risk-level-doc", B, "risk_assessment")]),
+                    ("risk-level-doc", B, "risk_assessment"),
+                    ("risk-note-safety", B, "safety_plan")]),
     # BIRP, 90834 (45 min) + 90785 with the caregiver-interference factor
     "PN-2001-01": ("notes/note-minor-90834-90785-birp-complete.yaml", NOTE, "default", "complete", []),
     # DAP, family 90847 (55 min) with the client present
@@ -83,12 +86,16 @@ EXPECTED: dict[str, tuple[str, str, str | None, str, list[tuple[str, str, str]]]
     # session date 2026-19-11: one schema error
     "PN-3002-02": ("notes/note-invalid-schema.yaml", NOTE, None, "invalid",
                    [("schema", B, "session_date")]),
-    # BIRP, Medicare, 90837 for 55 min; PHQ-9 item 9 = 1 with a full same-day risk assessment
-    "PN-4001-01": ("notes/note-medicare-90837-birp-complete.yaml", NOTE, "medicare", "complete", []),
-    # BIRP, Medicare, Response section left empty
+    # BIRP, Medicare, 90837 for 55 min; PHQ-9 item 9 = 1 with a full same-day risk assessment (the
+    # plan's safety plan is current); no prognosis stated, a Medicare per-note element (warning, #13)
+    "PN-4001-01": ("notes/note-medicare-90837-birp-complete.yaml", NOTE, "medicare", "complete",
+                   [("mcr-note-elems", W, "prognosis")]),
+    # BIRP, Medicare, Response section left empty; no goal progress and no prognosis (warnings, #13)
     "PN-4001-02": ("notes/note-medicare-empty-response-birp-incomplete.yaml", NOTE, "medicare", "incomplete",
-                   [("fmt-sections", B, "response")]),
-    # BIRP crisis, 95 minutes: 90839 + one 90840; C-SSRS high with a full same-day risk assessment
+                   [("fmt-sections", B, "response"), ("mcr-note-elems", W, "goals_addressed"),
+                    ("mcr-note-elems", W, "prognosis")]),
+    # BIRP crisis, 95 minutes: 90839 + one 90840; C-SSRS high with a full same-day risk assessment and
+    # the safety plan written in the session (TP-4002 has none)
     "PN-4002-01": ("notes/note-crisis-90839-90840-birp-complete.yaml", NOTE, "default", "complete", []),
     # GIRP group 90853, group_size 8, TX begin/end times, signed the same day
     "PN-5001-01": ("notes/note-tx-sud-group-90853-girp-complete.json", NOTE, "tx-medicaid", "complete", []),

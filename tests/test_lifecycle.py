@@ -62,6 +62,36 @@ def test_check_render_and_batch_agree_on_every_record(tmp_path):
     assert by_id["TP-UNKNOWN-PROFILE"] is Outcome.refused
 
 
+def _crisis(note_id: str, day: str, minutes: int = 60) -> dict:
+    note = builders.note_dict()
+    note.update(id=note_id, service_type="crisis", cpt_codes=["90839"], session_date=day, psychotherapy_minutes=minutes)
+    del note["start_time"], note["end_time"]
+    note["signatures"][0]["date"] = day
+    return note
+
+
+def test_check_render_and_batch_agree_on_two_crisis_notes_of_one_day(tmp_path):
+    """90839 once per day for the client: two crisis notes of one day, in different files, are refused by
+    check, render and batch alike; a crisis note of another day stays final."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a.json").write_text(json.dumps(_crisis("PN-CR-1", "2026-11-23")), encoding="utf-8")
+    (folder / "b.jsonl").write_text(json.dumps(_crisis("PN-CR-2", "2026-11-23", 45)) + "\n"
+                                    + json.dumps(_crisis("PN-CR-3", "2026-11-20")) + "\n", encoding="utf-8")
+    (folder / "plan.json").write_text(json.dumps(builders.plan_dict()), encoding="utf-8")
+    checked = {r.id: OUTCOME_OF[r.status] for r in api.check([folder], as_of=builders.AS_OF)}
+    rendered = {r.id: r.outcome for r in api.render([folder], tmp_path / "render", as_of=builders.AS_OF)}
+    with ThreadPoolExecutor(2) as pool:
+        run_batch([str(folder)], tmp_path / "batch", pool, as_of=builders.AS_OF)
+    rows = [json.loads(line) for line in (tmp_path / "batch" / "manifest.jsonl").read_text().splitlines()]
+    batched = {r["id"]: Outcome(r["status"]) for r in rows}
+    assert checked == rendered == batched
+    assert checked == {"PN-CR-1": Outcome.refused, "PN-CR-2": Outcome.refused, "PN-CR-3": Outcome.final,
+                       "TP-1001": Outcome.final}
+    rules = {r["id"]: {f["rule"] for f in r.get("findings", [])} for r in rows}
+    assert rules["PN-CR-1"] == rules["PN-CR-2"] == {"crisis-time"}
+
+
 def test_a_record_naming_an_unknown_profile_is_never_locked_by_a_batch(tmp_path):
     folder = corpus(tmp_path)
     with ThreadPoolExecutor(2) as pool:

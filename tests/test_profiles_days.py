@@ -13,14 +13,14 @@ from docgen.check.profile import profile_for
 from docgen.findings import Severity
 
 OFF_BY_DEFAULT = {"mcr-plan-elems", "ny-contents", "ny-participation", "tx-sud-plan", "note-timeliness",
-                  "mn-sud-itp", "crisis-note-due", "plan-before-service", "u21-plan"}
+                  "mn-sud-itp", "crisis-note-due", "plan-before-service", "u21-plan", "mcr-note-elems"}
 
 
 def test_rules_off_by_default_and_who_enables_them():
     assert {r.id for r in RULES.values() if not r.enabled_by_default} == OFF_BY_DEFAULT
     default = load_profile("default")
     assert not any(default.enabled(rule_id, RULES[rule_id].enabled_by_default) for rule_id in OFF_BY_DEFAULT)
-    enabling = {"medicare": {"mcr-plan-elems", "plan-before-service"},
+    enabling = {"medicare": {"mcr-plan-elems", "plan-before-service", "mcr-note-elems"},
                 "ny-medicaid": {"ny-contents", "ny-participation"},
                 "tx-medicaid": {"tx-sud-plan", "note-timeliness", "plan-before-service", "u21-plan"},
                 "ca-medi-cal": {"note-timeliness", "crisis-note-due"}, "mn-245g": {"mn-sud-itp"}}

@@ -5,14 +5,16 @@ import inspect
 
 import test_rules_addendum
 import test_rules_note
+import test_rules_part2
 import test_rules_plan
 import test_rules_risk
 import test_rules_signatures
 import test_rules_states
+import test_telehealth
 from docgen.check import RULES
 
 MODULES = (test_rules_signatures, test_rules_note, test_rules_plan, test_rules_risk, test_rules_addendum,
-           test_rules_states)
+           test_rules_states, test_telehealth, test_rules_part2)
 COVERED = set().union(*(m.COVERED for m in MODULES))
 
 

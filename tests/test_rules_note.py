@@ -10,7 +10,7 @@ from builders import AS_OF, assert_fails, assert_passes, findings_of, note_dict,
 from docgen.check import check_record, load_profile
 
 COVERED = {"fmt-sections", "note-goal-link", "note-risk-update", "note-timeliness", "pt-time", "pt-band",
-           "pt-addon-em", "crisis-time", "ic-90785", "group-90853", "fam-9084x"}
+           "pt-addon-em", "crisis-time", "ic-90785", "group-90853", "fam-9084x", "eval-9079x", "mcr-note-elems"}
 
 EM = "99214"
 
@@ -117,6 +117,20 @@ def test_note_goal_link_plan_optional_by_profile(note, tmp_path):
     del note["plan_id"]
     assert_passes("note-goal-link", note, load_profile(str(path)))
     assert_fails("note-goal-link", note, "plan_id")
+
+
+def test_note_goal_link_without_plan_or_goals_where_no_plan_is_required(note, plan, tmp_path):
+    # was: goals were demanded before the setting was read, so no profile could express a program
+    # without a treatment plan (CalAIM: care planning in the notes, S33)
+    path = tmp_path / "ca.toml"
+    path.write_text('extends = "default"\n[rules.note-goal-link]\nplan_required = false\n')
+    no_plan = load_profile(str(path))
+    del note["plan_id"]
+    note["goals_addressed"] = []
+    assert_passes("note-goal-link", note, no_plan)
+    assert_fails("note-goal-link", note, ["goals_addressed", "plan_id"])
+    note["plan_id"] = "TP-1001"  # a note that names a plan still names the goals it served
+    assert_fails("note-goal-link", note, "goals_addressed", profile_spec=no_plan, plans=[plan])
 
 
 # note-risk-update -------------------------------------------------------------------------------
@@ -341,7 +355,7 @@ def test_crisis_time_from_the_clock(note):
 
 def test_ic_90785_with_eligible_code_and_factor_passes(note):
     note["cpt_codes"] = ["90834", "90785"]
-    note["interactive_complexity_factors"] = ["play_devices_interpreter"]
+    note["interactive_complexity_factors"] = ["play_equipment_devices"]
     assert_passes("ic-90785", note)
 
 
@@ -399,8 +413,14 @@ def test_group_90853_size_missing(note):
 
 
 def test_group_90853_over_maximum(note):
-    [finding] = assert_fails("group-90853", group(note, 13), "group_size")
+    [finding] = assert_fails("group-90853", group(note, 13), "group_size", profile_spec="medicare")
     assert "maximum of 12" in finding.message
+
+
+def test_group_90853_no_size_limit_unless_the_payer_sets_one(note):
+    # was: every profile refused groups over 12, an NGS (Medicare) limit
+    for profile_name in ("default", "ny-medicaid", "tx-medicaid"):
+        assert_passes("group-90853", group(note, 13), profile_name)
 
 
 def test_group_90853_agency_maximum(note, tmp_path):
@@ -426,16 +446,23 @@ def test_fam_9084x_right_code_passes(note):
 
 
 def test_fam_9084x_90847_without_the_client(note):
-    assert_fails("fam-9084x", family(note, "90847", 50, False), "participants", severity="warning")
+    assert_fails("fam-9084x", family(note, "90847", 50, False), "participants")
 
 
 def test_fam_9084x_90846_with_the_client(note):
-    assert_fails("fam-9084x", family(note, "90846", 50, True), "participants", severity="warning")
+    assert_fails("fam-9084x", family(note, "90846", 50, True), "participants")
 
 
 def test_fam_9084x_minimum_time(note):
-    [finding] = assert_fails("fam-9084x", family(note, "90847", 25, True), "cpt_codes", severity="warning")
+    [finding] = assert_fails("fam-9084x", family(note, "90847", 25, True), "cpt_codes")
     assert "at least 26 minutes" in finding.message
+
+
+@pytest.mark.parametrize("code, present", [("90847", True), ("90846", False)])
+def test_fam_9084x_under_the_midpoint_blocks(note, code, present):
+    # was: a 20-minute 90846/90847 was only a warning; the 50-minute codes need 26 minutes (CPT midpoint)
+    assert_fails("fam-9084x", family(note, code, 20, present), "cpt_codes", severity="blocker")
+    assert_passes("fam-9084x", family(note_dict(), code, 26, present))
 
 
 # fixes found by the fixture work -------------------------------------------------------------------
@@ -478,3 +505,180 @@ def test_pt_time_group_needs_no_time_unless_profile_requires_it(note):
     note.pop("psychotherapy_minutes", None)
     assert_passes("pt-time", note)
     assert_fails("pt-time", note, ["start_time", "end_time"], profile_spec="tx-medicaid")
+
+
+# the client's notes of the same day (issue #13): crisis codes across notes ----------------------------
+
+def run(*records, profile=None):
+    """Judge ``records`` (dicts) as one run, as check and render do: findings by record id."""
+    from copy import deepcopy
+
+    from docgen.load import RawDocument
+    from docgen.pipeline import judge_run
+    from docgen.pipeline import validate as validate_raw
+
+    results = judge_run([validate_raw(RawDocument(f"memory:{i}", deepcopy(r))) for i, r in enumerate(records)],
+                        as_of=AS_OF, profile=profile)
+    return {r.id: r.findings for r in results}
+
+
+def rule_paths(findings, rule_id):
+    return [f.path for f in findings if f.rule == rule_id]
+
+
+def day_note(note_id, codes, minutes, *, service="individual", day="2026-11-23", client="C-1001"):
+    note = timed(note_dict(), codes, minutes)
+    note.update(id=note_id, service_type=service, session_date=day)
+    note["client"]["id"] = client
+    note["signatures"][0]["date"] = day
+    return note
+
+
+def crisis_note(note_id, minutes=60, **kw):
+    return day_note(note_id, ["90839"], minutes, service="crisis", **kw)
+
+
+def test_crisis_once_per_day_across_the_clients_notes():
+    # was: "once per day" was counted within one note only; two notes of one day each billing 90839 passed
+    found = run(crisis_note("PN-C1"), crisis_note("PN-C2", 45))
+    assert rule_paths(found["PN-C1"], "crisis-time") == ["cpt_codes"]
+    [finding] = [f for f in found["PN-C2"] if f.rule == "crisis-time"]
+    assert "PN-C1" in finding.message and "once per day" in finding.message
+
+
+@pytest.mark.parametrize("codes, minutes, service", [
+    (["90834"], 45, "individual"), (["90791"], 60, "intake"), (["90846"], 50, "family_without_client"),
+    (["90853"], 60, "group"), (["99214", "90833"], 20, "medication_management"),
+])
+def test_crisis_excludes_other_psychotherapy_and_evaluation_the_same_day(codes, minutes, service):
+    other = day_note("PN-O1", codes, minutes, service=service)
+    found = run(crisis_note("PN-C1"), other)
+    [on_crisis] = [f for f in found["PN-C1"] if f.rule == "crisis-time"]
+    assert "PN-O1" in on_crisis.message and codes[-1] in on_crisis.message
+    assert rule_paths(found["PN-O1"], "crisis-time") == ["cpt_codes"]  # both notes of the pair are told
+
+
+def test_crisis_other_days_and_other_clients_are_not_counted():
+    found = run(crisis_note("PN-C1"), crisis_note("PN-C2", day="2026-11-22"), crisis_note("PN-C3", client="C-9"),
+                day_note("PN-O1", ["90834"], 45, day="2026-11-24"))
+    assert all(rule_paths(f, "crisis-time") == [] for f in found.values())
+
+
+def test_crisis_excluded_codes_on_the_same_note(note):
+    # 90832-90838 with 90839 on one note are pt-addon-em's; evaluation, family and group codes are crisis-time's
+    for code in ("90791", "90846", "90853"):
+        crisis(note, 60, 0)
+        note["cpt_codes"].append(code)
+        [finding] = assert_fails("crisis-time", note, "cpt_codes")
+        assert code in finding.message
+
+
+# ic-90785: interpretation or translation alone is not interactive complexity (issue #13) ---------------
+
+def interpreted(note, factors):
+    note.update(cpt_codes=["90834", "90785"], interactive_complexity_factors=factors)
+    note["participants"].append({"name": "Ana Souza", "role": "interpreter (Portuguese)"})
+    return note
+
+
+def test_ic_90785_interpreter_alone_is_not_a_factor(note):
+    # was: the one factor "play_devices_interpreter" passed for a session whose only complexity was an interpreter
+    [finding] = assert_fails("ic-90785", interpreted(note, ["interpreter_translator"]),
+                             "interactive_complexity_factors")
+    assert "translation or interpretation alone" in finding.message
+
+
+def test_ic_90785_the_combined_legacy_factor_alone_does_not_say_which(note):
+    [finding] = assert_fails("ic-90785", interpreted(note, ["play_devices_interpreter"]),
+                             "interactive_complexity_factors")
+    assert "play_equipment_devices" in finding.message
+
+
+@pytest.mark.parametrize("factors", [["play_equipment_devices"], ["interpreter_translator", "caregiver_interference"],
+                                     ["play_devices_interpreter", "maladaptive_communication"]])
+def test_ic_90785_an_interpreter_with_a_qualifying_factor_passes(note, factors):
+    assert_passes("ic-90785", interpreted(note, factors))
+
+
+# eval-9079x (warning): the diagnostic evaluation's elements; once a day; no psychotherapy that day ----
+
+EVALUATION = {"psychiatric_history": "First depressive episode at 19; no admissions.",
+              "medical_history": "Hypothyroidism, on levothyroxine; no surgeries.",
+              "mental_status": "Alert, oriented x4; mood low, affect constricted; no psychosis; insight fair.",
+              "capacity": "Motivated, attends regularly, can use CBT homework: good capacity to respond.",
+              "recommendations": "Weekly CBT for 12 weeks; PHQ-9 every 4 sessions; primary care review of thyroid."}
+
+
+def intake(note, code="90791"):
+    note.update(service_type="intake", cpt_codes=[code], goals_addressed=[], evaluation=dict(EVALUATION),
+                diagnoses=[{"code": "F33.1", "primary": True}])
+    note.pop("plan_id")
+    return note
+
+
+def test_eval_9079x_complete_evaluation_passes(note):
+    assert_passes("eval-9079x", intake(note))
+    assert_passes("eval-9079x", note_dict())  # not an evaluation
+
+
+def test_eval_9079x_elements(note):
+    # new rule: the elements of a psychiatric diagnostic evaluation (CPT; NGS S7; BCBS IL S8)
+    intake(note)
+    note["evaluation"]["mental_status"] = " "
+    del note["evaluation"]["capacity"], note["diagnoses"]
+    found = assert_fails("eval-9079x", note, ["evaluation.mental_status", "evaluation.capacity", "diagnoses"],
+                         severity="warning")
+    assert "capacity to respond to treatment" in found[1].message
+    del note["evaluation"]
+    [finding] = [f for f in findings_of("eval-9079x", note) if f.path == "evaluation"]
+    assert "mental status" in finding.message
+
+
+def test_eval_9079x_once_a_day_and_no_psychotherapy_that_day(note):
+    intake(note)
+    note["cpt_codes"] = ["90791", "90834"]
+    [finding] = assert_fails("eval-9079x", note, "cpt_codes", severity="warning")
+    assert "90834" in finding.message
+    note["cpt_codes"] = ["90791", "90792"]
+    assert_fails("eval-9079x", note, "cpt_codes", severity="warning")
+    evaluation = intake(day_note("PN-E1", ["90791"], 60, service="intake"))
+    found = run(evaluation, day_note("PN-T1", ["90837"], 55), intake(day_note("PN-E2", ["90792"], 60), "90792"))
+    assert rule_paths(found["PN-E1"], "eval-9079x") == ["cpt_codes"]
+    [on_therapy] = [f for f in found["PN-T1"] if f.rule == "eval-9079x"]
+    assert "PN-E1" in on_therapy.message and "PN-E2" in on_therapy.message
+    assert "once a day" in next(f.message for f in found["PN-E2"] if f.rule == "eval-9079x")
+
+
+# mcr-note-elems (warning; the medicare profile turns it on): Medicare per-note elements ----------------
+
+def medicare_note(note):
+    note["payer"] = {"name": "Medicare Part B", "type": "medicare", "state": "OR", "member_id": "1EG4TE5MK73"}
+    note.update(modalities=["CBT: behavioural activation"], prognosis="Good with continued weekly CBT.")
+    return note
+
+
+def test_mcr_note_elems_off_by_default_and_complete_note_passes(note, plan):
+    del note["goals_addressed"][0]["progress"]
+    assert_passes("mcr-note-elems", note)  # not a Medicare profile
+    assert_passes("mcr-note-elems", medicare_note(note_dict()), "medicare", plans=[plan])
+
+
+def test_mcr_note_elems_missing_elements(note, plan):
+    medicare_note(note)
+    del note["modalities"], note["prognosis"], note["goals_addressed"][0]["progress"]
+    assert_fails("mcr-note-elems", note, ["modalities", "goals_addressed", "prognosis"], severity="warning",
+                 profile_spec="medicare", plans=[plan])
+    note["format"], note["intervention"], note["behavior"], note["response"] = "birp", "CBT thought record.", "b", "r"
+    for section in ("subjective", "objective", "assessment"):
+        del note[section]
+    assert "modalities" not in [f.path for f in findings_of("mcr-note-elems", note, "medicare", plans=[plan])]
+
+
+def test_mcr_note_elems_diagnosis_on_the_note_or_its_plan(note, plan):
+    medicare_note(note)
+    plan["diagnoses"] = []
+    assert_passes("mcr-note-elems", note, "medicare")  # the plan is not in the run: not verifiable
+    [finding] = [f for f in findings_of("mcr-note-elems", note, "medicare", plans=[plan]) if f.path == "diagnoses"]
+    assert "diagnos" in finding.message
+    note["diagnoses"] = [{"code": "F33.1"}]
+    assert_passes("mcr-note-elems", note, "medicare", plans=[plan])

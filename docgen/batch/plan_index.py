@@ -1,18 +1,22 @@
 """The plan index: a first, light pass over a batch's inputs that keeps what the note rules need of
 each treatment plan (ids, client, dates, goal and objective ids), so a note is checked against its plan
-wherever the plan sits in the inputs; it also counts the documents and finds the files holding addenda."""
+wherever the plan sits in the inputs, and of each note the codes the same-day rules compare (by client
+and day, :func:`docgen.check.index_days`), so a note is checked against the client's other notes of its
+day wherever they sit; it also counts the documents and finds the files holding addenda."""
 from __future__ import annotations
 
 import hashlib
 import os
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, time
-from typing import Any
+from typing import Any, ClassVar
 
+from ..check import DayNote, day_entry, index_days
+from ..check.codes import SAME_DAY_TRIGGERS
 from ..load import RawDocument, normal_id, read, source_file
-from ..model import SignerRole
+from ..model import SafetyPlan, SignerRole
 from ..model.validate import validate_document
 
 
@@ -50,6 +54,37 @@ class SignatureRef:
 
 
 @dataclass(frozen=True)
+class DiagnosisRef:
+    code: str
+
+
+@dataclass(frozen=True)
+class RiskRef:
+    date: date
+    level: Any
+
+
+@dataclass(frozen=True)
+class SafetyPlanRef:
+    """A plan's safety plan as the note rules read it: its date, and for each Stanley-Brown section one
+    marker when the section has an entry (the entries themselves stay out of the index)."""
+
+    SECTIONS: ClassVar[tuple[str, ...]] = SafetyPlan.SECTIONS
+    date: date
+    warning_signs: tuple[str, ...] = ()
+    internal_coping: tuple[str, ...] = ()
+    social_distraction: tuple[str, ...] = ()
+    help_contacts: tuple[str, ...] = ()
+    professional_contacts: tuple[str, ...] = ()
+    lethal_means: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, safety_plan) -> SafetyPlanRef:
+        return cls(safety_plan.date, **{section: ("x",) if any(e.strip() for e in getattr(safety_plan, section))
+                                        else () for section in cls.SECTIONS})
+
+
+@dataclass(frozen=True)
 class PlanRef:
     """What the rules need of another plan than the record judged (a note's plan; a plan's previous and
     later plans), small enough to index 50,000 of them."""
@@ -61,16 +96,23 @@ class PlanRef:
     goals: tuple[GoalRef, ...]
     author: AuthorRef | None = None
     signatures: tuple[SignatureRef, ...] = ()
+    risk_assessment: RiskRef | None = None
+    safety_plan: SafetyPlanRef | None = None
+    diagnoses: tuple[DiagnosisRef, ...] = ()
 
     def goal(self, goal_id: str) -> GoalRef | None:
         return next((g for g in self.goals if g.id == goal_id), None)
 
     @classmethod
     def of(cls, plan) -> PlanRef:
+        risk, safety = plan.risk_assessment, plan.safety_plan
         return cls(plan.id, ClientRef(plan.client.id), plan.plan_date, plan.next_review_date,
                    tuple(GoalRef(g.id, tuple(ObjectiveRef(o.id) for o in g.objectives)) for g in plan.goals),
                    AuthorRef(plan.author.id, plan.author.name),
-                   tuple(SignatureRef(s.role, s.signer_id, s.name, s.date, s.time) for s in plan.signatures))
+                   tuple(SignatureRef(s.role, s.signer_id, s.name, s.date, s.time) for s in plan.signatures),
+                   RiskRef(risk.date, risk.level) if risk is not None else None,
+                   SafetyPlanRef.of(safety) if safety is not None else None,
+                   tuple(DiagnosisRef(d.code) for d in plan.diagnoses))
 
     def digest(self) -> str:
         return hashlib.sha256(repr(self).encode("utf-8")).hexdigest()
@@ -91,22 +133,105 @@ def _neither_plan_nor_addendum(line: bytes) -> bool:
     return b"treatment_plan" not in line and b"addendum" not in line and not _ESCAPED_LETTER.search(line)
 
 
+#: Byte strings one of which a note line holds when it bills a code the same-day rules compare
+#: (9079x, 9083x, 9084x, 90853), or a JSON escape of a digit that could spell one.
+_SAME_DAY_BYTES = (b"9079", b"9083", b"9084", b"90853", b"\\u003")
+
+
+def _skip(line: bytes) -> bool:
+    """A JSONL line the first pass counts without parsing: no plan, no addendum, and no note billing a
+    code that a same-day rule compares."""
+    return _neither_plan_nor_addendum(line) and not any(part in line for part in _SAME_DAY_BYTES)
+
+
+def _raw_day(raw: RawDocument) -> tuple[str, date] | None:
+    """A note's (client id, session date) read from its data as its model reads them, or None when the
+    data does not give them plainly (such a note is validated to find out)."""
+    data = raw.data if isinstance(raw.data, dict) else {}
+    client, day = raw.client, data.get("session_date")
+    if client is None or not isinstance(day, str):
+        return None
+    try:
+        return client, date.fromisoformat(day)
+    except ValueError:
+        return None
+
+
+def _may_trigger(data: dict) -> bool:
+    """The note's codes, as given, may bill crisis psychotherapy or a diagnostic evaluation."""
+    codes = data.get("cpt_codes")
+    return isinstance(codes, list) and any(code in str(c) for c in codes for code in SAME_DAY_TRIGGERS)
+
+
+@dataclass
+class InputIndex:
+    """What the first pass keeps: plans by id, the same-day index of notes, the number of documents
+    (for the progress bar) and the files that hold addenda (read again once everything else is done)."""
+
+    plans: dict[str, PlanRef] = field(default_factory=dict)
+    days: dict[tuple[str, date], tuple[DayNote, ...]] = field(default_factory=dict)
+    count: int = 0
+    addenda: list[str] = field(default_factory=list)
+
+    def days_of(self, raw: RawDocument) -> dict[tuple[str, date], tuple[DayNote, ...]]:
+        """The index entry of a note's client and day, as its rules look it up once the note is
+        valid (an invalid note is never checked: what this finds for it does not matter)."""
+        key = _raw_day(raw)
+        return {key: self.days[key]} if key is not None and key in self.days else {}
+
+
+def index_inputs(inputs: Iterable[str | os.PathLike]) -> InputIndex:
+    """The first pass over a batch's inputs: plans validated as the workers will; notes counted by
+    client and day from their data alone. Only the notes of the days a same-day rule can speak of (two
+    notes or more, one that may bill 90839 or 90791/90792) are then read again and validated, so a
+    batch of 50,000 ordinary notes validates none of them here."""
+    index = InputIndex()
+    addenda: dict[str, None] = {}
+    files: dict[str, int] = {}  # files holding notes, in input order
+    counts: dict[tuple[str, date], int] = {}
+    where: dict[tuple[str, date], set[int]] = {}
+    triggered: set[tuple[str, date]] = set()
+    unkeyed: set[int] = set()  # files with a note whose client and day its data does not give plainly
+    for raw in read(inputs, skip_line=_skip):
+        index.count += 1
+        kind = kind_of(raw)
+        if kind == "addendum":
+            addenda[source_file(raw.source)] = None
+        elif kind == "progress_note" and isinstance(raw.data, dict):
+            file = files.setdefault(source_file(raw.source), len(files))
+            key = _raw_day(raw)
+            if key is None:
+                unkeyed.add(file)
+                continue
+            counts[key] = counts.get(key, 0) + 1
+            where.setdefault(key, set()).add(file)
+            if _may_trigger(raw.data):
+                triggered.add(key)
+        elif kind == "treatment_plan" and raw.data is not None:
+            record = validate_document(raw).record
+            if record is not None and record.id not in index.plans:
+                index.plans[record.id] = PlanRef.of(record)
+    candidates = {key for key in triggered if counts[key] > 1}
+    again = unkeyed.union(*(where[key] for key in candidates))
+    entries = []
+    if again:
+        for raw in read([name for name, number in files.items() if number in again], skip_line=_skip):
+            if kind_of(raw) != "progress_note" or not isinstance(raw.data, dict):
+                continue
+            key = _raw_day(raw)
+            if key is None or key in candidates:
+                record = validate_document(raw).record
+                entries.append(day_entry(record) if record is not None else None)
+    index.days = index_days(entries)
+    index.addenda = list(addenda)
+    return index
+
+
 def index_plans(inputs: Iterable[str | os.PathLike]) -> tuple[dict[str, PlanRef], int, list[str]]:
     """Plans of the inputs by id, the number of documents (for the progress bar) and the files
-    that hold addenda (read again once everything else is done)."""
-
-    plans: dict[str, PlanRef] = {}
-    addenda: dict[str, None] = {}
-    count = 0
-    for raw in read(inputs, skip_line=_neither_plan_nor_addendum):
-        count += 1
-        if kind_of(raw) == "addendum":
-            addenda[source_file(raw.source)] = None
-        if kind_of(raw) == "treatment_plan":
-            result = validate_document(raw)
-            if result.record is not None and result.record.id not in plans:
-                plans[result.record.id] = PlanRef.of(result.record)
-    return plans, count, list(addenda)
+    that hold addenda (read again once everything else is done): :func:`index_inputs` in short."""
+    index = index_inputs(inputs)
+    return index.plans, index.count, index.addenda
 
 
 def related_plans(plans: dict[str, PlanRef]) -> Callable[[RawDocument], tuple[PlanRef, ...]]:

@@ -27,7 +27,7 @@ from ..pipeline import profile_override
 from ..settings import output_trail
 from ..write import prepare_folder, repeated_id
 from .manifest import JOURNAL, ManifestWriter, open_journal
-from .plan_index import index_plans, kind_of, related_plans
+from .plan_index import index_inputs, kind_of, related_plans
 from .record_index import RecordIndex
 from .worker import Config, Task, process
 
@@ -132,7 +132,8 @@ def _run(inputs: list[str], out: Path, executor: Executor, *, formats, profile, 
                     allow_draft, as_of or date.today(), force, os.getcwd(), sign_with, passphrase, sign_role,
                     sync_each=not _local(executor))
     started = time.perf_counter()
-    plans, total, addenda = index_plans(inputs)
+    indexed = index_inputs(inputs)
+    plans, total, addenda = indexed.plans, indexed.count, indexed.addenda
     related = related_plans(plans)
     trail = AuditTrail(output_trail(audit, out), __version__)
     index = RecordIndex()
@@ -186,7 +187,7 @@ def _run(inputs: list[str], out: Path, executor: Executor, *, formats, profile, 
         task = Task(seq, raw.source, raw.data, raw.error, plans.get(plan_id) if isinstance(plan_id, str) else None,
                     index.previous(record_id) if record_id else None,
                     trail.get(record_id) if record_id else None, locks,
-                    related(raw) if kind_of(raw) == "treatment_plan" else ())
+                    related(raw) if kind_of(raw) == "treatment_plan" else (), indexed.days_of(raw))
         if len(pending) >= limit:
             done, waiting = wait(pending, return_when=FIRST_COMPLETED)
             pending.intersection_update(waiting)

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__
+from ..check import DayNote
 from ..errors import OutputError
 from ..findings import Outcome
 from ..ledger.locks import Lock, lock_of, locked_message
@@ -55,6 +56,8 @@ class Task:
     lock: Lock | None = None  # the ledger's lock of the record's id
     locks: dict[str, Lock] | None = None  # for an addendum: the ledger's lock of its original, by id
     related: tuple[PlanRef, ...] = ()  # for a plan: its client's other plans and its previous plan
+    #: for a note: the client's other notes of its day, as the first pass indexed them
+    days: dict[tuple[str, date], tuple[DayNote, ...]] = field(default_factory=dict)
 
     def plans(self) -> dict[str, PlanRef]:
         return {p.id: p for p in (self.plan, *self.related) if p is not None}
@@ -168,7 +171,7 @@ def _process(task: Task, config: Config, row: dict) -> None:
     locks = dict(task.locks or {})
     judge(result, as_of=config.as_of, override=_override(config.profile),
           plans=task.plans(), locks=locks, held=task.lock,
-          ledger=True)
+          ledger=True, day_notes=task.days)
     outcome = decide(result, allow_draft=config.allow_draft)
     row.update(status=outcome.value, profile=result.profile, blockers=len(result.blockers),
                warnings=len(result.warnings))

@@ -10,11 +10,11 @@ from ..errors import ProfileError
 from ..findings import Finding
 from . import rules as _rules  # noqa: F401 - registers the rules
 from .profile import Profile, builtin_names, load_profile, profile_for
-from .registry import RULES, Context, LockLookup, Rule
+from .registry import RULES, Context, DayNote, LockLookup, Rule, day_entry, index_days
 from .sources import cite
 
 __all__ = ["check_record", "profile_of", "signers_of", "Profile", "ProfileError", "RULES", "Rule", "LockLookup",
-           "builtin_names", "load_profile"]
+           "builtin_names", "load_profile", "DayNote", "day_entry", "index_days"]
 
 
 def profile_of(record: Any, override: str | None = None) -> Profile:
@@ -43,19 +43,21 @@ def signers_of(record: Any, profile: Profile) -> tuple[str, ...]:
 
 def check_record(record: Any, profile: Profile, as_of: date | None,
                  plans: Mapping[str, Any] | None = None, locks: LockLookup | None = None,
-                 ledger: bool = False) -> list[Finding]:
+                 ledger: bool = False, day_notes: Mapping[Any, Any] | None = None) -> list[Finding]:
     """All findings of the profile's enabled rules for one validated record. ``as_of``: the day the
     record's currency is judged on (a review not past, a plan not too old): ``--as-of`` for current
     records; None judges the record on its own date (plan date, date of service), as a packet does for
     a past period. ``locks``: where an addendum's original is looked up; ``ledger``: whether they come
-    from a lock ledger."""
+    from a lock ledger; ``day_notes``: the run's notes by client and day (:func:`index_days`), for the
+    same-day rules."""
     day = as_of if as_of is not None else record.service_date
     findings: list[Finding] = []
     for rule in RULES.values():
         if record.kind not in rule.applies_to or not profile.enabled(rule.id, rule.enabled_by_default):
             continue
         ctx = Context(params=profile.params(rule.id, rule.defaults), as_of=day, plans=plans or {},
-                      calendar=profile.calendar, locks=locks if locks is not None else {}, ledger=ledger)
+                      calendar=profile.calendar, locks=locks if locks is not None else {}, ledger=ledger,
+                      day_notes=day_notes or {})
         severity = profile.severity(rule.id, rule.severity)
         source = None  # the citations, written out when the rule finds something
         for path, message in rule.check(record, ctx):

@@ -1,12 +1,13 @@
 """The rule registry: every completeness rule with its id, severity, source and parameters."""
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Protocol
 
 from ..findings import Severity
+from .codes import SAME_DAY, SAME_DAY_TRIGGERS
 
 
 class LockLookup(Protocol):
@@ -18,6 +19,39 @@ class LockLookup(Protocol):
 PLAN = "treatment_plan"
 NOTE = "progress_note"
 ADDENDUM = "addendum"
+
+
+@dataclass(frozen=True)
+class DayNote:
+    """Another note of a client's day as the same-day rules see it (crisis-time, eval-9079x): its id
+    and the codes they compare, without modifiers; small enough to index every note of a batch."""
+
+    id: str
+    codes: tuple[str, ...]
+
+
+#: (client id, session date)
+DayKey = tuple[str, date]
+
+
+def day_entry(note: Any) -> tuple[DayKey, DayNote] | None:
+    """Where a validated progress note goes in the index of its run's days, or None when it bills no
+    code a same-day rule compares."""
+    codes = tuple(sorted({c for c in note.codes if c in SAME_DAY}))
+    return ((note.client.id, note.session_date), DayNote(note.id, codes)) if codes else None
+
+
+def index_days(entries: Iterable[tuple[DayKey, DayNote] | None]) -> dict[DayKey, tuple[DayNote, ...]]:
+    """The notes of a run by client and day (from :func:`day_entry`): within a day the first note of an
+    id wins, and only the days a same-day rule can speak of are kept (two notes or more, one of them
+    billing crisis psychotherapy or a diagnostic evaluation). ``check``, ``render`` and ``batch`` build
+    it alike (each day on its own, so that the batch need only validate the notes of such days)."""
+    days: dict[DayKey, dict[str, DayNote]] = {}
+    for entry in entries:
+        if entry is not None:
+            days.setdefault(entry[0], {}).setdefault(entry[1].id, entry[1])
+    return {key: tuple(refs.values()) for key, refs in days.items()
+            if len(refs) > 1 and any(SAME_DAY_TRIGGERS.intersection(r.codes) for r in refs.values())}
 
 
 @dataclass
@@ -34,6 +68,12 @@ class Context:
     #: locks by record id (see docgen.ledger.locks): the ledger's, then the run's complete records
     locks: LockLookup = field(default_factory=dict[str, Any])
     ledger: bool = False  # a lock ledger was consulted: an id it does not hold is not locked
+    #: the run's other notes by (client id, session date): see :func:`index_days`
+    day_notes: Mapping[DayKey, Sequence[DayNote]] = field(default_factory=dict)
+
+    def same_day(self, note: Any) -> list[DayNote]:
+        """The other notes of ``note``'s client and day in this run."""
+        return [r for r in self.day_notes.get((note.client.id, note.session_date), ()) if r.id != note.id]
 
 
 #: A rule yields (field path, plain-language message) for each problem it finds.

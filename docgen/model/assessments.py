@@ -3,12 +3,15 @@
 PHQ-9: 9 items 0-3, total 0-27; bands 0-4 minimal, 5-9 mild, 10-14 moderate, 15-19 moderately
 severe, 20-27 severe (rules.md risk-score-valid, S25). GAD-7: 7 items 0-3, total 0-21; bands 0-4
 minimal, 5-9 mild, 10-14 moderate, 15-21 severe (S26). PCL-5: 20 items 0-4, total 0-80 (S28).
-C-SSRS screener: risk level by Columbia's item logic (rules.md risk-cssrs, S23).
+C-SSRS screener: risk level by Columbia's item logic (rules.md risk-cssrs, S23), each screen used within
+its recall window (questions 1-5 ask about the past month, question 6b about the past 3 months).
 """
 from __future__ import annotations
 
+import calendar
+from datetime import date as _date
 from enum import Enum
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field, computed_field
 
@@ -91,8 +94,32 @@ class PCL5(_Scale):
     items: list[Item04 | None] = Field(min_length=20, max_length=20)
 
 
+def add_months(day: _date, months: int) -> _date:
+    """The same day ``months`` later (the month's last day when it has no such day: 31 Jan + 1 = 28/29 Feb)."""
+    month = day.month - 1 + months
+    year, month = day.year + month // 12, month % 12 + 1
+    return day.replace(year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1]))
+
+
+#: The screener's questions, in order: (field, number as the form prints it).
+CSSRS_QUESTIONS = (("wish_to_be_dead", "1"), ("suicidal_thoughts", "2"), ("thoughts_with_method", "3"),
+                   ("intent", "4"), ("plan_with_intent", "5"), ("suicidal_behavior_lifetime", "6"),
+                   ("behavior_past_3_months", "6b"))
+
+
 class CSSRSScreener(Strict):
-    """Columbia Suicide Severity Rating Scale, screener (past month unless noted)."""
+    """Columbia Suicide Severity Rating Scale, screener (past month unless noted).
+
+    Skip logic (the form's own): questions 3, 4 and 5 are asked only after a yes to question 2, and
+    each of them is then answered; "within the past 3 months" (6b) only after a yes to question 6.
+    ``risk_level`` is the item logic over the answers given (it is part of the record's content hash,
+    so it keeps its meaning); the rules use :meth:`level_on`, which counts an unanswered follow-up as
+    yes and each part of the screen only within its recall window."""
+
+    #: Recall windows: questions 1-5 ask about the past month, question 6b about the past 3 months. A
+    #: screen stops telling the current level once its window has passed (Columbia screener, S23).
+    IDEATION_MONTHS: ClassVar[int] = 1
+    BEHAVIOR_MONTHS: ClassVar[int] = 3
 
     instrument: Literal["cssrs_screener"]
     id: Identifier | None = None
@@ -122,6 +149,63 @@ class CSSRSScreener(Strict):
     @property
     def positive(self) -> bool:
         return self.risk_level is not RiskLevel.none
+
+    # --- skip logic and recall windows (used by the rules; none of this is serialized) --------------
+    def skip_errors(self) -> list[tuple[str, str]]:
+        """(field, message) for each answer the form's skip logic does not allow or still requires.
+        Answering "no" to a question that was not due is harmless and accepted."""
+        errors: list[tuple[str, str]] = []
+        for field, number in CSSRS_QUESTIONS[2:5]:
+            answer = getattr(self, field)
+            if answer and not self.suicidal_thoughts:
+                errors.append((field, f"question {number} is answered yes, but it is asked only after a yes to "
+                                      "question 2 (suicidal thoughts), which is no"))
+            elif answer is None and self.suicidal_thoughts:
+                errors.append((field, f"question 2 (suicidal thoughts) is yes, so question {number} must be "
+                                      "answered; until it is, the screen counts it as yes"))
+        if self.behavior_past_3_months and not self.suicidal_behavior_lifetime:
+            errors.append(("behavior_past_3_months", "question 6b (within the past 3 months) is answered yes, but it "
+                                                     "is asked only after a yes to question 6, which is no"))
+        elif self.behavior_past_3_months is None and self.suicidal_behavior_lifetime:
+            errors.append(("behavior_past_3_months", "question 6 (suicidal behaviour) is yes but 'within the past 3 "
+                                                     "months' (6b) is unanswered: the screen counts as high risk until "
+                                                     "it is answered"))
+        return errors
+
+    def _asked(self, answer: bool | None, after: bool) -> bool:
+        """A follow-up answer, an unanswered one counting as yes when it was due (the worst case)."""
+        return bool(answer) or (after and answer is None)
+
+    def ideation_level(self) -> RiskLevel:
+        """Level from questions 1-5 (past month)."""
+        due = self.suicidal_thoughts
+        if self._asked(self.intent, due) or self._asked(self.plan_with_intent, due):
+            return RiskLevel.high
+        if self._asked(self.thoughts_with_method, due):
+            return RiskLevel.moderate
+        if self.wish_to_be_dead or self.suicidal_thoughts:
+            return RiskLevel.low
+        return RiskLevel.none
+
+    def behavior_level(self) -> RiskLevel:
+        """Level from question 6: high in the past 3 months (or not said), moderate longer ago."""
+        if self._asked(self.behavior_past_3_months, self.suicidal_behavior_lifetime):
+            return RiskLevel.high
+        return RiskLevel.moderate if self.suicidal_behavior_lifetime else RiskLevel.none
+
+    def current_on(self, day: _date) -> bool:
+        """Some part of the screen is still within its recall window on ``day``."""
+        return day <= add_months(self.date, max(self.IDEATION_MONTHS, self.BEHAVIOR_MONTHS))
+
+    def level_on(self, day: _date) -> RiskLevel:
+        """The level the screen tells on ``day``: the parts still within their recall window, an
+        unanswered follow-up counting as yes."""
+        levels = [RiskLevel.none]
+        if day <= add_months(self.date, self.IDEATION_MONTHS):
+            levels.append(self.ideation_level())
+        if day <= add_months(self.date, self.BEHAVIOR_MONTHS):
+            levels.append(self.behavior_level())
+        return max(levels, key=lambda level: level.rank)
 
 
 Assessment = Annotated[PHQ9 | GAD7 | PCL5 | CSSRSScreener, Field(discriminator="instrument")]

@@ -4,13 +4,28 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from enum import Enum
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints, WithJsonSchema, model_validator
+from pydantic_core import PydanticCustomError
 
 from .assessments import Assessment
-from .base import Agency, Client, Clinician, Date, Identifier, Name, Payer, Signature, Strict, Text, Time, coded
-from .clinical import RiskAssessment, RiskUpdate
+from .base import (
+    Agency,
+    Client,
+    Clinician,
+    Date,
+    Identifier,
+    Name,
+    Payer,
+    Signature,
+    StateCode,
+    Strict,
+    Text,
+    Time,
+    coded,
+)
+from .clinical import Diagnosis, RiskAssessment, RiskUpdate, SafetyPlan
 
 
 class NoteFormat(str, Enum):
@@ -49,11 +64,15 @@ class Delivery(str, Enum):
 
 
 class InteractiveComplexityFactor(str, Enum):
-    """CPT +90785 qualifying factors (rules.md ic-90785)."""
+    """CPT +90785 factors (rules.md ic-90785). interpreter_translator is recorded but does not qualify alone
+    (CMS: 90785 is not billed solely for translation or interpretation); play_devices_interpreter, the
+    earlier combined value, stays valid but alone does not say which of the two it was."""
 
     maladaptive_communication = "maladaptive_communication"
     caregiver_interference = "caregiver_interference"
     sentinel_event_mandated_report = "sentinel_event_mandated_report"
+    play_equipment_devices = "play_equipment_devices"
+    interpreter_translator = "interpreter_translator"
     play_devices_interpreter = "play_devices_interpreter"
 
 
@@ -68,17 +87,94 @@ class GoalRef(Strict):
     progress: Text | None = None
 
 
-#: CPT (90834, +90785), CPT category II/III (1234F) and HCPCS level II (H0004) codes.
+#: CPT (90834, +90785), CPT category II/III (1234F) and HCPCS level II (H0004) codes, each with up to four
+#: two-character modifiers (95, 93, GT, FQ, HO, HE, 59, 25...): ``90834-95``, or ``{code: 90834,
+#: modifiers: [95]}``, which is stored as ``90834-95``. A code without modifiers is stored as it always
+#: was (the content hash of a record without modifiers does not change).
+_BARE_CODE = r"\+?[0-9]{5}|\+?[0-9]{4}[A-Z]|[A-Z][0-9]{4}"
+_MODIFIER = r"[0-9A-Z]{2}"
+_CODE_LINE = re.compile(rf"(?:{_BARE_CODE})(?:-{_MODIFIER}){{0,4}}")
+CODE_MESSAGE = ("CPT or HCPCS code: five digits (e.g. 90834, add-on +90785), four digits and a letter (e.g. 3725F) "
+                "or a letter and four digits (e.g. H0004); modifiers (up to four, two capital letters or digits) "
+                "after hyphens (90834-95) or as {code: 90834, modifiers: [95]}")
+
+
+def _code_text(value: Any) -> Any:
+    """A code given as ``{code, modifiers}`` as the text it is stored as; anything else unchanged."""
+    if not isinstance(value, dict):
+        return value
+    code, modifiers = value.get("code"), value.get("modifiers", [])
+    scalar = (str, int)
+    if (set(value) - {"code", "modifiers"} or not isinstance(code, scalar) or isinstance(code, bool)
+            or not isinstance(modifiers, list)
+            or not all(isinstance(m, scalar) and not isinstance(m, bool) for m in modifiers)
+            or not re.fullmatch(_BARE_CODE, str(code).strip())):
+        raise PydanticCustomError("code_format", CODE_MESSAGE)
+    return "-".join([str(code).strip(), *(str(m).strip() for m in modifiers)])
+
+
+def _code_line(value: str) -> str:
+    if not _CODE_LINE.fullmatch(value):
+        raise PydanticCustomError("code_format", CODE_MESSAGE)
+    return re.sub(r"^\+", "", value)
+
+
+_CODE_SCHEMA = {"examples": ["90834"], "anyOf": [
+    {"type": "string", "pattern": f"^{_CODE_LINE.pattern}$", "description": CODE_MESSAGE,
+     "examples": ["90834", "90834-95"]},
+    {"type": "object", "additionalProperties": False, "required": ["code"], "description": CODE_MESSAGE,
+     "properties": {"code": {"type": "string", "pattern": f"^(?:{_BARE_CODE})$"},
+                    "modifiers": {"type": "array", "maxItems": 4,
+                                  "items": {"type": "string", "pattern": f"^{_MODIFIER}$"}}}},
+]}
+
 if TYPE_CHECKING:  # to a type checker a code is text; to pydantic, text of its pattern
     CptCode = str
     PlaceOfService = str
 else:
-    CptCode = coded(r"\+?[0-9]{5}|\+?[0-9]{4}[A-Z]|[A-Z][0-9]{4}",
-                    "CPT or HCPCS code: five digits (e.g. 90834, add-on +90785), four digits and a letter (e.g. 3725F) "
-                    "or a letter and four digits (e.g. H0004)", strip=True, example="90834")
+    CptCode = Annotated[str, BeforeValidator(_code_text), StringConstraints(strip_whitespace=True),
+                        AfterValidator(_code_line), WithJsonSchema(_CODE_SCHEMA)]
     #: CMS place-of-service code.
     PlaceOfService = coded(r"[0-9]{2}", "place-of-service code: two digits (e.g. 11 office, 02 or 10 telehealth)",
                            example="11")
+
+#: Places of service CMS defines for telehealth: 02 (other than the patient's home), 10 (the patient's home).
+TELEHEALTH_POS = ("02", "10")
+
+
+class SiteKind(str, Enum):
+    """Where a person was during a telehealth session."""
+
+    home = "home"  # the patient's home (CMS POS 10)
+    office = "office"
+    facility = "facility"  # hospital, clinic, nursing facility or another health care setting
+    school = "school"
+    community = "community"
+    other = "other"
+
+
+class Location(Strict):
+    """Where the patient or the clinician was during a telehealth session."""
+
+    kind: SiteKind
+    state: StateCode | None = Field(default=None, description="two-letter state code (licensure)")
+    description: Name | None = Field(default=None, examples=["private room at home"])
+
+
+class Evaluation(Strict):
+    """A psychiatric diagnostic evaluation (90791/90792): the parts payers look for (rules.md eval-9079x);
+    the initial diagnoses go in the note's ``diagnoses``."""
+
+    psychiatric_history: Text | None = None
+    medical_history: Text | None = None
+    mental_status: Text | None = Field(default=None, description="mental status examination")
+    capacity: Text | None = Field(default=None, description="the client's capacity to respond to treatment")
+    recommendations: Text | None = Field(default=None, description="the initial plan of treatment")
+
+    PARTS: ClassVar[dict[str, str]] = {
+        "psychiatric_history": "psychiatric history", "medical_history": "medical history",
+        "mental_status": "mental status", "capacity": "capacity to respond to treatment",
+        "recommendations": "initial plan of treatment"}
 
 
 class ProgressNote(Strict):
@@ -104,11 +200,22 @@ class ProgressNote(Strict):
     place_of_service: PlaceOfService = Field(
         description="CMS place-of-service code, e.g. 11 office, 02/10 telehealth, 53 CMHC"
     )
+    patient_location: Location | None = Field(default=None, description="telehealth: where the patient was")
+    clinician_location: Location | None = Field(default=None, description="telehealth: where the clinician was")
+    audio_only_reason: Text | None = Field(
+        default=None, description="audio-only telehealth: why video was not used (e.g. the client has no camera, "
+                                  "or declined video)")
     participants: list[Participant] = Field(default_factory=list)
     group_size: int | None = Field(default=None, ge=1, description="number of patients in a group session")
     cpt_codes: list[CptCode] = Field(min_length=1)
     interactive_complexity_factors: list[InteractiveComplexityFactor] = Field(default_factory=list)
     goals_addressed: list[GoalRef] = Field(default_factory=list)
+    diagnoses: list[Diagnosis] = Field(
+        default_factory=list, description="diagnoses addressed in the session (an evaluation's initial diagnoses)")
+    modalities: list[Name] = Field(default_factory=list, description="techniques and modalities used in the session",
+                                   examples=[["CBT: cognitive restructuring"]])
+    evaluation: Evaluation | None = Field(default=None, description="90791/90792: the diagnostic evaluation")
+    prognosis: Text | None = None
     subjective: Text | None = None
     objective: Text | None = None
     behavior: Text | None = None
@@ -121,6 +228,8 @@ class ProgressNote(Strict):
     assessments: list[Assessment] = Field(default_factory=list)
     risk_update: RiskUpdate | None = None
     risk_assessment: RiskAssessment | None = None
+    safety_plan: SafetyPlan | None = Field(
+        default=None, description="a safety plan written or revised in this session (else the plan's counts)")
     psychotherapy_note: bool = Field(
         default=False,
         description="the whole document is a psychotherapy note (45 CFR 164.501): never sent to a payer",
@@ -130,11 +239,6 @@ class ProgressNote(Strict):
         description="the clinician's private process notes, kept apart: never in a payer packet",
     )
     signatures: list[Signature] = Field(default_factory=list)
-
-    @field_validator("cpt_codes")
-    @classmethod
-    def _strip_plus(cls, codes: list[str]) -> list[str]:
-        return [re.sub(r"^\+", "", c) for c in codes]
 
     @model_validator(mode="after")
     def _consistency(self) -> ProgressNote:
@@ -161,6 +265,16 @@ class ProgressNote(Strict):
     @property
     def service_date(self) -> Date:
         return self.session_date
+
+    @property
+    def codes(self) -> list[str]:
+        """The billed codes without their modifiers, in order (what the CPT rules compare)."""
+        return [c.split("-", 1)[0] for c in self.cpt_codes]
+
+    @property
+    def lines(self) -> list[tuple[str, tuple[str, ...]]]:
+        """Each billed code with its modifiers: ``90834-95-HO`` -> ``("90834", ("95", "HO"))``."""
+        return [(code, tuple(modifiers)) for code, *modifiers in (c.split("-") for c in self.cpt_codes)]
 
     @property
     def sections(self) -> tuple[str, ...]:

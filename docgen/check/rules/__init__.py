@@ -1,2 +1,2 @@
 """The completeness rules. Importing this package registers them all."""
-from . import addendum, note, plan, plan_before_service, risk, signatures, states, u21  # noqa: F401
+from . import addendum, note, part2, plan, plan_before_service, risk, signatures, states, telehealth, u21  # noqa: F401

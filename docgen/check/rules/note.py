@@ -1,28 +1,31 @@
-"""Progress-note rules: sections, ties to the plan, timeliness, and CPT time rules (S4-S10, S36-S39)."""
+"""Progress-note rules: sections, ties to the plan, timeliness, and CPT time rules (sources: sources.toml)."""
 from __future__ import annotations
 
 import math
 
+from ...model import InteractiveComplexityFactor as Factor
 from ...model import ProgressNote, ServiceType
+from ...model.note import Evaluation
+from ..codes import (
+    ADDON,
+    CRISIS,
+    CRISIS_ADDON,
+    CRISIS_EXCLUDES,
+    EVALUATION,
+    EVALUATION_EXCLUDES,
+    FAMILY,
+    GROUP,
+    INTERACTIVE,
+    PSYCHOTHERAPY,
+    is_em,
+)
 from ..days import days_between
 from ..registry import NOTE, rule
 from .signatures import author_signature
 
-PSYCHOTHERAPY = ("90832", "90834", "90837")
-ADDON = ("90833", "90836", "90838")
-CRISIS, CRISIS_ADDON = "90839", "90840"
-FAMILY = ("90846", "90847")
-GROUP = "90853"
-INTERACTIVE = "90785"
-EVALUATION = ("90791", "90792")
 IC_PRIMARY = ("90791", "90792", *PSYCHOTHERAPY, *ADDON, GROUP)
 IC_NEVER = (CRISIS, CRISIS_ADDON, *FAMILY)
 TIMED = (*PSYCHOTHERAPY, *ADDON, CRISIS, CRISIS_ADDON, *FAMILY)  # 90853 has no CPT time
-
-
-def is_em(code: str) -> bool:
-    """Evaluation and management codes (99202-99499)."""
-    return code.isdigit() and 99202 <= int(code) <= 99499
 
 
 def _band_of(minutes: int, bands: dict[str, list[int]]) -> str | None:
@@ -44,16 +47,17 @@ def fmt_sections(note: ProgressNote, ctx):
 @rule("note-goal-link", applies_to=[NOTE], severity="blocker",
       source=["26 TAC 301.361(a)(11)-(12): the plan objective addressed and the progress [tac-26-301.361]"],
       summary="The note names its treatment plan and the goals it addressed; when the plan is given they exist "
-              "and the plan was current on the session date",
+              "and the plan was current on the session date (plan_required = false: a note may have neither)",
       plan_required=True)
 def note_goal_link(note: ProgressNote, ctx):
-    if note.service_type is ServiceType.intake or any(c in EVALUATION for c in note.cpt_codes):
+    if note.service_type is ServiceType.intake or any(c in EVALUATION for c in note.codes):
         return  # a diagnostic evaluation comes before the plan it informs
+    if note.plan_id is None and not ctx.params["plan_required"]:
+        return  # a program without a treatment plan (plan_required = false): care planning is in the notes
     if not note.goals_addressed:
         yield "goals_addressed", "the note does not name a plan goal it addressed"
     if note.plan_id is None:
-        if ctx.params["plan_required"]:
-            yield "plan_id", "the note does not name its treatment plan"
+        yield "plan_id", "the note does not name its treatment plan"
         return
     plan = ctx.plans.get(note.plan_id)
     if plan is None:
@@ -108,7 +112,7 @@ def note_timeliness(note: ProgressNote, ctx):
 def pt_time(note: ProgressNote, ctx):
     # Where the profile requires start and stop times they are due on every note; otherwise only
     # for time-based codes.
-    if not ctx.params["require_start_stop"] and not any(code in TIMED for code in note.cpt_codes):
+    if not ctx.params["require_start_stop"] and not any(code in TIMED for code in note.codes):
         return
     has_clock = note.start_time is not None and note.end_time is not None
     if ctx.params["require_start_stop"]:
@@ -136,7 +140,7 @@ def pt_band(note: ProgressNote, ctx):
         bands = ctx.params[table]
         # An add-on's time is the psychotherapy time alone, never the clock time that includes E/M.
         minutes = note.psychotherapy_minutes if table == "addon_bands" else note.minutes
-        codes = [c for c in note.cpt_codes if c in bands]
+        codes = [c for c in note.codes if c in bands]
         if len(codes) > 1:
             yield "cpt_codes", f"more than one psychotherapy code for one session: {', '.join(codes)}"
         if not codes or minutes is None:
@@ -158,7 +162,7 @@ def pt_band(note: ProgressNote, ctx):
       summary="Add-on psychotherapy codes only with an E/M code and separately documented minutes; standalone "
               "psychotherapy codes not with E/M or crisis codes")
 def pt_addon_em(note: ProgressNote, ctx):
-    codes = note.cpt_codes
+    codes = note.codes
     em = [c for c in codes if is_em(c)]
     addons = [c for c in codes if c in ADDON]
     standalone = [c for c in codes if c in PSYCHOTHERAPY]
@@ -172,20 +176,40 @@ def pt_addon_em(note: ProgressNote, ctx):
         yield "cpt_codes", f"{', '.join(standalone + addons)} cannot be billed with crisis psychotherapy 90839"
 
 
-@rule("crisis-time", applies_to=[NOTE], severity="blocker", source=["bcbsil-psychotherapy", "headway-crisis"],
-      summary="90839 covers the first 30-74 minutes, once a day; "
-              "+90840 each further 30 minutes beyond 74, only with 90839",
+@rule("crisis-time", applies_to=[NOTE], severity="blocker",
+      source=["bcbsil-psychotherapy", "headway-crisis"],
+      summary="90839 covers the first 30-74 minutes, once a day for the client (across the run's notes of the day); "
+              "+90840 each further 30 minutes beyond 74, only with 90839; no evaluation, other psychotherapy, family "
+              "or group code the same day",
       first_min=30, first_max=74, addon_block=30)
 def crisis_time(note: ProgressNote, ctx):
-    codes = note.cpt_codes
+    codes = note.codes
     firsts, addons = codes.count(CRISIS), codes.count(CRISIS_ADDON)
     if addons and not firsts:
         yield "cpt_codes", "+90840 is billed without 90839"
-        return
+    others = ctx.same_day(note)
     if not firsts:
+        # this note's side of a pair: crisis psychotherapy on another note of the day excludes its codes
+        mine = [c for c in dict.fromkeys(codes) if c in CRISIS_EXCLUDES]
+        crisis_notes = [r.id for r in others if CRISIS in r.codes]
+        if mine and crisis_notes:
+            yield ("cpt_codes", f"{', '.join(mine)} cannot be billed on the day of crisis psychotherapy 90839 "
+                                f"(note {', '.join(crisis_notes)} of {note.session_date.isoformat()})")
         return
     if firsts > 1:
         yield "cpt_codes", "90839 may be billed once per day"
+    again = [r.id for r in others if CRISIS in r.codes]
+    if again:
+        yield ("cpt_codes", f"90839 is billed on note {', '.join(again)} of the same day too: 90839 once per day "
+                            "for the client; the day's crisis time goes on one note, with +90840 beyond 74 minutes")
+    # 90832-90838 on this note are pt-addon-em's to report; the rest of the exclusions are this rule's
+    own = [c for c in dict.fromkeys(codes) if c in CRISIS_EXCLUDES and c not in PSYCHOTHERAPY + ADDON]
+    if own:
+        yield "cpt_codes", f"{', '.join(own)} cannot be billed with crisis psychotherapy 90839"
+    excluded = [(r.id, c) for r in others for c in r.codes if c in CRISIS_EXCLUDES]
+    if excluded:
+        yield ("cpt_codes", "90839 excludes other services of the day: " +
+               "; ".join(f"{c} on note {rid}" for rid, c in excluded))
     minutes = note.minutes
     if minutes is None:
         return
@@ -199,10 +223,12 @@ def crisis_time(note: ProgressNote, ctx):
                             f"{addons} billed")
 
 
-@rule("ic-90785", applies_to=[NOTE], severity="blocker", source=["bcbsil-psychotherapy", "medcoder-90785"],
-      summary="+90785 only with an eligible primary code, never with crisis or family codes, and with a named factor")
+@rule("ic-90785", applies_to=[NOTE], severity="blocker",
+      source=["bcbsil-psychotherapy", "medcoder-90785"],
+      summary="+90785 only with an eligible primary code, never with crisis or family codes, and with a named "
+              "factor other than an interpreter or translator alone")
 def interactive_complexity(note: ProgressNote, ctx):
-    codes = note.cpt_codes
+    codes = note.codes
     if INTERACTIVE not in codes:
         return
     if not any(c in IC_PRIMARY for c in codes):
@@ -210,33 +236,111 @@ def interactive_complexity(note: ProgressNote, ctx):
     never = [c for c in codes if c in IC_NEVER]
     if never:
         yield "cpt_codes", f"+90785 cannot be billed with {', '.join(never)}"
-    if not note.interactive_complexity_factors:
+    factors = set(note.interactive_complexity_factors)
+    qualifying = factors - {Factor.interpreter_translator, Factor.play_devices_interpreter}
+    if not factors:
         yield "interactive_complexity_factors", "+90785 billed but no interactive-complexity factor is documented"
+    elif qualifying:
+        return
+    elif Factor.play_devices_interpreter in factors:
+        yield ("interactive_complexity_factors",
+               "factor 'play_devices_interpreter' does not say whether play equipment or other devices were used "
+               "(record play_equipment_devices) or only an interpreter or translator, which alone does not support "
+               "+90785")
+    else:
+        yield ("interactive_complexity_factors",
+               "an interpreter or translator is the only factor: +90785 is not billed for translation or "
+               "interpretation alone (CMS); name the factor that made the session complex")
 
 
 @rule("group-90853", applies_to=[NOTE], severity="blocker",
       source="NGS LCD L33632: number of participants documented, at most 12 [lcd-l33632]",
-      summary="Group psychotherapy records the number of participants, within the profile's maximum", max_size=12)
+      summary="Group psychotherapy records the number of participants, within the payer's maximum when its "
+              "profile sets one (max_size; 0: no limit)",
+      max_size=0)
 def group_size(note: ProgressNote, ctx):
-    if GROUP not in note.cpt_codes:
+    if GROUP not in note.codes:
         return
+    limit = ctx.params["max_size"]
     if note.group_size is None:
         yield "group_size", "90853 billed without the number of group participants"
-    elif note.group_size > ctx.params["max_size"]:
-        yield "group_size", f"group of {note.group_size} exceeds the maximum of {ctx.params['max_size']}"
+    elif limit and note.group_size > limit:
+        yield "group_size", f"group of {note.group_size} exceeds the payer's maximum of {limit}"
 
 
-@rule("fam-9084x", applies_to=[NOTE], severity="warning", source="welton-time",
-      summary="Family psychotherapy: 90847 with the patient present, 90846 without; at least the minimum time",
+@rule("fam-9084x", applies_to=[NOTE], severity="blocker",
+      source="welton-time",
+      summary="Family psychotherapy: 90847 with the patient present, 90846 without; at least the minimum time "
+              "(26 minutes, the midpoint of 50)",
       min_minutes=26)
 def family_codes(note: ProgressNote, ctx):
     client_present = any(p.role.strip().lower().startswith(("client", "patient")) or p.name == note.client.name
                          for p in note.participants)
-    if "90847" in note.cpt_codes and not client_present:
+    if "90847" in note.codes and not client_present:
         yield "participants", "90847 (with patient) billed but the client is not listed as a participant"
-    if "90846" in note.cpt_codes and client_present:
+    if "90846" in note.codes and client_present:
         yield "participants", "90846 (without patient) billed but the client is listed as a participant"
-    if any(c in FAMILY for c in note.cpt_codes) and note.minutes is not None \
+    if any(c in FAMILY for c in note.codes) and note.minutes is not None \
             and note.minutes < ctx.params["min_minutes"]:
         yield "cpt_codes", (f"family psychotherapy needs at least {ctx.params['min_minutes']} minutes; "
                             f"{note.minutes} documented")
+
+
+@rule("eval-9079x", applies_to=[NOTE], severity="warning",
+      source=["NGS LCD L31887: evaluation elements, once per day, not with psychotherapy the same day "
+              "[ngs-psych-services]", "bcbsil-psychotherapy"],
+      summary="A psychiatric diagnostic evaluation records its elements and initial diagnosis; one 90791/90792 a day "
+              "for the client; no psychotherapy that day, and no E/M on the same note")
+def evaluation_9079x(note: ProgressNote, ctx):
+    codes = note.codes
+    evaluations = [c for c in codes if c in EVALUATION]
+    others = ctx.same_day(note)
+    evaluated_by = [r.id for r in others if set(EVALUATION) & set(r.codes)]
+    if not evaluations:
+        mine = [c for c in dict.fromkeys(codes) if c in EVALUATION_EXCLUDES]
+        if mine and evaluated_by:
+            yield ("cpt_codes", f"{', '.join(mine)} cannot be billed on the day of a psychiatric diagnostic "
+                                f"evaluation (note {', '.join(evaluated_by)} of {note.session_date.isoformat()})")
+        return
+    if note.evaluation is None:
+        yield ("evaluation", "no evaluation is recorded: " + ", ".join(Evaluation.PARTS.values()))
+    else:
+        for field, label in Evaluation.PARTS.items():
+            if not (getattr(note.evaluation, field) or "").strip():
+                yield f"evaluation.{field}", f"the evaluation does not record the {label}"
+    if not note.diagnoses:
+        yield "diagnoses", "the evaluation records no initial diagnosis"
+    problems = []
+    if len(evaluations) > 1:
+        problems.append(f"once a day ({', '.join(evaluations)} on this note)")
+    if evaluated_by:
+        problems.append(f"once a day for the client (note {', '.join(evaluated_by)} of the same day bills one "
+                        "too)")
+    therapy = [c for c in dict.fromkeys(codes) if c in EVALUATION_EXCLUDES]
+    therapy += [f"{c} on note {r.id}" for r in others for c in r.codes if c in EVALUATION_EXCLUDES]
+    if therapy:
+        problems.append(f"not billed with psychotherapy the same day ({', '.join(therapy)})")
+    em = [c for c in codes if is_em(c)]
+    if em:
+        problems.append(f"not billed with E/M {', '.join(em)}")
+    if problems:
+        yield "cpt_codes", f"{', '.join(evaluations)}: " + "; ".join(problems)
+
+
+@rule("mcr-note-elems", applies_to=[NOTE], severity="warning", enabled=False,
+      source=["novitas-psychotherapy-checklist", "lcd-l35101"],
+      summary="Medicare note: the techniques or modalities used, the diagnosis (on the note or its plan), progress "
+              "toward the goals and the prognosis",
+      elements=["modalities", "diagnosis", "progress", "prognosis"])
+def medicare_note_elements(note: ProgressNote, ctx):
+    wanted = ctx.params["elements"]
+    if "modalities" in wanted and not note.modalities and not (note.intervention or "").strip():
+        yield "modalities", "the note does not name the techniques or modalities used"
+    if "diagnosis" in wanted and not note.diagnoses:
+        plan = ctx.plans.get(note.plan_id) if note.plan_id is not None else None
+        if note.plan_id is None or (plan is not None and not plan.diagnoses):  # a plan outside the run: unknown
+            yield "diagnoses", "no diagnosis on the note or on its treatment plan"
+    if "progress" in wanted and not any((ref.progress or "").strip() for ref in note.goals_addressed):
+        yield "goals_addressed", "the note does not record progress toward a goal"
+    if "prognosis" in wanted and not (note.prognosis or "").strip():
+        yield "prognosis", "the note does not state the prognosis"

@@ -1,7 +1,7 @@
-"""Consent, measurement and risk rules (rules.md risk-*, S23-S29)."""
+"""Consent, measurement and risk rules (sources: docgen/check/sources.toml)."""
 from __future__ import annotations
 
-from ...model import PHQ9, CSSRSScreener, RiskLevel, TreatmentPlan
+from ...model import PCL5, PHQ9, CSSRSScreener, RiskLevel, TreatmentPlan
 from ..registry import NOTE, PLAN, rule
 
 BOTH = (PLAN, NOTE)
@@ -17,18 +17,40 @@ def _screeners(doc):
     return [(i, a) for i, a in enumerate(doc.assessments) if isinstance(a, CSSRSScreener)]
 
 
+def current_screen(doc) -> tuple[int, CSSRSScreener] | None:
+    """The C-SSRS screen that tells the record's current level: the latest one (the last listed of its
+    day), while it is within its recall window on the record's date; older screens are history."""
+    screens = _screeners(doc)
+    if not screens:
+        return None
+    latest = max(s.date for _, s in screens)
+    index, screen = [(i, s) for i, s in screens if s.date == latest][-1]
+    return (index, screen) if screen.current_on(doc.service_date) else None
+
+
+def screen_level(doc) -> RiskLevel:
+    """The level the current C-SSRS screen tells (none without one)."""
+    found = current_screen(doc)
+    return found[1].level_on(doc.service_date) if found is not None else RiskLevel.none
+
+
 def _phq9_item9_positive(doc, threshold: int):
-    for index, item in enumerate(doc.assessments):
-        if isinstance(item, PHQ9) and item.item9 is not None and item.item9 >= threshold:
+    """PHQ-9s whose item 9 is at or above ``threshold``. A plan keeps the history of screens: only its
+    latest PHQ-9 speaks for it; a note's PHQ-9s are all of its encounter."""
+    scales = [(i, a) for i, a in enumerate(doc.assessments) if isinstance(a, PHQ9)]
+    if doc.kind == PLAN and scales:
+        latest = max(a.date for _, a in scales)
+        scales = [(i, a) for i, a in scales if a.date == latest]
+    for index, item in scales:
+        if item.item9 is not None and item.item9 >= threshold:
             yield index, item
 
 
 def risk_level(doc) -> RiskLevel:
-    """The highest risk level the record documents or screens."""
-    levels = [RiskLevel.none]
+    """The highest risk level the record documents or its current screen tells."""
+    levels = [RiskLevel.none, screen_level(doc)]
     if doc.risk_assessment is not None:
         levels.append(doc.risk_assessment.level)
-    levels.extend(s.risk_level for _, s in _screeners(doc))
     update = getattr(doc, "risk_update", None)
     if update is not None:
         levels.append(update.level)
@@ -97,12 +119,8 @@ def risk_score_valid(doc, ctx):
               "in the same encounter",
       threshold=1)
 def risk_phq9_item9(doc, ctx):
-    positives = list(_phq9_item9_positive(doc, ctx.params["threshold"]))
-    if doc.kind == PLAN:
-        # A plan keeps the history of screens; its (single) risk assessment answers the latest one.
-        latest = max((a.date for a in doc.assessments if isinstance(a, PHQ9)), default=None)
-        positives = [(i, phq) for i, phq in positives if phq.date == latest]
-    for index, phq in positives:
+    # A plan keeps the history of screens; its (single) risk assessment answers the latest one.
+    for index, phq in _phq9_item9_positive(doc, ctx.params["threshold"]):
         risk = doc.risk_assessment
         if risk is None or risk.date != phq.date:
             yield (f"assessments[{index}].items[8]",
@@ -110,12 +128,19 @@ def risk_phq9_item9(doc, ctx):
                    "dated the same day is required")
 
 
-@rule("risk-cssrs", applies_to=BOTH, severity="blocker", source="c-ssrs",
-      summary="The documented risk level is not below the C-SSRS screener's level; moderate or high screens "
-              "need a risk assessment")
+@rule("risk-cssrs", applies_to=BOTH, severity="blocker",
+      source="c-ssrs",
+      summary="Each C-SSRS screener follows the form's skip logic; the latest screen, within its recall window "
+              "(past month; past 3 months for behaviour), sets the level the record may not document below; "
+              "moderate or high needs a risk assessment")
 def risk_cssrs(doc, ctx):
     for index, screen in _screeners(doc):
-        level = screen.risk_level
+        for field, message in screen.skip_errors():
+            yield f"assessments[{index}].{field}", f"C-SSRS screener of {screen.date.isoformat()}: {message}"
+    found = current_screen(doc)
+    if found is not None:
+        index, screen = found
+        level = screen.level_on(doc.service_date)
         risk = doc.risk_assessment
         if level.rank >= RiskLevel.moderate.rank and risk is None:
             yield (f"assessments[{index}]",
@@ -139,7 +164,7 @@ def risk_cssrs(doc, ctx):
 def risk_level_doc(doc, ctx):
     if doc.client.age_on(doc.service_date) < ctx.params["min_age"]:
         return
-    positive = any(s.positive for _, s in _screeners(doc)) or any(
+    positive = screen_level(doc) is not RiskLevel.none or any(
         True for _ in _phq9_item9_positive(doc, ctx.params["phq9_threshold"]))
     if not positive:
         return
@@ -169,3 +194,99 @@ def risk_safety_plan(plan: TreatmentPlan, ctx):
         entries = getattr(plan.safety_plan, section)
         if not any(entry.strip() for entry in entries):
             yield f"safety_plan.{section}", f"safety plan section '{section.replace('_', ' ')}' is empty"
+
+
+def _empty_sections(safety_plan) -> list[str]:
+    """The Stanley-Brown sections of ``safety_plan`` with no entry."""
+    return [section for section in safety_plan.SECTIONS
+            if not any(entry.strip() for entry in getattr(safety_plan, section))]
+
+
+def _current_plan(note, ctx):
+    """The note's treatment plan when it is in this run, the client's and current on the session date;
+    ``...`` when the note names a plan this run does not hold (nothing about it can be verified)."""
+    if note.plan_id is None:
+        return None
+    plan = ctx.plans.get(note.plan_id)
+    if plan is None:
+        return ...
+    current = plan.plan_date <= note.session_date and (plan.next_review_date is None
+                                                         or note.session_date <= plan.next_review_date)
+    return plan if plan.client.id == note.client.id and current else None
+
+
+@rule("risk-note-safety", applies_to=[NOTE], severity="blocker",
+      source=["TJC NPSG.15.01.01 EP 3-5 [tjc-npsg-15]", "stanley-brown-2012", "c-ssrs"],
+      summary="A note whose documented risk reaches the profile's level has a risk assessment of the session; a "
+              "note at that level or with a positive screen has a complete safety plan, its own or its current "
+              "plan's, written by the session date",
+      level="high", screen_level="low", phq9_threshold=1)
+def risk_note_safety(note, ctx):
+    p = ctx.params
+    level = RiskLevel(p["level"])
+    documented = [r.level for r in (note.risk_update, note.risk_assessment) if r is not None]
+    high = any(d.rank >= level.rank for d in documented)
+    screened = screen_level(note)
+    positive = (screened is not RiskLevel.none and screened.rank >= RiskLevel(p["screen_level"]).rank) or (
+        p["phq9_threshold"] > 0 and any(True for _ in _phq9_item9_positive(note, p["phq9_threshold"])))
+    if not (high or positive):
+        return
+    why = f"risk is {max(documented, key=lambda d: d.rank).value}" if high else "a suicide screen is positive"
+    plan = _current_plan(note, ctx)
+    if high:
+        # a positive screen's assessment is risk-level-doc's, risk-cssrs' and risk-phq9-i9's to ask for
+        own = note.risk_assessment
+        theirs = plan.risk_assessment if plan not in (None, ...) else None
+        if own is not None and own.date == note.session_date:
+            pass
+        elif theirs is not None and theirs.date == note.session_date:
+            pass
+        elif own is not None:
+            yield ("risk_assessment.date", f"{why}: the risk assessment of {own.date.isoformat()} is not of this "
+                                           f"session ({note.session_date.isoformat()})")
+        elif plan is not ...:
+            yield "risk_assessment", f"{why}: a risk assessment of this session is required"
+    if note.safety_plan is not None:
+        if note.safety_plan.date > note.session_date:
+            yield "safety_plan.date", f"{why}: the safety plan is dated after the session"
+        for section in _empty_sections(note.safety_plan):
+            yield f"safety_plan.{section}", f"{why}: safety plan section '{section.replace('_', ' ')}' is empty"
+        return
+    if plan is ...:
+        return  # the plan is not part of this run: its safety plan cannot be verified here
+    theirs_plan = plan.safety_plan if plan is not None else None
+    if theirs_plan is None:
+        where = f"its plan {plan.id} has none" if plan is not None else "it names no plan current on the session date"
+        yield "safety_plan", f"{why}: a safety plan is required (none on the note; {where})"
+    elif theirs_plan.date > note.session_date:
+        yield ("safety_plan", f"{why}: the safety plan of plan {plan.id} is dated {theirs_plan.date.isoformat()}, "
+                              "after the session")
+    elif _empty_sections(theirs_plan):
+        missing = ", ".join(s.replace("_", " ") for s in _empty_sections(theirs_plan))
+        yield "safety_plan", f"{why}: the safety plan of plan {plan.id} is incomplete ({missing} empty)"
+
+
+@rule("risk-pcl5", applies_to=BOTH, severity="warning",
+      source=["PCL-5 scoring: 20 items 0-4, total 0-80, probable PTSD at a cut-point of 31-33 [pcl-5]"],
+      summary="The latest PCL-5 at or above the cut-point (probable PTSD) is answered by a PTSD diagnosis (F43.1x), "
+              "provisional or ruled out, on the record or its plan",
+      cut_point=33)
+def risk_pcl5(doc, ctx):
+    scales = [(i, a) for i, a in enumerate(doc.assessments) if isinstance(a, PCL5)]
+    if not scales:
+        return
+    latest = max(a.date for _, a in scales)
+    index, scale = [(i, a) for i, a in scales if a.date == latest][-1]
+    cut = ctx.params["cut_point"]
+    if scale.total is None or scale.total < cut:
+        return  # an unanswered item is risk-score-valid's
+    codes = [d.code for d in doc.diagnoses]
+    if doc.kind == NOTE and doc.plan_id is not None:
+        plan = ctx.plans.get(doc.plan_id)
+        if plan is None and not any(c.startswith("F43.1") for c in codes):
+            return  # the plan is not part of this run: its diagnoses cannot be verified here
+        codes += [d.code for d in plan.diagnoses] if plan is not None else []
+    if not any(c.startswith("F43.1") for c in codes):
+        yield (f"assessments[{index}]",
+               f"PCL-5 total {scale.total} of {scale.date.isoformat()} is at or above the cut-point {cut} (probable "
+               "PTSD): no PTSD diagnosis (F43.1x), provisional or ruled out, is recorded")
