@@ -307,3 +307,65 @@ def non_white_fraction(png: Path) -> float:
 def shown(text: str) -> str:
     """How client text reads once rendered: the one normalisation both renderers apply."""
     return display(text)
+
+
+# --- what a reader must never see -------------------------------------------------------------------
+#: Words of a program, not of a document: Python's None/True/False, JSON's null, empty containers, a
+#: field name or raw enum value (plan_date, in_progress), a field path (signatures[0], goals[G2]), a
+#: repr (<SignerRole.client: 'client'>, SignerRole.client, <object at 0x...>) and "(s)" plurals.
+MACHINE = re.compile(
+    r"\bNone\b|\bnull\b|\bTrue\b|\bFalse\b|\[\]|\{\}|\(\)"
+    r"|\b[a-z][a-z0-9]*_[a-z0-9_]+\b"
+    r"|\b[a-z_]+\[[^\]\s]*\]"
+    r"|<[A-Za-z_.]+[ :][^>]*>|\b[A-Z][A-Za-z]+\.[a-z_]+\b|\bdatetime\.|\bDecimal\("
+    r"|\w\(s\)"
+)
+
+
+def _enum_values() -> frozenset[str]:
+    import enum
+
+    from docgen import model
+    from docgen.model import addendum, assessments, base, clinical, note, plan
+
+    found = {"cssrs_screener"}  # literals: an assessment's instrument
+    for module in (model, addendum, assessments, base, clinical, note, plan):
+        for value in vars(module).values():
+            if isinstance(value, type) and issubclass(value, enum.Enum):
+                found.update(str(member.value) for member in value)
+    return frozenset(found)
+
+
+AS_TYPED = "As typed."
+
+
+def sanitized(value):
+    """``value`` (a raw record, as read) with every string of its author's that looks like a machine
+    word (a clinician may answer "None.") replaced by "As typed.", enum values kept: what then
+    reads as a machine word in its documents is docgen's own."""
+    if isinstance(value, str):
+        return AS_TYPED if MACHINE.search(value) and value not in _enum_values() else value
+    if isinstance(value, dict):
+        return {key: sanitized(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [sanitized(item) for item in value]
+    return value
+
+
+def machine_words(text: str) -> list[str]:
+    """The machine words in what a reader sees (``text``)."""
+    return [m.group(0) for m in MACHINE.finditer(ws(text))]
+
+
+def docx_reader_text(data: bytes) -> str:
+    """Everything a reader of a DOCX sees as text: body, tables, headers and footers."""
+    view = docx.Document(io.BytesIO(data))
+    parts = _inner_texts(view)
+    for section in view.sections:
+        parts += _inner_texts(section.header) + _inner_texts(section.footer)
+    return "\n".join(parts)
+
+
+def pdf_reader_text(data: bytes) -> str:
+    """The text layer of a PDF as pypdf extracts it, every page."""
+    return "\n".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(data)).pages)

@@ -283,12 +283,14 @@ def test_note_shows_date_of_service_at_the_top(corpus):
 
 # --- signatures ---------------------------------------------------------------------------------
 def test_electronic_signature_line(corpus):
-    line = "Electronically signed by Daniel Kim, LCSW on 11/23/2026 11:05"
+    # a no-break space between the date and the time: never the time alone on a line
+    line = "Electronically signed by Daniel Kim, LCSW on 11/23/2026\u00a011:05"
     item = corpus["PN-UNI"]
     assert line in item.docx.paragraphs
-    assert line in item.pdf.text.splitlines()
-    client = f"Electronically signed by {UNI_NAME} on 09/22/2026 16:20"
-    assert client in corpus["TP-UNI"].docx.paragraphs and client in corpus["TP-UNI"].pdf.text.splitlines()
+    assert line.replace("\u00a0", " ") in item.pdf.text.splitlines()  # the text layer reads a plain space
+    client = f"Electronically signed by {UNI_NAME} on 09/22/2026\u00a016:20"
+    assert client in corpus["TP-UNI"].docx.paragraphs
+    assert client.replace("\u00a0", " ") in corpus["TP-UNI"].pdf.text.splitlines()
 
 
 def _signature_fields(view) -> dict[str, tuple[int, list[float]]]:
@@ -371,15 +373,16 @@ def test_trend_chart_vector_in_pdf_and_native_chart_in_docx(corpus):
 # --- drafts -------------------------------------------------------------------------------------
 def test_draft_has_watermark_on_every_page_and_lists_what_is_missing(corpus):
     item = corpus["TP-DRAFT"]
-    assert item.doc.missing == ("signatures: no client signature (or documented reason the client did not sign) "
-                                "[sig-present]",)
+    assert [(n.text, n.rule) for n in item.doc.missing] == [
+        ("Signatures \u2014 no client signature (or documented reason the client did not sign)", "sig-present")]
     for index in range(len(item.pdf.pages)):
         assert "DRAFT" in item.pdf.runs(index)
     first = ws(item.pdf.pages[0])
     assert "DRAFT \u2014 not final. Missing before this document can be final:" in first
-    assert item.doc.missing[0] in first
+    notice = item.doc.missing[0]
+    assert f"{notice.text} {notice.rule}" in first  # the rule's id after the words, smaller
     assert "string=\"DRAFT\"" in item.docx.header_xml()
-    assert item.doc.missing[0] in item.docx.paragraphs
+    assert f"{notice.text} {notice.rule}" in item.docx.paragraphs
     final = corpus["TP-UNI"]
     assert "DRAFT" not in final.docx.header_xml() and "DRAFT" not in final.pdf.text
     assert all("DRAFT" not in final.pdf.runs(i) for i in range(len(final.pdf.pages)))

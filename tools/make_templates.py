@@ -21,6 +21,7 @@ from docx.shared import Inches, Pt, RGBColor
 
 ROOT = Path(__file__).resolve().parent.parent
 ACCENT = RGBColor(0x1F, 0x4E, 0x79)
+MUTED = RGBColor(0x4A, 0x4F, 0x57)
 
 GUIDANCE = {
     "treatment_plan": "Person-centred plan: goals in the person's own words, measurable objectives, "
@@ -162,7 +163,11 @@ def build(kind: str, path: Path) -> None:
     warn = tag(doc, "DRAFT \u2014 not final. Missing before this document can be final:", "Heading 2")
     warn.runs[0].font.color.rgb = RGBColor(0x8A, 0x1C, 0x1C)
     tag(doc, "{%p for m in doc.missing %}")
-    tag(doc, "{{ m }}", "List Bullet")
+    notice = doc.add_paragraph(style="List Bullet")
+    notice.add_run("{{ m.text }}").font.color.rgb = RGBColor(0x8A, 0x1C, 0x1C)
+    rule = notice.add_run(" {{ m.rule }}")  # the rule's id: smaller and muted, as in the PDF
+    rule.font.size = Pt(7)
+    rule.font.color.rgb = MUTED
     tag(doc, "{%p endfor %}")
     tag(doc, "{%p endif %}")
 
@@ -182,6 +187,9 @@ def build(kind: str, path: Path) -> None:
     tag(doc, "{%p endif %}")
 
     tag(doc, "{%p elif b.type == 'fields' %}")
+    tag(doc, "{%p if b.label %}")
+    tag(doc, "{{ b.label }}", "Heading 2")
+    tag(doc, "{%p endif %}")
     table = doc.add_table(rows=3, cols=2)
     table.style = doc.styles["Table Grid"]
     table.alignment = WD_TABLE_ALIGNMENT.LEFT

@@ -12,7 +12,19 @@ from typing import Any
 
 from markupsafe import Markup
 
-from ...compose.blocks import Block, Bullets, Chart, Document, Fields, Para, Section, Series, SignatureLine, Table
+from ...compose.blocks import (
+    Block,
+    Bullets,
+    Chart,
+    Document,
+    Fields,
+    Notice,
+    Para,
+    Section,
+    Series,
+    SignatureLine,
+    Table,
+)
 from ...errors import TemplateError
 from .core_properties import core_properties
 from .escaping import environment
@@ -25,7 +37,7 @@ _DOCUMENT_FIELDS = tuple(f.name for f in fields(Document))
 #: What a template is given (:meth:`DocxRenderer._context`): plain data, read without the sandbox's
 #: per-access checks (see :class:`.escaping.Sandbox`).
 _PLAIN_TYPES = (SimpleNamespace, TableWidths, Document, Section, Para, Fields, Bullets, Table, Chart, Series,
-                SignatureLine)
+                SignatureLine, Notice)
 
 
 class DocxRenderer:

@@ -11,13 +11,13 @@ from typing import TYPE_CHECKING, Any
 from reportlab.lib import colors
 from reportlab.lib.units import inch
 
-from ...compose.blocks import Bullets, Chart, Document, Fields, Para, SignatureLine
+from ...compose.blocks import Bullets, Chart, Document, Fields, Notice, Para, SignatureLine
 from ...compose.blocks import Table as TableBlock
 from ...errors import LayoutError
 from ..style import PdfStyle
 from ..visible_text import display
 from .fonts import BOLD, FONT, ITALIC
-from .wrapping import wrap
+from .wrapping import text_width, wrap
 
 if TYPE_CHECKING:
     from .renderer import PdfRenderer
@@ -53,6 +53,7 @@ class _Styles:
         self.h2 = TextStyle(BOLD, size + 0.5, (size + 0.5) * 1.3, text, before=4, after=2)
         self.bullet = TextStyle(FONT, size, size * 1.3, text, indent=14, after=1)
         self.missing = TextStyle(FONT, size - 1, (size - 1) * 1.25, MISSING_COLOR, indent=14)
+        self.rule_id = TextStyle(FONT, size - 2.5, (size - 2.5) * 1.25, s.muted_color)  # a notice's rule id
 
 
 PAD_X, PAD_TOP, PAD_BOTTOM = 4.0, 2.5, 3.0
@@ -126,6 +127,22 @@ class _Layout:
         room = (width or self.width) - st.indent
         self.space(st.before)
         self.lines(wrap(display(text), st.font, st.size, room), st, self.left + st.indent, bullet)
+        self.y -= st.after
+
+    def notice(self, notice: Notice) -> None:
+        """One item of a draft's list of what is missing, its rule id smaller and muted after it (on
+        the text's last line when it fits there)."""
+        st, small = self.st.missing, self.st.rule_id
+        room = self.width - st.indent
+        lines = wrap(display(notice.text), st.font, st.size, room)
+        x = self.left + st.indent
+        self.lines(lines, st, x, bullet=True)
+        if notice.rule:
+            end = text_width(lines[-1], st.font, st.size) + text_width(" ", st.font, st.size)
+            if end + text_width(notice.rule, small.font, small.size) <= room:
+                self.ops.append(("text", x + end, self.y + st.leading - st.size, small, [display(notice.rule)]))
+            else:
+                self.lines([display(notice.rule)], small, x)
         self.y -= st.after
 
     def heading(self, text: str, st: TextStyle, keep: float) -> None:
@@ -255,7 +272,8 @@ class _Layout:
                 self.heading(block.label, st.h2, 0.8 * inch)
             self.para(block.text, st.quote if block.style == "quote" else st.body)
         elif isinstance(block, Fields):
-            self.table(None, [list(row) for row in block.rows], [width * 0.28, width * 0.72], label_column=True)
+            self.table(None, [list(row) for row in block.rows], [width * 0.28, width * 0.72], label_column=True,
+                       caption=block.label)
         elif isinstance(block, Bullets):
             self.heading(block.label, st.h2, 0.8 * inch)
             for item in block.entries:
@@ -276,8 +294,8 @@ class _Layout:
         self.para(doc.date_line, st.date)
         if doc.draft:
             self.para("DRAFT \u2014 not final. Missing before this document can be final:", st.h2)
-            for missing in doc.missing:
-                self.para(missing, st.missing, bullet=True)
+            for notice in doc.missing:
+                self.notice(notice)
             self.y -= 6
         for section in doc.sections:
             self.heading(section.title, st.h1, 1.2 * inch)
