@@ -35,12 +35,17 @@ from render_helpers import (
     assert_pdf_sound,
     corpus_records,
     documents_in,
+    docx_body_words,
     non_white_fraction,
     orphaned_headings,
+    pdf_body_words,
+    pdf_furniture,
     pdf_has,
+    reading_words,
     run,
     shown,
     tool,
+    word_diff,
     write_records,
     ws,
 )
@@ -123,6 +128,35 @@ def test_every_composed_text_is_in_both_formats(corpus, key):
     assert missing_pdf == []
 
 
+@pytest.mark.parametrize("key", ALL)
+def test_docx_and_pdf_say_the_same_words_in_the_same_order(corpus, key):
+    """Every sentence, in order: the DOCX's body (paragraphs, then table cells row by row) reads word for
+    word as the PDF's pages, but for what only paged layout shows (furniture, "(continued)" headings
+    and repeated header rows, the chart's labels, which the DOCX holds in its chart)."""
+    item = corpus[key]
+    docx_words, pdf_words = docx_body_words(item.docx), pdf_body_words(item.pdf, item.doc)
+    assert len(docx_words) > 100
+    assert word_diff(docx_words, pdf_words) == []
+
+
+@pytest.mark.parametrize("key", ALL)
+def test_docx_and_pdf_headers_and_footers_say_the_same(corpus, key):
+    """The PDF's header on every page (agency, its lines, the document type and record id) and footer
+    (client, client id, date of birth, "Page X of Y") are the DOCX's header and footer."""
+    item = corpus[key]
+    doc = item.doc
+    expected_header = reading_words(" ".join((doc.agency, f"{doc.title} \u00b7 {doc.record_id}",
+                                              " \u00b7 ".join(doc.agency_lines))))
+    docx_header = reading_words(" ".join(item.docx.header))
+    assert sorted(docx_header) == sorted(expected_header)
+    docx_footer = reading_words(re.sub(r"Page \S+ of \S+", "Page X of Y", " ".join(item.docx.footer)))
+    for index in range(len(item.pdf.pages)):
+        header, footer = pdf_furniture(item.pdf, index)
+        assert sorted(header) == sorted(docx_header), index
+        assert sorted(reading_words(re.sub(r"Page \d+ of \d+", "Page X of Y", " ".join(footer)))) == \
+            sorted(docx_footer), index
+
+
 def test_parity_check_can_fail(corpus):
     """The comparison above is not vacuous: text that is not in the document is not found."""
     item = corpus["TP-UNI"]
@@ -130,6 +164,10 @@ def test_parity_check_can_fail(corpus):
     assert ws("Presenting concerns that nobody wrote") not in ws(item.docx.all_text)
     # a cell split at the page break still needs both halves, in order
     assert not pdf_has(item.pdf, "Client ID Identifying information", item.doc.agency)
+    # and the word-for-word comparison finds one word changed, left out or added
+    words = docx_body_words(item.docx)
+    assert word_diff(words, [*words[:50], "Changed", *words[51:]]) != []
+    assert word_diff(words, words[:-1]) != [] and word_diff(words, [*words, "more"]) != []
 
 
 def test_table_cells_are_whole_cells_in_docx(corpus):
@@ -190,7 +228,7 @@ def test_markup_like_and_unicode_text_exact_in_pdf(corpus, key):
 
 def test_odd_names_in_header_and_footer(corpus):
     item = corpus["TP-DRAFT"]
-    assert ODD_AGENCY in item.docx.header
+    assert item.docx.header[0] == f"{ODD_AGENCY}\tTreatment Plan \u00b7 TP-DRAFT"
     footer = f"{ODD_NAME} \u00b7 Client ID C-2002 \u00b7 DOB 04/12/1987"
     assert any(line.startswith(footer) for line in item.docx.footer)
     for page in item.pdf.pages:
@@ -265,7 +303,8 @@ def test_docx_header_and_footer(corpus, key):
     assert len(view.document.sections) == 1  # one header and one footer for every page
     sect_pr = view.document.sections[0]._sectPr
     assert sect_pr.find(W + "titlePg") is None  # no different first-page header or footer
-    assert view.header[:2] == [doc.agency, " \u00b7 ".join(doc.agency_lines)]
+    # the agency, and on the right the document type and record id, as on every page of the PDF
+    assert view.header[:2] == [f"{doc.agency}\t{doc.title} \u00b7 {doc.record_id}", " \u00b7 ".join(doc.agency_lines)]
     footer = "\n".join(view.footer)
     assert f"{UNI_NAME} \u00b7 Client ID C-1001 \u00b7 DOB 04/12/1987" in footer
     instructions = [i.strip() for i in re.findall(r"<w:instrText[^>]*>([^<]*)</w:instrText>", view.footer_xml())]
@@ -323,7 +362,10 @@ def test_unsigned_required_signature_shows_a_line_with_the_role(corpus):
     item = corpus["TP-DRAFT"]
     paragraphs = item.docx.paragraphs
     at = paragraphs.index("Client", paragraphs.index("Signatures"))
-    assert re.fullmatch(r"\s*_{20,}\s+_{10,}", paragraphs[at + 1])  # signature line and date line
+    # the signature line and the date line: underlined tabs, rules as in the PDF (no underscores as text)
+    assert paragraphs[at + 1] == "\t\t\t"
+    line = next(p for p in item.docx.document.paragraphs if p.text == "\t\t\t")
+    assert [r.underline for r in line.runs] == [True, None, True]
     assert ws(paragraphs[at + 2]) == "Client signature Date / time"
     lines = [line.strip() for line in item.pdf.text.splitlines() if line.strip()]
     signatures = lines[lines.index("Signatures"):]

@@ -84,11 +84,15 @@ def _unit(maximum: float) -> int:
         scale *= 10
 
 
+FONT = "DejaVu Sans"  # the PDF's face (a chart without one is drawn in the application's default, a serif)
+
+
 def _text(size: int, color: str, bold: bool = False) -> str:
-    """A c:txPr (CT_TextBody: a:bodyPr, a:lstStyle, a:p) giving the default run properties."""
+    """A c:txPr (CT_TextBody: a:bodyPr, a:lstStyle, a:p) giving the default run properties: size,
+    colour and typeface (CT_TextCharacterProperties: the fill before a:latin)."""
     return (f'<c:txPr><a:bodyPr/><a:lstStyle/><a:p><a:pPr><a:defRPr sz="{size}" b="{int(bold)}">'
-            f'<a:solidFill><a:srgbClr val="{color}"/></a:solidFill></a:defRPr></a:pPr>'
-            f'<a:endParaRPr lang="en-US"/></a:p></c:txPr>')
+            f'<a:solidFill><a:srgbClr val="{color}"/></a:solidFill><a:latin typeface="{FONT}"/>'
+            f'<a:cs typeface="{FONT}"/></a:defRPr></a:pPr><a:endParaRPr lang="en-US"/></a:p></c:txPr>')
 
 
 def _points(values: list[str]) -> str:
