@@ -384,6 +384,8 @@ def test_trend_chart_vector_in_pdf_and_native_chart_in_docx(corpus):
     page = next(i for i, text in enumerate(item.pdf.pages) if "PHQ-9 over time" in text)
     runs = item.pdf.runs(page)
     assert {"16", "11", "09/08/2026", "10/20/2026", "moderately severe"} <= set(runs)  # drawn as text and paths
+    # the value axis' numbers, where the DOCX chart has them (its major unit: 5 for the PHQ-9's 27)
+    assert {"0", "5", "10", "15", "20", "25"} <= set(runs)
     resources = item.pdf.reader.pages[page].get("/Resources", {})
     xobjects = resources.get("/XObject", {}) if resources else {}
     assert not any(x.get_object().get("/Subtype") == "/Image" for x in xobjects.values())

@@ -32,7 +32,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from ...compose.blocks import Chart
-from ..chart_geometry import BAND_COLORS
+from ..chart_geometry import BAND_COLORS, value_step
 from ..visible_text import display
 
 CHART_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/chart"
@@ -74,16 +74,7 @@ def _col(index: int) -> str:
     return letters
 
 
-def _unit(maximum: float) -> int:
-    """The value axis' major unit: the first of 1, 2, 5, 10, 20, 50, ... giving at most 8 steps."""
-    scale = 1
-    while True:
-        for step in (1, 2, 5):
-            if maximum <= 8 * step * scale:
-                return step * scale
-        scale *= 10
-
-
+_unit = value_step  # the value axis' major unit: where the PDF chart puts its numbers
 FONT = "DejaVu Sans"  # the PDF's face (a chart without one is drawn in the application's default, a serif)
 
 

@@ -79,6 +79,7 @@ class _Layout:
         self.y = self.top
         self.fields: dict[str, int] = {}
         self.marks: list[tuple[str, str, int]] = []  # (section key, title, page index) of each heading
+        self.section_title = ""  # the section being laid out: a continued table's heading without a caption
 
     @property
     def ops(self) -> list[tuple]:
@@ -152,8 +153,12 @@ class _Layout:
     # tables ----------------------------------------------------------------------------------
     def table(self, header: list[str] | None, rows: list[list[str]], widths: list[float],
               label_column: bool = False, caption: str = "") -> None:
-        """A table (with its caption) starts on a new page unless its header and first row fit (or a
-        few lines of a first row taller than a page): neither caption nor header is left alone."""
+        """A table (with its caption). Its heading is kept with its first two rows (with all three of
+        a three-row table), its last row never stands alone at the top of a page (the second-to-last
+        goes with it), and on every page it continues on it starts with "<heading> (continued)" (its
+        caption, else its section's title) and its header row. A row taller than a page is split
+        inside its cells; a table starts on a new page unless what must stay with its heading fits
+        (or a few lines of a first row taller than a page)."""
         st, s = self.st, self.r.style
         xs = [self.left]
         for w in widths:
@@ -172,6 +177,11 @@ class _Layout:
         head = cells(header, head_styles) if header else None
         head_h = height(head, head_styles) if head else 0.0
         head_bg = [s.table_header_background] * len(widths)
+        h2 = self.st.h2
+        continued = display(f"{caption or self.section_title} (continued)")
+        continued_lines = wrap(continued, h2.font, h2.size, self.width)
+        continued_h = len(continued_lines) * h2.leading + h2.after
+        on_page = [0]  # rows of this table on the current page
 
         def draw_row(lines: list[list[str]], row_styles: list[TextStyle], h: float, bgs: list) -> None:
             self.ops.append(("row", xs, self.y, h, lines, row_styles, bgs))
@@ -179,32 +189,44 @@ class _Layout:
 
         def page_break() -> None:
             self.new_page()
+            self.lines(continued_lines, h2, self.left)
+            self.y -= h2.after
             if head:
                 draw_row(head, head_styles, head_h, head_bg)
+            on_page[0] = 0
 
         lead = max(rs.leading for rs in styles)
         laid = [cells(row, styles) for row in rows]
-        first = height(laid[0], styles) if laid else 0.0
-        h2 = self.st.h2
+        heights = [height(lines, styles) for lines in laid]
+        full = self.top - self.bottom - head_h - continued_h  # room for rows on a page it continues on
+        # what stays with the heading: two rows (three of three: no last row alone), when they fit a page
+        keep = sum(heights[:len(heights) if len(heights) <= 3 else 2])
+        if keep > self.top - self.bottom - head_h:
+            keep = heights[0] if heights and heights[0] <= self.top - self.bottom - head_h else 0.0
         above = head_h + (h2.before + len(wrap(display(caption), h2.font, h2.size, self.width)) * h2.leading +
                           h2.after if caption else 0.0)
         room = self.y - self.bottom
-        if self.y < self.top and (room < above + min(first, PAD_TOP + 2 * lead + PAD_BOTTOM) or
-                                  (room < above + first and first <= self.top - self.bottom - head_h)):
+        if self.y < self.top and (room < above + max(keep, min(heights[0] if heights else 0.0,
+                                                               PAD_TOP + 2 * lead + PAD_BOTTOM))):
             self.new_page()
         if caption:
             self.heading(caption, h2, 0.8 * inch)
         if head:
             draw_row(head, head_styles, head_h, head_bg)
-        full = self.top - self.bottom - head_h
-        for lines in laid:
-            h = height(lines, styles)
-            if self.y - h >= self.bottom - 0.01:
+        last = len(laid) - 1
+        for index, (lines, h) in enumerate(zip(laid, heights, strict=True)):
+            fits = self.y - h >= self.bottom - 0.01
+            if fits and index == last - 1 and on_page[0] >= 2 and heights[last] <= full \
+                    and self.y - h - heights[last] < self.bottom - 0.01:
+                fits = False  # the last row would stand alone on the next page: the two go together
+            if fits:
                 draw_row(lines, styles, h, backgrounds)
+                on_page[0] += 1
                 continue
             if h <= full:
                 page_break()
                 draw_row(lines, styles, h, backgrounds)
+                on_page[0] += 1
                 continue
             # taller than a page: split inside the row, line by line
             total = max(len(c) for c in lines)
@@ -219,6 +241,7 @@ class _Layout:
                 offset += fit_
                 if offset < total:
                     page_break()
+            on_page[0] += 1
         self.y -= 6
 
     # other blocks ----------------------------------------------------------------------------
@@ -299,6 +322,7 @@ class _Layout:
             self.y -= 6
         for section in doc.sections:
             self.heading(section.title, st.h1, 1.2 * inch)
+            self.section_title = section.title
             self.marks.append((section.key, section.title, len(self.pages) - 1))
             for block in section.blocks:
                 self.block(block)
