@@ -19,6 +19,7 @@ from ..visible_text import display
 from .drawing import _draw_page, draw_text
 from .fonts import BOLD, FONT, register_fonts
 from .layout import _Layout, _Styles
+from .outlines import draw_outline, outline_width
 from .reportlab_patches import deflate_level
 from .wrapping import fit, text_width
 
@@ -52,6 +53,7 @@ class PdfRenderer:
         sub, sub_size = fit(" \u00b7 ".join(display(x) for x in doc.agency_lines), FONT, small, room)
         footer_text = display(doc.footer)
         draft = doc.draft
+        bold_file = pdfmetrics.getFont(BOLD).face.filename
         top = height - margin * 0.55
 
         def draw(canvas: Canvas, number: int, total: int) -> None:
@@ -72,12 +74,11 @@ class PdfRenderer:
             draw_text(canvas, margin, margin * 0.5, footer, FONT, footer_size)
             canvas.setFont(FONT, small)
             canvas.drawRightString(width - margin, margin * 0.5, page)
-            if draft:
+            if draft:  # outlines, not text: seen on the page, never in its text layer (copy, extraction)
                 canvas.setFillColor(colors.Color(0.75, 0.1, 0.1, alpha=0.18))
-                canvas.setFont(BOLD, 110)
                 canvas.translate(width / 2, height / 2)
                 canvas.rotate(45)
-                canvas.drawCentredString(0, -35, "DRAFT")
+                draw_outline(canvas, "DRAFT", bold_file, 110, -outline_width("DRAFT", bold_file, 110) / 2, -35)
             canvas.restoreState()
 
         return draw
