@@ -13,7 +13,7 @@ Path = tuple[tuple, ...]
 _ON_CURVE, _X_SHORT, _Y_SHORT, _REPEAT, _X_SAME, _Y_SAME = 1, 2, 4, 8, 16, 32
 
 
-def _contours(glyf: bytes) -> list[list[tuple[int, int, bool]]]:
+def _contours(glyf: bytes) -> list[list[tuple[float, float, bool]]]:
     """The contours of one simple glyph: (x, y, on curve) points in font units."""
     if len(glyf) < 10:
         return []
@@ -46,7 +46,7 @@ def _contours(glyf: bytes) -> list[list[tuple[int, int, bool]]]:
                 at += 2
             values.append(value)
         coords.append(values)
-    points = [(x, y, bool(f & _ON_CURVE)) for x, y, f in zip(coords[0], coords[1], flags, strict=False)]
+    points = [(float(x), float(y), bool(f & _ON_CURVE)) for x, y, f in zip(coords[0], coords[1], flags, strict=False)]
     out, start = [], 0
     for end in ends:
         out.append(points[start:end + 1])
@@ -54,7 +54,7 @@ def _contours(glyf: bytes) -> list[list[tuple[int, int, bool]]]:
     return out
 
 
-def _contour_path(points: list[tuple[int, int, bool]], dx: float) -> list[tuple]:
+def _contour_path(points: list[tuple[float, float, bool]], dx: float) -> list[tuple]:
     """One closed contour of quadratic B-spline points as moves, lines and cubic curves."""
     if not points:
         return []
@@ -67,8 +67,8 @@ def _contour_path(points: list[tuple[int, int, bool]], dx: float) -> list[tuple]
     ring = points[first:] + points[:first]
     x0, y0 = ring[0][0], ring[0][1]
     ops: list[tuple] = [("move", x0 + dx, y0)]
-    current = (x0, y0)
-    control = None
+    current: tuple[float, float] = (x0, y0)
+    control: tuple[float, float] | None = None
     for x, y, on in [*ring[1:], ring[0]]:
         if on:
             if control is None:
