@@ -203,6 +203,26 @@ def test_block_tables_get_the_composed_column_widths(corpus):
     assert checked == len(composed) >= 5
 
 
+def test_docx_rows_follow_the_pdfs_rules(corpus):
+    """Word and LibreOffice keep a row whole (cantSplit), a table's first row with the next (its heading
+    and header row keep two rows) and its second-to-last with its last (the last never alone)."""
+    from docgen.render.docx.table_widths import SPLIT_ROW_CHARS
+
+    item = corpus["TP-1001"]
+    checked = 0
+    for table in item.docx.document.tables:
+        rows = table.rows
+        body = rows[1:] if rows[0]._tr.find(f"{W}trPr/{W}tblHeader") is not None else rows
+        for index, row in enumerate(body):
+            tr = row._tr
+            text = "".join(c.text for c in row.cells)
+            assert (tr.find(f"{W}trPr/{W}cantSplit") is not None) == (len(text) < SPLIT_ROW_CHARS)
+            keeps = {p.find(f"{W}pPr/{W}keepNext") is not None for p in tr.iter(f"{W}p")}
+            assert keeps == {index < len(body) - 1 and index in (0, len(body) - 2)}, (index, text[:40])
+            checked += 1
+    assert checked > 40
+
+
 # --- client text is data ------------------------------------------------------------------------
 @pytest.mark.parametrize("key", ["TP-UNI", "PN-UNI"])
 def test_markup_like_and_unicode_text_exact_in_docx(corpus, key):
@@ -578,7 +598,7 @@ def test_table_widths_asked_for_by_the_template_equal_the_xml_tree_path(tmp_path
     from docgen.render.docx import DocxRenderer
     from docgen.render.docx import template as preparation
     from docgen.render.docx.images import Images
-    from docgen.render.docx.renderer import _block_widths
+    from docgen.render.docx.renderer import _block_rows, _block_widths
     from docgen.render.docx.table_widths import TableWidths, _widths_in_template, fix_tables
 
     monkeypatch.setenv("DOCGEN_CACHE", str(tmp_path / "asking"))
@@ -593,15 +613,16 @@ def test_table_widths_asked_for_by_the_template_equal_the_xml_tree_path(tmp_path
         if result.record is None:
             continue
         doc = compose(result.record, result.findings, result.profile or "", draft=False)
-        widths = _block_widths(doc)
+        widths, rows = _block_widths(doc), _block_rows(doc)
         template = plain.compiled(doc.template)
         assert not template.widths_in_template
         context = plain._context(doc, Images())  # noqa: SLF001
         tree = fix_tables(template._finish(template.body.render({"doc": context})), widths,  # noqa: SLF001
-                          template.text_width)
+                          template.text_width, rows)
         rewritten = asking.compiled(doc.template)
         asked = rewritten._finish(rewritten.body.render({"doc": context},  # noqa: SLF001
-                                                        docgen_table=TableWidths(widths, template.text_width)))
+                                                        docgen_table=TableWidths(widths, template.text_width,
+                                                                                 rows)))
         assert "docgen:" not in asked and "<w:gridCol" in asked
         assert etree.tostring(etree.fromstring(asked.encode()), method="c14n") == \
             etree.tostring(etree.fromstring(tree), method="c14n"), result.id

@@ -39,9 +39,6 @@ MARGIN = Inches(0.8)
 TEXT_WIDTH = Inches(8.5) - 2 * MARGIN
 #: Table cell padding in twips: the PDF's 4 pt left and right, 2.5 pt above, 3 pt below.
 CELL_MARGINS = {"top": 50, "left": 80, "bottom": 60, "right": 80}
-#: A table row of fewer characters than this is never split across pages (Word's "cantSplit"); a
-#: longer one may be taller than a page, and is split as the PDF splits it.
-SPLIT_ROW_CHARS = 800
 
 # The DRAFT watermark: VML text on every page, in front of the text and the shaded cells (as the PDF
 # draws it over the page), red at 18% as the PDF's.
@@ -138,25 +135,17 @@ def tag(doc, text: str, style: str | None = None):
     return doc.add_paragraph(text, style=style)
 
 
-def _cell(text: str, style: str, fill: str = "", keep: str = "") -> str:
+def _cell(text: str, style: str, fill: str = "") -> str:
     """A table cell (its width asked for by the renderer, see render/docx/table_widths.py)."""
     shd = f'<w:shd w:val="clear" w:color="auto" w:fill="{fill}"/>' if fill else ""
     return (f'<w:tc><w:tcPr><w:tcW w:w="0" w:type="dxa"/>{shd}</w:tcPr><w:p><w:pPr><w:pStyle w:val="{style}"/>'
-            f'{keep}</w:pPr><w:r><w:t>{text}</w:t></w:r></w:p></w:tc>')
+            f'</w:pPr><w:r><w:t>{text}</w:t></w:r></w:p></w:tc>')
 
 
 def _loop_row(tag_text: str, columns: int) -> str:
     """A row holding only a docxtpl row tag ({%tr for ... %}, {%tr endfor %}): it leaves no row."""
     return (f'<w:tr><w:tc><w:tcPr><w:tcW w:w="0" w:type="dxa"/><w:gridSpan w:val="{columns}"/></w:tcPr>'
             f'<w:p><w:r><w:t>{tag_text}</w:t></w:r></w:p></w:tc></w:tr>')
-
-
-#: A body row: never split unless it may be taller than a page; the first row kept with the second
-#: (a heading and its header row never stand alone with one row) and the second-to-last with the last
-#: (a table's last row never alone at the top of a page), as the PDF lays them out.
-_ROW_PROPERTIES = ("<w:trPr>{% set keep = not loop.last and (loop.first or loop.revindex == 2) %}"
-                   "{% if (row|join|length) is lt(" + str(SPLIT_ROW_CHARS) + ") %}<w:cantSplit/>{% endif %}</w:trPr>")
-_KEEP = "{% if keep %}<w:keepNext/>{% endif %}"
 
 
 def _table(width_key: str, rows: str) -> str:
@@ -173,19 +162,19 @@ def _table(width_key: str, rows: str) -> str:
             f'<w:tblGrid><w:gridCol w:w="0"/></w:tblGrid>{rows}</w:tbl>')
 
 
+# The rows' rules (kept whole, kept with the next row: the PDF's) are added to every marked table when
+# a template is prepared (docgen/render/docx/table_widths.py), to an agency's own templates as well.
 def fields_table() -> str:
-    row = ("<w:tr>" + _ROW_PROPERTIES + _cell("{{ row[0] }}", "TableLabel", LABEL_FILL, _KEEP)
-           + _cell("{{ row[1] }}", "TableText", keep=_KEEP) + "</w:tr>")
+    row = "<w:tr>" + _cell("{{ row[0] }}", "TableLabel", LABEL_FILL) + _cell("{{ row[1] }}", "TableText") + "</w:tr>"
     return _table("fields", _loop_row("{%tr for row in b.rows %}", 2) + row + _loop_row("{%tr endfor %}", 2))
 
 
 def block_table() -> str:
-    head = ('<w:tr><w:trPr><w:cantSplit/><w:tblHeader/></w:trPr>'
-            + _cell("{%tc for c in b.columns %}", "TableHead") + _cell("{{ c }}", "TableHead", HEAD_FILL,
-                                                                       "<w:keepNext/>")
+    head = ('<w:tr><w:trPr><w:tblHeader/></w:trPr>'
+            + _cell("{%tc for c in b.columns %}", "TableHead") + _cell("{{ c }}", "TableHead", HEAD_FILL)
             + _cell("{%tc endfor %}", "TableHead") + "</w:tr>")
-    row = ("<w:tr>" + _ROW_PROPERTIES + _cell("{%tc for cell in row %}", "TableText")
-           + _cell("{{ cell }}", "TableText", keep=_KEEP) + _cell("{%tc endfor %}", "TableText") + "</w:tr>")
+    row = ("<w:tr>" + _cell("{%tc for cell in row %}", "TableText") + _cell("{{ cell }}", "TableText")
+           + _cell("{%tc endfor %}", "TableText") + "</w:tr>")
     return _table("table", head + _loop_row("{%tr for row in b.rows %}", 3) + row + _loop_row("{%tr endfor %}", 3))
 
 
