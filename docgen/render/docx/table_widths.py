@@ -62,7 +62,7 @@ class TableWidths:
         self.width = _EMPTY
         self._table_rules: tuple[tuple[bool, bool], ...] = ()
         self._row = 0
-        self.split = self.keep = _EMPTY  # the current row's <w:cantSplit/> and its paragraphs' <w:keepNext/>
+        self.keep = _EMPTY  # the current row's paragraphs' <w:keepNext/>
 
     def begin(self) -> Markup:
         fractions = next(self._pending, None)
@@ -77,14 +77,14 @@ class TableWidths:
 
     @property
     def next_row(self) -> Markup:
-        """A new row: its first cell comes next; ``split`` and ``keep`` say its rules."""
+        """A new row: its first cell comes next; ``keep`` says whether its paragraphs keep with the next
+        row. Printed in the row's properties: ``<w:cantSplit/>`` when the row is kept whole."""
         self._column = 0
         rules = self._table_rules
         index, self._row = self._row, self._row + 1
         whole, keep = rules[index] if index < len(rules) else (False, False)
-        self.split = _CANT_SPLIT if whole else _EMPTY
         self.keep = _KEEP_NEXT if keep else _EMPTY
-        return _EMPTY
+        return _CANT_SPLIT if whole else _EMPTY
 
     @property
     def next_cell(self) -> bool:
@@ -102,11 +102,12 @@ class _Unusual(Exception):
 
 
 def _row_start(match: re.Match) -> str:
-    """A row's start asking for its rules: ``cantSplit`` first in its properties (made when it has none)."""
+    """A row's start asking for its rules: ``cantSplit`` first in its properties (made when it has none);
+    one print, the next row's."""
     row, props = match.groups()
     if props == "<w:trPr>":
-        return row + "{{ docgen_table.next_row }}<w:trPr>{{ docgen_table.split }}"
-    return row + "{{ docgen_table.next_row }}<w:trPr>{{ docgen_table.split }}</w:trPr>"
+        return row + "<w:trPr>{{ docgen_table.next_row }}"
+    return row + "<w:trPr>{{ docgen_table.next_row }}</w:trPr>"
 
 
 def _paragraph_start(match: re.Match) -> str:

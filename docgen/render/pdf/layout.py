@@ -178,10 +178,14 @@ class _Layout:
         head_h = height(head, head_styles) if head else 0.0
         head_bg = [s.table_header_background] * len(widths)
         h2 = self.st.h2
-        continued = display(f"{caption or self.section_title} (continued)")
-        continued_lines = wrap(continued, h2.font, h2.size, self.width)
-        continued_h = len(continued_lines) * h2.leading + h2.after
+        continued: list[list[str]] = []  # the heading of the pages it continues on, wrapped when first needed
         on_page = [0]  # rows of this table on the current page
+
+        def continued_lines() -> list[str]:
+            if not continued:
+                continued.append(wrap(display(f"{caption or self.section_title} (continued)"), h2.font, h2.size,
+                                      self.width))
+            return continued[0]
 
         def draw_row(lines: list[list[str]], row_styles: list[TextStyle], h: float, bgs: list) -> None:
             self.ops.append(("row", xs, self.y, h, lines, row_styles, bgs))
@@ -189,7 +193,7 @@ class _Layout:
 
         def page_break() -> None:
             self.new_page()
-            self.lines(continued_lines, h2, self.left)
+            self.lines(continued_lines(), h2, self.left)
             self.y -= h2.after
             if head:
                 draw_row(head, head_styles, head_h, head_bg)
@@ -198,7 +202,9 @@ class _Layout:
         lead = max(rs.leading for rs in styles)
         laid = [cells(row, styles) for row in rows]
         heights = [height(lines, styles) for lines in laid]
-        full = self.top - self.bottom - head_h - continued_h  # room for rows on a page it continues on
+        # room for rows on a page it continues on (the continued heading taken as one line: wrapped when
+        # it is drawn, a longer one only makes a row that just fits split inside)
+        full = self.top - self.bottom - head_h - h2.leading - h2.after
         # what stays with the heading: two rows (three of three: no last row alone), when they fit a page
         keep = sum(heights[:len(heights) if len(heights) <= 3 else 2])
         if keep > self.top - self.bottom - head_h:
@@ -225,9 +231,10 @@ class _Layout:
                 continue
             if h <= full:
                 page_break()
-                draw_row(lines, styles, h, backgrounds)
-                on_page[0] += 1
-                continue
+                if self.y - h >= self.bottom - 0.01:  # (unless a long continued heading took more room)
+                    draw_row(lines, styles, h, backgrounds)
+                    on_page[0] += 1
+                    continue
             # taller than a page: split inside the row, line by line
             total = max(len(c) for c in lines)
             offset = 0
