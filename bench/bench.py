@@ -144,7 +144,8 @@ class _Floor:
     footer, core properties, charts and images, byte for byte) built by plain string joins from the
     composed Document, with no template engine: the template's constant markup is cut out once
     beforehand, as its static parts are compressed once. Client text is escaped by the same
-    function docgen uses (any writer must escape it)."""
+    function docgen uses (any writer must escape it). What the shipped templates decide per row (kept
+    whole when short, the first and second-to-last rows kept with the next) is decided here the same way."""
 
     def __init__(self, compiled, path: Path):
         import re
@@ -155,16 +156,26 @@ class _Floor:
         body = sources["word/document.xml"]
         self.template = compiled
         self.body_open = body[:body.index("<w:p>")]
-        self.subtitle = re.search(r"<w:p><w:r><w:rPr><w:i/>.*?</w:p>", body).group(0)
         self.sect = body[body.index("<w:sectPr"):]
+        # a block table's properties, up to the composed grid (the same for label grids and tables)
+        self.tbl_open = body[body.index("<w:tbl>"):body.index("{{ docgen_table.begin() }}")] + "</w:tblPr>"
+        self.spacer = re.search(r"</w:tbl>(<w:p><w:pPr><w:spacing [^>]*/></w:pPr></w:p>)", body).group(1)
+        unsigned = body.index("{% else %}<w:p><w:pPr><w:keepNext/><w:tabs>") + len("{% else %}")
+        self.sig_line = body[unsigned:body.index("{{ b.role }} signature")]
+        self.sig_caption = body[body.index("{{ b.role }} signature") + len("{{ b.role }}"):body.index(
+            "{% endif %}", unsigned)]
         self.header, self.footer = (n for n in compiled.others)  # word/header1.xml, word/footer1.xml
         head = sources[self.header]
         self.head_open, self.head_close = head[:head.index("<w:p>")], head[head.rindex("{% endif %}") + 11:]
         agency = head.index("{{ doc.agency }}")
+        title = head.index("{{ doc.title }}")
+        record = head.index("{{ doc.record_id }}")
         agency_line = head.index("{{ doc.agency_line }}")
         draft = head.index("{% if doc.draft %}")
         self.head_agency = head[head.index("<w:p>"):agency]
-        self.head_middle = head[agency + len("{{ doc.agency }}"):agency_line]
+        self.head_title = head[agency + len("{{ doc.agency }}"):title]
+        self.head_record = head[title + len("{{ doc.title }}"):record]
+        self.head_middle = head[record + len("{{ doc.record_id }}"):agency_line]
         self.head_end = head[agency_line + len("{{ doc.agency_line }}"):draft]
         self.watermark = head[draft + len("{% if doc.draft %}"):head.index("{% endif %}")]
         foot = sources[self.footer]
@@ -183,26 +194,33 @@ class _Floor:
             ppr = f'<w:pPr><w:pStyle w:val="{style}"/></w:pPr>' if style else ""
             return f'<w:p>{ppr}<w:r><w:t xml:space="preserve">{t(text)}</w:t></w:r></w:p>'
 
-        def cell(text: str, w: str, fill: str = "", bold: bool = False) -> str:
+        def cell(text: str, w: str, style: str, fill: str = "", keep: bool = False) -> str:
             shd = f'<w:shd w:val="clear" w:color="auto" w:fill="{fill}"/>' if fill else ""
-            rpr = "<w:rPr><w:b/></w:rPr>" if bold else ""
-            return (f'<w:tc><w:tcPr><w:tcW w:w="{w}" w:type="dxa"/>{shd}</w:tcPr><w:p><w:r>{rpr}'
+            return (f'<w:tc><w:tcPr><w:tcW w:w="{w}" w:type="dxa"/>{shd}</w:tcPr><w:p><w:pPr>'
+                    f'<w:pStyle w:val="{style}"/>{"<w:keepNext/>" if keep else ""}</w:pPr><w:r>'
                     f'<w:t xml:space="preserve">{t(text)}</w:t></w:r></w:p></w:tc>')
 
-        def grid(fractions, jc: str) -> tuple[list[str], str]:
+        def grid(fractions) -> tuple[list[str], str]:
             twips = [str(int(width * f)) for f in fractions]
-            return twips, ('<w:tbl><w:tblPr><w:tblStyle w:val="TableGrid"/><w:tblW w:w="5000" w:type="pct"/>' + jc +
-                           '<w:tblLook w:firstColumn="1" w:firstRow="1" w:lastColumn="0" w:lastRow="0" w:noHBand="0" '
-                           'w:noVBand="1" w:val="04A0"/></w:tblPr><w:tblGrid>'
-                           + "".join(f'<w:gridCol w:w="{w}"/>' for w in twips) + "</w:tblGrid>")
+            return twips, self.tbl_open + "<w:tblGrid>" + "".join(f'<w:gridCol w:w="{w}"/>' for w in twips) + \
+                "</w:tblGrid>"
 
-        out = [self.body_open, p(doc.title, "Title"),
-               f'<w:p><w:r><w:rPr><w:b/><w:sz w:val="22"/></w:rPr><w:t xml:space="preserve">{t(doc.date_line)}'
-               "</w:t></w:r></w:p>", self.subtitle]
+        def rows(block_rows, cells) -> list[str]:
+            out, n = [], len(block_rows)
+            for i, row in enumerate(block_rows):
+                keep = i < n - 1 and (i == 0 or i == n - 2)
+                split = "<w:cantSplit/>" if len("".join(row)) < 800 else ""
+                out.append(f"<w:tr><w:trPr>{split}</w:trPr>{cells(row, keep)}</w:tr>")
+            return out
+
+        out = [self.body_open, p(doc.title, "Title"), p(doc.date_line, "DateLine")]
         if doc.draft:
-            out.append('<w:p><w:pPr><w:pStyle w:val="Heading2"/></w:pPr><w:r><w:rPr><w:color w:val="8A1C1C"/></w:rPr>'
-                       "<w:t>DRAFT \u2014 not final. Missing before this document can be final:</w:t></w:r></w:p>")
-            out += [p(m, "ListBullet") for m in doc.missing]
+            out.append('<w:p><w:pPr><w:pStyle w:val="Heading2"/></w:pPr>'
+                       "<w:r><w:t>DRAFT \u2014 not final. Missing before this document can be final:</w:t></w:r></w:p>")
+            out += ['<w:p><w:pPr><w:pStyle w:val="ListBullet"/></w:pPr><w:r><w:rPr><w:color w:val="8A1C1C"/>'
+                    f'<w:sz w:val="17"/></w:rPr><w:t xml:space="preserve">{t(m.text)}</w:t></w:r><w:r><w:rPr>'
+                    f'<w:color w:val="4A4F57"/><w:sz w:val="14"/></w:rPr><w:t xml:space="preserve"> {t(m.rule)}'
+                    "</w:t></w:r></w:p>" for m in doc.missing]
         for section in doc.sections:
             out.append(p(section.title, "Heading1"))
             for b in section.blocks:
@@ -211,44 +229,40 @@ class _Floor:
                         out.append(p(b.label, "Heading2"))
                     out.append(p(b.text, "Quote" if b.style == "quote" else ""))
                 elif isinstance(b, Fields):
-                    (w0, w1), head = grid((0.28, 0.72), '<w:jc w:val="left"/>')
+                    if b.label:
+                        out.append(p(b.label, "Heading2"))
+                    (w0, w1), head = grid((0.28, 0.72))
                     out.append(head)
-                    out += ["<w:tr>" + cell(k, w0, "F1F4F8", True) + cell(v, w1) + "</w:tr>" for k, v in b.rows]
-                    out.append("</w:tbl><w:p/>")
+                    out += rows(b.rows, lambda row, keep, w0=w0, w1=w1: cell(row[0], w0, "TableLabel", "F1F4F8", keep)
+                                + cell(row[1], w1, "TableText", keep=keep))
+                    out.append("</w:tbl>" + self.spacer)
                 elif isinstance(b, Bullets):
                     out.append(p(b.label, "Heading2"))
                     out += [p(e, "ListBullet") for e in b.entries]
                 elif isinstance(b, Table):
                     if b.caption:
                         out.append(p(b.caption, "Heading2"))
-                    twips, head = grid(b.widths, "")
-                    out += [head, "<w:tr><w:trPr><w:tblHeader/></w:trPr>",
-                            *(cell(c, w, "DBE5F0", True) for c, w in zip(b.columns, twips, strict=False)), "</w:tr>"]
-                    out += ["<w:tr>" + "".join(cell(c, w) for c, w in zip(row, twips, strict=False)) + "</w:tr>"
-                            for row in b.rows]
-                    out.append("</w:tbl><w:p/>")
+                    twips, head = grid(b.widths)
+                    out += [head, "<w:tr><w:trPr><w:cantSplit/><w:tblHeader/></w:trPr>",
+                            *(cell(c, w, "TableHead", "DBE5F0", True) for c, w in zip(b.columns, twips, strict=False)),
+                            "</w:tr>"]
+                    out += rows(b.rows, lambda row, keep, twips=twips: "".join(
+                        cell(c, w, "TableText", keep=keep) for c, w in zip(row, twips, strict=False)))
+                    out.append("</w:tbl>" + self.spacer)
                 elif isinstance(b, Chart):
                     out.append(p(b.title, "Heading2"))
                     out.append(f'<w:p><w:r><w:t xml:space="preserve">{images.chart(b)}</w:t></w:r></w:p>')
                 elif isinstance(b, SignatureLine):
-                    out.append('<w:p><w:pPr><w:keepNext/><w:spacing w:before="160"/></w:pPr><w:r><w:rPr><w:b/></w:rPr>'
-                               f'<w:t xml:space="preserve">{t(b.role)}</w:t></w:r></w:p>')
+                    out.append(p(b.role, "SignatureRole"))
                     if b.signed:
                         out.append(p(b.text))
                     else:
-                        out.append('<w:p><w:pPr><w:keepNext/><w:tabs><w:tab w:pos="6192" w:val="left"/></w:tabs>'
-                                   '<w:spacing w:before="320"/></w:pPr><w:r><w:t>'
-                                   '____________________________________________'
-                                   '</w:t><w:tab/><w:t>______________________</w:t></w:r></w:p><w:p><w:pPr><w:tabs>'
-                                   '<w:tab w:pos="6192" w:val="left"/></w:tabs></w:pPr><w:r><w:rPr><w:sz w:val="16"/>'
-                                   f'</w:rPr><w:t xml:space="preserve">{t(b.role)} signature</w:t><w:tab/>'
-                                   '<w:t>Date / time'
-                                   "</w:t></w:r></w:p>")
+                        out.append(f"{self.sig_line}{t(b.role)}{self.sig_caption}")
         out.append(self.sect)
         template = self.template
-        header = [self.head_open, self.head_agency, t(doc.agency), self.head_middle,
-                  t(" \u00b7 ".join(doc.agency_lines)), self.head_end, self.watermark if doc.draft else "",
-                  self.head_close]
+        header = [self.head_open, self.head_agency, t(doc.agency), self.head_title, t(doc.title), self.head_record,
+                  t(doc.record_id), self.head_middle, t(" \u00b7 ".join(doc.agency_lines)), self.head_end,
+                  self.watermark if doc.draft else "", self.head_close]
         parts = {"word/document.xml": template.document_head + "".join(out).encode() + template.document_tail,
                  "docProps/core.xml": core_xml,
                  self.header: "".join(header).encode(),

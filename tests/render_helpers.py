@@ -307,3 +307,166 @@ def non_white_fraction(png: Path) -> float:
 def shown(text: str) -> str:
     """How client text reads once rendered: the one normalisation both renderers apply."""
     return display(text)
+
+
+# --- what a reader must never see -------------------------------------------------------------------
+#: Words of a program, not of a document: Python's None/True/False, JSON's null, empty containers, a
+#: field name or raw enum value (plan_date, in_progress), a field path (signatures[0], goals[G2]), a
+#: repr (<SignerRole.client: 'client'>, SignerRole.client, <object at 0x...>) and "(s)" plurals.
+MACHINE = re.compile(
+    r"\bNone\b|\bnull\b|\bTrue\b|\bFalse\b|\[\]|\{\}|\(\)"
+    r"|\b[a-z][a-z0-9]*_[a-z0-9_]+\b"
+    r"|\b[a-z_]+\[[^\]\s]*\]"
+    r"|<[A-Za-z_.]+[ :][^>]*>|\b[A-Z][A-Za-z]+\.[a-z_]+\b|\bdatetime\.|\bDecimal\("
+    r"|\w\(s\)"
+)
+
+
+def _enum_values() -> frozenset[str]:
+    import enum
+
+    from docgen import model
+    from docgen.model import addendum, assessments, base, clinical, note, plan
+
+    found = {"cssrs_screener"}  # literals: an assessment's instrument
+    for module in (model, addendum, assessments, base, clinical, note, plan):
+        for value in vars(module).values():
+            if isinstance(value, type) and issubclass(value, enum.Enum):
+                found.update(str(member.value) for member in value)
+    return frozenset(found)
+
+
+AS_TYPED = "As typed."
+
+
+def sanitized(value):
+    """``value`` (a raw record, as read) with every string of its author's that looks like a machine
+    word (a clinician may answer "None.") replaced by "As typed.", enum values kept: what then
+    reads as a machine word in its documents is docgen's own."""
+    if isinstance(value, str):
+        return AS_TYPED if MACHINE.search(value) and value not in _enum_values() else value
+    if isinstance(value, dict):
+        return {key: sanitized(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [sanitized(item) for item in value]
+    return value
+
+
+def machine_words(text: str) -> list[str]:
+    """The machine words in what a reader sees (``text``)."""
+    return [m.group(0) for m in MACHINE.finditer(ws(text))]
+
+
+def docx_reader_text(data: bytes) -> str:
+    """Everything a reader of a DOCX sees as text: body, tables, headers and footers."""
+    view = docx.Document(io.BytesIO(data))
+    parts = _inner_texts(view)
+    for section in view.sections:
+        parts += _inner_texts(section.header) + _inner_texts(section.footer)
+    return "\n".join(parts)
+
+
+def pdf_reader_text(data: bytes) -> str:
+    """The text layer of a PDF as pypdf extracts it, every page."""
+    return "\n".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(data)).pages)
+
+
+# --- reading order: the words of a document, as a reader meets them --------------------------------
+BULLET = "\u2022"
+CONTINUED = "(continued)"
+
+
+def reading_words(text: str) -> list[str]:
+    """The words of ``text`` (no-break spaces are spaces; bullets are not words)."""
+    return [w for w in ws(text.replace("\u00a0", " ")).split(" ") if w and w != BULLET]
+
+
+def docx_body_words(view: DocxView) -> list[str]:
+    """The words of a DOCX's body in order: paragraphs and table cells (a header row once)."""
+    return reading_words("\n".join(view.body))
+
+
+def _table_headings(doc) -> tuple[list[list[str]], list[list[str]]]:
+    """The headings a continued table may carry at the top of a page, and the header rows it repeats."""
+    from docgen.compose.blocks import Fields, Table
+
+    headings, rows = [], []
+    for section in doc.sections:
+        headings.append(reading_words(section.title))
+        for block in section.blocks:
+            if isinstance(block, Table):
+                rows.append(reading_words(" ".join(block.columns)))
+                if block.caption:
+                    headings.append(reading_words(block.caption))
+            elif isinstance(block, Fields) and block.label:
+                headings.append(reading_words(block.label))
+    return headings, rows
+
+
+def _chart_words(doc) -> list[list[str]]:
+    """For each chart, in order: its title's words and what the PDF draws as its labels (band names,
+    values, dates, the value axis' numbers)."""
+    from docgen.compose.blocks import Chart
+
+    out = []
+    for section in doc.sections:
+        for block in section.blocks:
+            if isinstance(block, Chart):
+                series = block.series
+                labels = [w for _l, _h, name in series.bands for w in reading_words(name)]
+                labels += [w for when, value in series.points for w in (*reading_words(when), str(value))]
+                labels += [str(n) for n in range(series.maximum + 1)]
+                out.append([*reading_words(block.title), "\0", *labels])
+    return out
+
+
+def pdf_body_words(view: PdfView, doc) -> list[str]:
+    """The words of a PDF's body in order, without what only a paged layout shows: the page furniture,
+    a continued table's "<heading> (continued)" and repeated header row at the top of a page, and a
+    chart's labels (the DOCX keeps them in its chart part)."""
+    headings, rows = _table_headings(doc)
+    words: list[str] = []
+    for number, body in enumerate(view.bodies(doc.agency)):
+        page = reading_words(body)
+        if number and CONTINUED in page[:40]:
+            at = page.index(CONTINUED)
+            assert page[:at] in headings, ("(continued) after what is not a heading", page[:at + 1])
+            page = page[at + 1:]
+            row = next((r for r in rows if page[:len(r)] == r), None)
+            if row:
+                page = page[len(row):]
+        words += page
+    for chart in _chart_words(doc):
+        cut = chart.index("\0")
+        title, labels = chart[:cut], chart[cut + 1:]
+        for start in range(len(words) - len(title) + 1):
+            if words[start:start + len(title)] == title:
+                end = start + len(title)
+                pool = list(labels)
+                while end < len(words) and words[end] in pool:
+                    pool.remove(words[end])
+                    end += 1
+                words = words[:start + len(title)] + words[end:]
+                break
+    return words
+
+
+def word_diff(left: list[str], right: list[str], context: int = 6) -> list[str]:
+    """Where two word sequences differ, with a few words around each difference."""
+    import difflib
+
+    out = []
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(a=left, b=right, autojunk=False).get_opcodes():
+        if tag != "equal":
+            out.append(f"{tag}: ...{' '.join(left[max(0, i1 - context):i1])} [[{' '.join(left[i1:i2])}]] vs "
+                       f"[[{' '.join(right[j1:j2])}]] {' '.join(left[i2:i2 + context])}...")
+    return out
+
+
+def pdf_furniture(view: PdfView, index: int, margin: float = 0.8 * 72) -> tuple[list[str], list[str]]:
+    """The header's and the footer's words of one PDF page (text above the body's top, below its bottom)."""
+    height = float(view.reader.pages[index].mediabox.height)
+    top, bottom = height - margin * 1.15, margin
+    header = [t for t, _x, y, _s, _f in view.placed(index) if y > top]
+    footer = [t for t, _x, y, _s, _f in view.placed(index) if y < bottom]
+    return reading_words(" ".join(header)), reading_words(" ".join(footer))

@@ -191,9 +191,9 @@ def test_addendum_renders_in_both_formats_naming_the_original(tmp_path, openxml_
     assert result.exit_code == 0, result.stderr
     digest = builders.addendum_dict()["original"]["sha256"]
     assert digest == content_hash(api.check([plan])[0].record)
-    for text in (docx_text(out / "AD-1001-01.docx"), ws(pdf_text(out / "AD-1001-01.pdf"))):
+    for text in (ws(docx_text(out / "AD-1001-01.docx")), ws(pdf_text(out / "AD-1001-01.pdf"))):
         for wanted in ("Addendum to Treatment Plan of 09/22/2026", "Original document", "TP-1001", digest,
-                       "Target raised from 3 to 4 pleasant activities a week.", "goals[G1].objectives[G1.O1]",
+                       "Target raised from 3 to 4 pleasant activities a week.", "Goal G1, objective G1.O1",
                        "Objective met early", "Electronically signed by Daniel Kim, LCSW on 11/02/2026 15:55"):
             assert wanted in text, wanted
     # parity: every text of the composition is in both files (as the render suite checks for plans and notes)

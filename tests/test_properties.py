@@ -12,9 +12,11 @@ import yaml
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+import builders
 from docgen import api
 from docgen.findings import Severity, Status
 from docgen.load import parse_yaml
+from render_helpers import docx_reader_text, machine_words, pdf_reader_text, sanitized
 
 ROOT = Path(__file__).resolve().parent.parent
 EXEMPLAR = parse_yaml((ROOT / "fixtures" / "plans" / "plan-adult-mdd-complete.yaml").read_text(encoding="utf-8"))
@@ -255,3 +257,161 @@ def test_pdf_layout_across_pages_loses_nothing_and_furnishes_every_page(para, ce
         found = body.find(wanted, position)
         assert found >= 0, (piece[:60], len(piece))
         position = found + len(wanted)
+
+
+# --- (c) nothing a reader sees is a machine word -------------------------------------------------
+# None, null, [], a field path or a raw enum value never reach a document: in the DOCX, in the PDF, in
+# an insurer packet; checked over every fixture and over generated records (optional parts left out,
+# every value of every enum shown)
+def _reader_texts(record, findings, profile: str = "default"):
+    """The DOCX and PDF text of ``record`` as a reader sees it (a draft when a finding blocks)."""
+    from docgen.compose import compose
+    from docgen.render import Renderer, metadata_for
+
+    draft = any(f.severity is Severity.blocker for f in findings)
+    doc = compose(record, findings, profile, draft=draft)
+    renderer = _RENDERER.setdefault("r", Renderer())
+    meta = metadata_for(record, profile, "0" * 64)
+    docx_bytes = renderer.docx.render(doc, meta, record.service_date)
+    pdf_bytes = renderer.pdf.render(doc, meta, record.service_date.strftime("%Y%m%d"))
+    return docx_reader_text(docx_bytes), pdf_reader_text(pdf_bytes)
+
+
+_RENDERER: dict = {}
+
+
+@pytest.fixture(scope="module")
+def fixture_folder(tmp_path_factory) -> Path:
+    """Every fixture record, its author's machine-looking strings ("None.") replaced (see sanitized)."""
+    from docgen.load import read
+
+    folder = tmp_path_factory.mktemp("fixtures")
+    records = [sanitized(raw.data) for raw in read([ROOT / "fixtures"]) if raw.error is None]
+    (folder / "records.json").write_text(json.dumps(records, ensure_ascii=False), encoding="utf-8")
+    return folder
+
+
+def test_no_machine_word_in_any_fixture(fixture_folder):
+    results = [r for r in api.check([fixture_folder], as_of=AS_OF) if r.record is not None]
+    assert len(results) >= 30
+    found = {}
+    for result in results:
+        for fmt, text in zip(("docx", "pdf"), _reader_texts(result.record, result.findings, result.profile),
+                             strict=True):
+            words = machine_words(text)
+            if words:
+                found[f"{result.id}.{fmt}"] = words
+    assert found == {}, found
+
+
+@pytest.mark.parametrize(("client", "purpose", "recipient"), [
+    ("C-1001", "claim", "Cascade Health Plan"),  # drafts among them: their notices too
+    ("C-5001", "claim", "Superior HealthPlan"),  # Part 2
+    ("C-7001", "release", "Northwest Disability Insurance Company"),
+])
+def test_no_machine_word_in_a_packet(fixture_folder, client, purpose, recipient):
+    from docgen.packet import build_packet
+
+    packet = build_packet([fixture_folder], client=client, purpose=purpose, recipient=recipient,
+                          allow_draft=True, disclosure=AS_OF)
+    assert machine_words(pdf_reader_text(packet.pdf)) == []
+
+
+def _drop(data: dict, draw, keys: tuple[str, ...]) -> None:
+    for key in keys:
+        if key in data and draw(st.booleans()):
+            del data[key]
+
+
+@st.composite
+def generated_records(draw):
+    """A plan, note or addendum from tests/builders.py with optional parts left out and enum values
+    drawn from every enum: what compose must word without a None or a raw value."""
+    from docgen.model import (
+        ConsentType,
+        Delivery,
+        GoalCategory,
+        InteractiveComplexityFactor,
+        LevelOfCare,
+        Modality,
+        ObjectiveStatus,
+        RiskLevel,
+        ServiceType,
+    )
+    from docgen.model.base import PayerType, SignerRole
+
+    def enum(kind):
+        return draw(st.sampled_from([m.value for m in kind]))
+
+    kind = draw(st.sampled_from(["plan", "note", "addendum"]))
+    data = {"plan": builders.plan_dict, "note": builders.note_dict, "addendum": builders.addendum_dict}[kind]()
+    data["payer"]["type"] = enum(PayerType)
+    data["clinicians" if kind != "addendum" else "clinician"] = (
+        [{**builders.AUTHOR, "npi": "1234567893"}] if kind != "addendum" else {**builders.AUTHOR, "npi": "1234567893"})
+    if draw(st.booleans()):
+        data["agency"]["npi"] = "1987654325"
+    for sig in data["signatures"]:
+        _drop(sig, draw, ("time", "credentials", "date", "signer_id"))
+    if kind == "plan":
+        data["level_of_care"] = enum(LevelOfCare)
+        goal = data["goals"][0]
+        goal["category"] = enum(GoalCategory)
+        _drop(goal, draw, ("client_words", "target_date"))
+        objective = goal["objectives"][0]
+        objective["status"] = enum(ObjectiveStatus)
+        _drop(objective, draw, ("baseline", "target", "measure", "target_date"))
+        intervention = goal["interventions"][0]
+        intervention["modality"] = enum(Modality)
+        _drop(intervention, draw, ("frequency", "session_minutes", "duration", "responsible"))
+        consent = data["consents"][0]
+        consent["type"] = enum(ConsentType)
+        _drop(consent, draw, ("signed_by", "signer_role", "date_signed"))
+        data["risk_assessment"]["level"] = enum(RiskLevel)
+        _drop(data["risk_assessment"], draw, ("method", "plan", "intent", "mitigation"))
+        _drop(data["diagnoses"][0], draw, ("description", "primary"))
+        _drop(data, draw, ("next_review_date", "projected_length_of_stay", "medical_necessity", "supports"))
+        if draw(st.booleans()):
+            data["client"] = {**data["client"], "guardian": {"name": "Ana Ortiz", "relationship": "mother"}}
+    elif kind == "note":
+        data["service_type"] = enum(ServiceType)
+        data["delivery"] = enum(Delivery)
+        data["place_of_service"] = draw(st.sampled_from(["02", "10", "11", "12", "53", "57", "99", "42"]))
+        data["interactive_complexity_factors"] = draw(st.lists(st.sampled_from(
+            [m.value for m in InteractiveComplexityFactor]), max_size=2, unique=True))
+        data["risk_update"] = {"level": enum(RiskLevel), "changed_since_last": draw(st.booleans())}
+        _drop(data, draw, ("start_time", "end_time", "psychotherapy_minutes", "plan_id", "objective"))
+        _drop(data["goals_addressed"][0], draw, ("progress", "objective_ids"))
+    else:
+        _drop(data, draw, ("time", "reason", "payer"))
+        data["changes"][0]["section"] = draw(st.sampled_from(
+            [None, "goals[G1].objectives[G1.O1]", "goals[0].interventions", "signatures[0].date", "Goals"]))
+        if data["changes"][0]["section"] is None:
+            del data["changes"][0]["section"]
+    if kind != "addendum" and draw(st.booleans()):
+        answers = {key: draw(st.booleans()) for key in ("wish_to_be_dead", "suicidal_thoughts",
+                                                          "suicidal_behavior_lifetime")}
+        data["assessments"] = [{"instrument": "cssrs_screener", "date": "2026-09-08", **answers},
+                               {"instrument": "phq9", "date": "2026-09-08", "items": [1] * 9},
+                               {"instrument": "phq9", "date": "2026-10-08", "items": [0] * 8 + [draw(
+                                   st.sampled_from([0, 1]))]}]
+    for sig in data["signatures"]:
+        sig["role"] = draw(st.sampled_from([SignerRole.clinician.value, sig["role"]]))
+    return data
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=generated_records())
+def test_no_machine_word_in_generated_records(data):
+    from hypothesis import assume
+    from pydantic import ValidationError
+
+    from docgen.model import validate_record
+
+    try:
+        record = validate_record(sanitized(data))
+    except ValidationError:
+        assume(False)
+        return
+    findings = builders.check(record, plans=[builders.plan_dict()])
+    for text in _reader_texts(record, findings):
+        assert machine_words(text) == []

@@ -35,12 +35,17 @@ from render_helpers import (
     assert_pdf_sound,
     corpus_records,
     documents_in,
+    docx_body_words,
     non_white_fraction,
     orphaned_headings,
+    pdf_body_words,
+    pdf_furniture,
     pdf_has,
+    reading_words,
     run,
     shown,
     tool,
+    word_diff,
     write_records,
     ws,
 )
@@ -123,6 +128,35 @@ def test_every_composed_text_is_in_both_formats(corpus, key):
     assert missing_pdf == []
 
 
+@pytest.mark.parametrize("key", ALL)
+def test_docx_and_pdf_say_the_same_words_in_the_same_order(corpus, key):
+    """Every sentence, in order: the DOCX's body (paragraphs, then table cells row by row) reads word for
+    word as the PDF's pages, but for what only paged layout shows (furniture, "(continued)" headings
+    and repeated header rows, the chart's labels, which the DOCX holds in its chart)."""
+    item = corpus[key]
+    docx_words, pdf_words = docx_body_words(item.docx), pdf_body_words(item.pdf, item.doc)
+    assert len(docx_words) > 100
+    assert word_diff(docx_words, pdf_words) == []
+
+
+@pytest.mark.parametrize("key", ALL)
+def test_docx_and_pdf_headers_and_footers_say_the_same(corpus, key):
+    """The PDF's header on every page (agency, its lines, the document type and record id) and footer
+    (client, client id, date of birth, "Page X of Y") are the DOCX's header and footer."""
+    item = corpus[key]
+    doc = item.doc
+    expected_header = reading_words(" ".join((doc.agency, f"{doc.title} \u00b7 {doc.record_id}",
+                                              " \u00b7 ".join(doc.agency_lines))))
+    docx_header = reading_words(" ".join(item.docx.header))
+    assert sorted(docx_header) == sorted(expected_header)
+    docx_footer = reading_words(re.sub(r"Page \S+ of \S+", "Page X of Y", " ".join(item.docx.footer)))
+    for index in range(len(item.pdf.pages)):
+        header, footer = pdf_furniture(item.pdf, index)
+        assert sorted(header) == sorted(docx_header), index
+        assert sorted(reading_words(re.sub(r"Page \d+ of \d+", "Page X of Y", " ".join(footer)))) == \
+            sorted(docx_footer), index
+
+
 def test_parity_check_can_fail(corpus):
     """The comparison above is not vacuous: text that is not in the document is not found."""
     item = corpus["TP-UNI"]
@@ -130,6 +164,10 @@ def test_parity_check_can_fail(corpus):
     assert ws("Presenting concerns that nobody wrote") not in ws(item.docx.all_text)
     # a cell split at the page break still needs both halves, in order
     assert not pdf_has(item.pdf, "Client ID Identifying information", item.doc.agency)
+    # and the word-for-word comparison finds one word changed, left out or added
+    words = docx_body_words(item.docx)
+    assert word_diff(words, [*words[:50], "Changed", *words[51:]]) != []
+    assert word_diff(words, words[:-1]) != [] and word_diff(words, [*words, "more"]) != []
 
 
 def test_table_cells_are_whole_cells_in_docx(corpus):
@@ -165,6 +203,26 @@ def test_block_tables_get_the_composed_column_widths(corpus):
     assert checked == len(composed) >= 5
 
 
+def test_docx_rows_follow_the_pdfs_rules(corpus):
+    """Word and LibreOffice keep a row whole (cantSplit), a table's first row with the next (its heading
+    and header row keep two rows) and its second-to-last with its last (the last never alone)."""
+    from docgen.render.docx.table_widths import SPLIT_ROW_CHARS
+
+    item = corpus["TP-1001"]
+    checked = 0
+    for table in item.docx.document.tables:
+        rows = table.rows
+        body = rows[1:] if rows[0]._tr.find(f"{W}trPr/{W}tblHeader") is not None else rows
+        for index, row in enumerate(body):
+            tr = row._tr
+            text = "".join(c.text for c in row.cells)
+            assert (tr.find(f"{W}trPr/{W}cantSplit") is not None) == (len(text) < SPLIT_ROW_CHARS)
+            keeps = {p.find(f"{W}pPr/{W}keepNext") is not None for p in tr.iter(f"{W}p")}
+            assert keeps == {index < len(body) - 1 and index in (0, len(body) - 2)}, (index, text[:40])
+            checked += 1
+    assert checked > 40
+
+
 # --- client text is data ------------------------------------------------------------------------
 @pytest.mark.parametrize("key", ["TP-UNI", "PN-UNI"])
 def test_markup_like_and_unicode_text_exact_in_docx(corpus, key):
@@ -190,7 +248,7 @@ def test_markup_like_and_unicode_text_exact_in_pdf(corpus, key):
 
 def test_odd_names_in_header_and_footer(corpus):
     item = corpus["TP-DRAFT"]
-    assert ODD_AGENCY in item.docx.header
+    assert item.docx.header[0] == f"{ODD_AGENCY}\tTreatment Plan \u00b7 TP-DRAFT"
     footer = f"{ODD_NAME} \u00b7 Client ID C-2002 \u00b7 DOB 04/12/1987"
     assert any(line.startswith(footer) for line in item.docx.footer)
     for page in item.pdf.pages:
@@ -265,7 +323,8 @@ def test_docx_header_and_footer(corpus, key):
     assert len(view.document.sections) == 1  # one header and one footer for every page
     sect_pr = view.document.sections[0]._sectPr
     assert sect_pr.find(W + "titlePg") is None  # no different first-page header or footer
-    assert view.header[:2] == [doc.agency, " \u00b7 ".join(doc.agency_lines)]
+    # the agency, and on the right the document type and record id, as on every page of the PDF
+    assert view.header[:2] == [f"{doc.agency}\t{doc.title} \u00b7 {doc.record_id}", " \u00b7 ".join(doc.agency_lines)]
     footer = "\n".join(view.footer)
     assert f"{UNI_NAME} \u00b7 Client ID C-1001 \u00b7 DOB 04/12/1987" in footer
     instructions = [i.strip() for i in re.findall(r"<w:instrText[^>]*>([^<]*)</w:instrText>", view.footer_xml())]
@@ -283,12 +342,14 @@ def test_note_shows_date_of_service_at_the_top(corpus):
 
 # --- signatures ---------------------------------------------------------------------------------
 def test_electronic_signature_line(corpus):
-    line = "Electronically signed by Daniel Kim, LCSW on 11/23/2026 11:05"
+    # a no-break space between the date and the time: never the time alone on a line
+    line = "Electronically signed by Daniel Kim, LCSW on 11/23/2026\u00a011:05"
     item = corpus["PN-UNI"]
     assert line in item.docx.paragraphs
-    assert line in item.pdf.text.splitlines()
-    client = f"Electronically signed by {UNI_NAME} on 09/22/2026 16:20"
-    assert client in corpus["TP-UNI"].docx.paragraphs and client in corpus["TP-UNI"].pdf.text.splitlines()
+    assert line.replace("\u00a0", " ") in item.pdf.text.splitlines()  # the text layer reads a plain space
+    client = f"Electronically signed by {UNI_NAME} on 09/22/2026\u00a016:20"
+    assert client in corpus["TP-UNI"].docx.paragraphs
+    assert client.replace("\u00a0", " ") in corpus["TP-UNI"].pdf.text.splitlines()
 
 
 def _signature_fields(view) -> dict[str, tuple[int, list[float]]]:
@@ -321,7 +382,10 @@ def test_unsigned_required_signature_shows_a_line_with_the_role(corpus):
     item = corpus["TP-DRAFT"]
     paragraphs = item.docx.paragraphs
     at = paragraphs.index("Client", paragraphs.index("Signatures"))
-    assert re.fullmatch(r"\s*_{20,}\s+_{10,}", paragraphs[at + 1])  # signature line and date line
+    # the signature line and the date line: underlined tabs, rules as in the PDF (no underscores as text)
+    assert paragraphs[at + 1] == "\t\t\t"
+    line = next(p for p in item.docx.document.paragraphs if p.text == "\t\t\t")
+    assert [r.underline for r in line.runs] == [True, None, True]
     assert ws(paragraphs[at + 2]) == "Client signature Date / time"
     lines = [line.strip() for line in item.pdf.text.splitlines() if line.strip()]
     signatures = lines[lines.index("Signatures"):]
@@ -340,6 +404,8 @@ def test_trend_chart_vector_in_pdf_and_native_chart_in_docx(corpus):
     page = next(i for i, text in enumerate(item.pdf.pages) if "PHQ-9 over time" in text)
     runs = item.pdf.runs(page)
     assert {"16", "11", "09/08/2026", "10/20/2026", "moderately severe"} <= set(runs)  # drawn as text and paths
+    # the value axis' numbers, where the DOCX chart has them (its major unit: 5 for the PHQ-9's 27)
+    assert {"0", "5", "10", "15", "20", "25"} <= set(runs)
     resources = item.pdf.reader.pages[page].get("/Resources", {})
     xobjects = resources.get("/XObject", {}) if resources else {}
     assert not any(x.get_object().get("/Subtype") == "/Image" for x in xobjects.values())
@@ -371,18 +437,50 @@ def test_trend_chart_vector_in_pdf_and_native_chart_in_docx(corpus):
 # --- drafts -------------------------------------------------------------------------------------
 def test_draft_has_watermark_on_every_page_and_lists_what_is_missing(corpus):
     item = corpus["TP-DRAFT"]
-    assert item.doc.missing == ("signatures: no client signature (or documented reason the client did not sign) "
-                                "[sig-present]",)
-    for index in range(len(item.pdf.pages)):
-        assert "DRAFT" in item.pdf.runs(index)
+    assert [(n.text, n.rule) for n in item.doc.missing] == [
+        ("Signatures \u2014 no client signature (or documented reason the client did not sign)", "sig-present")]
     first = ws(item.pdf.pages[0])
     assert "DRAFT \u2014 not final. Missing before this document can be final:" in first
-    assert item.doc.missing[0] in first
+    notice = item.doc.missing[0]
+    assert f"{notice.text} {notice.rule}" in first  # the rule's id after the words, smaller
     assert "string=\"DRAFT\"" in item.docx.header_xml()
-    assert item.doc.missing[0] in item.docx.paragraphs
+    assert f"{notice.text} {notice.rule}" in item.docx.paragraphs
     final = corpus["TP-UNI"]
     assert "DRAFT" not in final.docx.header_xml() and "DRAFT" not in final.pdf.text
     assert all("DRAFT" not in final.pdf.runs(i) for i in range(len(final.pdf.pages)))
+
+
+def _tinted(png) -> int:
+    """Pixels of the middle third of a page image the watermark's red tints."""
+    from PIL import Image
+
+    with Image.open(png) as image:
+        rgb = image.convert("RGB")
+        w, h = rgb.size
+        return sum(1 for x in range(w // 3, 2 * w // 3) for y in range(h // 3, 2 * h // 3)
+                   if (p := rgb.getpixel((x, y)))[0] > p[2] + 20 and p[0] > 150)
+
+
+def test_the_draft_watermark_is_seen_on_every_page_but_is_not_text(corpus, tmp_path):
+    """Copying or extracting a draft's text never mixes the watermark's letters into it ("D", "R", "A",
+    "FT" did): it is drawn as outlines, not text. It is still there: the middle of every page is red."""
+    item = corpus["TP-DRAFT"]
+    pages = len(item.pdf.pages)
+    assert pages >= 2
+    for index in range(pages):
+        assert "DRAFT" not in item.pdf.runs(index)
+    word = re.compile(r"(?<![\w-])DRAFT(?![\w-])")  # not the record id TP-DRAFT
+    assert len(word.findall(item.pdf.text)) == 1  # the notice at the top of the first page, nothing else
+    extracted = run(tool("pdftotext"), item.pdf.path, "-").stdout
+    assert len(word.findall(extracted)) == 1
+    assert not set(extracted.split()) & {"D", "R", "A", "F", "T", "FT", "DR", "RA", "AF"}
+    done = run(tool("pdftoppm"), "-r", "30", "-png", item.pdf.path, tmp_path / "draft")
+    assert done.returncode == 0, done.stderr
+    for number in range(1, pages + 1):
+        assert _tinted(next(tmp_path.glob(f"draft-*{number}.png"))) > 300, number
+    done = run(tool("pdftoppm"), "-r", "30", "-f", "1", "-l", "1", "-png", corpus["TP-UNI"].pdf.path,
+               tmp_path / "final")
+    assert _tinted(next(tmp_path.glob("final-*1.png"))) < 20  # a final document: no watermark
 
 
 # --- determinism --------------------------------------------------------------------------------
@@ -500,7 +598,7 @@ def test_table_widths_asked_for_by_the_template_equal_the_xml_tree_path(tmp_path
     from docgen.render.docx import DocxRenderer
     from docgen.render.docx import template as preparation
     from docgen.render.docx.images import Images
-    from docgen.render.docx.renderer import _block_widths
+    from docgen.render.docx.renderer import _block_rows, _block_widths
     from docgen.render.docx.table_widths import TableWidths, _widths_in_template, fix_tables
 
     monkeypatch.setenv("DOCGEN_CACHE", str(tmp_path / "asking"))
@@ -515,15 +613,16 @@ def test_table_widths_asked_for_by_the_template_equal_the_xml_tree_path(tmp_path
         if result.record is None:
             continue
         doc = compose(result.record, result.findings, result.profile or "", draft=False)
-        widths = _block_widths(doc)
+        widths, rows = _block_widths(doc), _block_rows(doc)
         template = plain.compiled(doc.template)
         assert not template.widths_in_template
         context = plain._context(doc, Images())  # noqa: SLF001
         tree = fix_tables(template._finish(template.body.render({"doc": context})), widths,  # noqa: SLF001
-                          template.text_width)
+                          template.text_width, rows)
         rewritten = asking.compiled(doc.template)
         asked = rewritten._finish(rewritten.body.render({"doc": context},  # noqa: SLF001
-                                                        docgen_table=TableWidths(widths, template.text_width)))
+                                                        docgen_table=TableWidths(widths, template.text_width,
+                                                                                 rows)))
         assert "docgen:" not in asked and "<w:gridCol" in asked
         assert etree.tostring(etree.fromstring(asked.encode()), method="c14n") == \
             etree.tostring(etree.fromstring(tree), method="c14n"), result.id

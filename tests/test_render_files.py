@@ -229,7 +229,7 @@ def test_agency_template_edited_and_saved_by_libreoffice_keeps_rendering(tmp_pat
     rendered = docx.Document(out / "PN-1001-01.docx")
     header = [p.text for p in rendered.sections[0].header.paragraphs]
     assert header[0] == "CONFIDENTIAL - Riverside internal use"
-    assert "Riverside Community Counseling" in header
+    assert "Riverside Community Counseling\tProgress Note (SOAP) \u00b7 PN-1001-01" in header
     assert rendered.paragraphs[1].text == "Date of service: 10/13/2026"
     cells = [c.text for t in rendered.tables for r in t.rows for c in r.cells]
     assert "Maria Elena Ortiz" in cells and "90834" in cells

@@ -25,6 +25,7 @@ from render_helpers import (
     assert_pdf_sound,
     many_goals,
     orphaned_headings,
+    pdf_body_words,
     write_records,
     ws,
 )
@@ -121,8 +122,10 @@ def test_thirty_thousand_character_fields_render(big):
     assert re.findall(r"\bp\d{5}\b", bodies) == big["para"].split(" ")
     # the table cell splits across pages inside its row: every word, in order
     assert re.findall(r"\bc\d{5}\b", bodies) == big["cell"].split(" ")
-    # the 30,000-letter word is broken into lines, never dropped
-    assert big["word"] in re.sub(r"\s+", "", bodies)
+    # the 30,000-letter word is broken into lines, never dropped (past the "(continued)" heading and
+    # the table's label at the top of every page it continues on)
+    doc = compose(r.result.record, r.result.findings, r.result.profile)
+    assert big["word"] in "".join(pdf_body_words(pdf, doc))
     view = DocxView(big["out"] / "TP-LONG.docx")
     assert big["para"] in view.paragraphs
     assert big["cell"] in view.cells and big["word"] in view.cells
@@ -177,3 +180,85 @@ def test_big_pdfs_are_sound(big):
     assert len(pdfs) == 4
     for path in pdfs:
         assert_pdf_sound(path)
+
+
+# --- tables across pages: headings kept with rows, no last row alone, "(continued)" ------------------
+def _table_rows_by_page(renderer, doc, marker: str) -> list[list[str]]:
+    """For each page of ``doc``'s layout, the first cells of the body rows whose first cell starts
+    with ``marker``; and the headings (text lines) drawn on it."""
+    pages = []
+    for ops in renderer.layout(doc):
+        pages.append([op[4][0][0] for op in ops if op[0] == "row" and op[4][0][0].startswith(marker)])
+    return pages
+
+
+def _filled(rows: int, filler_lines: int, caption: str = "Objectives"):
+    from docgen.compose.blocks import Document, Para, Section, Table
+
+    table = Table(("Goal", "Objective"), tuple((f"R{i}", "text " * 30) for i in range(rows)), (0.3, 0.7), caption)
+    return Document("treatment_plan", "treatment_plan", "TP-L", "Treatment Plan", "Agency", (), "Client", "C-1",
+                    "01/01/1990", "Plan date: 01/01/2026",
+                    (Section("s", "Goals", (Para("\n".join(["line"] * filler_lines)), table)),))
+
+
+@pytest.mark.parametrize("rows", [2, 3, 4, 7])
+def test_a_tables_heading_keeps_two_rows_and_its_last_row_never_stands_alone(rows):
+    """Whatever fills the page before it, a table's rows are never one alone on a page: the heading
+    and header keep two rows (three of three), and the second-to-last goes with the last."""
+    from docgen.render.pdf import PdfRenderer
+
+    renderer = PdfRenderer()
+    seen_split = False
+    for filler in range(0, 60):
+        doc = _filled(rows, filler)
+        pages = [p for p in _table_rows_by_page(renderer, doc, "R") if p]
+        seen_split |= len(pages) > 1
+        assert [r for p in pages for r in p] == [f"R{i}" for i in range(rows)]
+        assert all(len(p) >= 2 for p in pages), (filler, pages)
+        for ops in renderer.layout(doc):  # the caption is on the page of the table's first rows
+            texts = [line for op in ops if op[0] == "text" for line in op[4]]
+            if "Objectives" in texts:
+                assert any(op[0] == "row" and op[4][0][0] == "R0" for op in ops), filler
+    assert seen_split or rows <= 3
+
+
+def test_a_table_continued_on_a_page_says_so_in_its_heading():
+    from docgen.render.pdf import PdfRenderer
+
+    doc = _filled(40, 30)
+    data = PdfRenderer().render(doc, {}, "20260101")
+    import io
+
+    import pypdf
+
+    pages = [p.extract_text() for p in pypdf.PdfReader(io.BytesIO(data)).pages]
+    assert len(pages) >= 2
+    for text in pages[1:]:
+        lines = [line.strip() for line in text.splitlines() if line.strip()]
+        assert lines[:3] == ["Objectives (continued)", "Goal", "Objective"], lines[:3]  # and the header row
+    # a label grid without a caption continues under its section's title
+    from docgen.compose.blocks import Document, Fields, Section
+
+    grid = Document("treatment_plan", "treatment_plan", "TP-L", "Treatment Plan", "Agency", (), "Client", "C-1",
+                    "01/01/1990", "Plan date: 01/01/2026",
+                    (Section("h", "History and assessment",
+                             (Fields(tuple((f"K{i}", "v " * 40) for i in range(60))),)),))
+    second = pypdf.PdfReader(io.BytesIO(PdfRenderer().render(grid, {}, "20260101"))).pages[1].extract_text()
+    assert second.splitlines()[0].strip() == "History and assessment (continued)"
+
+
+def test_signature_keeps_date_and_time_on_one_line():
+    """A signer line long enough to wrap in the signature's text column wraps before the date, never
+    between the date and the time (fixture TP-5002: its time stood alone on a line)."""
+    import io
+
+    import pypdf
+
+    from docgen.render.pdf import PdfRenderer
+
+    record, findings, profile = _checked(FIXTURES / "plans" / "plan-tx-medicaid-late-incomplete.yaml", "TP-5002")
+    doc = compose(record, findings, profile)
+    pages = pypdf.PdfReader(io.BytesIO(PdfRenderer().render(doc, {}, "20261005"))).pages
+    lines = [line.strip() for page in pages for line in page.extract_text().splitlines()]
+    assert not [line for line in lines if re.fullmatch(r"\d\d:\d\d", line)]
+    assert any(line.endswith("10/05/2026 16:30") for line in lines)

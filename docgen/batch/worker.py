@@ -88,7 +88,7 @@ def _fingerprint(config: Config) -> str:
     if signer is not None:  # a signed run redoes documents an unsigned (or other signer's) run made
         h.update(f"|signed by {signer.fingerprint} as {config.sign_role}".encode())
     for path in sorted(renderer.templates.glob("*")):
-        if path.suffix in (".docx", ".toml") and path.is_file():
+        if path.suffix.lower() in (".docx", ".toml", ".png", ".jpg", ".jpeg") and path.is_file():  # a logo too
             h.update(path.name.encode())
             h.update(path.read_bytes())
     return h.hexdigest()

@@ -9,18 +9,14 @@ from pathlib import Path
 from ..findings import Finding, Severity
 from ..model import PHQ9, Addendum, CSSRSScreener, ProgressNote, SignatureMethod, SignerRole, TreatmentPlan
 from ..model.assessments import GAD7_BANDS, PHQ9_BANDS
-from .blocks import Block, Bullets, Chart, Document, Fields, Para, Section, Series, SignatureLine, Table
+from .blocks import Block, Bullets, Chart, Document, Fields, Notice, Para, Section, Series, SignatureLine, Table
+from .wording import enum_words, finding_words, place_of_service, role_words, where, yes_no
 
 __all__ = ["compose", "document_title", "Document", "Section", "Para", "Fields", "Bullets", "Table", "Chart",
-           "SignatureLine", "fmt_date"]
+           "SignatureLine", "Notice", "fmt_date", "agency_lines"]
 
-ACRONYMS = {"cbt": "CBT", "dbt": "DBT", "act": "ACT", "emdr": "EMDR", "ipt": "IPT"}
-ROLE_LABEL = {SignerRole.client: "Client", SignerRole.guardian: "Parent/Guardian",
-              SignerRole.clinician: "Clinician", SignerRole.supervisor: "Clinical Supervisor",
-              SignerRole.psychiatrist: "Psychiatrist", SignerRole.other: "Other"}
-PLACE_OF_SERVICE = {"02": "Telehealth (not in home)", "03": "School", "10": "Telehealth in home",
-                    "11": "Office", "12": "Home", "53": "Community mental health center",
-                    "57": "Non-residential SUD treatment facility", "99": "Other"}
+ROLE_LABEL = {role: role_words(role) for role in SignerRole}
+NBSP = "\u00a0"  # between a date and its time: never broken apart at the end of a line
 
 
 def fmt_date(day: date | None) -> str:
@@ -32,15 +28,13 @@ def fmt_time(moment: time | None) -> str:
 
 
 def label(value: Enum | str | None) -> str:
-    if value is None:
-        return ""
-    raw = value.value if isinstance(value, Enum) else str(value)
-    return ACRONYMS.get(raw, raw.replace("_", " ").capitalize())
+    """An enum value in words (:func:`.wording.enum_words`)."""
+    return enum_words(value)
 
 
-def _fields(pairs: Iterable[tuple[str, str | None]]) -> Fields | None:
+def _fields(pairs: Iterable[tuple[str, str | None]], heading: str = "") -> Fields | None:
     rows = tuple((k, v) for k, v in pairs if v not in (None, ""))
-    return Fields(rows) if rows else None
+    return Fields(rows, heading) if rows else None
 
 
 def _blocks(*blocks: Block | None) -> tuple[Block, ...]:
@@ -86,7 +80,7 @@ def _assessment_blocks(assessments: Sequence) -> tuple[Block, ...]:
     return tuple(blocks)
 
 
-def _risk_fields(risk) -> Fields | None:
+def _risk_fields(risk, heading: str = "") -> Fields | None:
     if risk is None:
         return None
     return _fields([
@@ -94,17 +88,28 @@ def _risk_fields(risk) -> Fields | None:
         ("Ideation", risk.ideation), ("Plan", risk.plan), ("Intent", risk.intent), ("Behaviors", risk.behaviors),
         ("Risk factors", risk.risk_factors), ("Protective factors", risk.protective_factors),
         ("Mitigation", risk.mitigation), ("Follow-up", risk.follow_up),
-    ])
+    ], heading)
 
 
-def signature_text(sig) -> str:
-    """How a signature reads on the page (rules.md sig-electronic)."""
+def _clinician_of(doc, sig):
+    """The record's clinician who made ``sig`` (by signer id, else by name), or None."""
+    staff = list(getattr(doc, "clinicians", None) or [getattr(doc, "clinician", None)])
+    return next((c for c in staff if c is not None and sig.signer_id is not None and c.id == sig.signer_id),
+                next((c for c in staff if c is not None and sig.signer_id is None and c.name == sig.name), None))
+
+
+def signature_text(sig, doc=None) -> str:
+    """How a signature reads on the page (rules.md sig-electronic); a clinician's NPI (from ``doc``,
+    the record) on a line of its own."""
     who = sig.name + (f", {sig.credentials}" if sig.credentials else "")
-    when = fmt_date(sig.date) + (f" {fmt_time(sig.time)}" if sig.time else "")
+    when = fmt_date(sig.date) + (f"{NBSP}{fmt_time(sig.time)}" if sig.time else "")
     verb = {SignatureMethod.electronic: "Electronically signed by", SignatureMethod.handwritten_scan: "Signed by",
             SignatureMethod.wet_ink: "Signed in ink by", SignatureMethod.typed: "Typed name (not a signature):",
             SignatureMethod.stamp: "Stamped by"}[sig.method]
     text = f"{verb} {who}" + (f" on {when}" if when else "")
+    clinician = _clinician_of(doc, sig) if doc is not None else None
+    if clinician is not None and clinician.npi:
+        text += f"\nNPI {clinician.npi}"
     if sig.attestation is not None:
         text += f"\nAttestation by {sig.attestation.by}, {fmt_date(sig.attestation.date)}: {sig.attestation.text}"
     return text
@@ -124,7 +129,7 @@ def _signature_section(doc, required: Sequence[SignerRole], assets: Path | None 
              SignerRole.guardian, SignerRole.other]
     for role in order:
         for sig in (s for s in doc.signatures if s.role is role):
-            lines.append(SignatureLine(ROLE_LABEL[role], signature_text(sig), True, _image(sig.image, assets),
+            lines.append(SignatureLine(ROLE_LABEL[role], signature_text(sig, doc), True, _image(sig.image, assets),
                                        role.value))
             present.add(role)
         if role in required and role not in present:
@@ -149,14 +154,29 @@ def _required_roles(doc, findings: Sequence[Finding], signers: Sequence[str] = (
     return roles
 
 
+def agency_lines(agency) -> tuple[str, ...]:
+    """The lines under an agency's name in a header: program, address, phone, NPI."""
+    return tuple(x for x in (agency.program, (agency.address or "").replace("\n", ", "), agency.phone,
+                             f"NPI {agency.npi}" if agency.npi else None) if x)
+
+
 def _header(doc) -> tuple[str, tuple[str, ...]]:
-    agency = doc.agency
-    lines = tuple(x for x in (agency.program, (agency.address or "").replace("\n", ", "), agency.phone) if x)
-    return agency.name, lines
+    return doc.agency.name, agency_lines(doc.agency)
 
 
-def _missing(findings: Sequence[Finding]) -> tuple[str, ...]:
-    return tuple(f"{f.path}: {f.message} [{f.rule}]" for f in findings if f.severity is Severity.blocker)
+def _missing(findings: Sequence[Finding], record=None) -> tuple[Notice, ...]:
+    """A draft's list of what is missing: each blocker in words (:mod:`.wording`), its rule apart."""
+    return tuple(Notice(finding_words(f.path, f.message, record), f.rule)
+                 for f in findings if f.severity is Severity.blocker)
+
+
+def _target(baseline: str | None, target: str | None) -> str:
+    """An objective's baseline and target, either of which may be missing."""
+    if baseline and target:
+        return f"Baseline {baseline} \u2192 target {target}"
+    if target:
+        return f"Target {target}"
+    return f"Baseline {baseline}" if baseline else ""
 
 
 # --- treatment plan -----------------------------------------------------------------------------
@@ -206,8 +226,7 @@ def _plan_sections(plan: TreatmentPlan, findings: Sequence[Finding], assets: Pat
     goals = tuple((g.id, label(g.category), g.statement, g.client_words or "", fmt_date(g.target_date))
                   for g in plan.goals)
     objectives = tuple((g.id, o.id, o.description,
-                        (o.measure or "")
-                        + (f"\nBaseline {o.baseline} \u2192 target {o.target}" if o.baseline or o.target else ""),
+                        "\n".join(x for x in (o.measure, _target(o.baseline, o.target)) if x),
                         fmt_date(o.target_date), label(o.status))
                        for g in plan.goals for o in g.objectives)
     interventions = tuple((g.id, label(i.modality) + (f" ({i.therapy_type.value})" if i.therapy_type else ""),
@@ -273,15 +292,17 @@ def _note_sections(note: ProgressNote, findings: Sequence[Finding], assets: Path
     author = note.author
     minutes = note.clock_minutes
     times = ""
-    if note.start_time or note.end_time:
+    if note.start_time and note.end_time:
         times = f"{fmt_time(note.start_time)}\u2013{fmt_time(note.end_time)}" + (f" ({minutes} min)" if minutes else "")
+    elif note.start_time or note.end_time:
+        times = f"from {fmt_time(note.start_time)}" if note.start_time else f"until {fmt_time(note.end_time)}"
     if note.psychotherapy_minutes is not None:
         times += ("; " if times else "") + f"psychotherapy {note.psychotherapy_minutes} min"
     session = _fields([
         ("Client", c.name), ("Client ID", c.id), ("Date of birth", fmt_date(c.date_of_birth)),
         ("Date of service", fmt_date(note.session_date)), ("Time", times), ("Service", label(note.service_type)),
         ("Delivery", label(note.delivery)),
-        ("Place of service", f"{note.place_of_service} {PLACE_OF_SERVICE.get(note.place_of_service, '')}".strip()),
+        ("Place of service", place_of_service(note.place_of_service)),
         ("Participants", "; ".join(f"{p.name} ({p.role})" for p in note.participants)),
         ("Group size", str(note.group_size) if note.group_size else None),
         ("CPT codes", ", ".join(note.cpt_codes)),
@@ -294,14 +315,14 @@ def _note_sections(note: ProgressNote, findings: Sequence[Finding], assets: Path
                   (0.15, 0.25, 0.60)) if note.goals_addressed else None
     body = [Section(name, SECTION_TITLES[name], (Para(getattr(note, name) or ""),)) for name in note.sections]
     risk_update = _fields([("Risk level", label(note.risk_update.level)), ("Summary", note.risk_update.summary),
-                           ("Changed since last session", "yes" if note.risk_update.changed_since_last else "no")]) \
-        if note.risk_update else None
+                           ("Changed since last session", yes_no(note.risk_update.changed_since_last))],
+                          "Risk update") if note.risk_update else None
     sections = [
         _section("session", "Session", session),
         _section("goals", "Plan goals addressed", goals),
         *body,
         _section("measures", "Measures", *_assessment_blocks(note.assessments)),
-        _section("risk", "Risk", risk_update, _risk_fields(note.risk_assessment)),
+        _section("risk", "Risk", risk_update, _risk_fields(note.risk_assessment, "Risk assessment")),
         _signature_section(note, _required_roles(note, findings, signers), assets),
     ]
     return tuple(s for s in sections if s is not None)
@@ -327,7 +348,7 @@ def _addendum_sections(add: Addendum, findings: Sequence[Finding], assets: Path 
         ("Document", ORIGINAL_TITLE[ref.kind.value]), ("Record ID", ref.id), ("Date", fmt_date(ref.date)),
         ("Content hash (SHA-256)", ref.sha256),
     ])
-    changes = Table(("Section", "Change"), tuple((item.section or "", item.change) for item in add.changes),
+    changes = Table(("Section", "Change"), tuple((where(item.section or ""), item.change) for item in add.changes),
                     (0.28, 0.72)) if add.changes else None
     sections = [
         _section("addendum", "Addendum", about),
@@ -375,4 +396,4 @@ def compose(record: TreatmentPlan | ProgressNote | Addendum, findings: Sequence[
     return Document(kind=record.kind, template=template, record_id=record.id, title=title, agency=agency,
                     agency_lines=lines, client_name=c.name, client_id=c.id, client_dob=fmt_date(c.date_of_birth),
                     date_line=date_line, sections=sections, draft=draft,
-                    missing=_missing(findings) if draft else (), metadata=metadata)
+                    missing=_missing(findings, record) if draft else (), metadata=metadata)

@@ -22,11 +22,13 @@ class Para:
 
 @dataclass(frozen=True)
 class Fields:
-    """Label / value pairs, shown as a two-column grid."""
+    """Label / value pairs, shown as a two-column grid; ``label``: its heading, when a section holds
+    more than one grid."""
 
     type: ClassVar[str] = "fields"  # what a Word template tests: ``b.type == 'fields'``
 
     rows: tuple[tuple[str, str], ...]
+    label: str = ""
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,18 @@ class SignatureLine:
     key: str = ""  # the signer role's key (clinician, client, ...): names the PDF's signature field
 
 
+@dataclass(frozen=True)
+class Notice:
+    """One item of a draft's list of what is missing: what, in words (``text``), and the id of the
+    rule that asks for it (``rule``), shown smaller and muted after it."""
+
+    text: str
+    rule: str = ""
+
+    def __str__(self) -> str:  # what a template printing ``{{ m }}`` shows
+        return f"{self.text} ({self.rule})" if self.rule else self.text
+
+
 Block = Para | Fields | Bullets | Table | Chart | SignatureLine
 
 
@@ -102,7 +116,7 @@ class Document:
     date_line: str  # "Date of service: ...", "Plan date: ..." or "Addendum date: ..."
     sections: tuple[Section, ...]
     draft: bool = False
-    missing: tuple[str, ...] = ()
+    missing: tuple[Notice, ...] = ()
     metadata: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -115,7 +129,7 @@ class Document:
     def texts(self) -> list[str]:
         """Every piece of text a reader must find in the rendered document."""
         out = [self.title, self.agency, self.client_name, self.client_id, self.client_dob, self.date_line]
-        out += list(self.missing)
+        out += [t for notice in self.missing for t in (notice.text, notice.rule)]
         for section in self.sections:
             out.append(section.title)
             for block in section.blocks:
@@ -127,7 +141,7 @@ def block_texts(block: Block) -> list[str]:
     if isinstance(block, Para):
         return [block.label, block.text]
     if isinstance(block, Fields):
-        return [t for row in block.rows for t in row]
+        return [block.label, *(t for row in block.rows for t in row)]
     if isinstance(block, Bullets):
         return [block.label, *block.entries]
     if isinstance(block, Table):

@@ -183,7 +183,7 @@ def build_packet(paths: Iterable[str | os.PathLike], client: str, purpose: str, 
         keep = set(use.sections(rec.kind))
         left_out = tuple(s.title for s in doc.sections if s.key not in keep)
         if left_out:
-            kind = "Treatment plan" if rec.kind == "treatment_plan" else "Progress notes"
+            kind = {"treatment_plan": "Treatment plan", "addendum": "Addenda"}.get(rec.kind, "Progress notes")
             omitted[kind] = tuple(dict.fromkeys(omitted.get(kind, ()) + left_out))
         doc = dataclasses.replace(doc, sections=tuple(s for s in doc.sections if s.key in keep))
         pdf, marks = renderer.render_with_sections(doc, metadata_for(rec, r.profile or "", content_hash(rec)),

@@ -15,9 +15,11 @@ from ..compose import (
     Section,
     Table,
     _assessment_blocks,  # the same table and charts as in the records
+    agency_lines,
     fmt_date,
     label,
 )
+from ..compose.wording import plural
 from ..model import ProgressNote, TreatmentPlan
 from .policy import ConsentRef, Notice, Purpose
 
@@ -59,13 +61,25 @@ class CoverData:
 def _consent_fields(ref: ConsentRef, heading: str) -> Fields:
     c = ref.consent
     return Fields(tuple((k, v) for k, v in (
-        (heading, ref.label), ("Signed", f"{fmt_date(c.date_signed)} ({label(c.signer_role)})"),
+        (heading, ref.label),
+        ("Signed", " ".join(x for x in (fmt_date(c.date_signed), f"({label(c.signer_role)})" if c.signer_role
+                                        else "") if x)),
         ("Disclosing party", c.disclosing_party or ""), ("Recipient", c.recipient or ""),
         ("Purpose", c.purpose or ""), ("Information", c.information_description or ""),
         ("Expires", fmt_date(c.expires) or (c.expiration_event or "")),
         ("Right to revoke", "stated: revocation in writing, not for disclosures already made"
          if c.right_to_revoke_statement else ""),
     ) if v))
+
+
+def _providers(data: CoverData) -> str:
+    """The authors of the packet's documents, with their NPIs (a claim names the rendering provider)."""
+    seen: dict[str, str] = {}
+    for entry in data.entries:
+        author = entry.record.author
+        seen.setdefault(author.id, f"{author.name}, {author.credentials}" + (f" (NPI {author.npi})" if author.npi
+                                                                              else ""))
+    return "; ".join(seen.values())
 
 
 def _summary(data: CoverData) -> list[Section]:
@@ -124,7 +138,7 @@ def _summary(data: CoverData) -> list[Section]:
         rows = tuple((code, str(counts[code]), fmt_date(min(dates[code])), fmt_date(max(dates[code])))
                      for code in sorted(counts))
         blocks.append(Table(("CPT code", "Sessions", "First", "Last"), rows, (0.25, 0.25, 0.25, 0.25),
-                            f"Sessions by CPT code ({len(notes)} note(s))"))
+                            f"Sessions by CPT code ({plural(len(notes), 'note')})"))
     return [Section("necessity", "Medical necessity summary", tuple(blocks))] if blocks else []
 
 
@@ -136,10 +150,12 @@ def compose_cover(data: CoverData, client, agency, payer) -> Document:
         ("Client", client.name), ("Client ID", client.id), ("Date of birth", fmt_date(client.date_of_birth)),
         ("Payer", payer.name), ("Payer member ID", payer.member_id or "not recorded"),
         ("Period", f"{fmt_date(data.period[0])} to {fmt_date(data.period[1])}"),
-        ("Purpose", f"{p.name}: {p.description}" + (f" ({tpo}, 45 CFR 164.506)" if tpo
-                                                     else " (under the client's authorization, 45 CFR 164.508)")),
+        ("Purpose", p.description + (f" ({tpo}, 45 CFR 164.506)" if tpo
+                                      else " (under the client's authorization, 45 CFR 164.508)")),
         ("Recipient", data.recipient), ("Disclosure date", fmt_date(data.disclosure)),
-        ("Disclosed by", agency.name), ("Profile", data.profile),
+        ("Disclosed by", agency.name + (f", NPI {agency.npi}" if agency.npi else "")),
+        *((("Clinicians", providers),) if (providers := _providers(data)) else ()),
+        ("Profile", data.profile),
     ))
     sections = [Section("disclosure", "Disclosure", (ident,))]
     if data.part2_notice is not None:
@@ -147,7 +163,7 @@ def compose_cover(data: CoverData, client, agency, payer) -> Document:
         if data.part2_consent is not None:
             blocks.append(Para("Scope of the client's consent under 42 CFR 2.31 for this disclosure:", "muted"))
             blocks.append(_consent_fields(data.part2_consent, "Part 2 consent"))
-        sections.append(Section("part2", "42 CFR part 2", tuple(blocks)))
+        sections.append(Section("part2", "42 CFR Part 2", tuple(blocks)))
     if data.authorization is not None:
         sections.append(Section("authorization", "HIPAA authorization (45 CFR 164.508)",
                                 (_consent_fields(data.authorization, "Authorization"),)))
@@ -163,7 +179,7 @@ def compose_cover(data: CoverData, client, agency, payer) -> Document:
                              tuple(omitted)))
     sections.append(Section("index", "Documents", tuple(index)))
     sections.extend(_summary(data))
-    lines = tuple(x for x in (agency.program, (agency.address or "").replace("\n", ", "), agency.phone) if x)
+    lines = agency_lines(agency)
     return Document(kind="packet", template="packet", record_id=data.packet_id, title="Disclosure Packet",
                     agency=agency.name, agency_lines=lines, client_name=client.name, client_id=client.id,
                     client_dob=fmt_date(client.date_of_birth),

@@ -14,6 +14,39 @@ from ..errors import StyleError
 RANGES: dict[str, tuple[float, float]] = {"font_size": (6.0, 16.0), "margin_inch": (0.25, 2.0)}
 #: Settings with a fixed set of values.
 CHOICES: dict[str, tuple[str, ...]] = {"page_size": ("letter", "a4"), "compression": ("fast", "small")}
+#: The logo's limits: a file of at most this many bytes, an image of at most this many pixels a side.
+LOGO_BYTES, LOGO_PIXELS = 2 * 1024 * 1024, 4000
+LOGO_FORMATS = {"PNG": "PNG", "JPEG": "JPEG"}
+
+
+def _logo(folder: Path, value: object) -> str:
+    """The logo's absolute path: a PNG or JPEG image inside the templates folder, within the limits;
+    anything else raises ValueError saying what is wrong."""
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError("a file name")
+    candidate = Path(value)
+    if candidate.is_absolute():
+        raise ValueError("a path relative to the templates folder")
+    path = (folder / candidate).resolve()
+    if not path.is_relative_to(folder.resolve()):
+        raise ValueError("inside the templates folder")
+    if not path.is_file():
+        raise ValueError("an existing file")
+    if path.stat().st_size > LOGO_BYTES:
+        raise ValueError(f"at most {LOGO_BYTES // (1024 * 1024)} MiB")
+    from PIL import Image, UnidentifiedImageError  # noqa: PLC0415 - only when a style names a logo
+
+    try:
+        with Image.open(path) as image:
+            kind, (width, height) = image.format, image.size
+            if kind not in LOGO_FORMATS:
+                raise ValueError("a PNG or JPEG image")
+            if not (0 < width <= LOGO_PIXELS and 0 < height <= LOGO_PIXELS):
+                raise ValueError(f"at most {LOGO_PIXELS}x{LOGO_PIXELS} pixels")
+            image.verify()  # the whole file read: a truncated or corrupt image is refused here
+    except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError):
+        raise ValueError("a readable PNG or JPEG image") from None
+    return str(path)
 
 
 @dataclass(frozen=True)
@@ -29,6 +62,7 @@ class PdfStyle:
     table_header_text: colors.Color = colors.HexColor("#10263d")
     label_background: colors.Color = colors.HexColor("#f1f4f8")
     compression: str = "fast"  # fast | small: zlib level 1 (about 5% larger files) or reportlab's default
+    logo: str = ""  # absolute path of a PNG or JPEG drawn in the header; given relative to the templates folder
 
     @classmethod
     def load(cls, path: Path) -> PdfStyle:
@@ -51,6 +85,13 @@ class PdfStyle:
                 if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
                     raise StyleError(f"{path}: {key} must be a number between {low:g} and {high:g}")
                 value = float(value)
+            elif key == "logo":
+                try:
+                    value = _logo(path.parent, value)
+                except ValueError as exc:
+                    raise StyleError(f"{path}: logo must be {exc} (a PNG or JPEG in the templates folder, "
+                                     f"at most {LOGO_BYTES // (1024 * 1024)} MiB and {LOGO_PIXELS}x{LOGO_PIXELS} "
+                                     "pixels)") from None
             elif key in CHOICES:
                 if not isinstance(value, str) or value.lower() not in CHOICES[key]:
                     raise StyleError(f"{path}: {key} must be one of {', '.join(CHOICES[key])}")

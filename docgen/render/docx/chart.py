@@ -32,7 +32,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from ...compose.blocks import Chart
-from ..chart_geometry import BAND_COLORS
+from ..chart_geometry import BAND_COLORS, value_step
 from ..visible_text import display
 
 CHART_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/chart"
@@ -74,21 +74,16 @@ def _col(index: int) -> str:
     return letters
 
 
-def _unit(maximum: float) -> int:
-    """The value axis' major unit: the first of 1, 2, 5, 10, 20, 50, ... giving at most 8 steps."""
-    scale = 1
-    while True:
-        for step in (1, 2, 5):
-            if maximum <= 8 * step * scale:
-                return step * scale
-        scale *= 10
+_unit = value_step  # the value axis' major unit: where the PDF chart puts its numbers
+FONT = "DejaVu Sans"  # the PDF's face (a chart without one is drawn in the application's default, a serif)
 
 
 def _text(size: int, color: str, bold: bool = False) -> str:
-    """A c:txPr (CT_TextBody: a:bodyPr, a:lstStyle, a:p) giving the default run properties."""
+    """A c:txPr (CT_TextBody: a:bodyPr, a:lstStyle, a:p) giving the default run properties: size,
+    colour and typeface (CT_TextCharacterProperties: the fill before a:latin)."""
     return (f'<c:txPr><a:bodyPr/><a:lstStyle/><a:p><a:pPr><a:defRPr sz="{size}" b="{int(bold)}">'
-            f'<a:solidFill><a:srgbClr val="{color}"/></a:solidFill></a:defRPr></a:pPr>'
-            f'<a:endParaRPr lang="en-US"/></a:p></c:txPr>')
+            f'<a:solidFill><a:srgbClr val="{color}"/></a:solidFill><a:latin typeface="{FONT}"/>'
+            f'<a:cs typeface="{FONT}"/></a:defRPr></a:pPr><a:endParaRPr lang="en-US"/></a:p></c:txPr>')
 
 
 def _points(values: list[str]) -> str:

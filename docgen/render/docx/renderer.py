@@ -12,12 +12,24 @@ from typing import Any
 
 from markupsafe import Markup
 
-from ...compose.blocks import Block, Bullets, Chart, Document, Fields, Para, Section, Series, SignatureLine, Table
+from ...compose.blocks import (
+    Block,
+    Bullets,
+    Chart,
+    Document,
+    Fields,
+    Notice,
+    Para,
+    Section,
+    Series,
+    SignatureLine,
+    Table,
+)
 from ...errors import TemplateError
 from .core_properties import core_properties
 from .escaping import environment
 from .images import Images
-from .table_widths import TableWidths
+from .table_widths import TableWidths, row_rules
 from .template import CompiledTemplate
 
 SIGNATURE_IMAGE_TYPES = {".png": "png", ".jpg": "jpeg", ".jpeg": "jpeg"}
@@ -25,7 +37,7 @@ _DOCUMENT_FIELDS = tuple(f.name for f in fields(Document))
 #: What a template is given (:meth:`DocxRenderer._context`): plain data, read without the sandbox's
 #: per-access checks (see :class:`.escaping.Sandbox`).
 _PLAIN_TYPES = (SimpleNamespace, TableWidths, Document, Section, Para, Fields, Bullets, Table, Chart, Series,
-                SignatureLine)
+                SignatureLine, Notice)
 
 
 class DocxRenderer:
@@ -88,7 +100,7 @@ class DocxRenderer:
         images = Images()
         context = self._context(doc, images)
         return template.render({"doc": context}, _block_widths(doc), core_properties(metadata, record_date),
-                               images, record_date)
+                               images, record_date, _block_rows(doc))
 
 
 def _block_widths(doc: Document) -> list[tuple[float, ...]]:
@@ -100,3 +112,15 @@ def _block_widths(doc: Document) -> list[tuple[float, ...]]:
             elif isinstance(block, Table):
                 widths.append(block.widths)
     return widths
+
+
+def _block_rows(doc: Document) -> list[tuple[tuple[bool, bool], ...]]:
+    """The rules of each composed table's rows as the PDF lays them out (:func:`.table_widths.row_rules`)."""
+    rows: list[tuple[tuple[bool, bool], ...]] = []
+    for section in doc.sections:
+        for block in section.blocks:
+            if isinstance(block, Fields):
+                rows.append(row_rules(block.rows, header=False))
+            elif isinstance(block, Table):
+                rows.append(row_rules(block.rows, header=True))
+    return rows

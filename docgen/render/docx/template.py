@@ -112,22 +112,22 @@ class CompiledTemplate:
         return xml.replace("{_{", "{{").replace("}_}", "}}").replace("{_%", "{%").replace("%_}", "%}")
 
     def render(self, context: dict, widths: list[tuple[float, ...]], core_xml: bytes, images: Images,
-               day: date) -> bytes:
+               day: date, rows: list[tuple[tuple[bool, bool], ...]] | None = None) -> bytes:
         """The document's DOCX bytes. A template that reaches for what the sandbox forbids (Python
         internals, changing what it is given: :class:`.escaping.Sandbox`) raises
         :class:`~docgen.errors.TemplateError` naming the template file."""
         try:
-            return self._render(context, widths, core_xml, images, day)
+            return self._render(context, widths, core_xml, images, day, rows)
         except SecurityError as exc:
             raise TemplateError(f"unsafe template {self.path.name}: {exc}") from None
 
     def _render(self, context: dict, widths: list[tuple[float, ...]], core_xml: bytes, images: Images,
-                day: date) -> bytes:
+                day: date, rows: list[tuple[tuple[bool, bool], ...]] | None) -> bytes:
         if self.widths_in_template:
-            asked = TableWidths(widths, self.text_width)
+            asked = TableWidths(widths, self.text_width, rows)
             body = self._finish(self.body.render(context, docgen_table=asked)).encode("utf-8")
         else:
-            body = fix_tables(self._finish(self.body.render(context)), widths, self.text_width)
+            body = fix_tables(self._finish(self.body.render(context)), widths, self.text_width, rows)
         fresh: dict[str, bytes] = {
             "word/document.xml": self.document_head + body + self.document_tail,
             "docProps/core.xml": core_xml,

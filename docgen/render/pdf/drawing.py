@@ -139,7 +139,12 @@ def _draw_chart(canvas: Canvas, x: float, y: float, width: float, chart: Chart, 
         canvas.drawString(band["x"] + band["w"] + 4, band["y"] + band["h"] / 2 - 3, band["name"])
     canvas.setStrokeColor(colors.HexColor("#777777"))
     canvas.setLineWidth(1)
-    canvas.lines([(geo["x0"], geo["y0"], geo["x0"], geo["y1"]), (geo["x0"], geo["y0"], geo["x1"], geo["y0"])])
+    canvas.lines([(geo["x0"], geo["y0"], geo["x0"], geo["y1"]), (geo["x0"], geo["y0"], geo["x1"], geo["y0"]),
+                  *((geo["x0"] - 3, tick, geo["x0"], tick) for _value, tick in geo["ticks"])])
+    canvas.setFillColor(grey)
+    canvas.setFont(FONT, 6.5)
+    for value, tick in geo["ticks"]:  # the value axis' numbers, as the DOCX chart's: 0, 5, 10, ...
+        canvas.drawRightString(geo["x0"] - 5, tick - 2.3, str(value))
     points = geo["points"]
     canvas.setStrokeColor(style.accent_color)
     canvas.setLineWidth(1.6)

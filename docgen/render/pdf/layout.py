@@ -11,13 +11,13 @@ from typing import TYPE_CHECKING, Any
 from reportlab.lib import colors
 from reportlab.lib.units import inch
 
-from ...compose.blocks import Bullets, Chart, Document, Fields, Para, SignatureLine
+from ...compose.blocks import Bullets, Chart, Document, Fields, Notice, Para, SignatureLine
 from ...compose.blocks import Table as TableBlock
 from ...errors import LayoutError
 from ..style import PdfStyle
 from ..visible_text import display
 from .fonts import BOLD, FONT, ITALIC
-from .wrapping import wrap
+from .wrapping import text_width, wrap
 
 if TYPE_CHECKING:
     from .renderer import PdfRenderer
@@ -53,6 +53,7 @@ class _Styles:
         self.h2 = TextStyle(BOLD, size + 0.5, (size + 0.5) * 1.3, text, before=4, after=2)
         self.bullet = TextStyle(FONT, size, size * 1.3, text, indent=14, after=1)
         self.missing = TextStyle(FONT, size - 1, (size - 1) * 1.25, MISSING_COLOR, indent=14)
+        self.rule_id = TextStyle(FONT, size - 2.5, (size - 2.5) * 1.25, s.muted_color)  # a notice's rule id
 
 
 PAD_X, PAD_TOP, PAD_BOTTOM = 4.0, 2.5, 3.0
@@ -78,6 +79,7 @@ class _Layout:
         self.y = self.top
         self.fields: dict[str, int] = {}
         self.marks: list[tuple[str, str, int]] = []  # (section key, title, page index) of each heading
+        self.section_title = ""  # the section being laid out: a continued table's heading without a caption
 
     @property
     def ops(self) -> list[tuple]:
@@ -128,6 +130,22 @@ class _Layout:
         self.lines(wrap(display(text), st.font, st.size, room), st, self.left + st.indent, bullet)
         self.y -= st.after
 
+    def notice(self, notice: Notice) -> None:
+        """One item of a draft's list of what is missing, its rule id smaller and muted after it (on
+        the text's last line when it fits there)."""
+        st, small = self.st.missing, self.st.rule_id
+        room = self.width - st.indent
+        lines = wrap(display(notice.text), st.font, st.size, room)
+        x = self.left + st.indent
+        self.lines(lines, st, x, bullet=True)
+        if notice.rule:
+            end = text_width(lines[-1], st.font, st.size) + text_width(" ", st.font, st.size)
+            if end + text_width(notice.rule, small.font, small.size) <= room:
+                self.ops.append(("text", x + end, self.y + st.leading - st.size, small, [display(notice.rule)]))
+            else:
+                self.lines([display(notice.rule)], small, x)
+        self.y -= st.after
+
     def heading(self, text: str, st: TextStyle, keep: float) -> None:
         self.need(keep)
         self.para(text, st)
@@ -135,8 +153,12 @@ class _Layout:
     # tables ----------------------------------------------------------------------------------
     def table(self, header: list[str] | None, rows: list[list[str]], widths: list[float],
               label_column: bool = False, caption: str = "") -> None:
-        """A table (with its caption) starts on a new page unless its header and first row fit (or a
-        few lines of a first row taller than a page): neither caption nor header is left alone."""
+        """A table (with its caption). Its heading is kept with its first two rows (with all three of
+        a three-row table), its last row never stands alone at the top of a page (the second-to-last
+        goes with it), and on every page it continues on it starts with "<heading> (continued)" (its
+        caption, else its section's title) and its header row. A row taller than a page is split
+        inside its cells; a table starts on a new page unless what must stay with its heading fits
+        (or a few lines of a first row taller than a page)."""
         st, s = self.st, self.r.style
         xs = [self.left]
         for w in widths:
@@ -155,6 +177,15 @@ class _Layout:
         head = cells(header, head_styles) if header else None
         head_h = height(head, head_styles) if head else 0.0
         head_bg = [s.table_header_background] * len(widths)
+        h2 = self.st.h2
+        continued: list[list[str]] = []  # the heading of the pages it continues on, wrapped when first needed
+        on_page = [0]  # rows of this table on the current page
+
+        def continued_lines() -> list[str]:
+            if not continued:
+                continued.append(wrap(display(f"{caption or self.section_title} (continued)"), h2.font, h2.size,
+                                      self.width))
+            return continued[0]
 
         def draw_row(lines: list[list[str]], row_styles: list[TextStyle], h: float, bgs: list) -> None:
             self.ops.append(("row", xs, self.y, h, lines, row_styles, bgs))
@@ -162,33 +193,48 @@ class _Layout:
 
         def page_break() -> None:
             self.new_page()
+            self.lines(continued_lines(), h2, self.left)
+            self.y -= h2.after
             if head:
                 draw_row(head, head_styles, head_h, head_bg)
+            on_page[0] = 0
 
         lead = max(rs.leading for rs in styles)
         laid = [cells(row, styles) for row in rows]
-        first = height(laid[0], styles) if laid else 0.0
-        h2 = self.st.h2
+        heights = [height(lines, styles) for lines in laid]
+        # room for rows on a page it continues on (the continued heading taken as one line: wrapped when
+        # it is drawn, a longer one only makes a row that just fits split inside)
+        full = self.top - self.bottom - head_h - h2.leading - h2.after
+        # what stays with the heading: two rows (three of three: no last row alone), when they fit a page
+        keep = sum(heights[:len(heights) if len(heights) <= 3 else 2])
+        if keep > self.top - self.bottom - head_h:
+            keep = heights[0] if heights and heights[0] <= self.top - self.bottom - head_h else 0.0
         above = head_h + (h2.before + len(wrap(display(caption), h2.font, h2.size, self.width)) * h2.leading +
                           h2.after if caption else 0.0)
         room = self.y - self.bottom
-        if self.y < self.top and (room < above + min(first, PAD_TOP + 2 * lead + PAD_BOTTOM) or
-                                  (room < above + first and first <= self.top - self.bottom - head_h)):
+        if self.y < self.top and (room < above + max(keep, min(heights[0] if heights else 0.0,
+                                                               PAD_TOP + 2 * lead + PAD_BOTTOM))):
             self.new_page()
         if caption:
             self.heading(caption, h2, 0.8 * inch)
         if head:
             draw_row(head, head_styles, head_h, head_bg)
-        full = self.top - self.bottom - head_h
-        for lines in laid:
-            h = height(lines, styles)
-            if self.y - h >= self.bottom - 0.01:
+        last = len(laid) - 1
+        for index, (lines, h) in enumerate(zip(laid, heights, strict=True)):
+            fits = self.y - h >= self.bottom - 0.01
+            if fits and index == last - 1 and on_page[0] >= 2 and heights[last] <= full \
+                    and self.y - h - heights[last] < self.bottom - 0.01:
+                fits = False  # the last row would stand alone on the next page: the two go together
+            if fits:
                 draw_row(lines, styles, h, backgrounds)
+                on_page[0] += 1
                 continue
             if h <= full:
                 page_break()
-                draw_row(lines, styles, h, backgrounds)
-                continue
+                if self.y - h >= self.bottom - 0.01:  # (unless a long continued heading took more room)
+                    draw_row(lines, styles, h, backgrounds)
+                    on_page[0] += 1
+                    continue
             # taller than a page: split inside the row, line by line
             total = max(len(c) for c in lines)
             offset = 0
@@ -202,6 +248,7 @@ class _Layout:
                 offset += fit_
                 if offset < total:
                     page_break()
+            on_page[0] += 1
         self.y -= 6
 
     # other blocks ----------------------------------------------------------------------------
@@ -255,7 +302,8 @@ class _Layout:
                 self.heading(block.label, st.h2, 0.8 * inch)
             self.para(block.text, st.quote if block.style == "quote" else st.body)
         elif isinstance(block, Fields):
-            self.table(None, [list(row) for row in block.rows], [width * 0.28, width * 0.72], label_column=True)
+            self.table(None, [list(row) for row in block.rows], [width * 0.28, width * 0.72], label_column=True,
+                       caption=block.label)
         elif isinstance(block, Bullets):
             self.heading(block.label, st.h2, 0.8 * inch)
             for item in block.entries:
@@ -276,11 +324,12 @@ class _Layout:
         self.para(doc.date_line, st.date)
         if doc.draft:
             self.para("DRAFT \u2014 not final. Missing before this document can be final:", st.h2)
-            for missing in doc.missing:
-                self.para(missing, st.missing, bullet=True)
+            for notice in doc.missing:
+                self.notice(notice)
             self.y -= 6
         for section in doc.sections:
             self.heading(section.title, st.h1, 1.2 * inch)
+            self.section_title = section.title
             self.marks.append((section.key, section.title, len(self.pages) - 1))
             for block in section.blocks:
                 self.block(block)

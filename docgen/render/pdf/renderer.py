@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import io
 import zlib
+from functools import cached_property
 
 from reportlab import rl_config
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4, LETTER
 from reportlab.lib.units import inch
+from reportlab.lib.utils import ImageReader
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfgen.canvas import Canvas
 
@@ -19,6 +21,7 @@ from ..visible_text import display
 from .drawing import _draw_page, draw_text
 from .fonts import BOLD, FONT, register_fonts
 from .layout import _Layout, _Styles
+from .outlines import draw_outline, outline_width
 from .reportlab_patches import deflate_level
 from .wrapping import fit, text_width
 
@@ -33,6 +36,15 @@ class PdfRenderer:
         self.styles = _Styles(self.style)
         self.pagesize = LETTER if self.style.page_size.lower() == "letter" else A4
 
+    @cached_property
+    def logo(self) -> tuple[ImageReader, float] | None:
+        """The style's logo (checked when the style was loaded) read once, and its width over its height."""
+        if not self.style.logo:
+            return None
+        reader = ImageReader(self.style.logo)
+        width, height = reader.getSize()
+        return reader, width / height
+
     def layout(self, doc: Document) -> list[list[tuple]]:
         """The first pass: each page's drawing operations."""
         return _Layout(self).document(doc)
@@ -46,21 +58,31 @@ class PdfRenderer:
         # long agency names, record ids and client names shrink (and at worst are cut) to their room
         # instead of running off the page or over the text beside them
         title = f"{doc.title} \u00b7 {doc.record_id}"
+        logo = self.logo
+        top = height - margin * 0.55
+        # the logo, when the style names one: as tall as the agency's name and its line under it, on the
+        # left margin; the agency's name and line start right of it
+        logo_h = s.font_size * 2.1
+        logo_w = min(logo_h * logo[1], room * 0.3) if logo else 0.0
+        indent = logo_w + 6 if logo else 0.0
         reserve = min(text_width(title, FONT, small), room * 0.25)
-        header, header_size = fit(display(doc.agency), BOLD, s.font_size + 1, room - reserve - 12)
-        title, title_size = fit(title, FONT, small, room - text_width(header, BOLD, header_size) - 12)
-        sub, sub_size = fit(" \u00b7 ".join(display(x) for x in doc.agency_lines), FONT, small, room)
+        header, header_size = fit(display(doc.agency), BOLD, s.font_size + 1, room - indent - reserve - 12)
+        title, title_size = fit(title, FONT, small, room - indent - text_width(header, BOLD, header_size) - 12)
+        sub, sub_size = fit(" \u00b7 ".join(display(x) for x in doc.agency_lines), FONT, small, room - indent)
         footer_text = display(doc.footer)
         draft = doc.draft
-        top = height - margin * 0.55
+        bold_file = pdfmetrics.getFont(BOLD).face.filename
 
         def draw(canvas: Canvas, number: int, total: int) -> None:
             canvas.saveState()
+            if logo:
+                canvas.drawImage(logo[0], margin, top - s.font_size - 2.5, logo_w, logo_h, preserveAspectRatio=True,
+                                 anchor="sw", mask="auto")
             canvas.setFillColor(s.accent_color)
-            draw_text(canvas, margin, top, header, BOLD, header_size)
+            draw_text(canvas, margin + indent, top, header, BOLD, header_size)
             canvas.setFillColor(s.muted_color)
             if sub:
-                draw_text(canvas, margin, top - s.font_size, sub, FONT, sub_size)
+                draw_text(canvas, margin + indent, top - s.font_size, sub, FONT, sub_size)
             draw_text(canvas, width - margin, top, title, FONT, title_size, align="right")
             canvas.setStrokeColor(s.rule_color)
             canvas.setLineWidth(1)
@@ -72,12 +94,11 @@ class PdfRenderer:
             draw_text(canvas, margin, margin * 0.5, footer, FONT, footer_size)
             canvas.setFont(FONT, small)
             canvas.drawRightString(width - margin, margin * 0.5, page)
-            if draft:
+            if draft:  # outlines, not text: seen on the page, never in its text layer (copy, extraction)
                 canvas.setFillColor(colors.Color(0.75, 0.1, 0.1, alpha=0.18))
-                canvas.setFont(BOLD, 110)
                 canvas.translate(width / 2, height / 2)
                 canvas.rotate(45)
-                canvas.drawCentredString(0, -35, "DRAFT")
+                draw_outline(canvas, "DRAFT", bold_file, 110, -outline_width("DRAFT", bold_file, 110) / 2, -35)
             canvas.restoreState()
 
         return draw
