@@ -213,10 +213,7 @@ def _plan_sections(plan: TreatmentPlan, findings: Sequence[Finding], assets: Pat
     concerns = (Para(plan.presenting_concerns) if plan.presenting_concerns else None,
                 Para(plan.presenting_concerns_client_words, "quote", "In the client's words")
                 if plan.presenting_concerns_client_words else None)
-    dx = Table(("Code", "Diagnosis", "Type", "Supporting evidence"),
-               tuple((d.code, d.description or "", ("Primary" if d.primary else "Secondary")
-                      + (f", {d.status}" if d.status else ""), d.supporting_evidence or "") for d in plan.diagnoses),
-               (0.12, 0.33, 0.17, 0.38)) if plan.diagnoses else None
+    dx = _diagnosis_table(plan.diagnoses)
     person = (Para(plan.client_vision, "quote", "The person's vision") if plan.client_vision else None,
               Bullets("Strengths", tuple(plan.strengths)) if plan.strengths else None,
               Bullets("Needs", tuple(plan.needs)) if plan.needs else None,
@@ -247,14 +244,7 @@ def _plan_sections(plan: TreatmentPlan, findings: Sequence[Finding], assets: Pat
     )
     mn = plan.medical_necessity
     necessity = _fields([(name.capitalize(), getattr(mn, name)) for name in mn.COMPONENTS]) if mn else None
-    sp = plan.safety_plan
-    safety = _fields([
-        ("Warning signs", "\n".join(sp.warning_signs)), ("Internal coping strategies", "\n".join(sp.internal_coping)),
-        ("People and places for distraction", "\n".join(sp.social_distraction)),
-        ("People to ask for help", "\n".join(sp.help_contacts)),
-        ("Professionals and crisis lines", "\n".join(sp.professional_contacts)),
-        ("Making the environment safe", "\n".join(sp.lethal_means)), ("Date", fmt_date(sp.date)),
-    ]) if sp else None
+    safety = _safety_fields(plan.safety_plan)
     consents = Table(("Consent", "Signed by", "Date signed", "Expires"),
                      tuple((label(x.type),
                             (x.signed_by or "not signed") + (f" ({label(x.signer_role)})" if x.signer_role else ""),
@@ -286,6 +276,37 @@ SECTION_TITLES = {"subjective": "Subjective", "objective": "Objective", "assessm
                   "goal": "Goal"}
 
 
+def _diagnosis_table(diagnoses: Sequence) -> Table | None:
+    """Diagnoses as a table: code, description, primary or secondary (and status), supporting evidence."""
+    if not diagnoses:
+        return None
+    return Table(("Code", "Diagnosis", "Type", "Supporting evidence"),
+                 tuple((d.code, d.description or "", ("Primary" if d.primary else "Secondary")
+                        + (f", {d.status}" if d.status else ""), d.supporting_evidence or "") for d in diagnoses),
+                 (0.12, 0.33, 0.17, 0.38))
+
+
+def _safety_fields(sp) -> Fields | None:
+    """A Stanley-Brown safety plan, section by section."""
+    if sp is None:
+        return None
+    return _fields([
+        ("Warning signs", "\n".join(sp.warning_signs)), ("Internal coping strategies", "\n".join(sp.internal_coping)),
+        ("People and places for distraction", "\n".join(sp.social_distraction)),
+        ("People to ask for help", "\n".join(sp.help_contacts)),
+        ("Professionals and crisis lines", "\n".join(sp.professional_contacts)),
+        ("Making the environment safe", "\n".join(sp.lethal_means)), ("Date", fmt_date(sp.date)),
+    ])
+
+
+def _location(where) -> str | None:
+    """Where the patient or clinician was in a telehealth session, in words."""
+    if where is None:
+        return None
+    parts = [label(where.kind), where.state or "", where.description or ""]
+    return ", ".join(p for p in parts if p)
+
+
 def _note_sections(note: ProgressNote, findings: Sequence[Finding], assets: Path | None,
                    signers: Sequence[str] = ()) -> tuple[Section, ...]:
     c = note.client
@@ -303,10 +324,14 @@ def _note_sections(note: ProgressNote, findings: Sequence[Finding], assets: Path
         ("Date of service", fmt_date(note.session_date)), ("Time", times), ("Service", label(note.service_type)),
         ("Delivery", label(note.delivery)),
         ("Place of service", place_of_service(note.place_of_service)),
+        ("Patient's location", _location(note.patient_location)),
+        ("Clinician's location", _location(note.clinician_location)),
+        ("Reason for audio only", note.audio_only_reason),
         ("Participants", "; ".join(f"{p.name} ({p.role})" for p in note.participants)),
         ("Group size", str(note.group_size) if note.group_size else None),
         ("CPT codes", ", ".join(note.cpt_codes)),
         ("Interactive complexity", ", ".join(label(f) for f in note.interactive_complexity_factors)),
+        ("Modalities", ", ".join(note.modalities)),
         ("Clinician", f"{author.name}, {author.credentials}"), ("Treatment plan", note.plan_id),
         ("Payer", note.payer.name + (f", member {note.payer.member_id}" if note.payer.member_id else "")),
     ])
@@ -317,12 +342,19 @@ def _note_sections(note: ProgressNote, findings: Sequence[Finding], assets: Path
     risk_update = _fields([("Risk level", label(note.risk_update.level)), ("Summary", note.risk_update.summary),
                            ("Changed since last session", yes_no(note.risk_update.changed_since_last))],
                           "Risk update") if note.risk_update else None
+    ev = note.evaluation
+    evaluation = _fields([(part[:1].upper() + part[1:], getattr(ev, name)) for name, part in ev.PARTS.items()]) \
+        if ev else None
     sections = [
         _section("session", "Session", session),
+        _section("diagnoses", "Diagnoses", _diagnosis_table(note.diagnoses)),
+        _section("evaluation", "Diagnostic evaluation", evaluation),
         _section("goals", "Plan goals addressed", goals),
         *body,
+        _section("prognosis", "Prognosis", Para(note.prognosis) if note.prognosis else None),
         _section("measures", "Measures", *_assessment_blocks(note.assessments)),
         _section("risk", "Risk", risk_update, _risk_fields(note.risk_assessment, "Risk assessment")),
+        _section("safety", "Safety plan", _safety_fields(note.safety_plan)),
         _signature_section(note, _required_roles(note, findings, signers), assets),
     ]
     return tuple(s for s in sections if s is not None)
