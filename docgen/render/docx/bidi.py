@@ -16,6 +16,7 @@ from ..visible_text import right_to_left
 _RTL = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefe]")
 # the same characters' UTF-8 lead bytes, give or take a neighbour (Armenian): a quick look at the bytes
 _RTL_UTF8 = re.compile(rb"[\xd6-\xdf][\x80-\xbf]|\xe0[\xa0-\xa3]|\xef[\xac-\xb7\xb9-\xbb]")
+_LEADS = (*(bytes([lead]) for lead in range(0xD6, 0xE0)), b"\xe0", b"\xef")
 _HEBREW = re.compile("[\u0590-\u05ff\ufb1d-\ufb4f]")
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 # the children of w:pPr and w:rPr in their schema order (ECMA-376 Part 1, 17.3.1.26 and 17.3.2.28)
@@ -32,7 +33,7 @@ def mark(xml: bytes, paragraphs: bool = True) -> bytes:
     """``xml`` (one WordprocessingML part) with its right-to-left runs marked, and with
     ``paragraphs`` its right-to-left paragraphs (the body's; a header or footer is the template's
     line with client text in it, laid out left to right as in the PDF)."""
-    if _RTL_UTF8.search(xml) is None:
+    if not any(lead in xml for lead in _LEADS) or _RTL_UTF8.search(xml) is None:  # byte scans first: fast
         return xml
     from lxml import etree  # noqa: PLC0415 - only parts with right-to-left text are parsed
 
