@@ -1,7 +1,9 @@
-"""Client text as data: the one normalisation both renderers apply before laying text out."""
+"""Client text as data: the one normalisation both renderers apply before laying text out, and
+the direction both give a paragraph."""
 from __future__ import annotations
 
 import re
+import unicodedata
 
 _NEWLINES = re.compile(r"\r\n?")
 # C0 controls other than tab and line feed, DEL, the C1 controls and the noncharacters U+FFFE and
@@ -14,3 +16,17 @@ def display(text: str) -> str:
     """Line breaks unified to ``\\n``; invisible control characters made visible and lossless."""
     text = _NEWLINES.sub("\n", text)
     return _CONTROL.sub(lambda m: f"[U+{ord(m.group()):04X}]", text)
+
+
+def right_to_left(text: str) -> bool:
+    """Whether a paragraph reads right to left: its first strong character's direction (Unicode
+    Bidirectional Algorithm, rules P2 and P3)."""
+    if text.isascii():
+        return False
+    for char in text:
+        kind = unicodedata.bidirectional(char)
+        if kind == "L":
+            return False
+        if kind in ("R", "AL"):
+            return True
+    return False

@@ -28,7 +28,7 @@ from jinja2.exceptions import SecurityError
 
 from ... import cache
 from ...errors import TemplateError
-from . import escaping, package, table_widths, zip_writer
+from . import bidi, escaping, package, table_widths, zip_writer
 from .images import Images
 from .table_widths import TableWidths, _widths_in_template, fix_tables
 from .zip_writer import Entry, write_zip
@@ -129,11 +129,11 @@ class CompiledTemplate:
         else:
             body = fix_tables(self._finish(self.body.render(context)), widths, self.text_width, rows)
         fresh: dict[str, bytes] = {
-            "word/document.xml": self.document_head + body + self.document_tail,
+            "word/document.xml": bidi.mark(self.document_head + body + self.document_tail),
             "docProps/core.xml": core_xml,
         }
         for name, template in self.others.items():
-            fresh[name] = self._finish(template.render(context)).encode("utf-8")
+            fresh[name] = bidi.mark(self._finish(template.render(context)).encode("utf-8"), paragraphs=False)
         if images.items or images.charts:
             fresh[_RELS] = images.relationships(self.rels)
         if images.charts:

@@ -12,8 +12,9 @@ from reportlab.pdfgen.canvas import Canvas
 from ...compose.blocks import Chart
 from ..chart_geometry import chart_geometry
 from ..style import PdfStyle
-from .fonts import BOLD, FONT, runs
+from .fonts import BOLD, FONT, needs_fallback
 from .layout import PAD_TOP, PAD_X, TextStyle
+from .shaping import draw_line
 from .wrapping import text_width
 
 
@@ -21,15 +22,13 @@ def draw_text(canvas: Canvas, x: float, y: float, text: str, font: str, size: fl
     """Draw one line of text, switching to the fallback font where needed."""
     if align == "right":
         x -= text_width(text, font, size)
-    parts = runs(text, font)
-    if len(parts) == 1 and parts[0][0] == font:
+    if not needs_fallback(text, font):
         canvas.setFont(font, size)
         canvas.drawString(x, y, text)
         return
     line = canvas.beginText(x, y)  # one text object, so the text layer reads as one line
-    for used, chunk in parts:
-        line.setFont(used, size)
-        line.textOut(chunk)
+    line.setFont(font, size)
+    draw_line(line, text, font, size, size, newline=False)
     canvas.drawText(line)
 
 
@@ -51,15 +50,10 @@ class _Text:
             t.setFillColor(st.color)
             self.color = st.color
         for line in lines:
-            parts = None if line.isascii() else runs(line, st.font)
-            if parts is None or (len(parts) == 1 and parts[0][0] == st.font):
+            if line.isascii() and type(line) is str:
                 t.textLine(line)
-                continue
-            for used, chunk in parts:
-                t.setFont(used, st.size, st.leading)
-                t.textOut(chunk)
-            t.setFont(st.font, st.size, st.leading)
-            t.textLine("")
+            else:  # other fonts, shaping, right to left (lines of a right-to-left paragraph are Lines)
+                draw_line(t, line, st.font, st.size, st.leading)
 
 
 def _draw_page(canvas: Canvas, ops: list[tuple], style: PdfStyle, fields: bool) -> None:

@@ -1,8 +1,12 @@
-"""The PDF's fonts: DejaVu Sans (regular, bold, oblique) and Droid Sans Fallback, registered with
-reportlab once per process; subsets and their width arrays built once (:class:`_Font`); and the
-fallback font's runs for the characters the main font lacks (:func:`runs`)."""
+"""The PDF's fonts: DejaVu Sans (regular, bold, oblique), the script fonts (Noto Sans Arabic, Hebrew,
+Devanagari, Thai and KR, Noto Emoji) and Droid Sans Fallback, registered with reportlab on first
+need; subsets and their width arrays built once (:class:`_Font`); the glyphs a shaper chose that no
+character maps to, with the text they stand for in the text layer (:meth:`_Font.glyph_char`); and a
+line's runs by font (:func:`runs`)."""
 from __future__ import annotations
 
+import unicodedata
+from bisect import bisect_right
 from functools import cache, lru_cache
 from importlib import resources
 
@@ -15,21 +19,74 @@ from .reportlab_patches import _Formatted
 FONT, BOLD, ITALIC = "DocgenSans", "DocgenSans-Bold", "DocgenSans-Oblique"
 #: Chinese and Japanese (and more) for characters DejaVu Sans lacks: Droid Sans Fallback, Apache-2.0.
 FALLBACK = "DocgenFallback"
+#: A script's characters are drawn in its own font (SIL OFL 1.1), loaded on first need: regular and
+#: bold files (one file serves both where there is no bold).
+SCRIPT_FILES: dict[str, tuple[str, str]] = {
+    "arabic": ("NotoSansArabic-Regular.ttf", "NotoSansArabic-Bold.ttf"),
+    "hebrew": ("NotoSansHebrew-Regular.ttf", "NotoSansHebrew-Bold.ttf"),
+    "devanagari": ("NotoSansDevanagari-Regular.ttf", "NotoSansDevanagari-Bold.ttf"),
+    "thai": ("NotoSansThai-Regular.ttf", "NotoSansThai-Bold.ttf"),
+    "hangul": ("NotoSansKR-Hangul.ttf", "NotoSansKR-Hangul.ttf"),
+    "emoji": ("NotoEmoji-Regular.ttf", "NotoEmoji-Regular.ttf"),
+}
+# (first, last, script) by first code point. Emoji in the symbol blocks U+2600-27BF stay with DejaVu
+# Sans (text presentation) unless VARIATION SELECTOR-16 asks for the emoji.
+_RANGES = sorted([
+    (0x0590, 0x05FF, "hebrew"), (0xFB1D, 0xFB4F, "hebrew"),
+    (0x0600, 0x06FF, "arabic"), (0x0750, 0x077F, "arabic"), (0x0870, 0x08FF, "arabic"),
+    (0xFB50, 0xFDFF, "arabic"), (0xFE70, 0xFEFE, "arabic"),
+    (0x0900, 0x097F, "devanagari"), (0x1CD0, 0x1CFF, "devanagari"), (0xA8E0, 0xA8FF, "devanagari"),
+    (0x0E00, 0x0E7F, "thai"),
+    (0x1100, 0x11FF, "hangul"), (0x3130, 0x318F, "hangul"), (0x3200, 0x321F, "hangul"), (0x3260, 0x327F, "hangul"),
+    (0xA960, 0xA97F, "hangul"), (0xAC00, 0xD7FF, "hangul"),
+    (0x1F000, 0x1FAFF, "emoji"),
+])
+_STARTS = [r[0] for r in _RANGES]
+#: Characters that belong with the one before them: marks, joiners, variation selectors, emoji
+#: modifiers and tags (a shaper needs them in the same run as their base).
+_JOINERS = frozenset("\u200c\u200d\u034f\u20e3")
+VS16 = "\ufe0f"
 _COVERAGE: dict[str, frozenset[int]] = {}
 
 
 _WIDTHS: dict[tuple, _Formatted] = {}  # oldest first
+#: Shaped glyphs no character maps to are given code points here (plane 16, private use, never in
+#: these fonts' cmaps and never typed in a record) so reportlab's subsetting can carry them.
+_PRIVATE = 0x100000
 
 
 class _Font(TTFont):
     """A TrueType font whose subsets' width arrays are formatted once per process: a subset's
     widths depend only on its characters, and formatting hundreds of numbers into every PDF was a
-    tenth of a note's rendering. The bytes are the same as reportlab writes."""
+    tenth of a note's rendering. The bytes are the same as reportlab writes.
+
+    Shaped text (:mod:`.shaping`) uses glyphs no character maps to (an Arabic letter's joined
+    forms, a Devanagari conjunct): :meth:`glyph_char` gives each (glyph, text) pair a private code
+    point, and the subsets' ToUnicode maps carry the text it stands for, so the text layer reads
+    the letters as typed."""
+
+    def glyph_char(self, glyph: int, text: str) -> str:
+        """The character to draw ``glyph`` with, standing for ``text`` in the text layer: the glyph's
+        own character when ``text`` is that character, else a private code point for the pair."""
+        face = self.face
+        if len(text) == 1 and face.charToGlyph.get(ord(text)) == glyph:
+            return text
+        private = self.__dict__.setdefault("docgen_private", {})
+        code = private.get((glyph, text))
+        if code is None:
+            code = private[(glyph, text)] = _PRIVATE + len(private)
+            self.__dict__.setdefault("docgen_text", {})[code] = text
+            face.charToGlyph[code] = glyph
+            face.charWidths[code] = face.hmetrics[glyph][0] * 1000.0 / face.unitsPerEm
+        return chr(code)
 
     def addObjects(self, doc) -> None:
         fonts = doc.idToObject["BasicFonts"].dict
         before = set(fonts)
+        state = self.state.get(doc)
+        subsets = list(state.subsets) if state is not None else []
         super().addObjects(doc)
+        texts = self.__dict__.get("docgen_text", {})
         for name in fonts.keys() - before:
             widths = fonts[name].Widths
             key = (rl_config.pdfMultiLine, *widths.sequence)
@@ -39,6 +96,29 @@ class _Font(TTFont):
                 while len(_WIDTHS) > 256:
                     _WIDTHS.pop(next(iter(_WIDTHS)))
             fonts[name].Widths = found
+            subset: list[int] = subsets[int(name.rsplit("+", 1)[1])] if subsets else []
+            if max(subset, default=0) > 0xFFFF:  # shaped glyphs, emoji, rare CJK: their own ToUnicode
+                stream = doc.idToObject[fonts[name].ToUnicode.name]
+                stream.content = _to_unicode(str(fonts[name].BaseFont), subset, texts)
+
+
+def _to_unicode(name: str, subset: list[int], texts: dict[int, str]) -> str:
+    """reportlab's ToUnicode CMap, with a private code's text (several characters, or none) in
+    place of the code point: what a reader extracts for a shaped glyph; and characters beyond
+    U+FFFF as UTF-16 surrogate pairs (reportlab writes their code point's hex digits)."""
+    def target(code: int) -> str:
+        text = texts.get(code, chr(code))
+        return "".join(f"{b:02X}" for b in text.encode("utf-16-be"))
+
+    pairs = [f"<{i:02X}> <{target(code)}>" for i, code in enumerate(subset)]
+    return "\n".join([
+        "/CIDInit /ProcSet findresource begin", "12 dict begin", "begincmap",
+        f"/CIDSystemInfo\n<< /Registry ({name})\n/Ordering ({name})\n/Supplement 0\n>> def",
+        f"/CMapName /{name} def", "/CMapType 2 def",
+        "1 begincodespacerange", f"<00> <{len(subset) - 1:02X}>", "endcodespacerange",
+        *(f"{len(chunk)} beginbfchar\n" + "\n".join(chunk) + "\nendbfchar"
+          for chunk in (pairs[i:i + 100] for i in range(0, len(pairs), 100))),
+        "endcmap", "CMapName currentdict /CMap defineresource pop", "end", "end"])
 
 
 def _register(name: str, file: str) -> None:
@@ -77,24 +157,83 @@ def _fallback() -> frozenset[int]:
     return _COVERAGE[FALLBACK]
 
 
+def script_font(script: str, bold: bool) -> str:
+    """The registered name of ``script``'s font (loaded on first need)."""
+    return _script_font(script, bold and SCRIPT_FILES[script][1] != SCRIPT_FILES[script][0])
+
+
+@cache
+def _script_font(script: str, bold: bool) -> str:
+    name = f"Docgen{script.title()}{'-Bold' if bold else ''}"
+    _register(name, SCRIPT_FILES[script][bold])
+    SCRIPT_FONTS[name] = script
+    return name
+
+
+def script_of(char: str) -> str | None:
+    """The script whose own font draws ``char``, if any."""
+    code = ord(char)
+    if code < 0x0590:
+        return None
+    i = bisect_right(_STARTS, code) - 1
+    return _RANGES[i][2] if i >= 0 and code <= _RANGES[i][1] else None
+
+
+#: The script fonts whose runs a shaper lays out (see :mod:`.shaping`), by registered name.
+SCRIPT_FONTS: dict[str, str] = {}
+
+
 def needs_fallback(text: str, font: str) -> bool:
+    """Whether ``text`` needs any font but ``font``: characters it lacks, or a script of their own."""
+    if text.isascii():
+        return False
     covered = _COVERAGE[font]
-    return not text.isascii() and any(ord(c) not in covered for c in set(text) if c not in "\n\t")
+    return any(ord(c) not in covered or (ord(c) >= 0x0590 and script_of(c)) or c == VS16
+               for c in set(text) if c not in "\n\t")
+
+
+def _joins(char: str) -> bool:
+    return char in _JOINERS or unicodedata.category(char) in ("Mn", "Me") or 0xE0020 <= ord(char) <= 0xE007F
 
 
 def runs(text: str, font: str) -> list[tuple[str, str]]:
-    """``text`` as (font, chunk) runs: the fallback font for the characters ``font`` lacks and the
-    fallback has (reportlab has no per-glyph fallback of its own)."""
+    """``text`` as (font, chunk) runs, in the order typed: each script's characters in its own font,
+    other characters ``font`` lacks in the fallback font where it has them (reportlab has no
+    per-glyph fallback of its own). Spaces (but after emoji), marks, joiners and the punctuation a
+    script font has stay in the run before them."""
     if not needs_fallback(text, font):
         return [(font, text)]
-    covered, spare = _COVERAGE[font], _fallback()
+    covered, bold = _COVERAGE[font], font == BOLD
+    spare: frozenset[int] | None = None
     out: list[tuple[str, str]] = []
-    for char in text:
+    last = len(text) - 1
+    for i, char in enumerate(text):
         code = ord(char)
-        if char.isspace() and out:  # spaces stay in the run they follow: fewer font switches
-            out[-1] = (out[-1][0], out[-1][1] + char)
+        if out and ((char.isspace() and SCRIPT_FONTS.get(out[-1][0]) != "emoji") or (code >= 0x300 and _joins(char))):
+            out[-1] = (out[-1][0], out[-1][1] + char)  # with the run before: fewer switches (emoji spaces are wide)
             continue
-        use = FALLBACK if code not in covered and code in spare else font
+        script = script_of(char) if code >= 0x0590 else None
+        if script is None and i < last and text[i + 1] == VS16 and code >= 0x2000:
+            script = "emoji"
+        use = font
+        if script is not None:
+            name = script_font(script, bold)
+            if code in _COVERAGE[name]:
+                use = name
+        elif code not in covered:
+            if out and out[-1][0] in SCRIPT_FONTS and code in _COVERAGE[out[-1][0]] and \
+                    unicodedata.category(char)[0] in "PSZ":
+                use = out[-1][0]
+            else:
+                spare = _fallback() if spare is None else spare
+                if code in spare:
+                    use = FALLBACK
+                else:
+                    emoji = script_font("emoji", False)
+                    use = emoji if code in _COVERAGE[emoji] else font
+        elif out and out[-1][0] in SCRIPT_FONTS and SCRIPT_FONTS[out[-1][0]] != "emoji" and \
+                code in _COVERAGE[out[-1][0]] and unicodedata.category(char)[0] in "PZ":
+            use = out[-1][0]  # punctuation inside a script's text: the script font's own, mirrored with it
         if out and out[-1][0] == use:
             out[-1] = (use, out[-1][1] + char)
         else:
