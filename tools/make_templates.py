@@ -96,7 +96,24 @@ def _style(styles, name: str, size: float, *, bold: bool = False, italic: bool =
     for old in [*ppr.findall(qn("w:pBdr")), *ppr.findall(qn("w:tabs")), *ppr.findall(qn("w:contextualSpacing")),
                 *rpr.findall(qn("w:spacing")), *rpr.findall(qn("w:kern"))]:
         old.getparent().remove(old)
+    _complex_script(rpr)
     return style
+
+
+def _complex_script(rpr) -> None:
+    """The same size, bold and italic for complex scripts (w:szCs, w:bCs, w:iCs): Arabic and Hebrew are
+    drawn with these, so without them a client's Arabic name in the footer comes out at Word's default
+    size. Each goes right after its plain twin, as the schema orders them."""
+    for plain, complex_ in (("b", "bCs"), ("i", "iCs"), ("sz", "szCs")):
+        own = rpr.find(qn(f"w:{plain}"))
+        if own is None:
+            continue
+        for old in rpr.findall(qn(f"w:{complex_}")):
+            rpr.remove(old)
+        twin = parse_xml(f'<w:{complex_} {nsdecls("w")}/>')
+        for key, value in own.attrib.items():
+            twin.set(key, value)
+        own.addnext(twin)
 
 
 def style_document(doc) -> None:
