@@ -1,12 +1,14 @@
-"""Where docgen reaches into reportlab's PDF writer, which has no setting for either: the zlib
-level of its deflated streams (:func:`deflate_level`), and a PDF object whose bytes were formatted
-once (:class:`_Formatted`, for the memo of font width arrays in :mod:`.fonts`)."""
+"""Where docgen reaches into reportlab's PDF writer, which has no setting for any of these: the zlib
+level of its deflated streams (:func:`deflate_level`), the file syntax PDF/A requires
+(:func:`archival_syntax`), and a PDF object whose bytes were formatted once (:class:`_Formatted`,
+for the memo of font width arrays in :mod:`.fonts`)."""
 from __future__ import annotations
 
+import re
 import zlib
 from contextlib import contextmanager
 
-from reportlab.pdfbase import pdfdoc
+from reportlab.pdfbase import pdfdoc, ttfonts
 
 
 class _Formatted(pdfdoc.PDFObject):
@@ -57,3 +59,47 @@ def deflate_level(level: int):
         yield
     finally:
         pdfdoc.zlib = original
+
+
+_FORMAT_STREAM = pdfdoc.PDFStream.format
+_TO_UNICODE = ttfonts.makeToUnicodeCMap
+_NULL = re.compile(r"(?m)^<[0-9A-F]{2}> <0000>\n")
+_COUNT = re.compile(r"\n\d+ beginbfchar")
+
+
+def _format_stream_eol(self, document) -> bytes:
+    out = _FORMAT_STREAM(self, document)
+    return out[:-10] + b"\r\nendstream\n" if out.endswith(b"endstream\n") else out
+
+
+def _to_unicode_cmap(fontname: str, subset) -> str:
+    cmap = _TO_UNICODE(fontname, subset)
+    kept = _NULL.sub("", cmap)
+    if kept == cmap:
+        return cmap
+    count = kept.count("\n<", kept.index("beginbfchar"), kept.index("endbfchar"))
+    return _COUNT.sub(f"\n{count} beginbfchar", kept, count=1)
+
+
+@contextmanager
+def archival_syntax():
+    """What PDF/A asks of the file's syntax that reportlab does not do, while the block runs:
+
+    * every stream's data followed by an end of line before ``endstream``: reportlab writes
+      ``...data endstream`` and PDF/A (ISO 19005-2, 6.1.7.1) wants ``...data EOL endstream``. /Length
+      stays the data's (the EOL is not part of it). The EOL is CR LF: data that ends in a CR
+      (deflated data may) followed by a lone LF would read as ending one byte early;
+    * no ToUnicode mapping to U+0000: reportlab maps the codes of a font subset that hold no
+      character (code 0, the .notdef glyph, and the control codes below the ASCII it keeps in place)
+      to U+0000, which PDF/A (6.2.11.7.2) and PDF/UA forbid. Those codes are never drawn: their
+      mappings are left out.
+
+    Like :func:`deflate_level`, a reportlab document saved in another thread meanwhile gets these too
+    (harmless)."""
+    pdfdoc.PDFStream.format = _format_stream_eol
+    ttfonts.makeToUnicodeCMap = _to_unicode_cmap
+    try:
+        yield
+    finally:
+        pdfdoc.PDFStream.format = _FORMAT_STREAM
+        ttfonts.makeToUnicodeCMap = _TO_UNICODE
