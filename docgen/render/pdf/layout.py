@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from .renderer import PdfRenderer
 
 MISSING_COLOR = colors.HexColor("#8a1c1c")
+COLUMN, ROW = {"Scope": "Column"}, {"Scope": "Row"}  # a header cell's scope (its attributes)
 
 
 # --- styles -------------------------------------------------------------------------------------
@@ -132,14 +133,14 @@ class _Layout:
              lang: str = "") -> None:
         """A paragraph: an element of ``role`` (else the style's: H1, H2, H3, BlockQuote, P), or a list
         item; in the language ``lang`` when not the document's."""
-        attrs = {"Lang": lang} if lang else {}
+        attrs = {"Lang": lang} if lang else None
         room = (width or self.width) - st.indent
         self.space(st.before)
         if bullet:
             with self.tree.group("LI"):
-                label, node = self.tree.leaf("Lbl"), self.tree.leaf("LBody", **attrs)
+                label, node = self.tree.leaf("Lbl"), self.tree.leaf("LBody", attrs=attrs)
         else:
-            label, node = None, self.tree.leaf(role or self.roles.get(id(st), "P"), **attrs)
+            label, node = None, self.tree.leaf(role or self.roles.get(id(st), "P"), attrs=attrs)
         self.lines(wrap(display(text), st.font, st.size, room), st, self.left + st.indent, node, label)
         self.y -= st.after
 
@@ -179,8 +180,8 @@ class _Layout:
 
         def row_cells(head_row: bool = False) -> list[Node]:
             row = self.tree.node("TR", table)
-            return [self.tree.node("TH", row, "Table", Scope="Column") if head_row else
-                    self.tree.node("TH", row, "Table", Scope="Row") if label_column and c == 0 else
+            return [self.tree.node("TH", row, "Table", COLUMN) if head_row else
+                    self.tree.node("TH", row, "Table", ROW) if label_column and c == 0 else
                     self.tree.node("TD", row) for c in range(len(widths))]
 
         def page_break() -> None:
@@ -235,8 +236,9 @@ class _Layout:
         self.need(st.h2.before + st.h2.leading + st.h2.after + 150)
         self.para(chart.title, st.h2)
         width = self.width * 0.8
-        figure = self.tree.leaf("Figure", "Layout", Alt=chart_alt(chart), Placement="Block",
-                                BBox=[round(v, 2) for v in (self.left, self.y - 150, self.left + width, self.y)])
+        figure = self.tree.leaf("Figure", "Layout", {
+            "Alt": chart_alt(chart), "Placement": "Block",
+            "BBox": [round(v, 2) for v in (self.left, self.y - 150, self.left + width, self.y)]})
         self.ops.append(("chart", self.left, self.y - 150, width, chart, figure))
         self.y -= 150
 
@@ -259,10 +261,10 @@ class _Layout:
         self.lines(wrap(display(sig.role), st.label.font, st.label.size, width), st.label, self.left, leaf("P"))
         top = self.y
         name = self.field_name(sig.key)
-        form = leaf("Form", Alt=display(f"{sig.role} signature"))
+        form = leaf("Form", attrs={"Alt": display(f"{sig.role} signature")})
         if sig.signed:
             if sig.image and Path(sig.image).is_file():
-                image = leaf("Figure", Alt=display(f"{sig.role}'s handwritten signature"))
+                image = leaf("Figure", attrs={"Alt": display(f"{sig.role}'s handwritten signature")})
                 self.ops.append(("image", sig.image, self.left, self.y - 0.6 * inch, 1.8 * inch, 0.6 * inch, image))
                 self.y -= 0.6 * inch
             self.lines(text, st.body, self.left, leaf("P"))

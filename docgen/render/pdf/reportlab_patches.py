@@ -21,6 +21,22 @@ class _Formatted(pdfdoc.PDFObject):
         return self.data
 
 
+def register(doc, objects: list) -> int:
+    """Register new, unnamed ``objects`` with reportlab's document as ``doc.Reference`` would, one
+    after the other; the first one's object number (the others follow it). For the hundreds of
+    structure elements of a tagged PDF, whose references are formatted before the file is."""
+    first = doc.objectcounter + 1
+    numbers, by_number, by_name = doc.idToObjectNumberAndVersion, doc.numberToId, doc.idToObject
+    for number, obj in enumerate(objects, first):
+        name = f"R{number}"
+        obj.__InternalName__ = name
+        numbers[name] = (number, 0)
+        by_number[number] = name
+        by_name[name] = obj
+    doc.objectcounter = first + len(objects) - 1
+    return first
+
+
 class _Zlib:
     """zlib with another default compression level (everything else as zlib). Large inputs met
     again (an embedded font subset, see :func:`.fonts._remember_subsets`) are compressed once."""

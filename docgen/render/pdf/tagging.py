@@ -23,8 +23,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from reportlab.pdfbase import pdfdoc
-from reportlab.pdfbase.pdfdoc import PDFArray, PDFDictionary, PDFName, PDFString
+from reportlab.lib.rl_accel import fp_str
+from reportlab.pdfbase.pdfdoc import PDFDictionary, PDFName, PDFString
+
+from .reportlab_patches import _Formatted, register
 
 #: What a page paints that is not content: running header and footer, page numbers, the watermark,
 #: a table header row repeated on a continued page (/Pagination); cell backgrounds, grid lines and
@@ -32,6 +34,8 @@ from reportlab.pdfbase.pdfdoc import PDFArray, PDFDictionary, PDFName, PDFString
 PAGINATION = "/Artifact <</Type /Pagination>> BDC"
 LAYOUT = "/Artifact <</Type /Layout>> BDC"
 END = "EMC"
+
+NONE: dict[str, Any] = {}  # no attributes (shared, never changed)
 
 #: Leaves whose content may be nothing at all and that stay in the tree even then (a table keeps
 #: its grid: an empty cell is still a cell).
@@ -45,8 +49,8 @@ class Node:
 
     __slots__ = ("attrs", "kids", "owner", "parent", "role")
 
-    def __init__(self, role: str, parent: Node | None = None, owner: str = "", **attrs: Any):
-        self.role, self.parent, self.owner, self.attrs = role, parent, owner, attrs
+    def __init__(self, role: str, parent: Node | None = None, owner: str = "", attrs: dict[str, Any] | None = None):
+        self.role, self.parent, self.owner, self.attrs = role, parent, owner, attrs or NONE
         self.kids: list[Node | tuple[int, int] | tuple[int, str]] = []
         if parent is not None:
             parent.kids.append(self)
@@ -74,8 +78,8 @@ class Structure:
         self.lang, self.others = lang, others
         self._open = [self.root]
 
-    def enter(self, role: str, owner: str = "", **attrs: Any) -> Node:
-        node = Node(role, self._open[-1], owner, **attrs)
+    def enter(self, role: str, owner: str = "", attrs: dict[str, Any] | None = None) -> Node:
+        node = Node(role, self._open[-1], owner, attrs)
         self._open.append(node)
         return node
 
@@ -91,20 +95,20 @@ class Structure:
         return "" if lang == self.lang else lang
 
     @contextmanager
-    def group(self, role: str, owner: str = "", **attrs: Any) -> Iterator[Node]:
-        node = Node(role, self._open[-1], owner, **attrs)
+    def group(self, role: str, owner: str = "", attrs: dict[str, Any] | None = None) -> Iterator[Node]:
+        node = Node(role, self._open[-1], owner, attrs)
         self._open.append(node)
         try:
             yield node
         finally:
             self._open.pop()
 
-    def leaf(self, role: str, owner: str = "", **attrs: Any) -> Node:
-        return Node(role, self._open[-1], owner, **attrs)
+    def leaf(self, role: str, owner: str = "", attrs: dict[str, Any] | None = None) -> Node:
+        return Node(role, self._open[-1], owner, attrs)
 
-    def node(self, role: str, parent: Node, owner: str = "", **attrs: Any) -> Node:
+    def node(self, role: str, parent: Node, owner: str = "", attrs: dict[str, Any] | None = None) -> Node:
         """An element under ``parent`` (table rows and cells, made before the row is drawn)."""
-        return Node(role, parent, owner, **attrs)
+        return Node(role, parent, owner, attrs)
 
 
 class Marker:
@@ -139,55 +143,71 @@ class Marker:
     # writing ---------------------------------------------------------------------------------
     def write(self, canvas) -> None:
         """The structure tree and its catalog and page entries, into ``canvas``'s document (call
-        after the last page, before saving)."""
+        after the last page, before saving).
+
+        A plan has hundreds of elements, each an indirect object: formatted by reportlab's generic
+        dictionaries they took four times as long to write as the rest of the file. Every object they
+        refer to (pages, widgets, each other) has its number once registered, so each is formatted
+        here, once, straight to bytes (:class:`._Formatted`), the elements numbered one after the
+        other. The canvas is never encrypted (a packet is, later, by pypdf), so no string needs its
+        object's key."""
         doc = canvas._doc  # noqa: SLF001 - reportlab has no API for the catalog's structure entries
+        number = doc.idToObjectNumberAndVersion
         pages = len(doc.Pages.pages)
         self.start_page(pages - 1)
-        page_ref = [pdfdoc.PDFObjectReference(f"Page{i + 1}") for i in range(pages)]
-        elements = [n for n in self.structure.root.elements() if n.kids or n.role in KEEP_EMPTY or n.parent is None]
-        kept = set(map(id, elements))
-        objects = {id(n): PDFDictionary({}) for n in elements}
-        refs = {id(n): doc.Reference(objects[id(n)]) for n in elements}
-        root = PDFDictionary({"Type": PDFName("StructTreeRoot")})
-        root_ref = doc.Reference(root)
-        for node in elements:
-            entries: dict[str, Any] = {"Type": PDFName("StructElem"), "S": PDFName(node.role),
-                                       "P": refs[id(node.parent)] if node.parent is not None else root_ref}
-            first_page = next((k[0] for k in node.kids if isinstance(k, tuple)), None)
-            if first_page is not None:
-                entries["Pg"] = page_ref[first_page]
-            kids: list[Any] = []
+        page_ref = [b"%d 0 R" % number[f"Page{i + 1}"][0] for i in range(pages)]
+        elements: list[Node] = []
+        todo = [self.structure.root]
+        while todo:  # reading order; an element with no content (a draft's Form) is left out
+            node = todo.pop()
+            if node.kids or node.role in KEEP_EMPTY or node.parent is None:
+                elements.append(node)
+                todo.extend(k for k in reversed(node.kids) if type(k) is Node)
+        objects = [_Formatted(b"") for _ in range(len(elements) + 2)]  # the elements, the root, the parent tree
+        first = register(doc, objects)
+        refs = {id(n): b"%d 0 R" % (first + i) for i, n in enumerate(elements)}
+        root_ref, tree_ref = b"%d 0 R" % (first + len(elements)), b"%d 0 R" % (first + len(elements) + 1)
+        for node, obj in zip(elements, objects, strict=False):
+            parent = node.parent
+            kids_ = node.kids
+            if len(kids_) == 1 and not node.attrs and type(kids_[0]) is tuple and type(kids_[0][1]) is int:
+                page, mcid = kids_[0]  # most elements: one piece of content  # type: ignore[misc]
+                obj.data = b"<< /Type /StructElem /S /%s /P %s /Pg %s /K %d >>" % (
+                    node.role.encode(), refs[id(parent)], page_ref[page], mcid)
+                continue
+            out = b"<< /Type /StructElem /S /%s /P %s" % (node.role.encode(), refs[id(parent)] if parent else root_ref)
+            kids: list[bytes] = []
+            first_page = None
             for kid in node.kids:
-                if isinstance(kid, Node):
-                    if id(kid) in kept:
+                if type(kid) is Node:
+                    if id(kid) in refs:
                         kids.append(refs[id(kid)])
-                elif isinstance(kid[1], str):
-                    kids.append(PDFDictionary({"Type": PDFName("OBJR"), "Obj": doc.refAnnotation(kid[1]),
-                                               "Pg": page_ref[kid[0]]}))
-                elif kid[0] == first_page:
-                    kids.append(kid[1])
+                    continue
+                page, content = kid  # type: ignore[misc]
+                if first_page is None:
+                    first_page = page
+                    out += b" /Pg %s" % page_ref[page]
+                if isinstance(content, str):
+                    kids.append(b"<< /Type /OBJR /Obj %d 0 R /Pg %s >>" % (number[doc.annotationName(content)][0],
+                                                                           page_ref[page]))
+                elif page == first_page:
+                    kids.append(b"%d" % content)
                 else:
-                    kids.append(PDFDictionary({"Type": PDFName("MCR"), "Pg": page_ref[kid[0]], "MCID": kid[1]}))
-            if kids:
-                entries["K"] = kids[0] if len(kids) == 1 else PDFArray(kids)
-            owned: dict[str, Any] = {}
-            for key, value in node.attrs.items():
-                if key in OWNED:
-                    owned[key] = PDFName(value) if isinstance(value, str) else PDFArray(value)
-                else:
-                    entries[key] = PDFString(value)
-            if owned:
-                entries["A"] = PDFDictionary({"O": PDFName(node.owner), **owned})
-            objects[id(node)].dict.update(entries)
-        nums: list[Any] = []
-        for index in range(pages):
-            nums += [index, PDFArray([refs[id(n)] for n in self.mcids[index]])]
-        for number, (node, _page, _name, annotation) in enumerate(self.widgets, pages):
-            nums += [number, refs[id(node)]]
-            annotation["StructParent"] = number
-        root.dict.update({"K": refs[id(self.structure.root)],
-                          "ParentTree": doc.Reference(PDFDictionary({"Nums": PDFArray(nums)})),
-                          "ParentTreeNextKey": pages + len(self.widgets)})
+                    kids.append(b"<< /Type /MCR /Pg %s /MCID %d >>" % (page_ref[page], content))
+            if len(kids) == 1:
+                out += b" /K " + kids[0]
+            elif kids:
+                out += b" /K [ " + b" ".join(kids) + b" ]"
+            if node.attrs:
+                out += self._attributes(node, doc)
+            obj.data = out + b" >>"
+        nums = [b"%d [ %s ]" % (index, b" ".join(refs[id(n)] for n in self.mcids[index])) for index in range(pages)]
+        for parent_key, (node, _page, _name, annotation) in enumerate(self.widgets, pages):
+            nums.append(b"%d %s" % (parent_key, refs[id(node)]))
+            annotation["StructParent"] = parent_key
+        objects[-1].data = b"<< /Nums [ %s ] >>" % b"\n".join(nums)
+        objects[-2].data = (b"<< /Type /StructTreeRoot /K %s /ParentTree %s /ParentTreeNextKey %d >>"
+                            % (refs[id(self.structure.root)], tree_ref, pages + len(self.widgets)))
         with_widgets = {page for _node, page, _name, _annotation in self.widgets}
         for index, page in enumerate(doc.Pages.pages):
             extra: dict[str, Any] = {"StructParents": index}
@@ -195,10 +215,23 @@ class Marker:
                 extra["Tabs"] = PDFName("S")
             page_entries(page, extra)
         catalog = doc.Catalog
-        catalog.StructTreeRoot = root
+        catalog.StructTreeRoot = objects[-2]
         catalog.MarkInfo = PDFDictionary({"Marked": "true"})
         catalog.Lang = PDFString(self.structure.lang)
         catalog.ViewerPreferences = PDFDictionary({"DisplayDocTitle": "true"})
+
+    @staticmethod
+    def _attributes(node: Node, doc) -> bytes:
+        """/Alt, /Lang... and the attribute dictionary /A of the entries its owner defines."""
+        out, owned = b"", b""
+        for key, value in node.attrs.items():
+            if key not in OWNED:
+                out += b" /%s %s" % (key.encode(), PDFString(value).format(doc))
+            elif isinstance(value, str):
+                owned += b" /%s /%s" % (key.encode(), value.encode())
+            else:
+                owned += b" /%s [ %s ]" % (key.encode(), fp_str(*value).encode())
+        return out + (b" /A << /O /%s%s >>" % (node.owner.encode(), owned) if owned else b"")
 
 
 def chart_alt(chart) -> str:
