@@ -78,6 +78,7 @@ def deflate_level(level: int):
 
 
 _FORMAT_STREAM = pdfdoc.PDFStream.format
+_FORMAT_INDIRECT = pdfdoc.PDFIndirectObject.format
 _TO_UNICODE = ttfonts.makeToUnicodeCMap
 _NULL = re.compile(r"(?m)^<[0-9A-F]{2}> <0000>\n")
 _COUNT = re.compile(r"\n\d+ beginbfchar")
@@ -86,6 +87,13 @@ _COUNT = re.compile(r"\n\d+ beginbfchar")
 def _format_stream_eol(self, document) -> bytes:
     out = _FORMAT_STREAM(self, document)
     return out[:-10] + b"\r\nendstream\n" if out.endswith(b"endstream\n") else out
+
+
+def _format_indirect(self, document) -> bytes:
+    content = self.content
+    if type(content) is _Formatted and type(document.encrypt) is pdfdoc.NoEncryption:
+        return b"%d 0 obj\n%s\nendobj\n" % (document.idToObjectNumberAndVersion[self.name][0], content.data)
+    return _FORMAT_INDIRECT(self, document)
 
 
 def _to_unicode_cmap(fontname: str, subset) -> str:
@@ -110,12 +118,18 @@ def archival_syntax():
       to U+0000, which PDF/A (6.2.11.7.2) and PDF/UA forbid. Those codes are never drawn: their
       mappings are left out.
 
+    And an object formatted once (:class:`_Formatted`: the hundreds of structure elements of a
+    tagged PDF) is written as it is, without reportlab's per-object steps (a third of their cost),
+    in an unencrypted document (docgen never encrypts with reportlab).
+
     Like :func:`deflate_level`, a reportlab document saved in another thread meanwhile gets these too
     (harmless)."""
     pdfdoc.PDFStream.format = _format_stream_eol
+    pdfdoc.PDFIndirectObject.format = _format_indirect
     ttfonts.makeToUnicodeCMap = _to_unicode_cmap
     try:
         yield
     finally:
         pdfdoc.PDFStream.format = _FORMAT_STREAM
+        pdfdoc.PDFIndirectObject.format = _FORMAT_INDIRECT
         ttfonts.makeToUnicodeCMap = _TO_UNICODE

@@ -47,11 +47,12 @@ class Node:
     entries under ``owner``), and its kids in reading order: elements, and marked content as
     ``(page index, MCID)`` or a widget as ``(page index, annotation name)``."""
 
-    __slots__ = ("attrs", "kids", "owner", "parent", "role")
+    __slots__ = ("attrs", "kids", "number", "owner", "parent", "role")
 
     def __init__(self, role: str, parent: Node | None = None, owner: str = "", attrs: dict[str, Any] | None = None):
         self.role, self.parent, self.owner, self.attrs = role, parent, owner, attrs or NONE
         self.kids: list[Node | tuple[int, int] | tuple[int, str]] = []
+        self.number = 0  # its object number, once written
         if parent is not None:
             parent.kids.append(self)
 
@@ -77,9 +78,11 @@ class Structure:
         self.root = Node("Document")
         self.lang, self.others = lang, others
         self._open = [self.root]
+        self.nodes = [self.root]  # every element, in the order made: reading order
 
     def enter(self, role: str, owner: str = "", attrs: dict[str, Any] | None = None) -> Node:
         node = Node(role, self._open[-1], owner, attrs)
+        self.nodes.append(node)
         self._open.append(node)
         return node
 
@@ -97,6 +100,7 @@ class Structure:
     @contextmanager
     def group(self, role: str, owner: str = "", attrs: dict[str, Any] | None = None) -> Iterator[Node]:
         node = Node(role, self._open[-1], owner, attrs)
+        self.nodes.append(node)
         self._open.append(node)
         try:
             yield node
@@ -104,11 +108,15 @@ class Structure:
             self._open.pop()
 
     def leaf(self, role: str, owner: str = "", attrs: dict[str, Any] | None = None) -> Node:
-        return Node(role, self._open[-1], owner, attrs)
+        node = Node(role, self._open[-1], owner, attrs)
+        self.nodes.append(node)
+        return node
 
     def node(self, role: str, parent: Node, owner: str = "", attrs: dict[str, Any] | None = None) -> Node:
         """An element under ``parent`` (table rows and cells, made before the row is drawn)."""
-        return Node(role, parent, owner, attrs)
+        node = Node(role, parent, owner, attrs)
+        self.nodes.append(node)
+        return node
 
 
 class Marker:
@@ -156,32 +164,34 @@ class Marker:
         pages = len(doc.Pages.pages)
         self.start_page(pages - 1)
         page_ref = [b"%d 0 R" % number[f"Page{i + 1}"][0] for i in range(pages)]
-        elements: list[Node] = []
-        todo = [self.structure.root]
-        while todo:  # reading order; an element with no content (a draft's Form) is left out
-            node = todo.pop()
-            if node.kids or node.role in KEEP_EMPTY or node.parent is None:
-                elements.append(node)
-                todo.extend(k for k in reversed(node.kids) if type(k) is Node)
+        # reading order; an element with no content (a draft's Form) is left out
+        elements = [n for n in self.structure.nodes if n.kids or n.role in KEEP_EMPTY or n.parent is None]
         objects = [_Formatted(b"") for _ in range(len(elements) + 2)]  # the elements, the root, the parent tree
         first = register(doc, objects)
-        refs = {id(n): b"%d 0 R" % (first + i) for i, n in enumerate(elements)}
+        for object_number, node in enumerate(elements, first):
+            node.number = object_number
         root_ref, tree_ref = b"%d 0 R" % (first + len(elements)), b"%d 0 R" % (first + len(elements) + 1)
+        attributes: dict[tuple[int, str], bytes] = {}  # a header cell's scope is one of two shared dicts
         for node, obj in zip(elements, objects, strict=False):
             parent = node.parent
             kids_ = node.kids
-            if len(kids_) == 1 and not node.attrs and type(kids_[0]) is tuple and type(kids_[0][1]) is int:
+            extra = b""
+            if node.attrs:
+                key = (id(node.attrs), node.owner)
+                extra = attributes.get(key) or attributes.setdefault(key, self._attributes(node, doc))
+            if len(kids_) == 1 and type(kids_[0]) is tuple and type(kids_[0][1]) is int:
                 page, mcid = kids_[0]  # most elements: one piece of content  # type: ignore[misc]
-                obj.data = b"<< /Type /StructElem /S /%s /P %s /Pg %s /K %d >>" % (
-                    node.role.encode(), refs[id(parent)], page_ref[page], mcid)
+                obj.data = b"<< /Type /StructElem /S /%s /P %d 0 R /Pg %s /K %d%s >>" % (
+                    node.role.encode(), parent.number, page_ref[page], mcid, extra)  # type: ignore[union-attr]
                 continue
-            out = b"<< /Type /StructElem /S /%s /P %s" % (node.role.encode(), refs[id(parent)] if parent else root_ref)
+            out = b"<< /Type /StructElem /S /%s /P %s" % (
+                node.role.encode(), b"%d 0 R" % parent.number if parent else root_ref)
             kids: list[bytes] = []
             first_page = None
-            for kid in node.kids:
+            for kid in kids_:
                 if type(kid) is Node:
-                    if id(kid) in refs:
-                        kids.append(refs[id(kid)])
+                    if kid.number:
+                        kids.append(b"%d 0 R" % kid.number)
                     continue
                 page, content = kid  # type: ignore[misc]
                 if first_page is None:
@@ -198,22 +208,21 @@ class Marker:
                 out += b" /K " + kids[0]
             elif kids:
                 out += b" /K [ " + b" ".join(kids) + b" ]"
-            if node.attrs:
-                out += self._attributes(node, doc)
-            obj.data = out + b" >>"
-        nums = [b"%d [ %s ]" % (index, b" ".join(refs[id(n)] for n in self.mcids[index])) for index in range(pages)]
+            obj.data = out + extra + b" >>"
+        nums = [b"%d [ %s ]" % (index, b" ".join(b"%d 0 R" % n.number for n in self.mcids[index]))
+                for index in range(pages)]
         for parent_key, (node, _page, _name, annotation) in enumerate(self.widgets, pages):
-            nums.append(b"%d %s" % (parent_key, refs[id(node)]))
+            nums.append(b"%d %d 0 R" % (parent_key, node.number))
             annotation["StructParent"] = parent_key
         objects[-1].data = b"<< /Nums [ %s ] >>" % b"\n".join(nums)
-        objects[-2].data = (b"<< /Type /StructTreeRoot /K %s /ParentTree %s /ParentTreeNextKey %d >>"
-                            % (refs[id(self.structure.root)], tree_ref, pages + len(self.widgets)))
+        objects[-2].data = (b"<< /Type /StructTreeRoot /K %d 0 R /ParentTree %s /ParentTreeNextKey %d >>"
+                            % (self.structure.root.number, tree_ref, pages + len(self.widgets)))
         with_widgets = {page for _node, page, _name, _annotation in self.widgets}
         for index, page in enumerate(doc.Pages.pages):
-            extra: dict[str, Any] = {"StructParents": index}
+            entries: dict[str, Any] = {"StructParents": index}
             if index in with_widgets:
-                extra["Tabs"] = PDFName("S")
-            page_entries(page, extra)
+                entries["Tabs"] = PDFName("S")
+            page_entries(page, entries)
         catalog = doc.Catalog
         catalog.StructTreeRoot = objects[-2]
         catalog.MarkInfo = PDFDictionary({"Marked": "true"})
