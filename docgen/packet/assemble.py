@@ -32,6 +32,7 @@ def _stamps(count: int, client_id: str, pagesize: tuple[float, float], margin: f
     from ..render.pdf.tagging import END, PAGINATION  # noqa: PLC0415
 
     register_fonts()
+    archival_syntax()
     buffer = io.BytesIO()
     canvas = Canvas(buffer, pagesize=pagesize, invariant=1)
     width, height = pagesize
@@ -43,8 +44,7 @@ def _stamps(count: int, client_id: str, pagesize: tuple[float, float], margin: f
                                f"Packet page {number} of {count} \u00b7 Client ID {client_id}")
         canvas._code.append(END)  # noqa: SLF001
         canvas.showPage()
-    with archival_syntax():
-        canvas.save()
+    canvas.save()
     return PdfReader(io.BytesIO(buffer.getvalue()))
 
 

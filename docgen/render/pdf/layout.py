@@ -55,6 +55,8 @@ class _Styles:
         self.h2 = TextStyle(BOLD, size + 0.5, (size + 0.5) * 1.3, text, before=4, after=2)
         self.bullet = TextStyle(FONT, size, size * 1.3, text, indent=14, after=1)
         self.missing = TextStyle(FONT, size - 1, (size - 1) * 1.25, MISSING_COLOR, indent=14)
+        #: the structure element a paragraph of a style is (tagging.py); any other style's is a P
+        self.roles = {id(self.title): "H1", id(self.h1): "H2", id(self.h2): "H3", id(self.quote): "BlockQuote"}
 
 
 PAD_X, PAD_TOP, PAD_BOTTOM = 4.0, 2.5, 3.0
@@ -82,8 +84,6 @@ class _Layout:
         self.marks: list[tuple[str, str, int]] = []  # (section key, title, page index) of each heading
         # the structure tree (tagging.py): each drawing operation ends with the element it draws
         self.tree = tree or Structure()
-        st = self.st
-        self.roles = {id(st.title): "H1", id(st.h1): "H2", id(st.h2): "H3", id(st.quote): "BlockQuote"}
 
     @property
     def ops(self) -> list[tuple]:
@@ -140,7 +140,7 @@ class _Layout:
             with self.tree.group("LI"):
                 label, node = self.tree.leaf("Lbl"), self.tree.leaf("LBody", attrs=attrs)
         else:
-            label, node = None, self.tree.leaf(role or self.roles.get(id(st), "P"), attrs=attrs)
+            label, node = None, self.tree.leaf(role or self.st.roles.get(id(st), "P"), attrs=attrs)
         self.lines(wrap(display(text), st.font, st.size, room), st, self.left + st.indent, node, label)
         self.y -= st.after
 

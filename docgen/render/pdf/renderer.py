@@ -33,6 +33,7 @@ class PdfRenderer:
     def __init__(self, style: PdfStyle | None = None, pdfa: bool = True):
         """``pdfa``: PDF/A-2a (XMP identification, sRGB output intent); else tagged PDF/UA-1 only."""
         register_fonts()
+        archival_syntax()
         self.pdfa = pdfa
         rl_config.useA85 = 0  # binary (deflated) streams: smaller files, less work than ASCII85
         self.style = style or PdfStyle()
@@ -114,7 +115,7 @@ class PdfRenderer:
         furniture = self._furniture(doc)
         total = len(pages)
         marker = Marker(tree)
-        with deflate_level(1 if self.style.compression == "fast" else zlib.Z_DEFAULT_COMPRESSION), archival_syntax():
+        with deflate_level(1 if self.style.compression == "fast" else zlib.Z_DEFAULT_COMPRESSION):
             for number, ops in enumerate(pages, 1):
                 marker.start_page(number - 1)
                 _draw_page(canvas, ops, self.style, fields=not doc.draft, marker=marker)  # a draft is not for signing

@@ -105,9 +105,10 @@ def _to_unicode_cmap(fontname: str, subset) -> str:
     return _COUNT.sub(f"\n{count} beginbfchar", kept, count=1)
 
 
-@contextmanager
-def archival_syntax():
-    """What PDF/A asks of the file's syntax that reportlab does not do, while the block runs:
+def archival_syntax() -> None:
+    """What PDF/A asks of the file's syntax that reportlab does not do, for the rest of the process
+    (each fix suits any PDF reportlab writes; a context manager, as :func:`deflate_level` is, would
+    let one thread's render end them while another thread's PDF is being saved):
 
     * every stream's data followed by an end of line before ``endstream``: reportlab writes
       ``...data endstream`` and PDF/A (ISO 19005-2, 6.1.7.1) wants ``...data EOL endstream``. /Length
@@ -116,20 +117,10 @@ def archival_syntax():
     * no ToUnicode mapping to U+0000: reportlab maps the codes of a font subset that hold no
       character (code 0, the .notdef glyph, and the control codes below the ASCII it keeps in place)
       to U+0000, which PDF/A (6.2.11.7.2) and PDF/UA forbid. Those codes are never drawn: their
-      mappings are left out.
-
-    And an object formatted once (:class:`_Formatted`: the hundreds of structure elements of a
-    tagged PDF) is written as it is, without reportlab's per-object steps (a third of their cost),
-    in an unencrypted document (docgen never encrypts with reportlab).
-
-    Like :func:`deflate_level`, a reportlab document saved in another thread meanwhile gets these too
-    (harmless)."""
+      mappings are left out;
+    * an object formatted once (:class:`_Formatted`: the hundreds of structure elements of a tagged
+      PDF) is written as it is, without reportlab's per-object steps (a third of their cost), in an
+      unencrypted document (docgen never encrypts with reportlab)."""
     pdfdoc.PDFStream.format = _format_stream_eol
     pdfdoc.PDFIndirectObject.format = _format_indirect
     ttfonts.makeToUnicodeCMap = _to_unicode_cmap
-    try:
-        yield
-    finally:
-        pdfdoc.PDFStream.format = _FORMAT_STREAM
-        pdfdoc.PDFIndirectObject.format = _FORMAT_INDIRECT
-        ttfonts.makeToUnicodeCMap = _TO_UNICODE
