@@ -108,10 +108,11 @@ def signer(tmp_path_factory):
     return load_key(pki.pkcs12(folder / "signer.p12", pki.make_signer(ca, "Daniel Kim"), ca, None), None)
 
 
-def test_a_plan_a_note_and_a_draft_are_pdfua1_and_pdfa2a(fixtures_rendered):
-    """The inner loop's sample of the next test: page finds nothing, outloud no error and no warning."""
+def test_a_plan_a_note_and_a_draft_pass_page_validation(fixtures_rendered):
+    """The inner loop's sample of the next test, page only (outloud's start-up takes most of a second)."""
     for name in ("TP-1001.pdf", "PN-1001-01.pdf", "TP-5002.pdf"):
-        assert assert_conforms(fixtures_rendered.folder / name) == [], name
+        data = (fixtures_rendered.folder / name).read_bytes()
+        assert page_failures(data, "ua1") == [] and page_failures(data, "2a") == [], name
 
 
 @pytest.mark.slow
