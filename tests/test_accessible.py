@@ -327,6 +327,13 @@ def test_the_roles_follow_the_composed_document_in_order(plan, fixtures_rendered
     doc = compose(result.record, result.findings, result.profile)
     top = plan.tree()
     assert top.role == "Document"
+    # a bookmark per section (WCAG 2.4.5: outloud asks for them in long documents)
+    outline, titles = plan.value(plan.catalog()["/Outlines"]), []
+    entry = outline.get("/First")
+    while entry:
+        titles.append(plan.value(entry)["/Title"][2:])
+        entry = plan.value(entry).get("/Next")
+    assert titles == [section.title for section in doc.sections]
     assert [k.role for k in top.kids] == ["H1", "P"] + ["Sect"] * len(doc.sections)
     roles = [e.role for e in plan.elements()]
     for sect in top.kids[2:]:

@@ -115,9 +115,15 @@ class PdfRenderer:
         furniture = self._furniture(doc)
         total = len(pages)
         marker = Marker(tree)
+        sections: dict[int, list[tuple[str, str]]] = {}  # a bookmark per section, on its page (WCAG 2.4.5)
+        for n, (_key, section_title, index) in enumerate(layout.marks):
+            sections.setdefault(index, []).append((f"section{n}", section_title))
         with deflate_level(1 if self.style.compression == "fast" else zlib.Z_DEFAULT_COMPRESSION):
             for number, ops in enumerate(pages, 1):
                 marker.start_page(number - 1)
+                for name, section_title in sections.get(number - 1, ()):
+                    canvas.bookmarkPage(name)
+                    canvas.addOutlineEntry(section_title, name, level=0)
                 _draw_page(canvas, ops, self.style, fields=not doc.draft, marker=marker)  # a draft is not for signing
                 canvas._code.append(PAGINATION)  # noqa: SLF001 - the page furniture is an artifact
                 furniture(canvas, number, total)
