@@ -6,11 +6,13 @@ five DOCX files in a single run.
 """
 from __future__ import annotations
 
+import html
 import os
 import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from xml.sax.saxutils import escape as xml_escape
 
 import pytest
 from lxml import etree
@@ -511,13 +513,15 @@ def test_metadata_names_the_record_never_the_client(corpus, key):
         assert f"profile={item.profile}" in keywords and f"sha256={digest}" in keywords
     name = item.doc.client_name
     tokens = [name] + [t for t in re.split(r"[\s&<>\"'{}]+", name) if len(t) > 3]
-    meta_pdf = " ".join(info.values())
+    # the XMP packet (PDF/UA and PDF/A require one) says what the Info dictionary says, and no more
+    xmp = item.pdf.reader.trailer["/Root"]["/Metadata"].get_object().get_data().decode("utf-8")
+    assert xml_escape(info["/Title"]) in xmp and xml_escape(info["/Keywords"]) in xmp
+    meta_pdf = " ".join(info.values()) + xmp + html.unescape(xmp)
     meta_docx = " ".join(data.decode("utf-8") for part, data in item.docx.parts().items()
                          if part.startswith("docProps/") and part.endswith(".xml"))
     for token in tokens:
         assert token not in meta_pdf and token not in meta_docx
         assert token not in item.pdf.path.name and token not in item.docx.path.name
-    assert "/Metadata" not in item.pdf.reader.trailer["/Root"]  # no XMP packet that could carry more
     assert not [n for n in item.docx.parts() if n.startswith("docProps/thumbnail")]  # no stale preview
 
 

@@ -32,6 +32,7 @@ def metadata_for(record, profile: str, digest: str) -> dict[str, str]:
         "keywords": f"docgen; record={record.id}; kind={record.kind}; client={record.client.id}; "
                     f"profile={profile}; sha256={digest}",
         "creator": f"docgen {__version__}",
+        "language": record.client.preferred_language or "",  # the /Lang of the client's own words (PDF)
         "category": record.kind,
     }
 

@@ -50,7 +50,7 @@ INVISIBLE = (0, 0, 0, 0)  # the box of a new field once the document is signed (
 # pyHanko reports some problems through logging as well as by raising; the raised error is what we
 # show (one line). A NullHandler keeps Python's last-resort handler from printing its records on
 # stderr when the application configured no logging (an application that did still gets them).
-for _name in ("pyhanko", "pyhanko_certvalidator"):
+for _name in ("pyhanko", "pyhanko_certvalidator", "fontTools"):  # fontTools: subsetting the stamp's font
     logging.getLogger(_name).addHandler(logging.NullHandler())
 # pyHanko 0.38's sign/signers/pdf_cms.py imports cryptography's DSAPrivateKey at import time (it is used
 # only to sign with a DSA key), and recent cryptography (51 here) warns on that name that DSA is
@@ -168,7 +168,8 @@ class Signer:
         from pyhanko.pdf_utils.misc import PdfError  # noqa: PLC0415
         from pyhanko.sign import fields, signers  # noqa: PLC0415
         from pyhanko.sign.general import SigningError as HankoSigningError  # noqa: PLC0415
-        from pyhanko.stamp import TextStampStyle  # noqa: PLC0415
+
+        from .archival import keep_xmp, stamp_style, tag_new_field  # noqa: PLC0415
 
         if role is not None and role not in ROLES:
             raise SigningError(f"unknown role {role!r} (use {', '.join(ROLES)})")
@@ -185,10 +186,15 @@ class Signer:
             field_name=target, md_algorithm="sha256", subfilter=fields.SigSeedSubFilter.PADES,
             reason=reason or f"Signed as {role_label}")
         spec = fields.SigFieldSpec(target, on_page=-1, box=box) if box else None
-        style = TextStampStyle(stamp_text=STAMP_TEXT, timestamp_format=TIME_FORMAT, border_width=1)
-        pdf_signer = signers.PdfSigner(meta, signer=self.cms_signer, stamp_style=style, new_field_spec=spec)
+        style = stamp_style(STAMP_TEXT, TIME_FORMAT)  # DejaVu Sans, embedded (PDF/A, PDF/UA)
+        keep_xmp(writer)
         try:
-            out = pdf_signer.sign_pdf(writer, existing_fields_only=box is None,
+            if spec is not None and box != INVISIBLE:  # a new field on a document not signed yet: tagged
+                fields.append_signature_field(writer, spec)
+                tag_new_field(writer, target, f"{role_label} signature")
+                spec = None
+            pdf_signer = signers.PdfSigner(meta, signer=self.cms_signer, stamp_style=style, new_field_spec=spec)
+            out = pdf_signer.sign_pdf(writer, existing_fields_only=spec is None,
                                       appearance_text_params={"role": role_label})
         except (HankoSigningError, PdfError) as exc:  # about fields and structure, never about content
             raise SigningError(f"could not sign: {str(exc).splitlines()[0][:200]}") from None

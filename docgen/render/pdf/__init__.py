@@ -7,7 +7,8 @@ them, table header rows repeat on every page a table continues on, and a row tal
 split inside its cells. Client text is only ever drawn as text (never parsed as markup).
 
 Fonts and styles are prepared once per process. The output is deterministic: reportlab's
-invariant mode, dates taken from the record.
+invariant mode, dates taken from the record, structure elements numbered in drawing order. Every
+PDF is tagged (PDF/UA-1) and PDF/A-2a.
 
 One idea a module:
 
@@ -18,6 +19,9 @@ One idea a module:
 * :mod:`.wrapping`: measuring text, breaking it into lines, fitting it to a width;
 * :mod:`.layout`: the text styles and the first pass, blocks to pages of drawing operations;
 * :mod:`.drawing`: the second pass, a page's drawing operations onto the canvas;
+* :mod:`.tagging`: the structure tree (PDF/UA-1): elements made by the layout, content marked while
+  drawing, the tree and its ParentTree written at the end;
+* :mod:`.archival`: PDF/A-2a: XMP with the identification, the sRGB output intent, widget appearances;
 * :mod:`.renderer`: :class:`PdfRenderer`, the page furniture and the document's properties.
 """
 from __future__ import annotations

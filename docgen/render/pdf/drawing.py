@@ -15,6 +15,7 @@ from ..style import PdfStyle
 from .fonts import BOLD, FONT, needs_fallback
 from .layout import PAD_TOP, PAD_X, TextStyle
 from .shaping import draw_line
+from .tagging import END, LAYOUT, PAGINATION, Marker
 from .wrapping import text_width
 
 
@@ -40,7 +41,8 @@ class _Text:
         self.font: tuple | None = None
         self.color: Any = None
 
-    def lines(self, x: float, y: float, st: TextStyle, lines: list[str]) -> None:
+    def lines(self, x: float, y: float, st: TextStyle, lines: list[str], mark: str = "") -> None:
+        """``lines`` from (x, y) down, inside the marked-content sequence ``mark`` opens (if any)."""
         t = self.t
         t.setTextOrigin(x, y)
         if self.font != (st.font, st.size, st.leading):
@@ -49,15 +51,21 @@ class _Text:
         if self.color is not st.color:
             t.setFillColor(st.color)
             self.color = st.color
+        if mark:
+            t._code.append(mark)  # noqa: SLF001 - no API for marked content in a text object
         for line in lines:
             if line.isascii() and type(line) is str:
                 t.textLine(line)
             else:  # other fonts, shaping, right to left (lines of a right-to-left paragraph are Lines)
                 draw_line(t, line, st.font, st.size, st.leading)
+        if mark:
+            t._code.append(END)  # noqa: SLF001
 
 
-def _draw_page(canvas: Canvas, ops: list[tuple], style: PdfStyle, fields: bool) -> None:
-    """Backgrounds, then lines and charts, then all the text of the page in one text object."""
+def _draw_page(canvas: Canvas, ops: list[tuple], style: PdfStyle, fields: bool, marker: Marker) -> None:
+    """Backgrounds, then lines and charts, then all the text of the page in one text object. Each
+    operation's content is marked as its structure element's (``marker``); the rest as artifacts."""
+    code = canvas._code  # noqa: SLF001 - marked content has no API in reportlab
     fills: dict[Any, list[tuple]] = {}
     grid: dict[tuple, None] = {}  # row edges, in order, shared edges of adjacent rows once
     verticals: dict[float, list[list[float]]] = {}  # column edges: x -> [top, bottom] runs
@@ -68,7 +76,7 @@ def _draw_page(canvas: Canvas, ops: list[tuple], style: PdfStyle, fields: bool) 
         if kind == "text":
             later.append(op)
         elif kind == "row":
-            _, xs, top, h, lines, styles, backgrounds = op
+            _, xs, top, h, lines, styles, backgrounds, nodes = op
             bottom = top - h
             for c, bg in enumerate(backgrounds):
                 if bg is not None:
@@ -83,9 +91,11 @@ def _draw_page(canvas: Canvas, ops: list[tuple], style: PdfStyle, fields: bool) 
                     runs_.append([top, bottom])
             for c, (cell, st) in enumerate(zip(lines, styles, strict=False)):
                 if any(cell):
-                    later.append(("text", xs[c] + PAD_X, top - PAD_TOP - st.size, st, cell))
+                    later.append(("text", xs[c] + PAD_X, top - PAD_TOP - st.size, st, cell, nodes and nodes[c]))
         else:
             later.append(op)
+    if fills or grid:
+        code.append(LAYOUT)
     for color, rects in fills.items():
         canvas.setFillColor(color)
         path = canvas.beginPath()
@@ -96,26 +106,34 @@ def _draw_page(canvas: Canvas, ops: list[tuple], style: PdfStyle, fields: bool) 
         canvas.setStrokeColor(style.rule_color)
         canvas.setLineWidth(0.4)
         canvas.lines(list(grid) + [(x, top, x, bottom) for x, runs_ in verticals.items() for top, bottom in runs_])
+    if fills or grid:
+        code.append(END)
     for op in later:
         kind = op[0]
-        if kind == "text":
-            text.lines(op[1], op[2], op[3], op[4])
+        if kind == "text":  # a table header row repeated on a continued page has no element: an artifact
+            text.lines(op[1], op[2], op[3], op[4], marker.begin(op[5]) if op[5] is not None else PAGINATION)
         elif kind == "rule":
+            code.append(LAYOUT)
             canvas.setStrokeColor(colors.black)
             canvas.setLineWidth(op[4])
             canvas.line(op[1], op[2], op[3], op[2])
+            code.append(END)
         elif kind == "chart":  # after the text before it, in the text layer too
             canvas.drawText(text.t)
             text = _Text(canvas)
+            code.append(marker.begin(op[5]))
             _draw_chart(canvas, op[1], op[2], op[3], op[4], style)
+            code.append(END)
         elif kind == "image":
             from reportlab.lib.utils import ImageReader  # noqa: PLC0415 - signature images only
 
             # named by its pixels, not its path: the same bytes wherever the record's folder is
+            code.append(marker.begin(op[6]))
             canvas.drawImage(ImageReader(op[1]), op[2], op[3], op[4], op[5], preserveAspectRatio=True, anchor="sw",
                              mask="auto")
+            code.append(END)
         elif kind == "field" and fields:
-            _signature_field(canvas, *op[1:])
+            _signature_field(canvas, op[1], op[2], op[3], op[4], op[5], marker, op[6])
     canvas.drawText(text.t)
 
 
@@ -159,13 +177,19 @@ def _draw_chart(canvas: Canvas, x: float, y: float, width: float, chart: Chart, 
     canvas.restoreState()
 
 
-def _signature_field(canvas: Canvas, name: str, x: float, y: float, w: float, h: float) -> None:
+def _signature_field(canvas: Canvas, name: str, x: float, y: float, w: float, h: float, marker: Marker,
+                     node) -> None:
     """An empty signature form field: where a certificate signature (``docgen sign``, or any PDF
-    signing tool) goes for this signer."""
+    signing tool) goes for this signer. Its description (/TU) is its Form element's text, and it
+    has an (empty) appearance, as PDF/A asks of every widget."""
+    from .archival import empty_appearance  # noqa: PLC0415 - final documents only
+
     form = canvas.acroForm
+    rect = [round(x, 2), round(y, 2), round(x + w, 2), round(y + h, 2)]
     field = PDFDictionary({"FT": PDFName("Sig"), "Type": PDFName("Annot"), "Subtype": PDFName("Widget"),
-                           "T": PDFString(name), "TU": PDFString(name.replace("_", " ")), "F": 4,
-                           "Rect": PDFArray([round(x, 2), round(y, 2), round(x + w, 2), round(y + h, 2)]),
+                           "T": PDFString(name), "TU": PDFString(node.attrs.get("Alt") or name.replace("_", " ")),
+                           "F": 4, "Rect": PDFArray(rect), "AP": empty_appearance(canvas, rect),
                            "P": canvas._doc.thisPageRef()})  # noqa: SLF001 - no public API for this
     canvas._addAnnotation(field, name=name)  # noqa: SLF001
     form.fields.append(form.getRef(field))
+    marker.widget(node, name, field)

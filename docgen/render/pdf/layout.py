@@ -17,12 +17,14 @@ from ...errors import LayoutError
 from ..style import PdfStyle
 from ..visible_text import display
 from .fonts import BOLD, FONT, ITALIC
+from .tagging import Node, Structure, chart_alt
 from .wrapping import text_width, wrap
 
 if TYPE_CHECKING:
     from .renderer import PdfRenderer
 
 MISSING_COLOR = colors.HexColor("#8a1c1c")
+COLUMN, ROW = {"Scope": "Column"}, {"Scope": "Row"}  # a header cell's scope (its attributes)
 
 
 # --- styles -------------------------------------------------------------------------------------
@@ -54,6 +56,8 @@ class _Styles:
         self.bullet = TextStyle(FONT, size, size * 1.3, text, indent=14, after=1)
         self.missing = TextStyle(FONT, size - 1, (size - 1) * 1.25, MISSING_COLOR, indent=14)
         self.rule_id = TextStyle(FONT, size - 2.5, (size - 2.5) * 1.25, s.muted_color)  # a notice's rule id
+        #: the structure element a paragraph of a style is (tagging.py); any other style's is a P
+        self.roles = {id(self.title): "H1", id(self.h1): "H2", id(self.h2): "H3", id(self.quote): "BlockQuote"}
 
 
 PAD_X, PAD_TOP, PAD_BOTTOM = 4.0, 2.5, 3.0
@@ -69,7 +73,7 @@ MAX_PAGES = 5000
 class _Layout:
     """The cursor of the first pass: appends drawing operations to the current page."""
 
-    def __init__(self, renderer: PdfRenderer):
+    def __init__(self, renderer: PdfRenderer, tree: Structure | None = None):
         s, (width, height) = renderer.style, renderer.pagesize
         margin = s.margin_inch * inch
         self.r, self.st = renderer, renderer.styles
@@ -80,6 +84,8 @@ class _Layout:
         self.fields: dict[str, int] = {}
         self.marks: list[tuple[str, str, int]] = []  # (section key, title, page index) of each heading
         self.section_title = ""  # the section being laid out: a continued table's heading without a caption
+        # the structure tree (tagging.py): each drawing operation ends with the element it draws
+        self.tree = tree or Structure()
 
     @property
     def ops(self) -> list[tuple]:
@@ -106,8 +112,10 @@ class _Layout:
             self.y -= height
 
     # text ------------------------------------------------------------------------------------
-    def lines(self, lines: list[str], st: TextStyle, x: float, bullet: bool = False) -> None:
-        """Lines of one paragraph, continued on as many pages as they need."""
+    def lines(self, lines: list[str], st: TextStyle, x: float, node: Node | None,
+              label: Node | None = None) -> None:
+        """Lines of one paragraph (the element ``node``; a list item's with its ``label``), continued on
+        as many pages as they need."""
         i = 0
         while i < len(lines):
             fit_ = int((self.y - self.bottom + 0.01) // st.leading)
@@ -116,34 +124,46 @@ class _Layout:
                 continue
             chunk = lines[i:i + fit_]
             baseline = self.y - st.size
-            if bullet and i == 0:  # before its item in the text layer too: read as "• item"
-                self.ops.append(("text", x - st.indent + 4, baseline, st, [BULLET]))
-            self.ops.append(("text", x, baseline, st, chunk))
+            if label is not None and i == 0:  # before its item in the text layer too: read as "• item"
+                self.ops.append(("text", x - st.indent + 4, baseline, st, [BULLET], label))
+            self.ops.append(("text", x, baseline, st, chunk, node))
             self.y -= len(chunk) * st.leading
             i += len(chunk)
             if i < len(lines):
                 self.new_page()
 
-    def para(self, text: str, st: TextStyle, bullet: bool = False, width: float | None = None) -> None:
+    def para(self, text: str, st: TextStyle, bullet: bool = False, width: float | None = None, role: str = "",
+             lang: str = "") -> None:
+        """A paragraph: an element of ``role`` (else the style's: H1, H2, H3, BlockQuote, P), or a list
+        item; in the language ``lang`` when not the document's."""
+        attrs = {"Lang": lang} if lang else None
         room = (width or self.width) - st.indent
         self.space(st.before)
-        self.lines(wrap(display(text), st.font, st.size, room), st, self.left + st.indent, bullet)
+        if bullet:
+            with self.tree.group("LI"):
+                label, node = self.tree.leaf("Lbl"), self.tree.leaf("LBody", attrs=attrs)
+        else:
+            label, node = None, self.tree.leaf(role or self.st.roles.get(id(st), "P"), attrs=attrs)
+        self.lines(wrap(display(text), st.font, st.size, room), st, self.left + st.indent, node, label)
         self.y -= st.after
 
     def notice(self, notice: Notice) -> None:
-        """One item of a draft's list of what is missing, its rule id smaller and muted after it (on
-        the text's last line when it fits there)."""
+        """One item of a draft's list of what is missing (a list item), its rule id smaller and muted
+        after it (on the text's last line when it fits there), part of the item's body."""
         st, small = self.st.missing, self.st.rule_id
         room = self.width - st.indent
         lines = wrap(display(notice.text), st.font, st.size, room)
         x = self.left + st.indent
-        self.lines(lines, st, x, bullet=True)
+        self.space(st.before)
+        with self.tree.group("LI"):
+            label, node = self.tree.leaf("Lbl"), self.tree.leaf("LBody")
+        self.lines(lines, st, x, node, label)
         if notice.rule:
             end = text_width(lines[-1], st.font, st.size) + text_width(" ", st.font, st.size)
             if end + text_width(notice.rule, small.font, small.size) <= room:
-                self.ops.append(("text", x + end, self.y + st.leading - st.size, small, [display(notice.rule)]))
+                self.ops.append(("text", x + end, self.y + st.leading - st.size, small, [display(notice.rule)], node))
             else:
-                self.lines([display(notice.rule)], small, x)
+                self.lines([display(notice.rule)], small, x, node)
         self.y -= st.after
 
     def heading(self, text: str, st: TextStyle, keep: float) -> None:
@@ -187,16 +207,24 @@ class _Layout:
                                       self.width))
             return continued[0]
 
-        def draw_row(lines: list[list[str]], row_styles: list[TextStyle], h: float, bgs: list) -> None:
-            self.ops.append(("row", xs, self.y, h, lines, row_styles, bgs))
+        def draw_row(lines: list[list[str]], row_styles: list[TextStyle], h: float, bgs: list,
+                     cells: list[Node] | None) -> None:
+            """A row, its cells the elements ``cells`` (None: a header repeated, an artifact)."""
+            self.ops.append(("row", xs, self.y, h, lines, row_styles, bgs, cells))
             self.y -= h
+
+        def row_cells(head_row: bool = False) -> list[Node]:
+            row = self.tree.node("TR", table)
+            return [self.tree.node("TH", row, "Table", COLUMN) if head_row else
+                    self.tree.node("TH", row, "Table", ROW) if label_column and c == 0 else
+                    self.tree.node("TD", row) for c in range(len(widths))]
 
         def page_break() -> None:
             self.new_page()
-            self.lines(continued_lines(), h2, self.left)
+            self.lines(continued_lines(), h2, self.left, None)  # repeated on a page it continues on: an artifact
             self.y -= h2.after
             if head:
-                draw_row(head, head_styles, head_h, head_bg)
+                draw_row(head, head_styles, head_h, head_bg, None)
             on_page[0] = 0
 
         lead = max(rs.leading for rs in styles)
@@ -217,22 +245,24 @@ class _Layout:
             self.new_page()
         if caption:
             self.heading(caption, h2, 0.8 * inch)
+        table = self.tree.leaf("Table")
         if head:
-            draw_row(head, head_styles, head_h, head_bg)
+            draw_row(head, head_styles, head_h, head_bg, row_cells(head_row=True))
         last = len(laid) - 1
         for index, (lines, h) in enumerate(zip(laid, heights, strict=True)):
+            row_nodes = row_cells()
             fits = self.y - h >= self.bottom - 0.01
             if fits and index == last - 1 and on_page[0] >= 2 and heights[last] <= full \
                     and self.y - h - heights[last] < self.bottom - 0.01:
                 fits = False  # the last row would stand alone on the next page: the two go together
             if fits:
-                draw_row(lines, styles, h, backgrounds)
+                draw_row(lines, styles, h, backgrounds, row_nodes)
                 on_page[0] += 1
                 continue
             if h <= full:
                 page_break()
                 if self.y - h >= self.bottom - 0.01:  # (unless a long continued heading took more room)
-                    draw_row(lines, styles, h, backgrounds)
+                    draw_row(lines, styles, h, backgrounds, row_nodes)
                     on_page[0] += 1
                     continue
             # taller than a page: split inside the row, line by line
@@ -244,7 +274,8 @@ class _Layout:
                     page_break()
                     continue
                 part = [c[offset:offset + fit_] or [""] for c in lines]
-                draw_row(part, styles, PAD_TOP + max(len(c) for c in part) * lead + PAD_BOTTOM, backgrounds)
+                draw_row(part, styles, PAD_TOP + max(len(c) for c in part) * lead + PAD_BOTTOM, backgrounds,
+                         row_nodes)
                 offset += fit_
                 if offset < total:
                     page_break()
@@ -257,7 +288,10 @@ class _Layout:
         self.need(st.h2.before + st.h2.leading + st.h2.after + 150)
         self.para(chart.title, st.h2)
         width = self.width * 0.8
-        self.ops.append(("chart", self.left, self.y - 150, width, chart))
+        figure = self.tree.leaf("Figure", "Layout", {
+            "Alt": chart_alt(chart), "Placement": "Block",
+            "BBox": [round(v, 2) for v in (self.left, self.y - 150, self.left + width, self.y)]})
+        self.ops.append(("chart", self.left, self.y - 150, width, chart, figure))
         self.y -= 150
 
     def field_name(self, key: str) -> str:
@@ -275,24 +309,27 @@ class _Layout:
         else:
             block = st.label.leading + SIG_BOX + st.small.leading + 8
         self.need(block)
-        self.lines(wrap(display(sig.role), st.label.font, st.label.size, width), st.label, self.left)
+        leaf = self.tree.leaf
+        self.lines(wrap(display(sig.role), st.label.font, st.label.size, width), st.label, self.left, leaf("P"))
         top = self.y
         name = self.field_name(sig.key)
+        form = leaf("Form", attrs={"Alt": display(f"{sig.role} signature")})
         if sig.signed:
             if sig.image and Path(sig.image).is_file():
-                self.ops.append(("image", sig.image, self.left, self.y - 0.6 * inch, 1.8 * inch, 0.6 * inch))
+                image = leaf("Figure", attrs={"Alt": display(f"{sig.role}'s handwritten signature")})
+                self.ops.append(("image", sig.image, self.left, self.y - 0.6 * inch, 1.8 * inch, 0.6 * inch, image))
                 self.y -= 0.6 * inch
-            self.lines(text, st.body, self.left)
-            self.ops.append(("field", name, self.left + width * 0.66, top - SIG_BOX, width * 0.34, SIG_BOX))
+            self.lines(text, st.body, self.left, leaf("P"))
+            self.ops.append(("field", name, self.left + width * 0.66, top - SIG_BOX, width * 0.34, SIG_BOX, form))
             self.y = min(self.y, top - SIG_BOX) - 8
         else:
             line_y = top - SIG_BOX
-            self.ops.append(("field", name, self.left, line_y, width * 0.55, SIG_BOX))
+            self.ops.append(("field", name, self.left, line_y, width * 0.55, SIG_BOX, form))
             self.ops.append(("rule", self.left, line_y, self.left + width * 0.55, 0.8))
             self.ops.append(("rule", self.left + width * 0.6, line_y, self.left + width * 0.9, 0.8))
             caption = line_y - st.small.size - 1.5
-            self.ops.append(("text", self.left, caption, st.small, [display(f"{sig.role} signature")]))
-            self.ops.append(("text", self.left + width * 0.6, caption, st.small, ["Date / time"]))
+            self.ops.append(("text", self.left, caption, st.small, [display(f"{sig.role} signature")], leaf("P")))
+            self.ops.append(("text", self.left + width * 0.6, caption, st.small, ["Date / time"], leaf("P")))
             self.y = line_y - st.small.leading - 8
 
     def block(self, block) -> None:
@@ -300,21 +337,26 @@ class _Layout:
         if isinstance(block, Para):
             if block.label:
                 self.heading(block.label, st.h2, 0.8 * inch)
-            self.para(block.text, st.quote if block.style == "quote" else st.body)
+            quote = block.style == "quote"
+            self.para(block.text, st.quote if quote else st.body, lang=self.tree.words(block.text) if quote else "")
         elif isinstance(block, Fields):
             self.table(None, [list(row) for row in block.rows], [width * 0.28, width * 0.72], label_column=True,
                        caption=block.label)
         elif isinstance(block, Bullets):
             self.heading(block.label, st.h2, 0.8 * inch)
+            self.tree.enter("L")
             for item in block.entries:
                 self.para(item, st.bullet, bullet=True)
+            self.tree.leave()
         elif isinstance(block, TableBlock):
             self.table(list(block.columns), [list(row) for row in block.rows], [width * w for w in block.widths],
                        caption=block.caption)
         elif isinstance(block, Chart):
             self.chart(block)
         elif isinstance(block, SignatureLine):
+            self.tree.enter("Div")
             self.signature(block)
+            self.tree.leave()
         else:
             raise TypeError(type(block).__name__)
 
@@ -323,14 +365,18 @@ class _Layout:
         self.para(doc.title, st.title)
         self.para(doc.date_line, st.date)
         if doc.draft:
-            self.para("DRAFT \u2014 not final. Missing before this document can be final:", st.h2)
+            self.para("DRAFT \u2014 not final. Missing before this document can be final:", st.h2, role="H2")
+            self.tree.enter("L")
             for notice in doc.missing:
                 self.notice(notice)
+            self.tree.leave()
             self.y -= 6
         for section in doc.sections:
+            self.tree.enter("Sect")
             self.heading(section.title, st.h1, 1.2 * inch)
             self.section_title = section.title
             self.marks.append((section.key, section.title, len(self.pages) - 1))
             for block in section.blocks:
                 self.block(block)
+            self.tree.leave()
         return self.pages

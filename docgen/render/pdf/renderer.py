@@ -1,6 +1,7 @@
 """The PDF renderer: fonts and styles prepared once, then for each document the layout pass, the
 drawing pass with the page furniture (header, footer, "Page X of Y", the DRAFT watermark), and
-the document's properties, with the record's date for every date in the file."""
+the document's properties, with the record's date for every date in the file. The PDF is tagged
+(PDF/UA-1, :mod:`.tagging`) and archival (PDF/A-2a, :mod:`.archival`)."""
 from __future__ import annotations
 
 import io
@@ -16,21 +17,27 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfgen.canvas import Canvas
 
 from ...compose.blocks import Document
+from ..language import DEFAULT, tags
 from ..style import PdfStyle
 from ..visible_text import display
+from .archival import archival
 from .drawing import _draw_page, draw_text
 from .fonts import BOLD, FONT, register_fonts
 from .layout import _Layout, _Styles
 from .outlines import draw_outline, outline_width
-from .reportlab_patches import deflate_level
+from .reportlab_patches import archival_syntax, deflate_level
+from .tagging import END, PAGINATION, Marker, Structure
 from .wrapping import fit, text_width
 
 
 class PdfRenderer:
     """Reusable: fonts and styles are prepared once; :meth:`render` makes one PDF."""
 
-    def __init__(self, style: PdfStyle | None = None):
+    def __init__(self, style: PdfStyle | None = None, pdfa: bool = True):
+        """``pdfa``: PDF/A-2a (XMP identification, sRGB output intent); else tagged PDF/UA-1 only."""
         register_fonts()
+        archival_syntax()
+        self.pdfa = pdfa
         rl_config.useA85 = 0  # binary (deflated) streams: smaller files, less work than ASCII85
         self.style = style or PdfStyle()
         self.styles = _Styles(self.style)
@@ -110,8 +117,10 @@ class PdfRenderer:
     def render_with_sections(self, doc: Document, metadata: dict[str, str],
                              record_date: str) -> tuple[bytes, list[tuple[str, str, int]]]:
         """:meth:`render`, and where each section starts: (section key, title, 0-based page index),
-        in document order (for bookmarks when documents are assembled into a packet)."""
-        layout = _Layout(self)
+        in document order (for bookmarks when documents are assembled into a packet).
+        ``metadata["language"]``: the client's preferred language(s), for the /Lang of their own words."""
+        tree = Structure(DEFAULT, tags(metadata.get("language")))
+        layout = _Layout(self, tree)
         pages = layout.document(doc)
         buffer = io.BytesIO()
         canvas = Canvas(buffer, pagesize=self.pagesize, invariant=1, initialFontName=FONT,
@@ -126,10 +135,22 @@ class PdfRenderer:
         canvas.setProducer(metadata.get("creator", "docgen"))
         furniture = self._furniture(doc)
         total = len(pages)
+        marker = Marker(tree)
+        sections: dict[int, list[tuple[str, str]]] = {}  # a bookmark per section, on its page (WCAG 2.4.5)
+        for n, (_key, section_title, index) in enumerate(layout.marks):
+            sections.setdefault(index, []).append((f"section{n}", section_title))
         with deflate_level(1 if self.style.compression == "fast" else zlib.Z_DEFAULT_COMPRESSION):
             for number, ops in enumerate(pages, 1):
-                _draw_page(canvas, ops, self.style, fields=not doc.draft)  # a draft is not for signing
+                marker.start_page(number - 1)
+                for name, section_title in sections.get(number - 1, ()):
+                    canvas.bookmarkPage(name)
+                    canvas.addOutlineEntry(section_title, name, level=0)
+                _draw_page(canvas, ops, self.style, fields=not doc.draft, marker=marker)  # a draft is not for signing
+                canvas._code.append(PAGINATION)  # noqa: SLF001 - the page furniture is an artifact
                 furniture(canvas, number, total)
+                canvas._code.append(END)  # noqa: SLF001
                 canvas.showPage()
+            marker.write(canvas)
+            archival(canvas, tree.lang, part=2 if self.pdfa else None)
             canvas.save()
         return buffer.getvalue(), layout.marks

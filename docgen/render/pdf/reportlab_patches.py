@@ -1,12 +1,14 @@
-"""Where docgen reaches into reportlab's PDF writer, which has no setting for either: the zlib
-level of its deflated streams (:func:`deflate_level`), and a PDF object whose bytes were formatted
-once (:class:`_Formatted`, for the memo of font width arrays in :mod:`.fonts`)."""
+"""Where docgen reaches into reportlab's PDF writer, which has no setting for any of these: the zlib
+level of its deflated streams (:func:`deflate_level`), the file syntax PDF/A requires
+(:func:`archival_syntax`), and a PDF object whose bytes were formatted once (:class:`_Formatted`,
+for the memo of font width arrays in :mod:`.fonts`)."""
 from __future__ import annotations
 
+import re
 import zlib
 from contextlib import contextmanager
 
-from reportlab.pdfbase import pdfdoc
+from reportlab.pdfbase import pdfdoc, ttfonts
 
 
 class _Formatted(pdfdoc.PDFObject):
@@ -17,6 +19,22 @@ class _Formatted(pdfdoc.PDFObject):
 
     def format(self, document) -> bytes:
         return self.data
+
+
+def register(doc, objects: list) -> int:
+    """Register new, unnamed ``objects`` with reportlab's document as ``doc.Reference`` would, one
+    after the other; the first one's object number (the others follow it). For the hundreds of
+    structure elements of a tagged PDF, whose references are formatted before the file is."""
+    first = doc.objectcounter + 1
+    numbers, by_number, by_name = doc.idToObjectNumberAndVersion, doc.numberToId, doc.idToObject
+    for number, obj in enumerate(objects, first):
+        name = f"R{number}"
+        obj.__InternalName__ = name
+        numbers[name] = (number, 0)
+        by_number[number] = name
+        by_name[name] = obj
+    doc.objectcounter = first + len(objects) - 1
+    return first
 
 
 class _Zlib:
@@ -57,3 +75,52 @@ def deflate_level(level: int):
         yield
     finally:
         pdfdoc.zlib = original
+
+
+_FORMAT_STREAM = pdfdoc.PDFStream.format
+_FORMAT_INDIRECT = pdfdoc.PDFIndirectObject.format
+_TO_UNICODE = ttfonts.makeToUnicodeCMap
+_NULL = re.compile(r"(?m)^<[0-9A-F]{2}> <0000>\n")
+_COUNT = re.compile(r"\n\d+ beginbfchar")
+
+
+def _format_stream_eol(self, document) -> bytes:
+    out = _FORMAT_STREAM(self, document)
+    return out[:-10] + b"\r\nendstream\n" if out.endswith(b"endstream\n") else out
+
+
+def _format_indirect(self, document) -> bytes:
+    content = self.content
+    if type(content) is _Formatted and type(document.encrypt) is pdfdoc.NoEncryption:
+        return b"%d 0 obj\n%s\nendobj\n" % (document.idToObjectNumberAndVersion[self.name][0], content.data)
+    return _FORMAT_INDIRECT(self, document)
+
+
+def _to_unicode_cmap(fontname: str, subset) -> str:
+    cmap = _TO_UNICODE(fontname, subset)
+    kept = _NULL.sub("", cmap)
+    if kept == cmap:
+        return cmap
+    count = kept.count("\n<", kept.index("beginbfchar"), kept.index("endbfchar"))
+    return _COUNT.sub(f"\n{count} beginbfchar", kept, count=1)
+
+
+def archival_syntax() -> None:
+    """What PDF/A asks of the file's syntax that reportlab does not do, for the rest of the process
+    (each fix suits any PDF reportlab writes; a context manager, as :func:`deflate_level` is, would
+    let one thread's render end them while another thread's PDF is being saved):
+
+    * every stream's data followed by an end of line before ``endstream``: reportlab writes
+      ``...data endstream`` and PDF/A (ISO 19005-2, 6.1.7.1) wants ``...data EOL endstream``. /Length
+      stays the data's (the EOL is not part of it). The EOL is CR LF: data that ends in a CR
+      (deflated data may) followed by a lone LF would read as ending one byte early;
+    * no ToUnicode mapping to U+0000: reportlab maps the codes of a font subset that hold no
+      character (code 0, the .notdef glyph, and the control codes below the ASCII it keeps in place)
+      to U+0000, which PDF/A (6.2.11.7.2) and PDF/UA forbid. Those codes are never drawn: their
+      mappings are left out;
+    * an object formatted once (:class:`_Formatted`: the hundreds of structure elements of a tagged
+      PDF) is written as it is, without reportlab's per-object steps (a third of their cost), in an
+      unencrypted document (docgen never encrypts with reportlab)."""
+    pdfdoc.PDFStream.format = _format_stream_eol
+    pdfdoc.PDFIndirectObject.format = _format_indirect
+    ttfonts.makeToUnicodeCMap = _to_unicode_cmap

@@ -1,0 +1,70 @@
+"""PDF/A-2 (ISO 19005-2) and the PDF/UA-1 identification: what an archival, tagged PDF carries
+beyond its pages, written with reportlab's PDF objects.
+
+* XMP metadata (:func:`docgen.render.xmp.xmp`): the document's properties as the Info dictionary has them (dc:title,
+  dc:creator, dc:description, pdf:Keywords, pdf:Producer, xmp:CreatorTool, xmp:CreateDate and
+  xmp:ModifyDate), ``pdfaid:part``/``pdfaid:conformance`` and ``pdfuaid:part`` (with the PDF/A
+  extension schema that declares pdfuaid, which PDF/A does not predefine);
+* the output intent: sRGB (``docgen/color/sRGB.icc``, see ``tools/make_srgb_icc.py``), the colour
+  space every DeviceRGB colour of the pages is taken in;
+* an appearance for every widget (:func:`empty_appearance`, the empty signature fields);
+* the end of line before ``endstream``, and no font mapping a code to U+0000
+  (:func:`.reportlab_patches.archival_syntax`).
+
+Every font is embedded already (:mod:`.fonts`).
+"""
+from __future__ import annotations
+
+from functools import cache
+from importlib import resources
+
+from reportlab.pdfbase.pdfdoc import PDFArray, PDFDictionary, PDFName, PDFStream, PDFString, PDFZCompress
+
+from ..xmp import PART, xmp
+
+
+@cache
+def srgb_profile() -> bytes:
+    """The sRGB ICC profile (v4, LittleCMS's built-in; see ``tools/make_srgb_icc.py``)."""
+    return (resources.files("docgen") / "color" / "sRGB.icc").read_bytes()
+
+
+def output_intent(doc) -> PDFDictionary:
+    """The PDF/A output intent: sRGB IEC61966-2.1, its profile embedded."""
+    profile = PDFStream(PDFDictionary({"N": 3}), srgb_profile(), filters=[PDFZCompress])
+    return PDFDictionary({
+        "Type": PDFName("OutputIntent"), "S": PDFName("GTS_PDFA1"),
+        "OutputConditionIdentifier": PDFString("sRGB IEC61966-2.1"), "Info": PDFString("sRGB IEC61966-2.1"),
+        "RegistryName": PDFString("http://www.color.org"), "DestOutputProfile": doc.Reference(profile)})
+
+
+def metadata_stream(data: bytes) -> PDFStream:
+    """An XMP metadata stream, unfiltered (so that any tool can find and read it)."""
+    return PDFStream(PDFDictionary({"Type": PDFName("Metadata"), "Subtype": PDFName("XML")}), data)
+
+
+def archival(canvas, lang: str, part: int | None = PART) -> None:
+    """XMP metadata from the canvas's document properties, PDF/A identification unless ``part`` is
+    None (then PDF/UA only), and the sRGB output intent: into the catalog of ``canvas``'s document
+    (call after the last page, before saving)."""
+    doc = canvas._doc  # noqa: SLF001 - reportlab has no API for the catalog's metadata
+    info = doc.info
+    fixed = info._dateFormatter(None, None)  # noqa: SLF001 - the date the renderer set (the record's)
+    values = {"Title": info.title, "Author": info.author, "Subject": info.subject, "Keywords": info.keywords,
+              "Creator": info.creator, "Producer": info.producer, "CreationDate": fixed, "ModDate": fixed}
+    catalog = doc.Catalog
+    catalog.Metadata = metadata_stream(xmp(values, lang, part))
+    if part is not None:
+        catalog.OutputIntents = PDFArray([output_intent(doc)])
+        if "OutputIntents" not in catalog.__NoDefault__:
+            catalog.__NoDefault__ = [*catalog.__NoDefault__, "OutputIntents"]
+
+
+def empty_appearance(canvas, rect: list[float]):
+    """The normal appearance of an empty widget of ``rect``: an empty form XObject (PDF/A wants
+    every annotation to have one; the page already draws the line to sign on)."""
+    width, height = round(rect[2] - rect[0], 2), round(rect[3] - rect[1], 2)
+    form = PDFStream(PDFDictionary({"Type": PDFName("XObject"), "Subtype": PDFName("Form"),
+                                    "BBox": PDFArray([0, 0, width, height]), "Resources": PDFDictionary({})}),
+                     b"")
+    return PDFDictionary({"N": canvas._doc.Reference(form)})  # noqa: SLF001
