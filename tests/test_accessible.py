@@ -422,3 +422,17 @@ def test_tagging_and_pdfa_keep_the_output_deterministic(fixtures_rendered, tmp_p
         if r.outcome in (Outcome.final, Outcome.draft):
             name = f"{r.id}.pdf"
             assert (tmp_path / name).read_bytes() == (fixtures_rendered.folder / name).read_bytes(), name
+
+
+def test_a_record_in_every_script_is_pdf_ua_and_pdf_a():
+    """Shaped scripts too: every drawn glyph maps to text (never to nothing, U+0000 or U+FEFF)."""
+    from docgen import api
+    from test_render_scripts import GOAL_TAIL, SCRIPTS
+
+    for key, (name, words, goal) in SCRIPTS.items():
+        plan = builders.plan_dict()
+        plan["id"], plan["client"]["name"] = f"TP-{key.upper()}", name
+        plan["goals"][0]["client_words"], plan["goals"][0]["statement"] = words, goal + GOAL_TAIL
+        rendered = api.render_record(plan, formats=("pdf",), as_of=builders.AS_OF)
+        assert page_failures(rendered.documents["pdf"], "ua1") == [], key
+        assert page_failures(rendered.documents["pdf"], "2a") == [], key

@@ -107,9 +107,14 @@ def _to_unicode(name: str, subset: list[int], texts: dict[int, str]) -> str:
     place of the code point: what a reader extracts for a shaped glyph; and characters beyond
     U+FFFF as UTF-16 surrogate pairs (reportlab writes their code point's hex digits)."""
     def target(code: int) -> str:
-        text = texts.get(code, chr(code))
+        text = texts.get(code, chr(code)).replace("\ufeff", "\u2060").replace("\ufffe", "\u2060")
+        text = text.replace("\x00", "") or "\u2060"
         return "".join(f"{b:02X}" for b in text.encode("utf-16-be"))
 
+    # PDF/A and PDF/UA want every drawn glyph mapped, and never to nothing, U+0000, U+FEFF or U+FFFE: a
+    # glyph that stands for no letter (a shaper's extra glyph: its letters went to another glyph of the
+    # cluster, and an ActualText span gives the cluster's text) maps to U+2060, the word joiner, which
+    # is invisible and ignored where text is compared
     pairs = [f"<{i:02X}> <{target(code)}>" for i, code in enumerate(subset)]
     return "\n".join([
         "/CIDInit /ProcSet findresource begin", "12 dict begin", "begincmap",
@@ -117,7 +122,7 @@ def _to_unicode(name: str, subset: list[int], texts: dict[int, str]) -> str:
         f"/CMapName /{name} def", "/CMapType 2 def",
         "1 begincodespacerange", f"<00> <{len(subset) - 1:02X}>", "endcodespacerange",
         *(f"{len(chunk)} beginbfchar\n" + "\n".join(chunk) + "\nendbfchar"
-          for chunk in (pairs[i:i + 100] for i in range(0, len(pairs), 100))),
+          for chunk in (pairs[i:i + 100] for i in range(0, len(pairs), 100)) if chunk),
         "endcmap", "CMapName currentdict /CMap defineresource pop", "end", "end"])
 
 
