@@ -76,7 +76,7 @@ def _formats(formats: Iterable[str]) -> tuple[str, ...]:
 
     chosen = tuple(dict.fromkeys(str(f).strip().lower() for f in formats))
     if not chosen or any(f not in FORMATS for f in chosen):
-        raise UsageError("formats are docx, pdf or both", where="--format")
+        raise UsageError("use docx, pdf or docx,pdf", where="--format")
     return chosen
 
 

@@ -102,12 +102,6 @@ class NotAPacket(DocgenError):
     exit_code = 1
 
 
-class RecordsFailed(DocgenError):
-    """Some record did not pass (invalid, incomplete, refused, failed or locked): the CLI's exit 1."""
-
-    exit_code = 1
-
-
 class PacketRefused(DocgenError):
     """The packet may not be made: one refusal per reason (record, field, rule)."""
 
@@ -126,4 +120,4 @@ class PacketRefused(DocgenError):
 
 __all__ = ["DocgenError", "UsageError", "LoadError", "ProfileError", "StyleError", "TemplateError", "SigningError",
            "AuditError", "OutputError", "WriteError", "LayoutError", "PacketError", "PolicyError", "NotAPacket",
-           "RecordsFailed", "PacketRefused"]
+           "PacketRefused"]

@@ -22,7 +22,7 @@ from .check.profile import Profile
 from .errors import DocgenError
 from .findings import Finding, Outcome, RecordResult, Severity, Status
 from .ledger.locks import Lock, Locks, changed, lock_of, locked_finding
-from .load import RawDocument, read, source_file
+from .load import RawDocument, read
 from .model.digest import content_hash
 from .model.validate import validate_document
 
@@ -183,11 +183,6 @@ def safe_error(exc: BaseException) -> str:
     return f"{type(exc).__name__} while rendering"
 
 
-def assets_of(result: RecordResult) -> Path:
-    """The folder a record's signature images are found in: its file's folder."""
-    return Path(source_file(result.source)).parent
-
-
 __all__ = ["IN_MEMORY", "validate", "profile_override", "judge", "judge_run", "judge_paths", "RunLocks", "decide",
            "Rendered",
-           "produce", "safe_error", "assets_of"]
+           "produce", "safe_error"]
