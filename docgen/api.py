@@ -427,6 +427,136 @@ def rules(*, profile: str | None = None, sources: bool = False) -> tuple[str, st
     return chosen.name, chosen.description, listed
 
 
+# --- FHIR R4 (issue #15) ---------------------------------------------------------------------------
+@dataclass
+class FhirExport:
+    """What ``docgen fhir export`` made: the Bundles (one per client, :class:`docgen.fhir.export.Exported`),
+    the files written, and the records not exported because they are invalid (their check results)."""
+
+    bundles: list
+    files: list[Path]
+    invalid: list[RecordResult]
+    found: int
+
+
+def _fhir_pdf(purposes: dict, templates: PathLike | None = None):
+    """Renders a record's final PDF for a DocumentReference, judged on its own date (same input, same
+    bytes); with a purpose, only the sections the purpose needs (as packets do). None when not final."""
+    import dataclasses  # noqa: PLC0415
+
+    from .compose import compose  # noqa: PLC0415
+    from .fhir.export import stored  # noqa: PLC0415
+    from .model.digest import content_hash  # noqa: PLC0415
+    from .render import metadata_for  # noqa: PLC0415
+
+    renderer = _renderer(("pdf",), str(templates) if templates else None)
+
+    def render_pdf(record, _data: dict) -> bytes | None:
+        data = stored(record.model_dump(mode="json", exclude_defaults=True))
+        data.pop("psychotherapy_notes", None)
+        result = judge(_in_memory(data), as_of=None)
+        if decide(result, allow_draft=False) is not Outcome.final:
+            return None
+        rec = result.record
+        doc = compose(rec, result.findings, result.profile or "", signers=result.signers)
+        use = purposes.get("use")
+        if use is not None:
+            keep = set(use(rec).sections(rec.kind))
+            doc = dataclasses.replace(doc, sections=tuple(s for s in doc.sections if s.key in keep))
+        meta = metadata_for(rec, result.profile or "", content_hash(rec))
+        return renderer.pdf.render(doc, meta, rec.service_date.strftime("%Y%m%d"))
+
+    return render_pdf
+
+
+def fhir_export(paths: Paths, out: PathLike, *, client: str | None = None, with_documents: bool = False,
+                ndjson: bool = False, purpose: str | None = None) -> FhirExport:
+    """The records under ``paths`` as FHIR R4 (US Core where a profile exists): one Bundle (type
+    ``collection``) per client, written to ``out`` when one client is exported (``client``, or inputs of
+    one client), else to ``out/<client id>.json`` each; ``ndjson``: one resource a line instead
+    (``.ndjson``). ``with_documents``: each final record's PDF as a DocumentReference. ``purpose``:
+    minimum necessary as packets apply it. Psychotherapy notes are never exported. See
+    :mod:`docgen.fhir`."""
+    from .check import load_profile, profile_of  # noqa: PLC0415
+    from .errors import OutputError  # noqa: PLC0415
+    from .fhir import export_paths  # noqa: PLC0415
+    from .fhir.export import to_json, to_ndjson  # noqa: PLC0415
+    from .packet.policy import is_part2, load_policy, record_json  # noqa: PLC0415
+    from .write import name_key, prepare_folder, safe_name, write_all  # noqa: PLC0415
+
+    policies: dict[str, Any] = {}
+
+    def policy_of(record):
+        profile = profile_of(record)
+        if profile.name not in policies:
+            policies[profile.name] = load_policy(profile)
+        return policies[profile.name]
+
+    purposes: dict[str, Any] = {}
+    if purpose is not None:
+        load_policy(load_profile("default")).purpose(purpose)  # an unknown purpose: a usage error before any work
+        purposes["use"] = lambda record: policy_of(record).purpose(purpose)
+    documents = _fhir_pdf(purposes) if with_documents else None
+    target = Path(out)
+    if target.exists() and not target.is_dir() and not os.access(target, os.W_OK):
+        raise OutputError(f"cannot write {target}: permission denied")
+    run = export_paths(paths, client=client, documents=documents,
+                       shape=(lambda r: record_json(r, purposes["use"](r))) if purpose is not None else None,
+                       part2=lambda r: is_part2(r, policy_of(r)))
+    suffix = ".ndjson" if ndjson else ".json"
+    encode = to_ndjson if ndjson else to_json
+    files: dict[Path, bytes] = {}
+    if len(run.bundles) == 1 and (client is not None or not target.is_dir()):
+        if target.is_dir():
+            raise OutputError(f"{target} is a folder; one client's Bundle goes to a file")
+        prepare_folder(target.parent, create=False)
+        files[target] = encode(run.bundles[0])
+    elif run.bundles:
+        prepare_folder(target)
+        seen: set[str] = set()
+        for exported in run.bundles:
+            key = name_key(exported.client)
+            if key in seen:
+                raise OutputError(f"client ids that differ only in case give one file name: {exported.client}")
+            seen.add(key)
+            files[target / f"{safe_name(exported.client)}{suffix}"] = encode(exported)
+    try:
+        write_all(files)
+    except OSError as exc:
+        raise OutputError(f"cannot write {target}: {exc.strerror or 'I/O error'}") from None
+    return FhirExport(run.bundles, list(files), run.invalid, run.found)
+
+
+def fhir_import(paths: Paths, out: PathLike) -> Any:
+    """FHIR R4 Bundles (collection, searchset, transaction...) or NDJSON, as EHRs export them, as docgen
+    records: ``out/<record id>.yaml`` each (a plan per CarePlan, a note per Encounter), ready for
+    ``docgen check``. Returns a :class:`docgen.fhir.ingest.ImportResult` (``records``, ``report``: what
+    was assumed, left out or found, per resource; ``findings``: imported totals that disagree with
+    their items) with ``files``. Bad input is a :class:`docgen.errors.LoadError`; nothing is written."""
+    from .errors import LoadError, OutputError  # noqa: PLC0415
+    from .fhir.ingest import import_inputs, yaml_text  # noqa: PLC0415
+    from .write import name_key, prepare_folder, safe_name, write_all  # noqa: PLC0415
+
+    folder = prepare_folder(Path(out), create=False)
+    result = import_inputs([Path(p) for p in paths])
+    files: dict[Path, bytes] = {}
+    seen: dict[str, str] = {}
+    for item in result.records:
+        key = name_key(item.id)
+        if key in seen:
+            raise LoadError(f"{item.origin}: record id {item.id} is also the id of {seen[key]}; nothing written")
+        seen[key] = item.origin
+        files[folder / f"{safe_name(item.id)}.yaml"] = yaml_text(item).encode("utf-8")
+    if files:
+        prepare_folder(folder)
+    try:
+        write_all(files)
+    except OSError as exc:
+        raise OutputError(f"cannot write {folder}: {exc.strerror or 'I/O error'}") from None
+    result.files = list(files)
+    return result
+
+
 # --- for the people who feed docgen: the record format as a schema and a skeleton (issue #11) ------
 def schema(kind: str | None = None) -> dict:
     """The JSON Schema (draft 2020-12) of a record of ``kind`` (``treatment_plan``, ``progress_note``
@@ -448,4 +578,4 @@ def new(kind: str) -> str:
 
 __all__ = ["FORMATS", "check_record", "render_record", "iter_validate", "validate", "check", "exit_code",
            "render", "batch", "sign", "verify", "audit", "verify_trail", "trail_head", "locks", "packet", "inspect",
-           "rules", "RuleInfo", "Rendered", "schema", "new"]
+           "rules", "RuleInfo", "Rendered", "schema", "new", "fhir_export", "fhir_import", "FhirExport"]

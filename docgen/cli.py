@@ -29,7 +29,8 @@ class DocgenGroup(click.Group):
             for line in exc.details():
                 click.echo(line, err=True)
             where = f"{exc.where}: " if exc.where else ""
-            click.echo(f"docgen {ctx.invoked_subcommand or ''}: {where}{exc}".replace("docgen : ", "docgen: "),
+            group = f"{ctx.info_name} " if ctx.parent is not None else ""  # a command group: docgen fhir export
+            click.echo(f"docgen {group}{ctx.invoked_subcommand or ''}: {where}{exc}".replace("docgen : ", "docgen: "),
                        err=True)
             ctx.exit(exc.exit_code)
 
@@ -666,6 +667,66 @@ def new(kind):
     from . import api  # noqa: PLC0415
 
     click.echo(api.new(kind), nl=False)
+
+
+# --- FHIR R4 (issue #15) ------------------------------------------------------------------------------
+@main.group(cls=DocgenGroup)
+def fhir() -> None:
+    """FHIR R4 in and out: `docgen fhir export` (records -> US Core Bundles) and `docgen fhir import`
+    (an EHR's Bundles or NDJSON -> docgen records). Needs the `fhir` extra: pip install "docgen[fhir]"."""
+
+
+@fhir.command("export")
+@_paths_argument
+@click.option("--out", "out", required=True, type=click.Path(), metavar="FILE|DIR",
+              help="The Bundle's file when one client is exported, else a folder of <client id>.json.")
+@click.option("--client", "client", default=None, metavar="ID", help="Only this client's records.")
+@click.option("--with-documents", is_flag=True,
+              help="Attach each final record's PDF as a DocumentReference (rendered in memory).")
+@click.option("--ndjson", is_flag=True, help="One resource a line (NDJSON) instead of a Bundle.")
+@click.option("--purpose", default=None, metavar="PURPOSE",
+              help="Minimum necessary for this purpose, as packets (claim, authorization, audit, continuity, release).")
+@_allow_empty_option
+def fhir_export(paths, out, client, with_documents, ndjson, purpose, allow_empty):
+    """Export records as FHIR R4 (US Core): one Bundle per client. Psychotherapy notes are never
+    exported. Exit 0 all exported, 1 some record invalid (not exported) or none found, 2 usage."""
+    from . import api  # noqa: PLC0415
+
+    made = api.fhir_export(paths, out, client=client, with_documents=with_documents, ndjson=ndjson,
+                           purpose=purpose)
+    _errors_to_stderr(made.invalid)
+    for exported in made.bundles:
+        for line in exported.left_out:
+            click.echo(f"docgen: left out: {line}", err=True)
+    for path, exported in zip(made.files, made.bundles, strict=False):
+        resources = len(exported.bundle["entry"])
+        click.echo(f"{click.format_filename(str(path))}: client {exported.client}, {len(exported.records)} record(s), "
+                   f"{resources} resource(s)")
+    empty = _no_records(sum(len(b.records) for b in made.bundles) + len(made.invalid), allow_empty)
+    sys.exit(1 if made.invalid or empty else 0)
+
+
+@fhir.command("import")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, readable=True),
+                metavar="FILE...")
+@click.option("--out", "out", required=True, type=click.Path(file_okay=False), metavar="DIR",
+              help="Folder for the records (<record id>.yaml each).")
+@_allow_empty_option
+def fhir_import(paths, out, allow_empty):
+    """Import FHIR R4 Bundles or NDJSON (an EHR's export) as docgen records, one YAML file per record,
+    ready for `docgen check`. Prints what was assumed, left out or found, per resource. Exit 0, 1 when
+    an imported total disagrees with its items (a finding) or no record was made, 2 bad input (nothing
+    written)."""
+    from . import api  # noqa: PLC0415
+
+    result = api.fhir_import(paths, out)
+    for line in result.report.lines:
+        click.echo(line.text())
+    for path, item in zip(result.files, result.records, strict=True):
+        click.echo(f"{click.format_filename(str(path))}: {item.kind} {item.id}, client {item.client}, "
+                   f"from {item.origin}")
+    empty = _no_records(len(result.records), allow_empty)
+    sys.exit(1 if result.findings or empty else 0)
 
 
 if __name__ == "__main__":  # pragma: no cover

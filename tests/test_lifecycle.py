@@ -257,8 +257,8 @@ def test_every_command_has_an_api_function_of_the_same_name_and_a_readme_row():
 
 
 #: The stages in data-flow order: a module may import its own stage and earlier ones only.
-STAGES = ["load", "model", "check", "compose", "render", "sign", "ledger", "pipeline", "batch", "packet", "api",
-          "cli"]
+STAGES = ["load", "model", "check", "compose", "render", "sign", "ledger", "pipeline", "batch", "fhir", "packet",
+          "api", "cli"]
 FOUNDATION = {"errors", "settings", "findings", "write", "pdfguard", "cache", "__init__"}
 
 

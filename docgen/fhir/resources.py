@@ -1,0 +1,209 @@
+"""Reading FHIR input safely: Bundles (any type) and NDJSON as EHRs export them, each resource checked
+against the R4 models of ``fhir.resources`` (R4B, which is R4 for every resource docgen maps), and an
+index that resolves references (``urn:uuid:`` full URLs, ``Type/id`` and absolute URLs).
+
+Every problem is a :class:`docgen.errors.LoadError` of one line naming the file and the resource
+(type/id) and field path, never a value from the input (it may be clinical text).
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import LoadError
+from ..load import MAX_DEPTH, MAX_FILE_BYTES, parse_json
+
+#: Most resources read from all inputs of one import.
+MAX_RESOURCES = 200_000
+
+
+def model_class(resource_type: str):
+    """The fhir.resources R4B model of ``resource_type``; LoadError for a type FHIR does not have."""
+    from fhir.resources.R4B import get_fhir_model_class  # noqa: PLC0415
+
+    try:
+        return get_fhir_model_class(resource_type)
+    except (KeyError, ValueError, AttributeError, ImportError):
+        raise LoadError(f"unknown resourceType '{resource_type[:40]}'") from None
+
+
+def structure_errors(resource: dict) -> list[str]:
+    """Where ``resource`` breaks the R4 structure (``field.path: error type``), never quoting a value."""
+    from pydantic import ValidationError  # noqa: PLC0415
+
+    cls = model_class(str(resource.get("resourceType")))
+    try:
+        cls.model_validate(resource)
+    except ValidationError as exc:
+        return [f"{'.'.join(str(p) for p in err['loc']) or '(resource)'}: {err['type']}" for err in exc.errors()]
+    except (ValueError, TypeError, RecursionError) as exc:
+        return [f"(resource): {type(exc).__name__}"]
+    return []
+
+
+def label(resource: dict) -> str:
+    """``Type/id`` of a resource, for messages (the id shortened, printable)."""
+    rid = resource.get("id")
+    rid = rid if isinstance(rid, str) and rid.isprintable() else "(no id)"
+    return f"{resource.get('resourceType')}/{rid[:64]}"
+
+
+def _depth_ok(data: Any) -> bool:
+    stack = [(data, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            return False
+        if isinstance(item, dict):
+            stack.extend((v, depth + 1) for v in item.values())
+        elif isinstance(item, list):
+            stack.extend((v, depth + 1) for v in item)
+    return True
+
+
+@dataclass
+class Entry:
+    resource: dict
+    full_url: str | None
+    source: str
+
+
+def _resources_of(document: Any, source: str) -> Iterator[Entry]:
+    if not isinstance(document, dict) or not isinstance(document.get("resourceType"), str):
+        raise LoadError(f"{source}: not a FHIR resource or Bundle (no resourceType)")
+    if not _depth_ok(document):
+        raise LoadError(f"{source}: nesting deeper than {MAX_DEPTH} levels")
+    if document["resourceType"] != "Bundle":
+        yield Entry(document, None, source)
+        return
+    entries = document.get("entry", [])
+    if not isinstance(entries, list):
+        raise LoadError(f"{source}: Bundle.entry is not a list")
+    for number, entry in enumerate(entries):
+        where = f"{source}: Bundle.entry[{number}]"
+        if not isinstance(entry, dict) or not isinstance(entry.get("resource"), dict):
+            raise LoadError(f"{where}: no resource")
+        url = entry.get("fullUrl")
+        if url is not None and not isinstance(url, str):
+            raise LoadError(f"{where}.fullUrl: not a string")
+        inner = entry["resource"]
+        if not isinstance(inner.get("resourceType"), str):
+            raise LoadError(f"{where}: resource has no resourceType")
+        if inner["resourceType"] == "Bundle":
+            yield from _resources_of(inner, f"{where}")
+            continue
+        yield Entry(inner, url, source)
+
+
+def read_inputs(paths: list[Path]) -> list[Entry]:
+    """Every resource in the files: a JSON Bundle or resource, or NDJSON (one resource or Bundle a line)."""
+    out: list[Entry] = []
+    for path in paths:
+        source = str(path)
+        try:
+            size = path.stat().st_size
+            if size > MAX_FILE_BYTES:
+                raise LoadError(f"{source}: file too large ({size} bytes; limit {MAX_FILE_BYTES})")
+            raw = path.read_bytes()
+        except OSError as exc:
+            raise LoadError(f"{source}: cannot read it: {exc.strerror or type(exc).__name__}") from None
+        if b"\x00" in raw:
+            raise LoadError(f"{source}: binary file, not FHIR JSON")
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise LoadError(f"{source}: not UTF-8 text (byte {exc.start})") from None
+        if not text.strip():
+            raise LoadError(f"{source}: empty file")
+        if path.suffix.lower() in (".ndjson", ".jsonl"):
+            for number, line in enumerate(text.splitlines(), start=1):
+                if line.strip():
+                    out.extend(_resources_of(_parse(line, f"{source}:{number}"), f"{source}:{number}"))
+        else:
+            out.extend(_resources_of(_parse(text, source), source))
+        if len(out) > MAX_RESOURCES:
+            raise LoadError(f"{source}: more than {MAX_RESOURCES} resources in one import")
+    return out
+
+
+def _parse(text: str, source: str) -> Any:
+    try:
+        return parse_json(text)
+    except LoadError as exc:
+        raise LoadError(f"{source}: {exc}") from None
+
+
+@dataclass
+class Index:
+    """The resources of one import, by full URL and by ``Type/id``, in input order."""
+
+    entries: list[Entry]
+    by_url: dict[str, dict] = field(default_factory=dict)
+    by_key: dict[tuple[str, str], dict] = field(default_factory=dict)
+    sources: dict[int, str] = field(default_factory=dict)
+    touched: set[int] = field(default_factory=set)  # resources some record took something from
+
+    def __post_init__(self) -> None:
+        for entry in self.entries:
+            res = entry.resource
+            rtype, rid = res.get("resourceType"), res.get("id")
+            key = (rtype, rid) if isinstance(rid, str) else None
+            if entry.full_url:
+                if entry.full_url in self.by_url and self.by_url[entry.full_url] is not res:
+                    raise LoadError(f"{entry.source}: {label(res)}: fullUrl used twice")
+                self.by_url[entry.full_url] = res
+            if key is not None:
+                held = self.by_key.get(key)  # type: ignore[arg-type]
+                if held is not None and json.dumps(held, sort_keys=True) != json.dumps(res, sort_keys=True):
+                    raise LoadError(f"{entry.source}: {label(res)}: two different resources with this id")
+                self.by_key.setdefault(key, res)  # type: ignore[arg-type]
+            self.sources[id(res)] = entry.source
+
+    def of_type(self, resource_type: str) -> list[dict]:
+        seen: set[int] = set()
+        out = []
+        for entry in self.entries:
+            res = entry.resource
+            if res.get("resourceType") == resource_type and id(res) not in seen:
+                seen.add(id(res))
+                out.append(res)
+        return out
+
+    def source(self, resource: dict) -> str:
+        return self.sources.get(id(resource), "(input)")
+
+    def resolve(self, reference: Any, where: str, owner: dict, types: tuple[str, ...] = ()) -> dict | None:
+        """The resource a Reference points at; None for a Reference with a display only. A reference that
+        resolves to nothing in the input, or to a resource of another type, is a LoadError."""
+        if reference is None:
+            return None
+        if not isinstance(reference, dict):
+            raise LoadError(f"{self.source(owner)}: {label(owner)}: {where}: not a Reference")
+        target = reference.get("reference")
+        if target is None:
+            return None
+        if not isinstance(target, str):
+            raise LoadError(f"{self.source(owner)}: {label(owner)}: {where}: reference is not a string")
+        found = self.by_url.get(target)
+        if found is None:
+            parts = target.rstrip("/").split("/")
+            if len(parts) >= 2:
+                found = self.by_key.get((parts[-2], parts[-1]))
+                if found is None and len(parts) >= 4 and parts[-2] == "_history":
+                    found = self.by_key.get((parts[-4], parts[-3]))
+        if found is None:
+            shown = target if len(target) <= 80 and target.isprintable() else target[:40].encode(
+                "unicode_escape").decode("ascii") + "..."
+            raise LoadError(f"{self.source(owner)}: {label(owner)}: {where}: reference to nowhere ({shown})")
+        if types and found.get("resourceType") not in types:
+            raise LoadError(f"{self.source(owner)}: {label(owner)}: {where}: points at a {found.get('resourceType')}, "
+                            f"not a {' or '.join(types)}")
+        self.touched.add(id(found))
+        return found
+
+    def touch(self, resource: dict) -> dict:
+        self.touched.add(id(resource))
+        return resource
