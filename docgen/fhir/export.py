@@ -361,7 +361,9 @@ def _provenance(b: _Bundle, record, n: int, sig, target: dict, patient: dict) ->
             "guardian": ("1.2.840.10065.1.12.1.7", "Consent Signature"),
             "other": ("1.2.840.10065.1.12.1.8", "Signature Witness Signature")}[sig.role.value]
     resource = {"resourceType": "Provenance", "id": fhir_id(record.id, "sig", str(n)),
-                "target": [ref(target["resourceType"], target["id"])], "recorded": when,
+                "target": [ref(target["resourceType"], target["id"])],
+                # a signature without a time of day: the date alone (recorded must be an instant)
+                "occurredDateTime": when if sig.time else sig.date.isoformat(), "recorded": when,
                 "activity": {"coding": [{"system": f"{C.DOCGEN}:signature-method", "code": sig.method.value}]},
                 "agent": [{"type": {"coding": [{"system": C.PROVENANCE_AGENT,
                                                 "code": C.AGENT_TYPE[sig.role.value]}]},
@@ -588,5 +590,17 @@ def to_json(exported: Exported) -> bytes:
 
 
 def to_ndjson(exported: Exported) -> bytes:
-    return "".join(json.dumps(r, ensure_ascii=False, separators=(",", ":")) + "\n"
+    """One resource a line, as bulk exports write them: references as ``Type/id`` (there is no Bundle
+    to hold the full URLs)."""
+    names = {e["fullUrl"]: f"{e['resource']['resourceType']}/{e['resource']['id']}" for e in exported.bundle["entry"]}
+
+    def local(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: (names.get(v, v) if k == "reference" and isinstance(v, str) else local(v))
+                    for k, v in value.items()}
+        if isinstance(value, list):
+            return [local(v) for v in value]
+        return value
+
+    return "".join(json.dumps(local(r), ensure_ascii=False, separators=(",", ":")) + "\n"
                    for r in exported.resources()).encode("utf-8")

@@ -20,7 +20,8 @@ from .resources import Index, label
 
 #: Elements of each resource type the reader uses (the others are reported as left out).
 USED = {
-    "Patient": {"identifier", "name", "birthDate", "gender", "communication", "telecom", "address"},
+    "Patient": {"identifier", "name", "birthDate", "gender", "communication", "telecom", "address",
+                "managingOrganization"},
     "Organization": {"identifier", "name", "telecom", "address", "active"},
     "Practitioner": {"identifier", "name", "qualification", "active"},
     "PractitionerRole": {"practitioner", "organization", "code", "active"},
@@ -37,7 +38,7 @@ USED = {
                     "valueInteger", "valueQuantity", "valueCodeableConcept", "interpretation", "encounter"},
     "Consent": {"identifier", "status", "scope", "category", "patient", "dateTime", "performer", "provision",
                 "policyRule"},
-    "Provenance": {"target", "recorded", "agent", "activity", "signature"},
+    "Provenance": {"target", "recorded", "occurredDateTime", "agent", "activity", "signature"},
     "DocumentReference": {"identifier", "status", "docStatus", "type", "category", "subject", "author", "content",
                           "context"},
 }
@@ -63,8 +64,9 @@ class Report:
     quiet: bool = False
 
     def add(self, kind: str, resource: dict | str, message: str) -> None:
-        if not self.quiet:
-            self.lines.append(Line(kind, resource if isinstance(resource, str) else label(resource), message))
+        line = Line(kind, resource if isinstance(resource, str) else label(resource), message)
+        if not self.quiet and line not in self.lines:
+            self.lines.append(line)
 
     @property
     def findings(self) -> list[Line]:
@@ -464,12 +466,16 @@ def signature_of(prov: dict, index: Index, report: Report) -> dict | None:
     sig: dict[str, Any] = {"role": role, "name": name or "not stated"}
     if found is not None and found.get("resourceType") == "Practitioner":
         sig["signer_id"] = _identifier(found, C.CLINICIAN_ID) or found.get("id")
+        qualification = next((q for q in found.get("qualification", []) or [] if isinstance(q, dict)), {})
+        if _concept_text(qualification.get("code")):
+            sig["credentials"] = _concept_text(qualification.get("code"))
     method = _code(prov.get("activity"), f"{C.DOCGEN}:signature-method")
     sig["method"] = method or "electronic"
     if method is None:
         report.add("assumed", prov, "signature method 'electronic'")
-    sig["date"] = _date(prov.get("recorded"))
-    clock = _clock(prov.get("recorded"))
+    when = prov.get("occurredDateTime") or prov.get("recorded")
+    sig["date"] = _date(when)
+    clock = _clock(when)
     if clock:
         sig["time"] = clock
     _left_out(prov, report)
@@ -670,6 +676,8 @@ def plan_from(care_plan: dict, index: Index, report: Report, extra: list[dict] =
     contributors = _refs(care_plan, "contributor", index)
     practitioners = [r for r in [author, *contributors] if r is not None and r.get("resourceType") == "Practitioner"]
     org = next((r for r in contributors if r.get("resourceType") == "Organization"), None)
+    if org is None and isinstance(patient.get("managingOrganization"), dict):
+        org = index.resolve(patient["managingOrganization"], "managingOrganization", patient, ("Organization",))
     support = _refs(care_plan, "supportingInfo", index)
     coverage = next((r for r in support if r.get("resourceType") == "Coverage"), None)
     plan: dict[str, Any] = {"kind": "treatment_plan",
@@ -706,7 +714,7 @@ def plan_from(care_plan: dict, index: Index, report: Report, extra: list[dict] =
                                    index, report)
     if assessments:
         plan["assessments"] = assessments
-    consents = [consent_of(r, report) for r in [*support, *extra] if r.get("resourceType") == "Consent"]
+    consents = [consent_of(index.touch(r), report) for r in [*support, *extra] if r.get("resourceType") == "Consent"]
     if consents:
         plan["consents"] = consents
     signatures = [s for p in _provenances(care_plan, index) if (s := signature_of(p, index, report)) is not None]
@@ -831,3 +839,64 @@ def residual_of(resource: dict) -> Any:
             except (ValueError, RecursionError):
                 raise LoadError(f"{label(resource)}: record rest is not JSON") from None
     return None
+
+
+# --- what FHIR elements carry (the round trip without the record rest) -----------------------------------
+_PARTIES = ("client.id", "client.name", "client.date_of_birth", "client.preferred_language", "client.phone",
+            "client.address", "agency.name", "agency.npi", "agency.address", "agency.phone",
+            "clinicians[].id", "clinicians[].name", "clinicians[].credentials", "clinicians[].npi",
+            "clinicians[].title", "author_id", "payer.name", "payer.type", "payer.member_id",
+            "diagnoses[].code", "diagnoses[].description", "diagnoses[].onset")
+_SCORES = ("assessments[phq9,gad7].instrument", "assessments[phq9,gad7].date", "assessments[phq9,gad7].items",
+           "assessments[phq9,gad7].id")
+_SIGNED = ("signatures[dated].role", "signatures[dated].name", "signatures[dated].signer_id",
+           "signatures[dated].method", "signatures[dated].date", "signatures[dated].time")
+#: The fields of each kind of record that FHIR elements carry: an EHR that drops docgen's record rest still
+#: gets these back as they were (``client.gender`` too when female or male, ``diagnoses[].status`` when
+#: confirmed, provisional or rule-out, and a note's CPT codes without their modifiers).
+CARRIED = {
+    "treatment_plan": ("id", *_PARTIES, "plan_date", "next_review_date", "goals[].id", "goals[].category",
+                       "goals[].statement", "goals[].client_words", "goals[].diagnoses", "goals[].target_date",
+                       "goals[].objectives[].id", "goals[].objectives[].description", "goals[].objectives[].measure",
+                       "goals[].objectives[].target", "goals[].objectives[].target_date",
+                       "goals[].objectives[].status", "goals[].interventions[].description",
+                       "goals[].interventions[].modality", "goals[].interventions[].frequency",
+                       "goals[].interventions[].responsible", *_SCORES, "consents[].type", "consents[].id",
+                       "consents[].signed_by", "consents[].date_signed", "consents[].expires",
+                       "consents[].recipient", *_SIGNED),
+    "progress_note": ("id", *_PARTIES, "session_date", "start_time", "end_time", "psychotherapy_minutes",
+                      "service_type", "place_of_service", "participants[].name", "participants[].role",
+                      "cpt_codes[code]", *_SCORES, *_SIGNED),
+}
+
+
+def carried(data: dict, kind: str) -> dict:
+    """The fields of ``data`` (a validated record's dump) that FHIR elements carry, as path -> value."""
+    out: dict[str, Any] = {}
+
+    def pick(value: Any, parts: list[str], path: str) -> None:
+        if not parts:
+            out[path] = value
+            return
+        head, rest = parts[0], parts[1:]
+        name, _, selector = head.partition("[")
+        value = value.get(name) if isinstance(value, dict) else None
+        if not selector:
+            if value is not None:
+                pick(value, rest, f"{path}.{name}".lstrip("."))
+            return
+        selector = selector.rstrip("]")
+        items = value if isinstance(value, list) else []
+        if selector == "dated":
+            items = [i for i in items if i.get("date")]
+        elif selector == "code":
+            out[f"{path}.{name}".lstrip(".")] = [str(c).split("-", 1)[0] for c in items]
+            return
+        elif selector:
+            items = [i for i in items if i.get("instrument") in selector.split(",")]
+        for n, item in enumerate(items):
+            pick(item, rest, f"{path}.{name}[{n}]".lstrip("."))
+
+    for spec in CARRIED[kind]:
+        pick(data, spec.split("."), "")
+    return out

@@ -8,6 +8,7 @@ Every problem is a :class:`docgen.errors.LoadError` of one line naming the file 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +17,7 @@ from typing import Any
 from ..errors import LoadError
 from ..load import MAX_DEPTH, MAX_FILE_BYTES, parse_json
 
+_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
 #: Most resources read from all inputs of one import.
 MAX_RESOURCES = 200_000
 
@@ -138,29 +140,43 @@ def _parse(text: str, source: str) -> Any:
 
 @dataclass
 class Index:
-    """The resources of one import, by full URL and by ``Type/id``, in input order."""
+    """The resources of one import, by full URL and by ``Type/id``, in input order. Several files may
+    hold a resource of the same URL (one Organization in each client's Bundle): a reference resolves to
+    the one in its own file first."""
 
     entries: list[Entry]
-    by_url: dict[str, dict] = field(default_factory=dict)
-    by_key: dict[tuple[str, str], dict] = field(default_factory=dict)
+    by_url: dict[str, list[dict]] = field(default_factory=dict)
+    by_key: dict[tuple[str, str], list[dict]] = field(default_factory=dict)
     sources: dict[int, str] = field(default_factory=dict)
     touched: set[int] = field(default_factory=set)  # resources some record took something from
 
     def __post_init__(self) -> None:
         for entry in self.entries:
             res = entry.resource
-            rtype, rid = res.get("resourceType"), res.get("id")
-            key = (rtype, rid) if isinstance(rid, str) else None
-            if entry.full_url:
-                if entry.full_url in self.by_url and self.by_url[entry.full_url] is not res:
-                    raise LoadError(f"{entry.source}: {label(res)}: fullUrl used twice")
-                self.by_url[entry.full_url] = res
-            if key is not None:
-                held = self.by_key.get(key)  # type: ignore[arg-type]
-                if held is not None and json.dumps(held, sort_keys=True) != json.dumps(res, sort_keys=True):
-                    raise LoadError(f"{entry.source}: {label(res)}: two different resources with this id")
-                self.by_key.setdefault(key, res)  # type: ignore[arg-type]
+            if "id" not in res and entry.full_url:  # a transaction's new resource: named by its full URL
+                tail = entry.full_url.rstrip("/").rsplit("/", 1)[-1].rsplit(":", 1)[-1]
+                if _ID.fullmatch(tail):
+                    res["id"] = tail
             self.sources[id(res)] = entry.source
+            rid = res.get("id")
+            if entry.full_url:
+                self._put(self.by_url.setdefault(entry.full_url, []), res, entry.source, "fullUrl")
+            if isinstance(rid, str):
+                self._put(self.by_key.setdefault((res["resourceType"], rid), []), res, entry.source, "id")
+
+    def _put(self, held: list[dict], res: dict, source: str, what: str) -> None:
+        for other in held:
+            if self.sources[id(other)] == source and other is not res:
+                if json.dumps(other, sort_keys=True) != json.dumps(res, sort_keys=True):
+                    raise LoadError(f"{source}: {label(res)}: two different resources with this {what}")
+                return
+        held.append(res)
+
+    def _pick(self, found: list[dict] | None, owner: dict) -> dict | None:
+        if not found:
+            return None
+        source = self.sources.get(id(owner))
+        return next((r for r in found if self.sources[id(r)] == source), found[0])
 
     def of_type(self, resource_type: str) -> list[dict]:
         seen: set[int] = set()
@@ -187,13 +203,13 @@ class Index:
             return None
         if not isinstance(target, str):
             raise LoadError(f"{self.source(owner)}: {label(owner)}: {where}: reference is not a string")
-        found = self.by_url.get(target)
+        found = self._pick(self.by_url.get(target), owner)
         if found is None:
             parts = target.rstrip("/").split("/")
             if len(parts) >= 2:
-                found = self.by_key.get((parts[-2], parts[-1]))
+                found = self._pick(self.by_key.get((parts[-2], parts[-1])), owner)
                 if found is None and len(parts) >= 4 and parts[-2] == "_history":
-                    found = self.by_key.get((parts[-4], parts[-3]))
+                    found = self._pick(self.by_key.get((parts[-4], parts[-3])), owner)
         if found is None:
             shown = target if len(target) <= 80 and target.isprintable() else target[:40].encode(
                 "unicode_escape").decode("ascii") + "..."
