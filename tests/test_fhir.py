@@ -17,10 +17,10 @@ import pytest
 
 import builders
 from docgen import api
-from docgen.findings import Outcome, Status
 from docgen.fhir.export import check_structure, export_client, stored
 from docgen.fhir.reader import carried
 from docgen.fhir.uscore import bundle_problems
+from docgen.findings import Outcome, Status
 from docgen.load import parse_yaml
 from docgen.model import validate_record
 from docgen.model.digest import content_hash
@@ -293,7 +293,7 @@ def test_hostile_input_is_one_line_and_nothing_written(tmp_path, content, messag
 
 
 def test_a_huge_file_is_refused_before_it_is_read(tmp_path, monkeypatch):
-    import docgen.fhir.resources as resources
+    from docgen.fhir import resources
 
     monkeypatch.setattr(resources, "MAX_FILE_BYTES", 1000)
     result = invoke("fhir", "import", EHR / "ehr-everything-phq9-careplan.json", "--out", tmp_path / "out")

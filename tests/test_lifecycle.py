@@ -249,10 +249,25 @@ def test_an_empty_input_folder_is_a_warning_and_exit_1_unless_allowed(tmp_path, 
 
 
 # --- structure ----------------------------------------------------------------------------------
+def _commands() -> list[tuple[str, str]]:
+    """(command line, api function) of every command; a command group's commands are its name and theirs:
+    ``docgen fhir export`` is ``api.fhir_export``."""
+    import click
+
+    out = []
+    for name, command in main.commands.items():
+        if isinstance(command, click.Group):
+            out += [(f"{name} {sub}", f"{name}_{sub}") for sub in command.commands]
+        else:
+            out.append((name, name))
+    return out
+
+
 def test_every_command_has_an_api_function_of_the_same_name_and_a_readme_row():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    for name in main.commands:
-        assert callable(getattr(api, name, None)), f"docgen {name} has no api.{name}"
+    assert ("fhir export", "fhir_export") in _commands()
+    for name, function in _commands():
+        assert callable(getattr(api, function, None)), f"docgen {name} has no api.{function}"
         assert re.search(rf"^\| `docgen {name}[ `]", readme, re.MULTILINE), f"docgen {name} has no README row"
 
 
@@ -321,12 +336,12 @@ def test_cli_has_one_error_boundary():
 def test_api_options_are_keyword_only():
     import inspect
 
-    for name in main.commands:
-        fn = getattr(api, name)
+    for _name, function in _commands():
+        fn = getattr(api, function)
         positional = [p.name for p in inspect.signature(fn).parameters.values()
                       if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
         assert positional in ([], ["paths"], ["path"], ["paths", "out"], ["inputs", "out"], ["path", "out"],
-                              ["kind"]), (name, positional)
+                              ["kind"]), (function, positional)
     for fn in (api.check_record, api.render_record):
         assert [p.name for p in inspect.signature(fn).parameters.values() if p.kind is p.POSITIONAL_OR_KEYWORD] == \
             ["data"]
