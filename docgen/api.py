@@ -349,22 +349,34 @@ def packet(paths: Paths, out: PathLike, *, client: str, purpose: str, recipient:
            period_from: date | None = None, period_to: date | None = None, profile: str | None = None,
            allow_draft: bool = False, as_of: date | None = None, templates: PathLike | None = None,
            password: bytes | None = None, sign_with: PathLike | None = None, passphrase: bytes | None = None,
-           sign_role: str | None = None):
+           sign_role: str | None = None, fhir: bool = False, cdex: PathLike | None = None):
     """One insurer packet for ``client`` written atomically to ``out`` (see :mod:`docgen.packet`):
     encrypted with AES-256 when ``password`` is given, then signed with ``sign_with``. ``as_of`` is the
     disclosure date (default: today). Raises :class:`docgen.errors.PacketRefused` (nothing written),
     :class:`docgen.errors.PacketError` or another :class:`~docgen.errors.DocgenError`. Returns the
-    :class:`docgen.packet.Packet` (its ``pdf`` as written)."""
-    from .errors import OutputError  # noqa: PLC0415
+    :class:`docgen.packet.Packet` (its ``pdf`` as written). ``fhir``: attach the records as a FHIR R4
+    Bundle too (``records.fhir.json``); ``cdex``: also write the packet as a Da Vinci CDex
+    ``$submit-attachment`` Parameters resource (JSON) to this file (claim and authorization packets)."""
+    from .errors import OutputError, PacketError  # noqa: PLC0415
     from .packet import build_packet, finish  # noqa: PLC0415
-    from .write import write_atomic  # noqa: PLC0415
+    from .write import write_all  # noqa: PLC0415
 
     signer = _load_key(sign_with, passphrase)  # a bad key stops before any work
+    if cdex is not None and purpose not in ("claim", "authorization"):
+        raise PacketError(f"a CDex attachment goes with a claim or an authorization, not '{purpose}'", where="--cdex")
     built = build_packet(paths, client, purpose, recipient, period_from, period_to, profile, allow_draft, as_of,
-                         templates)
+                         templates, fhir=fhir)
     built.pdf = finish(built.pdf, password, signer, sign_role)
+    files = {Path(out): built.pdf}
+    if cdex is not None:
+        import json  # noqa: PLC0415
+
+        from .packet.cdex import submit_attachment  # noqa: PLC0415
+
+        files[Path(cdex)] = (json.dumps(submit_attachment(built, built.pdf), indent=2, ensure_ascii=False)
+                             + "\n").encode("utf-8")
     try:
-        write_atomic(Path(out), built.pdf)
+        write_all(files)
     except OSError as exc:
         raise OutputError(f"cannot write {out}: {exc.strerror or 'I/O error'}") from None
     return built

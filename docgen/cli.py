@@ -576,9 +576,14 @@ def _password_option(fn):
 @_passphrase_option
 @click.option("--sign-role", "sign_role", type=click.Choice(ROLES), default=None,
               help="Field to sign (sig_<role>). Default: the first empty one, clinician first.")
+@click.option("--fhir", "fhir", is_flag=True,
+              help="Attach the records as a FHIR R4 Bundle too (records.fhir.json, next to records.json).")
+@click.option("--cdex", "cdex", type=click.Path(dir_okay=False), default=None, metavar="FILE.json",
+              help="Also write the packet as a Da Vinci CDex $submit-attachment Parameters resource (claim, "
+                   "authorization).")
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False), metavar="PACKET.pdf")
 def packet(paths, client, period_from, period_to, purpose, recipient, profile, templates, allow_draft, as_of,
-           password_file, sign_with, passphrase_file, sign_role, out):
+           password_file, sign_with, passphrase_file, sign_role, fhir, cdex, out):
     """One verifiable PDF for an insurer: plan(s) in force, notes of the period, cover with index and
     medical-necessity summary, bookmarks, JSON attachments. Exit 0 written, 1 refused (one line per
     reason on stderr), 2 usage or unreadable input. Nothing is written when refused."""
@@ -591,7 +596,8 @@ def packet(paths, client, period_from, period_to, purpose, recipient, profile, t
     built = api.packet(paths, out, client=client, purpose=purpose, recipient=recipient,
                        period_from=_day(period_from), period_to=_day(period_to), profile=profile,
                        allow_draft=allow_draft, as_of=_day(as_of), templates=templates, password=password,
-                       sign_with=sign_with, passphrase=_read_passphrase(passphrase_file), sign_role=sign_role)
+                       sign_with=sign_with, passphrase=_read_passphrase(passphrase_file), sign_role=sign_role,
+                       fhir=fhir, cdex=cdex)
     m = built.manifest
     extras = ", AES-256" if password else ""
     extras += ", signed" if sign_with else ""

@@ -312,3 +312,45 @@ def test_export_usage_errors(tmp_path):
     result = invoke("fhir", "export", FIXTURES, "--out", tmp_path / "x", "--purpose", "gossip")
     assert result.exit_code == 2 and result.stderr.startswith("docgen fhir export: unknown purpose 'gossip'")
     assert not (tmp_path / "x").exists()
+
+
+# --- packets: the Bundle next to records.json, and a CDex $submit-attachment ---------------------------------
+def test_packet_fhir_attaches_the_bundle_and_cdex_carries_the_packet(tmp_path):
+    out, cdex = tmp_path / "packet.pdf", tmp_path / "packet.cdex.json"
+    result = invoke("packet", FIXTURES, "--client", "C-5001", "--from", "2026-10-01", "--to", "2026-10-28",
+                    "--purpose", "claim", "--recipient", "Superior HealthPlan", "--as-of", "2026-11-24",
+                    "--out", out, "--fhir", "--cdex", cdex)
+    assert result.exit_code == 0, result.output
+    pdf = out.read_bytes()
+    attachments = {name: blobs[0] for name, blobs in pypdf.PdfReader(io.BytesIO(pdf)).attachments.items()}
+    records = json.loads(attachments["records.json"])["records"]
+    bundle = json.loads(attachments["records.fhir.json"])
+    manifest = json.loads(attachments["manifest.json"])
+    assert manifest["attachments"]["records.fhir.json"] == hashlib.sha256(attachments["records.fhir.json"]).hexdigest()
+    from fhir.resources.R4B.bundle import Bundle
+    from fhir.resources.R4B.parameters import Parameters
+
+    Bundle.model_validate(bundle)
+    assert bundle_problems(bundle) == []
+    ids = {r["identifier"][0]["value"] for r in _resources(bundle) if r["resourceType"] in ("CarePlan", "Encounter")}
+    assert ids == {r["id"] for r in records}
+    # minimum necessary as records.json: what the claim leaves out of records.json is not in the Bundle
+    plan = next(r for r in records if r["kind"] == "treatment_plan")
+    full = parse_yaml(json.dumps(json.load((FIXTURES / "plans" / "plan-tx-medicaid-sud-part2-complete.json").open())))
+    assert "history" not in plan and full["history"]["psychosocial"] not in json.dumps(bundle)
+    params = json.loads(cdex.read_text(encoding="utf-8"))
+    Parameters.model_validate(params)
+    names = [p["name"] for p in params["parameter"]]
+    assert names[:2] == ["TrackingId", "AttachTo"] and "MemberId" in names and names.count("Attachment") == 2
+    attach = next(p for p in params["parameter"] if p["name"] == "AttachTo")
+    assert attach["valueCode"] == "claim"
+    doc = params["parameter"][names.index("Attachment")]["part"][1]["resource"]["content"][0]["attachment"]
+    assert base64.b64decode(doc["data"]) == pdf and doc["size"] == len(pdf)
+    assert doc["hash"] == base64.b64encode(hashlib.sha1(pdf).digest()).decode()  # noqa: S324
+
+
+def test_cdex_is_for_claims_and_authorizations_only(tmp_path):
+    result = invoke("packet", FIXTURES, "--client", "C-5001", "--purpose", "audit", "--recipient", "Auditor",
+                    "--as-of", "2026-11-24", "--out", tmp_path / "p.pdf", "--cdex", tmp_path / "c.json")
+    assert result.exit_code == 2 and "--cdex: a CDex attachment goes with a claim or an authorization" in result.stderr
+    assert list(tmp_path.iterdir()) == []

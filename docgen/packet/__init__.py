@@ -42,10 +42,12 @@ from .policy import (
 )
 
 __all__ = ["build_packet", "finish", "Packet", "PacketRefused", "PacketError", "PolicyError", "Refusal",
-           "RECORDS_JSON", "MANIFEST_JSON"]
+           "RECORDS_JSON", "MANIFEST_JSON", "FHIR_JSON"]
 
 RECORDS_JSON = "records.json"
 MANIFEST_JSON = "manifest.json"
+#: ``docgen packet --fhir``: the packet's records as a FHIR R4 Bundle, next to records.json.
+FHIR_JSON = "records.fhir.json"
 
 
 from ..errors import PacketError, PacketRefused, PolicyError  # noqa: E402
@@ -57,6 +59,9 @@ class Packet:
     manifest: dict
     records: list[dict] = field(default_factory=list)
     refusals: list[Refusal] = field(default_factory=list)  # always empty for a packet that was built
+    bundle: dict | None = None  # with fhir=True: the FHIR Bundle attached
+    payer: object = None  # the payer the cover names (for a CDex submission)
+    provider_npi: str | None = None
 
 
 def _json_bytes(value) -> bytes:
@@ -96,9 +101,10 @@ def _sig_before_claim(note, day: date) -> list[Refusal]:
 def build_packet(paths: Iterable[str | os.PathLike], client: str, purpose: str, recipient: str,
                  period_from: date | None = None, period_to: date | None = None, profile: str | None = None,
                  allow_draft: bool = False, disclosure: date | None = None,
-                 templates: str | os.PathLike | None = None) -> Packet:
+                 templates: str | os.PathLike | None = None, fhir: bool = False) -> Packet:
     """The packet for ``client`` as unencrypted, unsigned PDF bytes with its manifest. Raises
-    :class:`PacketRefused` (nothing is made) or :class:`PacketError` (usage)."""
+    :class:`PacketRefused` (nothing is made) or :class:`PacketError` (usage). ``fhir``: attach the
+    records as a FHIR R4 Bundle too (``records.fhir.json``, minimum necessary as records.json)."""
     from ..check import load_profile  # noqa: PLC0415
     from ..compose import compose  # noqa: PLC0415
     from ..findings import Status  # noqa: PLC0415
@@ -218,6 +224,15 @@ def build_packet(paths: Iterable[str | os.PathLike], client: str, purpose: str, 
     parts.insert(0, Part("Packet cover", cover_pdf, [(t, i) for _k, t, i in cover_marks]))
 
     records_bytes = _json_bytes({"records": attached})
+    attachments = {RECORDS_JSON: records_bytes}
+    bundle = None
+    if fhir:
+        from ..fhir.export import export_client, to_json  # noqa: PLC0415
+
+        exported = export_client(client, [r.record for r in picked], shape=lambda rec: record_json(rec, use),
+                                 part2=lambda rec: is_part2(rec, policy))
+        bundle = exported.bundle
+        attachments[FHIR_JSON] = to_json(exported)
     manifest = {
         "docgen": __version__, "packet_id": packet_id, "client": client, "purpose": use.name, "tpo": use.tpo or None,
         "recipient": recipient, "period": {"from": start.isoformat(), "to": end.isoformat()},
@@ -232,7 +247,7 @@ def build_packet(paths: Iterable[str | os.PathLike], client: str, purpose: str, 
                        "content_sha256": content_hash(e.record),
                        "sections": [k for k, _t, _i in e.sections]} for e in entries],
         "withheld": [{"id": rid, "date": d.isoformat(), "reason": why} for rid, d, why in withheld],
-        "attachments": {RECORDS_JSON: sha256(records_bytes)},
+        "attachments": {name: sha256(blob) for name, blob in attachments.items()},
     }
     info = {"/Title": f"Disclosure packet {packet_id}",
             "/Subject": f"packet; client {client}; purpose {use.name}; disclosed {day.isoformat()}",
@@ -241,8 +256,10 @@ def build_packet(paths: Iterable[str | os.PathLike], client: str, purpose: str, 
             "/CreationDate": f"D:{day.strftime('%Y%m%d')}000000+00'00'",
             "/ModDate": f"D:{day.strftime('%Y%m%d')}000000+00'00'"}
     margin = renderer.style.margin_inch * 72
-    pdf = assemble(parts, client, {RECORDS_JSON: records_bytes, MANIFEST_JSON: _json_bytes(manifest)}, info, margin)
-    return Packet(pdf, manifest, attached)
+    pdf = assemble(parts, client, {**attachments, MANIFEST_JSON: _json_bytes(manifest)}, info, margin)
+    provider = next((c.npi for e in entries for c in e.record.clinicians
+                     if c.id == e.record.author_id and c.npi), None) if entries else None
+    return Packet(pdf, manifest, attached, bundle=bundle, payer=payer, provider_npi=provider)
 
 
 def _page_count(pdf: bytes) -> int:

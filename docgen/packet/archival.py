@@ -130,7 +130,8 @@ def _bool(value: bool):
 
 #: What each attachment is (its /Desc, which PDF/UA asks for).
 DESCRIPTIONS = {"records.json": "The disclosed records, as structured data (JSON)",
-                "manifest.json": "What the packet holds: its documents, pages, sections and hashes (JSON)"}
+                "manifest.json": "What the packet holds: its documents, pages, sections and hashes (JSON)",
+                "records.fhir.json": "The disclosed records as a FHIR R4 Bundle (JSON)"}
 
 
 def associate(writer, attachment, relationship: str = "/Data", mime: str = "/application/json",
