@@ -562,7 +562,9 @@ def fhir_import(paths: Paths, out: PathLike) -> Any:
     if files:
         prepare_folder(folder)
     try:
-        write_all(files)
+        write_all(files, durable=False)  # each file atomic; flushed once for all, as a batch does
+        if files:
+            os.sync()
     except OSError as exc:
         raise OutputError(f"cannot write {folder}: {exc.strerror or 'I/O error'}") from None
     result.files = list(files)

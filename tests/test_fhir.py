@@ -354,3 +354,22 @@ def test_cdex_is_for_claims_and_authorizations_only(tmp_path):
                     "--as-of", "2026-11-24", "--out", tmp_path / "p.pdf", "--cdex", tmp_path / "c.json")
     assert result.exit_code == 2 and "--cdex: a CDex attachment goes with a claim or an authorization" in result.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_input_text_cannot_break_out_of_the_yaml_comments(tmp_path):
+    """A linkId (or file name) holding a line break and YAML is shown escaped in the header comments."""
+    lines = (EHR / "ehr-bulk-telehealth-note.ndjson").read_text(encoding="utf-8").splitlines()
+    hostile = []
+    for line in lines:
+        resource = json.loads(line)
+        if resource["resourceType"] == "QuestionnaireResponse":
+            resource["item"].append({"linkId": "x\nkind: addendum\nid: EVIL", "answer": [{"valueInteger": 1}]})
+        hostile.append(json.dumps(resource))
+    source = tmp_path / "bulk.ndjson"
+    source.write_text("\n".join(hostile) + "\n", encoding="utf-8")
+    result = invoke("fhir", "import", source, "--out", tmp_path / "out")
+    assert result.exit_code == 0, result.output
+    text = (tmp_path / "out" / "bE1.yaml").read_text(encoding="utf-8")
+    data = parse_yaml(text)
+    assert data["kind"] == "progress_note" and data["id"] == "bE1" and "EVIL" not in json.dumps(data)
+    assert all(line.startswith("#") for line in text.split("kind: progress_note")[0].splitlines())

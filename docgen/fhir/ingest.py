@@ -14,7 +14,7 @@ from ..errors import LoadError
 from . import codes as C
 from .patch import apply
 from .reader import USED, Report, _code, _date, _derived_from_qr, _refs, note_from, plan_from, residual_of
-from .resources import Index, label, model_class, read_inputs, structure_errors
+from .resources import Index, label, model_class, read_inputs, shown, structure_errors
 
 
 @dataclass
@@ -64,18 +64,13 @@ def _linked(index: Index) -> set[int]:
     return held
 
 
-def _loose(index: Index, patient: dict) -> list[dict]:
+def _loose(index: Index, patient: dict, held: set[int]) -> list[dict]:
     """The patient's PHQ-9/GAD-7 responses and panels, and consents, that no record holds."""
-    held = _linked(index)
     out = []
-    for resource in index.of_type("QuestionnaireResponse") + index.of_type("Observation") + index.of_type("Consent"):
+    for resource in (index.pointing("QuestionnaireResponse", "subject", patient)
+                     + index.pointing("Observation", "subject", patient)
+                     + index.pointing("Consent", "patient", patient)):
         if id(resource) in held:
-            continue
-        key = "patient" if resource["resourceType"] == "Consent" else "subject"
-        target = resource.get(key)
-        if not (isinstance(target, dict) and target.get("reference")):
-            continue
-        if index.resolve(target, key, resource, ("Patient",)) is not patient:
             continue
         if resource["resourceType"] == "Observation" and _derived_from_qr(resource, index):
             continue
@@ -99,11 +94,12 @@ def import_inputs(paths: list[Path]) -> ImportResult:
         if subject is not None:
             plans_of.setdefault(id(subject), []).append(plan)
     extras: dict[int, list[dict]] = {}
+    held = _linked(index)
     for patient in index.of_type("Patient"):
         plans = sorted(plans_of.get(id(patient), []), key=lambda p: _date(p.get("created")) or "")
         if not plans:
             continue
-        for resource in _loose(index, patient):
+        for resource in _loose(index, patient, held):
             if resource["resourceType"] == "Consent":
                 for plan in plans:
                     extras.setdefault(id(plan), []).append(resource)
@@ -165,10 +161,11 @@ def yaml_text(item: Imported) -> str:
     """The record as a YAML file: a header naming where it came from (ids only) and the report lines."""
     import yaml  # noqa: PLC0415
 
-    head = [f"# Imported from FHIR: {item.origin} in {Path(item.source).name}",
+    head = [f"# Imported from FHIR: {item.origin} in {shown(Path(item.source).name, 120)}",
             "# Check it with `docgen check`; the lines below say what was assumed, left out or found."]
-    head += [f"# {line}" for line in item.lines]
-    body = yaml.safe_dump(item.data, sort_keys=False, allow_unicode=True, width=100)
+    head += [f"# {shown(line, 400)}" for line in item.lines]
+    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)  # libyaml's emitter where PyYAML has it
+    body = yaml.dump(item.data, Dumper=dumper, sort_keys=False, allow_unicode=True, width=100)
     return "\n".join(head) + "\n" + body
 
 

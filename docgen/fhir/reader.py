@@ -16,7 +16,7 @@ from typing import Any
 
 from ..errors import LoadError
 from . import codes as C
-from .resources import Index, label
+from .resources import Index, label, shown
 
 #: Elements of each resource type the reader uses (the others are reported as left out).
 USED = {
@@ -62,10 +62,15 @@ class Line:
 class Report:
     lines: list[Line] = field(default_factory=list)
     quiet: bool = False
+    _seen: set[tuple[str, str, str]] = field(default_factory=set)
 
     def add(self, kind: str, resource: dict | str, message: str) -> None:
+        if self.quiet:
+            return
         line = Line(kind, resource if isinstance(resource, str) else label(resource), message)
-        if not self.quiet and line not in self.lines:
+        key = (line.kind, line.resource, line.message)
+        if key not in self._seen:
+            self._seen.add(key)
             self.lines.append(line)
 
     @property
@@ -235,14 +240,11 @@ def clinician_of(practitioner: dict, index: Index, report: Report) -> dict:
     if "credentials" not in clinician:
         clinician["credentials"] = "not stated"
         report.add("assumed", practitioner, "no qualification: credentials 'not stated'")
-    for role in index.of_type("PractitionerRole"):
-        target = role.get("practitioner", {})
-        if isinstance(target, dict) and index.resolve(target, "practitioner", role, ("Practitioner",)) is practitioner:
-            index.touch(role)
-            title = next((_concept_text(c) for c in role.get("code", []) or [] if _concept_text(c)), None)
-            if title:
-                clinician["title"] = title
-            break
+    for role in index.pointing("PractitionerRole", "practitioner", practitioner)[:1]:
+        index.touch(role)
+        title = next((_concept_text(c) for c in role.get("code", []) or [] if _concept_text(c)), None)
+        if title:
+            clinician["title"] = title
     npi = _identifier(practitioner, C.NPI)
     if npi:
         clinician["npi"] = npi
@@ -351,7 +353,8 @@ def assessment_of_qr(qr: dict, report: Report) -> dict | None:
             elif item.get("item"):
                 walk(item.get("item"))
             elif answers:
-                report.add("unmapped", qr, f"item '{link[:40]}' is not a {C.INSTRUMENTS[instrument][3]} item")
+                report.add("unmapped", qr, f"an item that is not a {C.INSTRUMENTS[instrument][3]} item (linkId "
+                                           f"'{shown(link, 24)}')")
             for answer in answers:
                 walk(answer.get("item"))
 
@@ -412,13 +415,6 @@ def _total_value(observation: dict) -> Any:
 
 
 # --- the index of what belongs to a record ---------------------------------------------------------------
-def _subject_is(resource: dict, key: str, patient: dict, index: Index) -> bool:
-    target = resource.get(key)
-    if isinstance(target, dict) and target.get("reference"):
-        return index.resolve(target, key, resource, ("Patient",)) is patient
-    return False
-
-
 def _refs(resource: dict, key: str, index: Index, types: tuple[str, ...] = ()) -> list[dict]:
     out = []
     values = resource.get(key)
@@ -432,11 +428,7 @@ def _refs(resource: dict, key: str, index: Index, types: tuple[str, ...] = ()) -
 
 
 def _provenances(target: dict, index: Index) -> list[dict]:
-    out = []
-    for prov in index.of_type("Provenance"):
-        if target in _refs(prov, "target", index):
-            out.append(index.touch(prov))
-    return out
+    return [index.touch(prov) for prov in index.pointing("Provenance", "target", target)]
 
 
 ROLES = {"clinician", "supervisor", "psychiatrist", "client", "guardian", "other"}
@@ -639,7 +631,7 @@ def _parties(main: dict, patient: dict, practitioners: list[dict], org: dict | N
             clinicians.append(clinician)
     out["clinicians"] = clinicians
     if coverage is None:
-        coverage = next((c for c in index.of_type("Coverage") if _subject_is(c, "beneficiary", patient, index)), None)
+        coverage = next(iter(index.pointing("Coverage", "beneficiary", patient)), None)
     if coverage is not None:
         out["payer"] = payer_of(index.touch(coverage), report)
     else:
@@ -805,10 +797,9 @@ def note_from(encounter: dict, index: Index, report: Report, extra: list[dict] =
             diagnoses.append(dx)
     if diagnoses:
         note["diagnoses"] = diagnoses
-    linked = [r for r in index.of_type("QuestionnaireResponse") + index.of_type("Observation")
-              if isinstance(r.get("encounter"), dict) and r["encounter"].get("reference")
-              and index.resolve(r["encounter"], "encounter", r, ("Encounter",)) is encounter
-              and (r.get("resourceType") == "QuestionnaireResponse" or not _derived_from_qr(r, index))]
+    linked = [r for r in index.pointing("QuestionnaireResponse", "encounter", encounter)
+              + index.pointing("Observation", "encounter", encounter)
+              if r.get("resourceType") == "QuestionnaireResponse" or not _derived_from_qr(r, index)]
     assessments = _assessments_for(encounter, [*linked, *extra], index, report)
     if assessments:
         note["assessments"] = assessments

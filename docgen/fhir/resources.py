@@ -22,6 +22,12 @@ _ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
 MAX_RESOURCES = 200_000
 
 
+def shown(text: Any, limit: int = 64) -> str:
+    """Input text as a message may show it: printable, escaped where it is not, bounded."""
+    text = str(text)[:limit]
+    return text if text.isprintable() else text.encode("unicode_escape", "backslashreplace").decode("ascii")
+
+
 def model_class(resource_type: str):
     """The fhir.resources R4B model of ``resource_type``; LoadError for a type FHIR does not have."""
     from fhir.resources.R4B import get_fhir_model_class  # noqa: PLC0415
@@ -29,7 +35,7 @@ def model_class(resource_type: str):
     try:
         return get_fhir_model_class(resource_type)
     except (KeyError, ValueError, AttributeError, ImportError):
-        raise LoadError(f"unknown resourceType '{resource_type[:40]}'") from None
+        raise LoadError(f"unknown resourceType '{shown(resource_type, 40)}'") from None
 
 
 def structure_errors(resource: dict) -> list[str]:
@@ -40,7 +46,8 @@ def structure_errors(resource: dict) -> list[str]:
     try:
         cls.model_validate(resource)
     except ValidationError as exc:
-        return [f"{'.'.join(str(p) for p in err['loc']) or '(resource)'}: {err['type']}" for err in exc.errors()]
+        return [f"{'.'.join(shown(p, 40) for p in err['loc']) or '(resource)'}: {err['type']}"
+                for err in exc.errors()]
     except (ValueError, TypeError, RecursionError) as exc:
         return [f"(resource): {type(exc).__name__}"]
     return []
@@ -49,8 +56,7 @@ def structure_errors(resource: dict) -> list[str]:
 def label(resource: dict) -> str:
     """``Type/id`` of a resource, for messages (the id shortened, printable)."""
     rid = resource.get("id")
-    rid = rid if isinstance(rid, str) and rid.isprintable() else "(no id)"
-    return f"{resource.get('resourceType')}/{rid[:64]}"
+    return f"{shown(resource.get('resourceType'), 40)}/{shown(rid) if isinstance(rid, str) else '(no id)'}"
 
 
 def _depth_ok(data: Any) -> bool:
@@ -149,6 +155,8 @@ class Index:
     by_key: dict[tuple[str, str], list[dict]] = field(default_factory=dict)
     sources: dict[int, str] = field(default_factory=dict)
     touched: set[int] = field(default_factory=set)  # resources some record took something from
+    _types: dict[str, list[dict]] = field(default_factory=dict)
+    _pointing: dict[tuple[str, str], dict[int, list[dict]]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for entry in self.entries:
@@ -179,19 +187,39 @@ class Index:
         return next((r for r in found if self.sources[id(r)] == source), found[0])
 
     def of_type(self, resource_type: str) -> list[dict]:
-        seen: set[int] = set()
-        out = []
-        for entry in self.entries:
-            res = entry.resource
-            if res.get("resourceType") == resource_type and id(res) not in seen:
-                seen.add(id(res))
-                out.append(res)
-        return out
+        """The resources of one type, in input order, each once (the index of all types built once)."""
+        if not self._types:
+            seen: set[int] = set()
+            for entry in self.entries:
+                res = entry.resource
+                if id(res) not in seen:
+                    seen.add(id(res))
+                    self._types.setdefault(str(res.get("resourceType")), []).append(res)
+        return list(self._types.get(resource_type, []))
+
+    def pointing(self, resource_type: str, key: str, target: dict) -> list[dict]:
+        """The resources of ``resource_type`` whose ``key`` (a Reference or a list of them) points at
+        ``target``, in input order: a reverse index built once per (type, key), so that reading an
+        agency's export is linear, not quadratic."""
+        index = self._pointing.get((resource_type, key))
+        if index is None:
+            index = {}
+            for res in self.of_type(resource_type):
+                values = res.get(key)
+                for n, value in enumerate(values if isinstance(values, list) else [values]):
+                    if value is None:
+                        continue
+                    found = self.resolve(value, f"{key}[{n}]" if isinstance(values, list) else key, res, mark=False)
+                    if found is not None and res not in index.setdefault(id(found), []):
+                        index[id(found)].append(res)
+            self._pointing[(resource_type, key)] = index
+        return list(index.get(id(target), []))
 
     def source(self, resource: dict) -> str:
         return self.sources.get(id(resource), "(input)")
 
-    def resolve(self, reference: Any, where: str, owner: dict, types: tuple[str, ...] = ()) -> dict | None:
+    def resolve(self, reference: Any, where: str, owner: dict, types: tuple[str, ...] = (),
+                mark: bool = True) -> dict | None:
         """The resource a Reference points at; None for a Reference with a display only. A reference that
         resolves to nothing in the input, or to a resource of another type, is a LoadError."""
         if reference is None:
@@ -217,7 +245,8 @@ class Index:
         if types and found.get("resourceType") not in types:
             raise LoadError(f"{self.source(owner)}: {label(owner)}: {where}: points at a {found.get('resourceType')}, "
                             f"not a {' or '.join(types)}")
-        self.touched.add(id(found))
+        if mark:
+            self.touched.add(id(found))
         return found
 
     def touch(self, resource: dict) -> dict:
