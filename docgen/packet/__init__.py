@@ -257,8 +257,8 @@ def build_packet(paths: Iterable[str | os.PathLike], client: str, purpose: str, 
             "/ModDate": f"D:{day.strftime('%Y%m%d')}000000+00'00'"}
     margin = renderer.style.margin_inch * 72
     pdf = assemble(parts, client, {**attachments, MANIFEST_JSON: _json_bytes(manifest)}, info, margin)
-    provider = next((c.npi for e in entries for c in e.record.clinicians
-                     if c.id == e.record.author_id and c.npi), None) if entries else None
+    provider = next((c.npi for e in entries for c in getattr(e.record, "clinicians", [])
+                     if c.id == e.record.author_id and c.npi), None)  # the first author with an NPI (CDex)
     return Packet(pdf, manifest, attached, bundle=bundle, payer=payer, provider_npi=provider)
 
 
