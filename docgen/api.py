@@ -449,6 +449,7 @@ class FhirExport:
     files: list[Path]
     invalid: list[RecordResult]
     found: int
+    left_out: list[str]  # records not exported, one line each (id and why: a psychotherapy note, an addendum...)
 
 
 def _fhir_pdf(purposes: dict, templates: PathLike | None = None):
@@ -517,16 +518,17 @@ def fhir_export(paths: Paths, out: PathLike, *, client: str | None = None, with_
                        part2=lambda r: is_part2(r, policy_of(r)))
     suffix = ".ndjson" if ndjson else ".json"
     encode = to_ndjson if ndjson else to_json
+    bundles = [b for b in run.bundles if b.records]  # a client whose every record is left out gets no file
     files: dict[Path, bytes] = {}
-    if len(run.bundles) == 1 and (client is not None or not target.is_dir()):
+    if len(bundles) == 1 and (client is not None or not target.is_dir()):
         if target.is_dir():
             raise OutputError(f"{target} is a folder; one client's Bundle goes to a file")
         prepare_folder(target.parent, create=False)
-        files[target] = encode(run.bundles[0])
-    elif run.bundles:
+        files[target] = encode(bundles[0])
+    elif bundles:
         prepare_folder(target)
         seen: set[str] = set()
-        for exported in run.bundles:
+        for exported in bundles:
             key = name_key(exported.client)
             if key in seen:
                 raise OutputError(f"client ids that differ only in case give one file name: {exported.client}")
@@ -536,7 +538,7 @@ def fhir_export(paths: Paths, out: PathLike, *, client: str | None = None, with_
         write_all(files)
     except OSError as exc:
         raise OutputError(f"cannot write {target}: {exc.strerror or 'I/O error'}") from None
-    return FhirExport(run.bundles, list(files), run.invalid, run.found)
+    return FhirExport(bundles, list(files), run.invalid, run.found, [line for b in run.bundles for line in b.left_out])
 
 
 def fhir_import(paths: Paths, out: PathLike) -> Any:

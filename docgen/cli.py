@@ -701,9 +701,8 @@ def fhir_export(paths, out, client, with_documents, ndjson, purpose, allow_empty
     made = api.fhir_export(paths, out, client=client, with_documents=with_documents, ndjson=ndjson,
                            purpose=purpose)
     _errors_to_stderr(made.invalid)
-    for exported in made.bundles:
-        for line in exported.left_out:
-            click.echo(f"docgen: left out: {line}", err=True)
+    for line in made.left_out:
+        click.echo(f"docgen: left out: {line}", err=True)
     for path, exported in zip(made.files, made.bundles, strict=False):
         resources = len(exported.bundle["entry"])
         click.echo(f"{click.format_filename(str(path))}: client {exported.client}, {len(exported.records)} record(s), "

@@ -195,6 +195,13 @@ def test_a_total_that_disagrees_with_its_items_is_a_finding_never_copied(tmp_pat
     assert result_.record.assessments[0].total == 10 and result_.record.assessments[0].severity == "moderate"
 
 
+def test_a_client_with_only_a_psychotherapy_note_gets_no_file(tmp_path):
+    source = FIXTURES / "notes" / "note-ptsd-psychotherapy-note-flagged-soap-complete.yaml"
+    result = invoke("fhir", "export", source, "--out", tmp_path / "pn.json")
+    assert result.exit_code == 1 and "never exported" in result.stderr and "no records found" in result.stderr
+    assert not (tmp_path / "pn.json").exists()
+
+
 def test_psychotherapy_notes_never_leave(tmp_path):
     out = tmp_path / "c7001.json"
     result = invoke("fhir", "export", FIXTURES, "--client", "C-7001", "--out", out, "--with-documents")
@@ -242,6 +249,14 @@ def test_purpose_keeps_only_what_the_purpose_needs_and_part2_is_labelled(tmp_pat
         codes = {s["code"] for s in resource.get("meta", {}).get("security", [])}
         assert codes == {"42CFRPart2", "R"}, resource["resourceType"]
     assert check_structure(export_client("C-6001", [validate_record(plan)])) == []
+    with_pdf = tmp_path / "claim-pdf.json"
+    assert invoke("fhir", "export", FIXTURES / "plans" / "plan-sud-part2-no-consent-complete.yaml", "--out",
+                  with_pdf, "--purpose", "claim", "--with-documents").exit_code == 0
+    [doc] = [r for r in _resources(json.loads(with_pdf.read_text())) if r["resourceType"] == "DocumentReference"]
+    pdf = base64.b64decode(doc["content"][0]["attachment"]["data"])
+    words = " ".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(pdf)).pages)
+    assert plan["presenting_concerns"][:30] in " ".join(words.split()) or "TP-6001" in words
+    assert plan["history"]["substance_use"] not in " ".join(words.split())  # the PDF leaves history out too
 
 
 def test_one_client_goes_to_the_file_several_to_a_folder_and_ndjson(tmp_path):
