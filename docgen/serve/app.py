@@ -42,9 +42,9 @@ class Config:
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None, **extra: Any) -> None:
+    def __init__(self, code: int, message: str, headers: dict[str, str] | None = None, **extra: Any) -> None:
         super().__init__(message)
-        self.status, self.message, self.headers, self.extra = status, message, headers, extra
+        self.code, self.message, self.headers, self.extra = code, message, headers, extra
 
 
 def _one_line(text: str) -> str:
@@ -148,7 +148,7 @@ def create_app(config: Config) -> Any:
 
     @app.exception_handler(ApiError)
     async def api_error(_request: Request, exc: ApiError) -> JSONResponse:
-        return JSONResponse({"error": exc.message, **exc.extra}, status_code=exc.status, headers=exc.headers)
+        return JSONResponse({"error": exc.message, **exc.extra}, status_code=exc.code, headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def bad_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -227,7 +227,7 @@ def create_app(config: Config) -> Any:
                          409: {"description": "locked with other content"},
                          422: {"description": "refused, invalid or failed, with the findings"}})
     async def render(request: Request, _key: Annotated[Key, Depends(require("render"))],
-                     format: Annotated[str, Query(pattern="^(pdf|docx|zip)$")] = "pdf",  # noqa: A002
+                     format: Annotated[str, Query(pattern="^(pdf|docx|zip)$")] = "pdf",
                      allow_draft: bool = False, profile: ProfileQ = None, as_of: AsOfQ = None) -> Response:
         """A record -> the bytes `docgen render` writes (zip: both, as document.docx and document.pdf).
         Final renders are locked in the service's audit trail."""
@@ -258,7 +258,7 @@ def create_app(config: Config) -> Any:
 
     @app.post("/v1/batches", tags=["batches"], status_code=202, openapi_extra={"requestBody": array_body})
     async def create_batch(request: Request, key: Annotated[Key, Depends(require("batch"))],
-                           format: Annotated[str, Query(max_length=16)] = "docx,pdf",  # noqa: A002
+                           format: Annotated[str, Query(max_length=16)] = "docx,pdf",
                            profile: ProfileQ = None, allow_draft: bool = False, as_of: AsOfQ = None,
                            callback_url: Annotated[str | None, Query(max_length=2048)] = None) -> JSONResponse:
         """Records (a JSON array, or JSONL) -> 202 with the job's id; the job runs on `docgen batch`'s engine."""
@@ -338,7 +338,7 @@ def create_app(config: Config) -> Any:
             raise ApiError(400, "request body: send the record files as multipart/form-data (field files)") from None
         files = []
         for item in form.getlist("files"):
-            if not hasattr(item, "read"):
+            if isinstance(item, str):
                 raise ApiError(400, "files: send files, not text")
             files.append((str(item.filename or "upload.json"), await item.read()))
         await form.close()

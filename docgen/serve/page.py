@@ -26,7 +26,8 @@ PAGE = """<!doctype html>
 body { font-family: system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; padding: 0 1rem; color: #222; }
 fieldset { margin-bottom: 1rem; }
 .record { border: 1px solid #ccc; border-radius: 4px; padding: .5rem 1rem; margin: .75rem 0; }
-.ready { border-left: 6px solid #2a7; } .missing { border-left: 6px solid #d90; } .invalid { border-left: 6px solid #c33; }
+.ready { border-left: 6px solid #2a7; } .missing { border-left: 6px solid #d90; }
+.invalid { border-left: 6px solid #c33; }
 .blocker { color: #a00; } .warning { color: #850; }
 code { background: #f3f3f3; padding: 0 .2rem; }
 #status { min-height: 1.5rem; }

@@ -11,15 +11,16 @@ from __future__ import annotations
 import json
 import signal
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 from .. import api
-from ..errors import AuditError, DocgenError, OutputError, PacketRefused, WriteError
 from ..check.profile import builtin_names
-from ..load import LoadError, parse_json
+from ..errors import AuditError, DocgenError, LoadError, OutputError, PacketRefused, WriteError
+from ..load import parse_json
 
 #: The name a request body is written under: ``docgen check request.json`` gives the same sources.
 REQUEST = "request.json"
@@ -34,7 +35,7 @@ class Reply:
     record_ids: list[str] = field(default_factory=list)  # for the access log: ids only
 
 
-class TimeUp(BaseException):  # noqa: N818 - a BaseException: api.render's `except Exception` lets it through
+class TimeUp(BaseException):
     """The request's time limit passed (raised by the worker's timer)."""
 
 
@@ -44,7 +45,8 @@ def _alarm(_signum, _frame) -> None:
 
 def timed(fn_name: str, timeout: float, *args: Any) -> Reply:
     """Run ``fn_name(*args)`` in this worker with a time limit counted from now."""
-    fn = {"check": check, "render": render, "packet": packet, "upload": upload}[fn_name]
+    work: dict[str, Callable[..., Reply]] = {"check": check, "render": render, "packet": packet, "upload": upload}
+    fn = work[fn_name]
     previous = signal.signal(signal.SIGALRM, _alarm)
     signal.setitimer(signal.ITIMER_REAL, timeout)
     try:
