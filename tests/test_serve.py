@@ -247,6 +247,48 @@ def test_a_body_over_the_limit_is_413_declared_or_streamed(client):
     assert streamed.status_code == 413 and streamed.json()["error"] == "request body larger than 1048576 bytes"
 
 
+@pytest.mark.slow
+def test_the_time_limit_counts_the_work_not_the_queue(tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    key = add_key(data / "keys.json", "ehr")
+    server = Server(data, args=("--workers", "1", "--timeout", "0.25")).start()
+    try:
+        with httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {key}"}, timeout=120) as client:
+            big = builders.plan_dict()
+            big["id"] = "TP-BIG"
+            goal = big["goals"][0]
+            big["goals"] = []
+            for i in range(600):
+                more = copy.deepcopy(goal)
+                more["id"] = f"G-{i}"
+                for j, objective in enumerate(more["objectives"]):
+                    objective["id"] = f"O-{i}-{j}"
+                big["goals"].append(more)
+            slow = client.post(f"/v1/render?format=zip&as_of={AS_OF}", content=json.dumps(big, default=str))
+            assert slow.status_code == 503
+            assert slow.json() == {"error": "the request took longer than the time limit (0.25 s)"}
+            # 30 small renders at once on one worker: each works well under the limit, the last waits longer
+            body = json.dumps(builders.plan_dict(), default=str)
+            latencies: list[float] = []
+
+            def one() -> int:
+                started = time.perf_counter()
+                status = httpx.post(f"{server.url}/v1/render?as_of={AS_OF}", content=body, timeout=120,
+                                    headers={"Authorization": f"Bearer {key}"}).status_code
+                latencies.append(time.perf_counter() - started)
+                return status
+
+            from concurrent.futures import ThreadPoolExecutor
+
+            with ThreadPoolExecutor(30) as pool:
+                statuses = list(pool.map(lambda _: one(), range(30)))
+            assert statuses == [200] * 30
+            assert max(latencies) > 0.25, "queued longer than the limit, and still served"
+    finally:
+        server.stop()
+
+
 # --- packets ------------------------------------------------------------------------------------
 @pytest.mark.slow
 def test_a_packet_is_the_pdf_docgen_packet_writes_or_422_with_the_refusals(client, tmp_path):

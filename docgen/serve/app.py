@@ -114,6 +114,7 @@ def create_app(config: Config) -> Any:
         hooks = Webhooks(jobs, secret(data), attempts=config.webhook_attempts, backoff=config.webhook_backoff)
         runner = jobs_module.Runner(jobs, config.limits.workers, audit, hooks.send)
         state.update(pool=Pool(config.limits), jobs=jobs, runner=runner, hooks=hooks)
+        await state["pool"].start()
         runner.start()
         hooks.pending()
         try:

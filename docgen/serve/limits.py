@@ -29,11 +29,17 @@ class Pool:
     """A process pool with a slot per worker: a request waits for a slot, then runs at once."""
 
     def __init__(self, limits: Limits) -> None:
-        from ..batch import exit_with_parent  # noqa: PLC0415
+        from .work import start_worker  # noqa: PLC0415
 
         self.limits = limits
-        self.executor = ProcessPoolExecutor(max_workers=limits.workers, initializer=exit_with_parent)
+        self.executor = ProcessPoolExecutor(max_workers=limits.workers, initializer=start_worker)
         self.slots = asyncio.Semaphore(limits.workers)
+
+    async def start(self) -> None:
+        """Start and warm every worker before the first request."""
+        from .work import ready  # noqa: PLC0415
+
+        await asyncio.gather(*(asyncio.wrap_future(self.executor.submit(ready)) for _ in range(self.limits.workers)))
 
     async def run(self, fn_name: str, *args: Any) -> Reply:
         try:

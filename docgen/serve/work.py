@@ -58,6 +58,26 @@ def timed(fn_name: str, timeout: float, *args: Any) -> Reply:
         signal.signal(signal.SIGALRM, previous)
 
 
+def start_worker() -> None:
+    """Initializer of a worker of the service's pool: exit with the service, and get ready before the
+    first request (templates prepared for every format, the rules and the ICD-10-CM table loaded), so
+    that no request's time limit pays for it."""
+    from ..batch import exit_with_parent  # noqa: PLC0415
+    from ..load import parse_yaml  # noqa: PLC0415
+
+    exit_with_parent()
+    try:
+        for formats in (("pdf",), ("docx",), ("docx", "pdf")):
+            api.render_record(parse_yaml(api.new("treatment_plan")), formats=formats, allow_draft=True)
+    except DocgenError:
+        pass  # a bad template or style: each request says so
+
+
+def ready() -> bool:
+    """A task that only makes the pool start (and warm) its worker."""
+    return True
+
+
 def error_reply(exc: DocgenError) -> Reply:
     """A docgen error as an HTTP answer: the service's own storage failing is 503, a refused packet 422,
     a bad option or input 400/422."""
@@ -231,5 +251,5 @@ def upload(files: list[tuple[str, bytes]], as_of: date | None, audit: str | None
     return Reply(200, {"records": rows}, record_ids=[r["id"] for r in rows if r.get("id")])
 
 
-__all__ = ["REQUEST", "Reply", "TimeUp", "timed", "check", "render", "packet", "upload", "parse_body", "unsafe",
+__all__ = ["REQUEST", "Reply", "TimeUp", "timed", "start_worker", "ready", "check", "render", "packet", "upload", "parse_body", "unsafe",
            "error_reply"]
