@@ -251,5 +251,5 @@ def upload(files: list[tuple[str, bytes]], as_of: date | None, audit: str | None
     return Reply(200, {"records": rows}, record_ids=[r["id"] for r in rows if r.get("id")])
 
 
-__all__ = ["REQUEST", "Reply", "TimeUp", "timed", "start_worker", "ready", "check", "render", "packet", "upload", "parse_body", "unsafe",
-           "error_reply"]
+__all__ = ["REQUEST", "Reply", "TimeUp", "timed", "start_worker", "ready", "check", "render", "packet", "upload",
+           "parse_body", "unsafe", "error_reply"]
