@@ -84,14 +84,16 @@ def main() -> None:
         # docgen batch on the same records, in a fresh process, as an agency runs it
         (folder / "records.jsonl").write_bytes(b"\n".join(bodies) + b"\n")
         started = time.perf_counter()
-        subprocess.run([str(DOCGEN), "batch",  # noqa: S603 - docgen itself str(folder / "records.jsonl"), "--out", str(folder / "batch"),
+        subprocess.run([str(DOCGEN), "batch", str(folder / "records.jsonl"),  # noqa: S603 - docgen itself
+                        "--out", str(folder / "batch"),
                         "--workers", str(args.workers), "--format", fmt_batch, "--as-of", AS_OF],
                        check=True, capture_output=True)
         batch_rate = args.records / (time.perf_counter() - started)
 
         port = _port()
         env = {k: v for k, v in os.environ.items() if k != "DOCGEN_AUDIT"}
-        server = subprocess.Popen([str(DOCGEN), "serve",  # noqa: S603 "--data", str(folder / "data"), "--no-auth", "--port",
+        server = subprocess.Popen([str(DOCGEN), "serve", "--data", str(folder / "data"),  # noqa: S603
+                                   "--no-auth", "--port",
                                    str(port), "--workers", str(args.workers)], stdout=subprocess.DEVNULL,
                                   stderr=subprocess.DEVNULL, env=env)
         url = f"http://127.0.0.1:{port}"

@@ -345,7 +345,8 @@ def test_a_200_record_batch_whose_files_match_its_manifest(client):
 
 
 def test_a_batch_of_another_key_is_not_found(server, client):
-    created = client.post(f"/v1/batches?as_of={AS_OF}", content=json.dumps([builders.plan_dict()], default=str))
+    created = client.post(f"/v1/batches?as_of={AS_OF}",
+                          content=json.dumps(records(1, builders.plan_dict(), "TP-O"), default=str))
     job_id = created.json()["id"]
     other = add_key(server.data / "keys.json", "other-agency", "batch")
     seen = httpx.get(f"{server.url}/v1/batches/{job_id}", headers={"Authorization": f"Bearer {other}"})
