@@ -196,6 +196,7 @@ def test_a_final_render_locks_and_other_content_is_409_with_the_lock(server, cli
     from docgen import api
 
     assert [lock["record_id"] for lock in api.locks(server.data, record="TP-LOCKED")] == ["TP-LOCKED"]
+    assert api.verify_trail(server.data).intact, "workers keep the trail open: its chain stays whole"
     checked = client.post(f"/v1/check?as_of={AS_OF}", content=json.dumps(plan, default=str)).json()
     assert "locked" in {f["rule"] for f in checked["records"][0]["findings"]}
 

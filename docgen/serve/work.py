@@ -52,10 +52,34 @@ def timed(fn_name: str, timeout: float, *args: Any) -> Reply:
     try:
         return fn(*args)
     except TimeUp:
+        _forget_trails()  # interrupted anywhere: opened (and verified) again by the next request
         return Reply(503, {"error": f"the request took longer than the time limit ({timeout:g} s)"})
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+
+
+#: The audit trail this worker keeps open, by path: its chain is verified whole once, then from where
+#: it was vouched for (the rows other workers and batches appended), as a batch does.
+_TRAILS: dict[str, Any] = {}
+
+
+def _trail(audit: str) -> Any:
+    from .. import __version__  # noqa: PLC0415
+    from ..ledger.trail import AuditTrail  # noqa: PLC0415
+
+    if audit not in _TRAILS:
+        _TRAILS[audit] = AuditTrail(Path(audit), __version__)
+    return _TRAILS[audit]
+
+
+def _forget_trails() -> None:
+    for trail in _TRAILS.values():
+        try:
+            trail.close()
+        except Exception:  # noqa: BLE001, S110 - closing what an interrupted request left: nothing to report
+            pass
+    _TRAILS.clear()
 
 
 def start_worker() -> None:
@@ -161,9 +185,10 @@ def render(body: bytes, formats: tuple[str, ...], profile: str | None, allow_dra
             folder = Path(tmp)
             (folder / REQUEST).write_bytes(body)
             [item] = api.render([folder / REQUEST], folder / "out", formats=formats, profile=profile,
-                                allow_draft=allow_draft, as_of=as_of, audit=audit)
+                                allow_draft=allow_draft, as_of=as_of, trail=_trail(audit))
             result = _sources([item.result.as_dict()], folder)[0]
     except DocgenError as exc:
+        _forget_trails()  # a trail that failed (damaged, unreadable) is opened again next time
         return error_reply(exc)
     ids = [item.id] if item.id else []
     outcome = item.outcome.value
