@@ -546,3 +546,20 @@ def test_the_page_checks_uploaded_files_and_downloads_a_pdf_and_escapes_what_cli
     with httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {server.full}"}) as client:
         same = client.post(f"/v1/render?as_of={AS_OF}", content=json.dumps(plan, default=str))
     assert same.content == pdf, "the page downloads the bytes the API (and docgen render) gives"
+
+
+def test_the_page_offers_no_download_a_lone_render_would_judge_otherwise(client):
+    plan, note = builders.plan_dict(), builders.note_dict()
+    plan["id"], note["plan_id"], note["id"] = "TP-PAGE", "TP-PAGE", "PN-PAGE"
+    note["goals_addressed"][0]["goal_id"] = "G-NOT-IN-PLAN"
+    files = [("files", ("plan.json", json.dumps(plan, default=str), "application/json")),
+             ("files", ("<b>note</b>.json", json.dumps(note, default=str), "application/json"))]
+    answer = client.post(f"/v1/page/results?as_of={AS_OF}", files=files)
+    assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/html")
+    html = answer.text
+    note_part = html[html.index("PN-PAGE"):]
+    assert "rule <code>note-goal-link</code>" in note_part
+    assert "Not offered for download here: rendered on its own it would be judged complete" in note_part
+    assert "data-record" not in note_part and "data-record" in html[:html.index("PN-PAGE")]
+    assert "&lt;b&gt;note&lt;/b&gt;.json" in html and "<b>note</b>" not in html
+    assert client.post("/v1/page/results", content=b"not multipart").status_code == 400

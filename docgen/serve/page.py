@@ -144,6 +144,10 @@ def results(rows: list[dict]) -> str:
             label = "draft " if draft == "true" else ""
             buttons = (f'<p><button type="button" data-format="pdf">Download {label}PDF</button> '
                        f'<button type="button" data-format="docx">Download {label}DOCX</button></p>')
+        elif row.get("alone"):
+            buttons = ('<p class="alone">Not offered for download here: rendered on its own it would be judged '
+                       f'{escape(row["alone"])}, as another record of these files (its plan) or a lock decides its '
+                       'verdict. Render it with its plan: <code>docgen render</code>, or a batch.</p>')
         parts.append(
             f'<section class="record {css}"{attrs}>'
             f'<h3>{escape(kind.capitalize())} {escape(row.get("id") or "(no id)")}</h3>'

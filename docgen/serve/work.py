@@ -272,6 +272,12 @@ def upload(files: list[tuple[str, bytes]], as_of: date | None, audit: str | None
                 stored = name + stored[len(key):]
         row["source"] = stored
         row["data"] = json.loads(json.dumps(data, default=str)) if data is not None and not unsafe(data) else None
+        # the page renders one record at a time (POST /v1/render): offered only where that record alone
+        # gets the verdict it got here (a note's plan in the upload, or a lock, may decide it)
+        if row["data"] is not None and row["status"] != "invalid":
+            alone = api.check_record(row["data"], as_of=as_of).status.value
+            if alone != row["status"]:
+                row["data"], row["alone"] = None, alone
         rows.append(row)
     return Reply(200, {"records": rows}, record_ids=[r["id"] for r in rows if r.get("id")])
 
