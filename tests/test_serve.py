@@ -563,3 +563,31 @@ def test_the_page_offers_no_download_a_lone_render_would_judge_otherwise(client)
     assert "data-record" not in note_part and "data-record" in html[:html.index("PN-PAGE")]
     assert "&lt;b&gt;note&lt;/b&gt;.json" in html and "<b>note</b>" not in html
     assert client.post("/v1/page/results", content=b"not multipart").status_code == 400
+
+
+def test_a_worker_verifies_its_kept_trail_whole_again_so_a_removed_lock_is_seen(tmp_path, monkeypatch):
+    """A worker keeps its trail open and verifies only new rows; a lock deleted by hand behind them
+    is seen when the trail is verified whole again (every REVERIFY_SECONDS), before the next render."""
+    import sqlite3
+
+    from docgen.errors import AuditError
+    from docgen.ledger.locks import lock_of
+    from docgen.serve import work
+
+    trail_path = tmp_path / "audit.sqlite"
+    trail = work._trail(str(trail_path))  # noqa: SLF001
+    trail.lock(lock_of(builders.validate(builders.plan_dict()), "0" * 64))
+    db = sqlite3.connect(trail_path)
+    db.execute("DROP TRIGGER locks_no_delete")
+    db.execute("DELETE FROM locks")
+    db.commit()
+    db.close()
+    assert work._trail(str(trail_path)) is trail  # within the window: the kept trail  # noqa: SLF001
+    monkeypatch.setattr(work, "REVERIFY_SECONDS", 1e9)
+    assert work._trail(str(trail_path)) is trail  # noqa: SLF001
+    monkeypatch.setattr(work, "REVERIFY_SECONDS", 0.0)
+    try:
+        with pytest.raises(AuditError, match="hash chain is broken"):
+            work._trail(str(trail_path))  # noqa: SLF001
+    finally:
+        work._forget_trails()  # noqa: SLF001

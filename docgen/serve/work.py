@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import signal
 import tempfile
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -59,22 +60,30 @@ def timed(fn_name: str, timeout: float, *args: Any) -> Reply:
         signal.signal(signal.SIGALRM, previous)
 
 
-#: The audit trail this worker keeps open, by path: its chain is verified whole once, then from where
-#: it was vouched for (the rows other workers and batches appended), as a batch does.
-_TRAILS: dict[str, Any] = {}
+#: The audit trail this worker keeps open, by path, and when it was opened: its chain is verified whole
+#: when opened, then from where it was vouched for (the rows other workers and batches appended), as a
+#: batch does. A row changed or deleted behind the vouched-for position (a lock removed by hand) is
+#: seen by the next whole verification: the trail is opened again, and verified whole, every
+#: :data:`REVERIFY_SECONDS`, so such tampering stops final renders within that time.
+_TRAILS: dict[str, tuple[Any, float]] = {}
+REVERIFY_SECONDS = 60.0
 
 
 def _trail(audit: str) -> Any:
     from .. import __version__  # noqa: PLC0415
     from ..ledger.trail import AuditTrail  # noqa: PLC0415
 
-    if audit not in _TRAILS:
-        _TRAILS[audit] = AuditTrail(Path(audit), __version__)
-    return _TRAILS[audit]
+    kept = _TRAILS.get(audit)
+    if kept is not None and time.monotonic() - kept[1] > REVERIFY_SECONDS:
+        _forget_trails()
+        kept = None
+    if kept is None:
+        kept = _TRAILS[audit] = (AuditTrail(Path(audit), __version__), time.monotonic())
+    return kept[0]
 
 
 def _forget_trails() -> None:
-    for trail in _TRAILS.values():
+    for trail, _opened in _TRAILS.values():
         try:
             trail.close()
         except Exception:  # noqa: BLE001, S110 - closing what an interrupted request left: nothing to report
