@@ -683,13 +683,15 @@ def new(kind):
               help="Largest request body, in MiB (larger: 413).")
 @click.option("--timeout", type=click.FloatRange(0.1, 3600), default=60, show_default=True, metavar="SECONDS",
               help="Time limit of one request's work, counted from its start (not the queue).")
-def serve(host, port, data, workers, keys, no_auth, max_body, timeout):
+@click.option("--callback-host", "callback_hosts", multiple=True, metavar="HOST",
+              help="A host a batch's callback_url may name though it is not a public address (repeatable).")
+def serve(host, port, data, workers, keys, no_auth, max_body, timeout, callback_hosts):
     """Serve docgen over HTTP (check, render, batches, packets, and a page at /): the CLI's verdicts and
     bytes, with keys, limits and an audit trail. Needs the [serve] extra."""
     from . import serve as service  # noqa: PLC0415
 
     service.serve(host=host, port=port, data=data, workers=workers, keys=keys, no_auth=no_auth,
-                  max_body=max_body * 1024 * 1024, timeout=timeout)
+                  max_body=max_body * 1024 * 1024, timeout=timeout, callback_hosts=tuple(callback_hosts))
 
 
 @main.group()

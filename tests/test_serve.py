@@ -33,7 +33,8 @@ def server(tmp_path_factory):
     data = tmp_path_factory.mktemp("serve") / "data"
     data.mkdir(mode=0o700)
     keys = data / "keys.json"
-    server = Server(data, args=("--workers", "2", "--max-body", "1", "--timeout", "60"))
+    server = Server(data, args=("--workers", "2", "--max-body", "1", "--timeout", "60",
+                                "--callback-host", "127.0.0.1"))  # the tests' webhook receiver
     server.full = add_key(keys, "ehr")
     server.reader = add_key(keys, "reader", "check")
     server.start()
@@ -214,6 +215,14 @@ def test_a_final_render_locks_and_other_content_is_409_with_the_lock(server, cli
     ("/v1/batches", b"[]", 400, "request body: a JSON array of records, not empty"),
     ("/v1/batches", b"[{", 400, "request body: line 1 column 3: broken JSON"),
     ("/v1/batches?callback_url=file:///etc/passwd", b"[{}]", 400, "callback_url: an http or https URL"),
+    # a key holder must not make the service call what only its own host can reach (cloud metadata,
+    # loopback services, the private network): refused unless --callback-host allows the host
+    ("/v1/batches?callback_url=http://169.254.169.254/latest/meta-data/", b"[{}]", 400,
+     "callback_url: 169.254.169.254 is not a public address"),
+    ("/v1/batches?callback_url=http://localhost:6379/", b"[{}]", 400,
+     "callback_url: localhost is not a public address"),
+    ("/v1/batches?callback_url=http://10.0.0.7/hook", b"[{}]", 400, "callback_url: 10.0.0.7 is not a public address"),
+    ("/v1/batches?callback_url=http://[::1]:8080/", b"[{}]", 400, "callback_url: ::1 is not a public address"),
     ("/v1/packets?client=C&purpose=claim&recipient=R", b"{}", 400, "request body: a packet takes a JSON array"),
 ])
 def test_bad_input_is_one_line_with_its_status(client, path, body, status, error):
@@ -591,3 +600,39 @@ def test_a_worker_verifies_its_kept_trail_whole_again_so_a_removed_lock_is_seen(
             work._trail(str(trail_path))  # noqa: SLF001
     finally:
         work._forget_trails()  # noqa: SLF001
+
+
+
+def test_a_webhook_does_not_follow_a_redirect(tmp_path):
+    """A receiver (public, allowed) answering 302 to an internal address is not followed: the
+    redirect would take the signed POST past the check of the URL."""
+    from docgen.serve.jobs import Jobs
+    from docgen.serve.webhook import Webhooks
+
+    class Redirect(BaseHTTPRequestHandler):
+        followed: list[str] = []
+
+        def do_POST(self):
+            if self.path == "/inside":
+                Redirect.followed.append(self.path)
+                self.send_response(200)
+            else:
+                self.send_response(307)
+                self.send_header("Location", f"http://127.0.0.1:{self.server.server_address[1]}/inside")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    receiver = ThreadingHTTPServer(("127.0.0.1", 0), Redirect)
+    threading.Thread(target=receiver.serve_forever, daemon=True).start()
+    try:
+        hooks = Webhooks(Jobs(tmp_path), b"k" * 32, attempts=1, allowed=frozenset({"127.0.0.1"}))
+        request = __import__("urllib.request").request.Request(
+            f"http://127.0.0.1:{receiver.server_address[1]}/hook", data=b"{}", method="POST")
+        with pytest.raises(__import__("urllib.error").error.HTTPError, match="307"):
+            hooks.opener.open(request, timeout=10)
+    finally:
+        receiver.shutdown()
+    assert Redirect.followed == []

@@ -50,11 +50,13 @@ def loopback(host: str) -> bool:
 
 def serve(*, host: str = "127.0.0.1", port: int = 8000, data: PathLike, workers: int | None = None,
           keys: PathLike | None = None, no_auth: bool = False, max_body: int | None = None,
-          timeout: float | None = None) -> None:
+          timeout: float | None = None, callback_hosts: tuple[str, ...] = ()) -> None:
     """``docgen serve``: run the service until stopped. ``data``: its folder (audit trail, job table,
     outputs, webhook secret); ``keys``: the key file (default ``DATA/keys.json``); ``no_auth``: no keys
     (refused unless ``host`` is loopback); ``max_body``: bytes of a request body; ``timeout``: seconds
-    of work for one request; ``workers``: processes of the request pool and of each batch."""
+    of work for one request; ``workers``: processes of the request pool and of each batch;
+    ``callback_hosts``: hosts a batch's ``callback_url`` may name though they are not public addresses
+    (the agency's own receiver; anything else on the service's network is refused)."""
     import logging  # noqa: PLC0415
     import multiprocessing  # noqa: PLC0415
     from dataclasses import replace  # noqa: PLC0415
@@ -91,7 +93,7 @@ def serve(*, host: str = "127.0.0.1", port: int = 8000, data: PathLike, workers:
     # workers start from a clean fork server, not from this threaded process
     multiprocessing.set_start_method("forkserver", force=True)
     multiprocessing.set_forkserver_preload(["docgen.serve.work"])
-    app = create_app(Config(folder, key_file, limits))
+    app = create_app(Config(folder, key_file, limits, callback_hosts=frozenset(h.lower() for h in callback_hosts)))
     uvicorn.run(app, host=host, port=port, access_log=False, server_header=False, log_level="info",
                 timeout_graceful_shutdown=5)
 

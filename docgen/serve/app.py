@@ -39,6 +39,7 @@ class Config:
     limits: Limits
     webhook_attempts: int = 6
     webhook_backoff: float = 1.0
+    callback_hosts: frozenset[str] = frozenset()  # hosts a callback may reach whatever their address
 
 
 class ApiError(Exception):
@@ -111,7 +112,8 @@ def create_app(config: Config) -> Any:
     @asynccontextmanager
     async def lifespan(_app: FastAPI):
         jobs = jobs_module.Jobs(data)
-        hooks = Webhooks(jobs, secret(data), attempts=config.webhook_attempts, backoff=config.webhook_backoff)
+        hooks = Webhooks(jobs, secret(data), attempts=config.webhook_attempts, backoff=config.webhook_backoff,
+                         allowed=config.callback_hosts)
         runner = jobs_module.Runner(jobs, config.limits.workers, audit, hooks.send)
         state.update(pool=Pool(config.limits), jobs=jobs, runner=runner, hooks=hooks)
         await state["pool"].start()
@@ -265,11 +267,15 @@ def create_app(config: Config) -> Any:
         """Records (a JSON array, or JSONL) -> 202 with the job's id; the job runs on `docgen batch`'s engine."""
         from starlette.concurrency import run_in_threadpool  # noqa: PLC0415
 
-        from .webhook import valid_url  # noqa: PLC0415
+        from .webhook import refused_host, valid_url  # noqa: PLC0415
 
         formats = formats_of(format)
         if callback_url is not None and not valid_url(callback_url):
             raise ApiError(400, "callback_url: an http or https URL")
+        if callback_url is not None:
+            refused = await run_in_threadpool(refused_host, callback_url, config.callback_hosts)
+            if refused is not None:
+                raise ApiError(400, f"callback_url: {refused}")
         body = await body_of(request)
         jsonl = await run_in_threadpool(_batch_body, body)
         options = {"formats": list(formats), "profile": builtin(profile), "allow_draft": allow_draft,

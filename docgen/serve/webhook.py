@@ -50,15 +50,52 @@ def valid_url(url: str) -> bool:
     return parts.scheme in ("http", "https") and bool(parts.hostname) and len(url) <= 2048
 
 
+def refused_host(url: str, allowed: frozenset[str]) -> str | None:
+    """Why the service will not call ``url`` (None: it will). A key holder chooses the URL, so it must
+    not reach what only the service's host can: loopback, private, link-local (cloud metadata),
+    multicast or reserved addresses are refused unless the host is one ``--callback-host`` allows.
+    The host is resolved again before every delivery (it may have changed)."""
+    import ipaddress  # noqa: PLC0415
+    import socket  # noqa: PLC0415
+    from urllib.parse import urlsplit  # noqa: PLC0415
+
+    try:
+        parts = urlsplit(url)
+        host, port = (parts.hostname or ""), parts.port
+    except ValueError:
+        return "not an http or https URL"
+    if host.lower() in allowed:
+        return None
+    try:
+        found = {info[4][0] for info in socket.getaddrinfo(host, port or 443, proto=socket.IPPROTO_TCP)}
+    except (OSError, UnicodeError):
+        return f"{host} does not resolve"
+    for address in found:
+        ip = ipaddress.ip_address(str(address).split("%", 1)[0])
+        if not ip.is_global:
+            return f"{host} is not a public address (a service's own network is reached only with --callback-host)"
+    return None
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """A redirect is not followed: it could lead anywhere, past the check of the URL."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        return None
+
+
 class Webhooks:
     """Delivers the webhooks of ended jobs on threads of their own."""
 
-    def __init__(self, jobs: Jobs, key: bytes, attempts: int = 6, backoff: float = 1.0, timeout: float = 10.0) -> None:
+    def __init__(self, jobs: Jobs, key: bytes, attempts: int = 6, backoff: float = 1.0, timeout: float = 10.0,
+                 allowed: frozenset[str] = frozenset()) -> None:
         self.jobs = jobs
         self.key = key
         self.attempts = attempts
         self.backoff = backoff
         self.timeout = timeout
+        self.allowed = allowed
+        self.opener = urllib.request.build_opener(_NoRedirect)
 
     def pending(self) -> None:
         """Deliver what a stopped service left undelivered."""
@@ -78,8 +115,13 @@ class Webhooks:
             request = urllib.request.Request(url, data=body, method="POST", headers={  # noqa: S310 - http(s) only
                 "Content-Type": "application/json", "User-Agent": "docgen-webhook",
                 "X-Docgen-Timestamp": timestamp, "X-Docgen-Signature": signature(self.key, timestamp, body)})
+            refused = refused_host(url, self.allowed)
+            if refused is not None:
+                log.warning("job %s: webhook not sent: %s", job["id"], refused)
+                self.jobs.update(job["id"], callback_attempts=attempts, callback_state="failed")
+                return
             try:
-                with urllib.request.urlopen(request, timeout=self.timeout) as answer:  # noqa: S310
+                with self.opener.open(request, timeout=self.timeout) as answer:
                     ok = 200 <= answer.status < 300
             except (urllib.error.URLError, OSError, ValueError):
                 ok = False
@@ -95,4 +137,4 @@ class Webhooks:
         log.warning("job %s: webhook not delivered after %d attempts", job["id"], attempts)
 
 
-__all__ = ["SECRET", "secret", "signature", "valid_url", "Webhooks"]
+__all__ = ["SECRET", "secret", "signature", "valid_url", "refused_host", "Webhooks"]
