@@ -535,6 +535,7 @@ def test_the_page_checks_uploaded_files_and_downloads_a_pdf_and_escapes_what_cli
             assert '<img src=x onerror="window.pwned=1">' in bad_text
             assert "<script>window.pwned=2</script>.json" in bad_text
             assert "Incomplete: fix what is listed below" in bad_text and "rule consent-treatment" in bad_text
+            assert "To fix in " in bad_text and "(s)" not in text and "blocker:" not in text  # words, not machine's
             assert HOSTILE_NAME not in text  # client names are not shown: ids only
             assert page.evaluate("window.pwned") is None and dialogs == []
             assert page.locator("#results img, #results script").count() == 0

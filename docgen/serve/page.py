@@ -116,9 +116,15 @@ def page(version: str) -> str:
 
 
 def _finding(f: dict) -> str:
-    where = f"in <code>{escape(f['path'])}</code>" if f.get("path") else "in the record"
-    return (f'<li class="{escape(f["severity"])}"><strong>{escape(f["severity"])}</strong>: {escape(f["message"])} '
-            f'({where}; rule <code>{escape(f["rule"])}</code>)</li>')
+    """A finding as a reader says it: where (the field path in words, the path itself kept small for
+    whoever fixes the export), what, and the rule."""
+    from ..compose.wording import where as in_words  # noqa: PLC0415
+
+    place = (f"{escape(in_words(f['path']))} <small><code>{escape(f['path'])}</code></small>"
+             if f.get("path") else "the record")
+    severity = {"blocker": "To fix", "warning": "Warning"}.get(f["severity"], f["severity"].capitalize())
+    return (f'<li class="{escape(f["severity"])}"><strong>{escape(severity)}</strong> in {place}: '
+            f'{escape(f["message"])} <small>(rule <code>{escape(f["rule"])}</code>)</small></li>')
 
 
 def results(rows: list[dict]) -> str:
@@ -127,7 +133,9 @@ def results(rows: list[dict]) -> str:
 
     if not rows:
         return '<p>No records found in these files.</p>'
-    parts = [f"<h2>{len(rows)} record(s)</h2>"]
+    from ..compose.wording import plural  # noqa: PLC0415
+
+    parts = [f"<h2>{plural(len(rows), 'record')}</h2>"]
     for row in rows:
         css, verdict = VERDICT.get(row["status"], ("invalid", row["status"]))
         blockers = sum(1 for f in row["findings"] if f["severity"] == "blocker")
@@ -154,7 +162,8 @@ def results(rows: list[dict]) -> str:
             f'<p>From <code>{escape(row["source"])}</code>; client {escape(row.get("client") or "?")}'
             f'{"; profile " + escape(row["profile"]) if row.get("profile") else ""}.</p>'
             f'<p class="verdict"><strong>{escape(verdict)}</strong> '
-            f'({blockers} to fix, {warnings} warning(s))</p>'
+            f'({plural(blockers, "thing") + " to fix" if blockers else "nothing to fix"}, '
+            f'{plural(warnings, "warning")})</p>'
             + (f'<ul>{"".join(_finding(f) for f in row["findings"])}</ul>' if row["findings"] else "")
             + buttons + "</section>")
     return "\n".join(parts)
