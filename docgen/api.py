@@ -144,13 +144,16 @@ def exit_code(results: Iterable[RecordResult | Rendered]) -> int:
 def render(paths: Paths, out: PathLike, *, formats: Iterable[str] = FORMATS, profile: str | None = None,
            templates: PathLike | None = None, allow_draft: bool = False, as_of: date | None = None,
            audit: PathLike | None = None, sign_with: PathLike | None = None, passphrase: bytes | None = None,
-           sign_role: str | None = None) -> list[Rendered]:
+           sign_role: str | None = None, trail: Any = None) -> list[Rendered]:
     """Check the records and write each to ``out/<record id>.docx`` and ``.pdf``. Complete records render
     final and are locked in the audit trail (``audit``, default ``DOCGEN_AUDIT``, else
     ``out/audit.sqlite``); incomplete ones are refused, or drafts with ``allow_draft``; invalid ones are
     never rendered; a record locked with other content is refused as ``locked``. With ``sign_with`` (a
     PKCS#12 file) every final PDF is signed before it is written. Every outcome is appended to the
-    trail. Returns one :class:`~docgen.pipeline.Rendered` per record, in input order."""
+    trail. Returns one :class:`~docgen.pipeline.Rendered` per record, in input order. ``trail``: an
+    open :class:`docgen.ledger.trail.AuditTrail` to use instead of opening ``audit`` (used, not closed:
+    a long-running process keeps one open, as a batch does, so that its hash chain is verified once and
+    then from where it was vouched for, not whole at every call)."""
     from . import __version__  # noqa: PLC0415
     from .ledger.locks import changed, lock_of, locked_message  # noqa: PLC0415
     from .ledger.trail import AuditTrail  # noqa: PLC0415
@@ -162,10 +165,12 @@ def render(paths: Paths, out: PathLike, *, formats: Iterable[str] = FORMATS, pro
     renderer = _renderer(chosen, str(templates) if templates else None)
     signer = _load_key(sign_with, passphrase)
     folder = prepare_folder(Path(out), create=False)  # created when the first file is written
-    trail_file = output_trail(audit, folder)
-    if trail_file.parent == folder:
-        prepare_folder(folder)
-    trail = AuditTrail(trail_file, __version__)
+    own = trail is None
+    if own:
+        trail_file = output_trail(audit, folder)
+        if trail_file.parent == folder:
+            prepare_folder(folder)
+        trail = AuditTrail(trail_file, __version__)
     inputs: list[str | None] = []  # the input hash of each document, for the audit trail
 
     def documents() -> Iterator[RecordResult]:
@@ -204,7 +209,8 @@ def render(paths: Paths, out: PathLike, *, formats: Iterable[str] = FORMATS, pro
                                       for fmt, blob in item.documents.items()] if item.files else []})
             rendered.append(item)
     finally:
-        trail.close()
+        if own:
+            trail.close()
     return rendered
 
 

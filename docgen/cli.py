@@ -734,5 +734,77 @@ def fhir_import(paths, out, allow_empty):
     sys.exit(1 if result.findings or empty else 0)
 
 
+# --- the service (issue #16): docgen.serve, a stage after the API ------------------------------------
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="Port to listen on.")
+@click.option("--data", "data", required=True, type=click.Path(file_okay=False), metavar="DIR",
+              help="The service's folder: audit trail, job table, batch outputs, webhook secret (created 0700).")
+@click.option("--workers", type=click.IntRange(1, 256), default=None,
+              help="Worker processes for requests, and for each batch (default: one per core, at most 4).")
+@click.option("--keys", "keys", type=click.Path(dir_okay=False), default=None, metavar="FILE",
+              help="Key file made by `docgen keys add` (default: DIR/keys.json).")
+@click.option("--no-auth", is_flag=True, help="No keys: anyone who can connect is served. Only on a loopback host.")
+@click.option("--max-body", "max_body", type=click.IntRange(1, 1024), default=32, show_default=True, metavar="MIB",
+              help="Largest request body, in MiB (larger: 413).")
+@click.option("--timeout", type=click.FloatRange(0.1, 3600), default=60, show_default=True, metavar="SECONDS",
+              help="Time limit of one request's work, counted from its start (not the queue).")
+@click.option("--callback-host", "callback_hosts", multiple=True, metavar="HOST",
+              help="A host a batch's callback_url may name though it is not a public address (repeatable).")
+def serve(host, port, data, workers, keys, no_auth, max_body, timeout, callback_hosts):
+    """Serve docgen over HTTP (check, render, batches, packets, and a page at /): the CLI's verdicts and
+    bytes, with keys, limits and an audit trail. Needs the [serve] extra."""
+    from . import serve as service  # noqa: PLC0415
+
+    service.serve(host=host, port=port, data=data, workers=workers, keys=keys, no_auth=no_auth,
+                  max_body=max_body * 1024 * 1024, timeout=timeout, callback_hosts=tuple(callback_hosts))
+
+
+@main.group()
+def keys():
+    """Keys of `docgen serve`: add (printed once, stored as a salted hash), list, revoke."""
+
+
+def _keys_option(fn):
+    return click.option("--keys", "keys_file", required=True, type=click.Path(dir_okay=False), metavar="FILE",
+                        help="The key file (created owner-only).")(fn)
+
+
+@keys.command("add")
+@click.argument("name")
+@_keys_option
+@click.option("--scope", default=None, metavar="SCOPES",
+              help="What the key may do: check,render,batch,packet,fhir (default: all).")
+def keys_add(name, keys_file, scope):
+    """Make a key NAME: printed once on stdout, only its salted hash is stored."""
+    from . import serve as service  # noqa: PLC0415
+
+    key = service.keys_add(name, keys=keys_file, scope=scope)
+    click.echo(key)
+    click.echo(f"key {name} added to {click.format_filename(keys_file)}: keep it now, it is not shown again",
+               err=True)
+
+
+@keys.command("list")
+@_keys_option
+def keys_list(keys_file):
+    """List the keys: name, scopes, created (never the keys)."""
+    from . import serve as service  # noqa: PLC0415
+
+    for key in service.keys_list(keys=keys_file):
+        click.echo(f"{key.name}  {','.join(key.scopes)}  created {key.created}")
+
+
+@keys.command("revoke")
+@click.argument("name")
+@_keys_option
+def keys_revoke(name, keys_file):
+    """Remove the key NAME: a running service refuses it at once."""
+    from . import serve as service  # noqa: PLC0415
+
+    service.keys_revoke(name, keys=keys_file)
+    click.echo(f"key {name} revoked")
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -146,6 +146,31 @@ def test_cosigned_and_new_field_signatures_stay_conformant(fixtures_rendered, si
     assert_conforms(tmp_path / "twice.pdf", signatures=2)
 
 
+def test_a_cosignature_into_a_new_field_after_a_signature_is_named_and_leaves_the_first_untouched(
+        fixtures_rendered, signer, tmp_path):
+    """A signed note co-signed for a role it has no field for: the new field is invisible (a visible
+    one after a signature is the shadow attack's) and named for readers (/TU). It cannot be tagged
+    without changing the structure tree after the first signature, which would then verify as
+    modified; so the one PDF/UA finding left is the widget outside a Form element (README)."""
+    from docgen.sign import verify_pdf
+
+    note = fixtures_rendered.folder / "PN-1001-01.pdf"
+    twice = signer.sign(signer.sign(note.read_bytes(), role="clinician"), role="guardian")
+    (tmp_path / "twice.pdf").write_bytes(twice)
+    first, second = verify_pdf(twice)
+    assert (first.field, first.modified_after, first.modification) == ("sig_clinician", False, "FORM_FILLING")
+    assert second.field == "sig_guardian" and second.intact
+    dump = Qpdf(tmp_path / "twice.pdf")
+    fields = [dump.value(ref) for ref in dump.value(dump.catalog()["/AcroForm"])["/Fields"]]
+    [guardian] = [f for f in fields if f.get("/T") == "u:sig_guardian"]
+    assert guardian["/TU"] == "u:Guardian signature" and guardian["/Rect"] == [0, 0, 0, 0]
+    assert page_failures(twice, "ua1") == [
+        "PDFUA1-WIDGET-FORM-TAG-001: Widget annotation 1 on page 2 is not nested within a Form structure element"]
+    assert [f for f in page_failures(twice, "2a") if EARLIER_SIGNATURE not in f] == []
+    errors, _warnings = outloud_findings(tmp_path / "twice.pdf")
+    assert errors == ["FRM-003: 1 form field widget(s) are not inside a /Form structure element"]
+
+
 # --- packets -----------------------------------------------------------------------------------
 def packet(out: Path, *extra) -> Path:
     """The C-7001 claim packet (a plan, a note, the cover), through the command line."""

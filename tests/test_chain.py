@@ -400,3 +400,27 @@ def test_an_old_trail_with_a_deleted_row_is_not_migrated(tmp_path):
            "BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END")
     with pytest.raises(AuditError, match="has lost rows: events holds 1 rows up to seq 2"):
         AuditTrail(trail, "test")
+
+
+# --- check reads the same ledger render writes: a tampered trail is refused there too ---------------
+def test_check_with_a_tampered_trail_is_refused_as_render_is(tmp_path):
+    """A deleted lock must not make ``check --audit`` say "complete" for a record render refuses:
+    check verifies the chain before it trusts the ledger's locks."""
+    out, trail = rendered_trail(tmp_path)
+    tamper(trail, "DROP TRIGGER locks_no_delete", "DELETE FROM locks WHERE record_id = 'TP-1001'")
+    changed = plan_file(tmp_path / "v2", discharge_criteria="PHQ-9 below 5 three times in a row.")
+    result = invoke("check", changed, "--audit", trail, "--as-of", AS_OF)
+    assert result.exit_code == 2, result.output
+    [line] = result.output.strip().splitlines()
+    assert line.startswith("docgen check: --audit: the audit trail's hash chain is broken at locks seq 1: "
+                           "missing row"), line
+    with pytest.raises(AuditError, match="hash chain is broken"):
+        api.check([changed], audit=trail, as_of=None)
+
+
+def test_check_with_an_intact_trail_still_sees_the_lock(tmp_path):
+    out, trail = rendered_trail(tmp_path)
+    changed = plan_file(tmp_path / "v2", discharge_criteria="PHQ-9 below 5 three times in a row.")
+    result = invoke("check", changed, "--audit", trail, "--as-of", AS_OF)
+    assert result.exit_code == 1, result.output
+    assert "locked" in result.output

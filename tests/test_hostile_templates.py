@@ -17,6 +17,7 @@ import zlib
 from pathlib import Path
 
 import pytest
+from jinja2.exceptions import SecurityError
 
 from docgen.render import DEFAULT_TEMPLATES
 from render_helpers import FIXTURES, documents_in, invoke
@@ -301,3 +302,75 @@ def test_a_file_that_is_not_a_zip_is_refused(tmp_path):
     templates = agency_copy(tmp_path)
     (templates / "treatment_plan.docx").write_bytes(b"not a zip at all")
     refused(tmp_path, templates, "not a zip archive (a Word template is one)")
+
+
+# --- a template cannot hang a run or exhaust its memory ------------------------------------------------
+def measured_payload(tmp_path: Path, payload: str) -> tuple[subprocess.CompletedProcess, float, float]:
+    """The real command line rendering the plan with ``payload`` in its template's title."""
+    templates = agency_copy(tmp_path, payload)
+    out, env = tmp_path / "out", {**os.environ, "DOCGEN_CACHE": str(tmp_path / "cache")}
+    started = time.perf_counter()
+    done = subprocess.run([sys.executable, "-c", _MEASURED, "render", str(PLAN), "--out", str(out), "--templates",
+                           str(templates), "--as-of", AS_OF, "--format", "docx"], capture_output=True, text=True,
+                          env=env, timeout=120)
+    seconds = time.perf_counter() - started
+    peak = int(done.stderr.rsplit("maxrss-kib ", 1)[1].split()[0]) / 1024
+    assert documents_in(out) == []
+    return done, seconds, peak
+
+
+HOURS_OR_MEMORY = [
+    # 10^10 iterations of nothing: the sandbox's range() alone allows 100,000 each
+    ("{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}", "loops or calls more than"),
+    ("{% for i in range(100000) %}{% for j in range(100000) %}{{ j }}{% endfor %}{% endfor %}",
+     "loops or calls more than"),
+    ("{% macro f(n) %}{% if n > 40 %}{% else %}{{ f(n + 1) }}{{ f(n + 1) }}{% endif %}{% endmacro %}{{ f(0) }}",
+     "loops or calls more than"),  # 2^40 calls, no loop
+    ("{% for x in [1] recursive %}{{ loop([1, 1]) }}{% endfor %}", "recursive loops are not allowed"),
+    ("{{ '{:>1000000000}'.format(1) }}", "would build a value of"),
+    ("{{ '{:>{w}}'.format(1, w=1000000000) }}", "would build a value of"),
+    ("{{ '%*d'|format(1000000000, 1) }}", "would build a value of"),
+    ("{{ ('x' * 100000) * 100000 }}", "would build a value of"),
+    ("{{ 'x' * 10000000000 }}", "would build a value of"),
+    ("{{ [0] * 10000000000 }}", "would build a value of"),
+    ("{{ 7 ** 1000000000 }}", "would build a value of"),
+    ("{{ '%01000000000d' % 1 }}", "would build a value of"),
+    ("{{ 'x'.ljust(10000000000) }}", "would build a value of"),
+    ("{{ 'x'|center(10000000000) }}", "would build a value of"),
+    ("{{ [1]|batch(10000000000, 0)|list }}", "would build a value of"),
+    ("{{ ('x' * 10000)|replace('x', 'y' * 10000) }}", "would build a value of"),
+]
+
+
+@pytest.mark.parametrize("payload, reason", HOURS_OR_MEMORY)
+def test_a_template_that_would_run_for_hours_or_fill_memory_fails_its_record(tmp_path, payload, reason):
+    """Each would run for hours or allocate gigabytes; refused at once (before the fix, every one hung)."""
+    templates = agency_copy(tmp_path, payload)
+    out = tmp_path / "out"
+    result = invoke("render", PLAN, "--out", out, "--templates", templates, "--as-of", AS_OF, "--format", "docx")
+    assert result.exit_code == 1
+    line = failed_line(result.stderr, "unsafe template treatment_plan.docx: ")
+    assert reason in line, line
+    assert documents_in(out) == []
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("payload, reason", [HOURS_OR_MEMORY[0], HOURS_OR_MEMORY[3], HOURS_OR_MEMORY[-3]])
+def test_a_hostile_template_costs_seconds_and_megabytes_in_a_process_of_its_own(tmp_path, payload, reason):
+    done, seconds, peak = measured_payload(tmp_path, payload)
+    assert done.returncode == 1, done.stderr
+    line = failed_line(done.stderr, "unsafe template treatment_plan.docx: ")
+    assert reason in line, line
+    assert seconds < 30 and peak < 400, (seconds, peak)
+
+
+def test_loops_of_an_ordinary_template_are_not_limited():
+    """The shipped templates loop a few thousand times for a long plan: far under the budget."""
+    from docgen.render.docx import escaping
+
+    env = escaping.environment()
+    template = env.from_string("{% for i in range(300) %}{% for j in range(300) %}.{% endfor %}{% endfor %}")
+    assert len(escaping.render(template, {})) == 90000  # 90,300 steps: 275 times the longest fixture plan's
+    over = env.from_string("{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}")
+    with pytest.raises(SecurityError, match="loops or calls more than"):
+        escaping.render(over, {})

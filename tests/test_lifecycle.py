@@ -249,31 +249,38 @@ def test_an_empty_input_folder_is_a_warning_and_exit_1_unless_allowed(tmp_path, 
 
 
 # --- structure ----------------------------------------------------------------------------------
-def _commands() -> list[tuple[str, str]]:
-    """(command line, api function) of every command; a command group's commands are its name and theirs:
-    ``docgen fhir export`` is ``api.fhir_export``."""
+#: Commands of the service stage (docgen.serve, after the API: the API does not depend on the web stack):
+#: their functions are in docgen.serve, not docgen.api.
+SERVICE_COMMANDS = {"serve", "keys"}
+
+
+def _commands():
+    """(command words, function name, module) for every command; a group's subcommands one by one
+    (``docgen keys add`` is ``keys_add``)."""
     import click
 
-    out = []
+    from docgen import serve
+
     for name, command in main.commands.items():
+        module = serve if name in SERVICE_COMMANDS else api
         if isinstance(command, click.Group):
-            out += [(f"{name} {sub}", f"{name}_{sub}") for sub in command.commands]
+            for sub in command.commands:
+                yield f"{name} {sub}", f"{name}_{sub}", module
         else:
-            out.append((name, name))
-    return out
+            yield name, name, module
 
 
 def test_every_command_has_an_api_function_of_the_same_name_and_a_readme_row():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    assert ("fhir export", "fhir_export") in _commands()
-    for name, function in _commands():
-        assert callable(getattr(api, function, None)), f"docgen {name} has no api.{function}"
-        assert re.search(rf"^\| `docgen {name}[ `]", readme, re.MULTILINE), f"docgen {name} has no README row"
+    assert ("fhir export", "fhir_export", api) in list(_commands())
+    for words, function, module in _commands():
+        assert callable(getattr(module, function, None)), f"docgen {words} has no {module.__name__}.{function}"
+        assert re.search(rf"^\| `docgen {words}[ `]", readme, re.MULTILINE), f"docgen {words} has no README row"
 
 
 #: The stages in data-flow order: a module may import its own stage and earlier ones only.
 STAGES = ["load", "model", "check", "compose", "render", "sign", "ledger", "pipeline", "batch", "fhir", "packet",
-          "api", "cli"]
+          "api", "serve", "cli"]
 FOUNDATION = {"errors", "settings", "findings", "write", "pdfguard", "cache", "__init__"}
 
 
@@ -336,12 +343,12 @@ def test_cli_has_one_error_boundary():
 def test_api_options_are_keyword_only():
     import inspect
 
-    for _name, function in _commands():
-        fn = getattr(api, function)
+    for name, function, module in _commands():
+        fn = getattr(module, function)
         positional = [p.name for p in inspect.signature(fn).parameters.values()
                       if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
         assert positional in ([], ["paths"], ["path"], ["paths", "out"], ["inputs", "out"], ["path", "out"],
-                              ["kind"]), (function, positional)
+                              ["kind"], ["name"]), (name, positional)
     for fn in (api.check_record, api.render_record):
         assert [p.name for p in inspect.signature(fn).parameters.values() if p.kind is p.POSITIONAL_OR_KEYWORD] == \
             ["data"]

@@ -47,6 +47,8 @@ STATEMENT_2018 = "42 CFR part 2 prohibits unauthorized disclosure of these recor
 #: fields the claim purpose leaves out of a plan (history, person, risk, safety, consents sections)
 CLAIM_PLAN_DROPS = ("history", "strengths", "needs", "barriers", "client_vision", "preferences", "supports",
                     "risk_assessment", "safety_plan", "consents")
+#: fields the claim purpose leaves out of a note (the safety plan section)
+CLAIM_NOTE_DROPS = ("safety_plan",)
 C7001 = ["fixtures/plans/plan-adult-ptsd-release-authorization-complete.yaml",
          "fixtures/notes/note-ptsd-process-notes-soap-complete.yaml",
          "fixtures/notes/note-ptsd-psychotherapy-note-flagged-soap-complete.yaml"]
@@ -145,9 +147,8 @@ def test_attachments_round_trip_to_the_records_json(claim):
     for record_id in ("TP-7001", "PN-7001-01"):
         data = originals[record_id].model_dump(mode="json")
         data.pop("psychotherapy_notes", None)
-        if record_id.startswith("TP"):
-            for name in CLAIM_PLAN_DROPS:
-                data.pop(name)
+        for name in CLAIM_PLAN_DROPS if record_id.startswith("TP") else CLAIM_NOTE_DROPS:
+            data.pop(name)
         expected.append(data)
     assert attached == expected
     assert [d["content_sha256"] for d in manifest["documents"]] == [
@@ -361,3 +362,40 @@ def test_a_past_period_is_judged_on_the_documents_dates_not_the_disclosure_date(
     [record] = json.loads(checked.stdout)["records"]
     assert [(f["rule"], f["message"]) for f in record["findings"]] == [
         ("plan-review", "review was due 2026-12-21 and is past (as of 2027-01-15)")]
+
+
+# --- a note's diagnoses, evaluation, prognosis and safety plan follow the purpose, pages and JSON alike --
+def _note_with_every_section(folder: Path) -> tuple[str, str]:
+    import yaml
+
+    import builders
+
+    crisis = yaml.safe_load((ROOT / "fixtures/notes/note-crisis-90839-90840-birp-complete.yaml").read_text())
+    plan, note = builders.plan_dict(), builders.note_dict()
+    note["safety_plan"] = crisis["safety_plan"]
+    note["diagnoses"] = [{"code": "F33.1", "description": "Major depressive disorder, recurrent, moderate"}]
+    note["prognosis"] = "PROGNOSIS-MARKER-7301: fair with continued weekly CBT."
+    folder.mkdir()
+    (folder / "plan.json").write_text(json.dumps(plan, default=str), encoding="utf-8")
+    (folder / "note.json").write_text(json.dumps(note, default=str), encoding="utf-8")
+    return plan["client"]["id"], plan["payer"]["name"]
+
+
+@pytest.mark.parametrize("purpose, shown", [
+    ("claim", {"diagnoses", "prognosis"}),  # what supports the claim; the safety plan is not needed for it
+    ("audit", {"diagnoses", "prognosis", "safety_plan"}),  # the complete record as documented
+])
+def test_a_notes_sections_follow_the_purpose_on_the_pages_and_in_the_json(tmp_path, purpose, shown):
+    client, payer = _note_with_every_section(tmp_path / "records")
+    built = build_packet([tmp_path / "records"], client, purpose, payer, date(2026, 1, 1), date(2026, 11, 24),
+                         disclosure=date(2026, 11, 24))
+    reader = pypdf.PdfReader(__import__("io").BytesIO(built.pdf))
+    [note_doc] = [d for d in built.manifest["documents"] if d["kind"] == "progress_note"]
+    first = note_doc["first_page"] - 1
+    note_pages = ws(" ".join(p.extract_text() for p in reader.pages[first:first + note_doc["pages"]]))
+    on_pages = {"diagnoses": "Major depressive disorder, recurrent, moderate" in note_pages,
+                "prognosis": "PROGNOSIS-MARKER-7301" in note_pages, "safety_plan": "Warning signs" in note_pages}
+    [note] = [r for r in json.loads(reader.attachments["records.json"][0])["records"] if r["kind"] == "progress_note"]
+    in_json = {name: name in note for name in on_pages}
+    assert on_pages == {name: name in shown for name in on_pages}
+    assert in_json == on_pages  # the JSON discloses no more, and no less, than the pages

@@ -141,3 +141,43 @@ def test_batch_gives_the_verdicts_check_gives(tmp_path):
     assert checked["PN-8001-01"] == ["note-goal-link", "plan-before-service"]
     assert {row["id"]: row["status"] for row in rows} == {
         record_id: "draft" if checked[record_id] else "final" for record_id in checked}
+
+
+def _packet_text(built) -> str:
+    return " ".join(" ".join(page.extract_text().split()) for page in pypdf.PdfReader(_bytes(built.pdf)).pages)
+
+
+def test_an_addendum_in_a_packet_shows_what_it_changes_and_why():
+    """The addendum amends a plan the insurer receives: its changes and reason are the point of it. They
+    were left out with the notes' section list, leaving only the signature."""
+    _ids, built = packet(date(2026, 10, 1), date(2026, 11, 24))
+    text = _packet_text(built)
+    assert "Individual CBT every other week from 2026-11-01 (was weekly)" in text
+    assert "GAD-7 below 10 (8 on 2026-10-13)" in text
+    assert "Content hash (SHA-256)" in text  # the original it amends
+    attached = {r["id"]: r for r in json.loads(pypdf.PdfReader(_bytes(built.pdf)).attachments["records.json"][0])
+                ["records"]}
+    assert [c["section"] for c in attached["AD-8001-01"]["changes"]] == ["goals[G1].interventions",
+                                                                        "goals[G3].interventions"]
+
+
+def test_an_addendum_change_to_a_section_the_purpose_leaves_out_is_withheld(tmp_path):
+    """Minimum necessary: a change to the plan's history is not disclosed in a claim packet (which leaves
+    the history out of the plan), neither on the pages nor in records.json; the cover says so."""
+    folder = tmp_path / "timeline"
+    shutil.copytree(TIMELINE, folder)
+    path = folder / "2026-10-20-addendum-ad8001-01-complete.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace(
+        "  - section: goals[G3].interventions\n",
+        "  - section: history\n    change: HISTORY-MARKER-8101 corrected.\n  - section: goals[G3].interventions\n"),
+        encoding="utf-8")
+    built = build_packet([folder], CLIENT, "claim", RECIPIENT, date(2026, 10, 1), date(2026, 11, 24),
+                         disclosure=date(2027, 1, 15))
+    text = _packet_text(built)
+    assert "HISTORY-MARKER-8101" not in text
+    assert "Individual CBT every other week from 2026-11-01 (was weekly)" in text
+    attached = json.loads(pypdf.PdfReader(_bytes(built.pdf)).attachments["records.json"][0])["records"]
+    [addendum] = [r for r in attached if r["id"] == "AD-8001-01"]
+    assert [c["section"] for c in addendum["changes"]] == ["goals[G1].interventions", "goals[G3].interventions"]
+    assert "HISTORY-MARKER-8101" not in json.dumps(attached)
+    assert "changes to History" in text  # the cover lists what the purpose left out

@@ -417,6 +417,7 @@ class Ledger:
             if not self.path.is_file():
                 return None
             self._db = open_read_only(self.path)
+            self._verify(self._db)
         try:
             return _get_lock(self._db, record_id)
         except sqlite3.OperationalError as exc:
@@ -425,6 +426,25 @@ class Ledger:
             raise AuditError(f"cannot read the audit trail {self.path}: {_reason(exc)}") from None
         except sqlite3.Error as exc:
             raise AuditError(f"cannot read the audit trail {self.path}: {_reason(exc)}") from None
+
+    def _verify(self, db: sqlite3.Connection) -> None:
+        """The locks are trusted only on an intact chain: a lock deleted by hand must not make a check
+        pass that render refuses. A trail written before the chain (render migrates it) is read as is."""
+        try:
+            tables = tables_of(db)
+            if "events" not in tables or "chain" not in tables["events"]:
+                return
+            db.execute("BEGIN")  # one snapshot
+            try:
+                report, _ = verify(db, TRIGGERS, str(self.path))
+            finally:
+                db.execute("COMMIT")
+        except sqlite3.Error as exc:
+            self.close()
+            raise AuditError(f"cannot read the audit trail {self.path}: {_reason(exc)}") from None
+        if not report.intact:
+            self.close()
+            raise AuditError(report.refusal())
 
     def close(self) -> None:
         if self._db is not None:

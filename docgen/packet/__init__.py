@@ -29,10 +29,12 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from .. import __version__
+from ..model import Addendum
 from .policy import (
     PROCESS_NOTES,
     Policy,
     Refusal,
+    changes_kept,
     check_authorization,
     check_part2,
     is_part2,
@@ -184,10 +186,12 @@ def build_packet(paths: Iterable[str | os.PathLike], client: str, purpose: str, 
     for r in picked:
         rec = r.record
         draft = r.status is Status.incomplete
-        doc = compose(rec, r.findings, r.profile or "", draft=draft, assets=Path(source_file(r.source)).parent,
+        shown, changes_withheld = changes_kept(rec, use) if isinstance(rec, Addendum) else (rec, ())
+        doc = compose(shown, r.findings, r.profile or "", draft=draft, assets=Path(source_file(r.source)).parent,
                       signers=r.signers)
         keep = set(use.sections(rec.kind))
-        left_out = tuple(s.title for s in doc.sections if s.key not in keep)
+        left_out = tuple(s.title for s in doc.sections if s.key not in keep) + tuple(
+            f"changes to {title}" for title in changes_withheld)
         if left_out:
             kind = {"treatment_plan": "Treatment plan", "addendum": "Addenda"}.get(rec.kind, "Progress notes")
             omitted[kind] = tuple(dict.fromkeys(omitted.get(kind, ()) + left_out))

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from ..model import ConsentSigner, ConsentType, ProgressNote, TreatmentPlan
+from ..model import Addendum, ConsentSigner, ConsentType, ProgressNote, TreatmentPlan
 
 #: Composed section key -> the record fields it shows (left out of the attached JSON with the section).
 PLAN_FIELDS = {
@@ -24,12 +24,24 @@ PLAN_FIELDS = {
     "discharge": ("discharge_criteria", "projected_length_of_stay"),
 }
 NOTE_FIELDS = {
+    "diagnoses": ("diagnoses",), "evaluation": ("evaluation",), "prognosis": ("prognosis",),
+    "safety": ("safety_plan",),
     "goals": ("goals_addressed",), "measures": ("assessments",), "risk": ("risk_update", "risk_assessment"),
     **{name: (name,) for name in ("subjective", "objective", "behavior", "data", "goal", "intervention", "response",
                                   "assessment", "plan")},
 }
 #: Never in a packet, whatever the purpose (45 CFR 164.501: psychotherapy notes).
 PROCESS_NOTES = "psychotherapy_notes"
+#: An addendum's own sections: what it amends, what changed, why, who signed. Always kept with the
+#: document it amends; its changes follow the purpose as the original's sections do (:func:`changes_kept`).
+ADDENDUM_SECTIONS = ("addendum", "original", "changes", "reason", "signatures")
+#: The title of each composed section a change may name, for the cover's list of what was left out.
+SECTION_TITLES = {
+    "history": "History", "concerns": "Presenting concerns", "diagnoses": "Diagnoses",
+    "person": "Strengths, needs and preferences", "goals": "Goals", "measures": "Measures", "risk": "Risk",
+    "safety": "Safety plan", "necessity": "Medical necessity", "consents": "Consents", "discharge": "Discharge",
+    "evaluation": "Diagnostic evaluation", "prognosis": "Prognosis", "psychotherapy_notes": "Psychotherapy notes",
+}
 TPO = ("treatment", "payment", "operations")
 
 
@@ -60,6 +72,8 @@ class Purpose:
     note_sections: tuple[str, ...]
 
     def sections(self, kind: str) -> tuple[str, ...]:
+        if kind == "addendum":
+            return ADDENDUM_SECTIONS
         return self.plan_sections if kind == "treatment_plan" else self.note_sections
 
 
@@ -130,9 +144,47 @@ def is_psychotherapy_note(record) -> bool:
     return isinstance(record, ProgressNote) and record.psychotherapy_note
 
 
+_FIELD = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def changed_section(kind: str, path: str | None) -> str | None:
+    """The section of the original (of ``kind``) an addendum's change names by its field path
+    ("goals[G2].objectives[G2.O1]" -> "goals", "next_review_date" -> None: no section of its own)."""
+    found = _FIELD.match(path or "")
+    if found is None:
+        return None
+    name = found.group(1)
+    if name == PROCESS_NOTES:
+        return PROCESS_NOTES
+    for section, names in (PLAN_FIELDS if kind == "treatment_plan" else NOTE_FIELDS).items():
+        if name == section or name in names:
+            return section
+    return None
+
+
+def changes_kept(record: Addendum, purpose: Purpose) -> tuple[Addendum, tuple[str, ...]]:
+    """Minimum necessary for an addendum: the changes to sections of the original the purpose leaves
+    out (and any to psychotherapy notes) are withheld. Returns the addendum as disclosed and the
+    titles of the sections whose changes were withheld."""
+    kind = record.original.kind.value
+    keep = set(purpose.sections(kind))
+    kept, withheld = [], []
+    for change in record.changes:
+        section = changed_section(kind, change.section)
+        if section is not None and (section == PROCESS_NOTES or section not in keep):
+            withheld.append(SECTION_TITLES.get(section, section))
+        else:
+            kept.append(change)
+    if not withheld:
+        return record, ()
+    return record.model_copy(update={"changes": kept}), tuple(dict.fromkeys(withheld))
+
+
 def record_json(record, purpose: Purpose) -> dict:
     """The record as attached to the packet: validated JSON without process notes and without the
     fields of the sections the purpose leaves out (so the JSON discloses no more than the pages)."""
+    if isinstance(record, Addendum):
+        record = changes_kept(record, purpose)[0]
     data = record.model_dump(mode="json")
     data.pop(PROCESS_NOTES, None)
     fields = PLAN_FIELDS if isinstance(record, TreatmentPlan) else NOTE_FIELDS

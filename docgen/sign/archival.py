@@ -179,3 +179,17 @@ def tag_new_field(writer, name: str, description: str) -> None:
         page = page_ref.get_object()
         page[generic.pdf_name("/Tabs")] = generic.pdf_name("/S")
         writer.update_container(page)
+
+
+def name_new_field(writer, name: str, description: str) -> None:
+    """The invisible signature field ``name`` just added to a signed document, named for readers
+    (/TU). It is not tagged: a change to the structure tree after a signature would count against
+    that signature (pyHanko's difference analysis: modified after signing, level OTHER), and it is
+    not hidden (PDF/A wants every annotation printable). PDF/UA validators report it as a widget
+    outside a Form element (README, "Accessible and archival PDFs")."""
+    from pyhanko.pdf_utils import generic  # noqa: PLC0415
+
+    widget = next((ref.get_object() for ref in writer.root["/AcroForm"]["/Fields"]
+                   if _text(ref.get_object().get("/T")) == name), None)
+    if widget is not None:
+        widget[generic.pdf_name("/TU")] = generic.TextStringObject(description)

@@ -169,7 +169,7 @@ class Signer:
         from pyhanko.sign import fields, signers  # noqa: PLC0415
         from pyhanko.sign.general import SigningError as HankoSigningError  # noqa: PLC0415
 
-        from .archival import keep_xmp, stamp_style, tag_new_field  # noqa: PLC0415
+        from .archival import keep_xmp, name_new_field, stamp_style, tag_new_field  # noqa: PLC0415
 
         if role is not None and role not in ROLES:
             raise SigningError(f"unknown role {role!r} (use {', '.join(ROLES)})")
@@ -192,6 +192,10 @@ class Signer:
             if spec is not None and box != INVISIBLE:  # a new field on a document not signed yet: tagged
                 fields.append_signature_field(writer, spec)
                 tag_new_field(writer, target, f"{role_label} signature")
+                spec = None
+            elif spec is not None:
+                fields.append_signature_field(writer, spec)
+                name_new_field(writer, target, f"{role_label} signature")
                 spec = None
             pdf_signer = signers.PdfSigner(meta, signer=self.cms_signer, stamp_style=style, new_field_spec=spec)
             out = pdf_signer.sign_pdf(writer, existing_fields_only=spec is None,

@@ -20,12 +20,14 @@ from types import (
     TracebackType,
 )
 
+from jinja2 import nodes
 from jinja2.compiler import CodeGenerator
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup, escape
 
 from ..visible_text import display
+from . import limits
 
 # docxtpl turns "{_{" "}_}" "{_%" "%_}" in its output into "{{" "}}" "{%" "%}": keep client text intact.
 _BRACE_GUARD = re.compile(r"(?<=\{)_(?=[{%])|(?<=\})_(?=\})|(?<=%)_(?=\})")
@@ -73,6 +75,15 @@ class _PrintingGenerator(CodeGenerator):
     def _output_child_post(self, node, frame, finalize) -> None:
         self.write(")")
 
+    def visit_For(self, node, frame) -> None:
+        """Every loop draws its items through the render's step budget (:func:`.limits.steps`); a
+        recursive loop, whose later iterations could not be counted, is refused."""
+        if node.recursive:
+            raise SecurityError("recursive loops are not allowed in a template")
+        counted = nodes.Call(nodes.EnvironmentAttribute("steps"), [node.iter], [], None, None, lineno=node.lineno)
+        super().visit_For(nodes.For(node.target, counted, node.body, node.else_, node.test, False, lineno=node.lineno),
+                          frame)
+
     def visit_Getattr(self, node, frame) -> None:
         if self.environment.is_async or node.attr[:1] == "_" or node.attr in _FORMAT \
                 or not isinstance(self.environment, Sandbox):
@@ -96,6 +107,31 @@ class Sandbox(ImmutableSandboxedEnvironment):
     generator checked when it compiled the template (:class:`_PrintingGenerator`)."""
 
     plain_types: frozenset[type] = frozenset()
+    #: what a render may cost (:mod:`.limits`): loops counted, operators that build values checked
+    steps = staticmethod(limits.steps)
+    intercepted_binops = frozenset({"*", "**", "%"})
+
+    def call_binop(self, context, operator: str, left, right):
+        if operator == "*":
+            limits.check_repeat(left, right)
+        elif operator == "**":
+            limits.check_power(left, right)
+        else:
+            limits.check_printf(left, right)
+        return super().call_binop(context, operator, left, right)
+
+    def wrap_str_format(self, value):
+        wrapped = super().wrap_str_format(value)
+        if wrapped is None:
+            return None
+        fmt = value.__self__
+
+        def checked(*args, **kwargs):
+            limits.check_format(fmt, (*args, *kwargs.values(), *(a for m in args if isinstance(m, dict)
+                                                                  for a in m.values())))
+            return wrapped(*args, **kwargs)
+
+        return checked
 
     def plain_getattr(self, obj: object, attribute: str):
         """``obj.attribute`` for a name the sandbox allows on any object (checked when compiled)."""
@@ -113,10 +149,17 @@ class Sandbox(ImmutableSandboxedEnvironment):
 
     def call(__self, __context, __obj, *args, **kwargs):
         # a method of plain data (docgen's own: TableWidths.begin...) is safe; anything else is asked
+        limits.step()
         if not (isinstance(__obj, MethodType) and type(__obj.__self__) in __self.plain_types) \
                 and not __self.is_safe_callable(__obj):
             raise SecurityError(f"a {type(__obj).__name__!r} object is not safely callable")
+        limits.check_method(__obj, args, kwargs)
         return __context.call(__obj, *args, **kwargs)
+
+
+def render(template, context: dict) -> str:
+    """``template`` rendered with ``context`` within the limits of :mod:`.limits`."""
+    return limits.render(template, context)
 
 
 def environment(plain_types: Iterable[type] = ()) -> Sandbox:
@@ -131,5 +174,6 @@ def environment(plain_types: Iterable[type] = ()) -> Sandbox:
         if issubclass(kind, _NOT_PLAIN):
             raise TypeError(f"{kind.__name__} is not plain data")
     env.code_generator_class = _PrintingGenerator
+    env.filters.update({name: limits.bounded_filter(name, f) for name, f in env.filters.items()})
     env.filters.update(safe=_printed, e=_printed, escape=_printed)
     return env

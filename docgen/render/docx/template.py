@@ -28,7 +28,7 @@ from jinja2.exceptions import SecurityError
 
 from ... import cache
 from ...errors import TemplateError
-from . import bidi, escaping, package, table_widths, zip_writer
+from . import bidi, escaping, limits, package, table_widths, zip_writer
 from .images import Images
 from .table_widths import TableWidths, _widths_in_template, fix_tables
 from .zip_writer import Entry, write_zip
@@ -45,7 +45,7 @@ _SAFE_NAME = re.compile(r"[^\w./-]")  # a part's name as Jinja's template name (
 #: generator, the archive's limits and checks, the table-widths rewrite, the zip entries of the static
 #: parts, and this preparation.
 #: Their source is part of the cache key: a change to any of them is a new cache entry.
-PREPARED_BY = (escaping, package, table_widths, zip_writer, sys.modules[__name__])
+PREPARED_BY = (escaping, limits, package, table_widths, zip_writer, sys.modules[__name__])
 
 
 class CompiledTemplate:
@@ -101,6 +101,8 @@ class CompiledTemplate:
             return prepared, {name: env.compile(source, _SAFE_NAME.sub("_", name)) for name, source in sources.items()}
         except TemplateError:
             raise
+        except SecurityError as exc:  # refused as it compiles (a recursive loop)
+            raise TemplateError(f"unsafe template {self.path.name}: {exc}") from None
         except Exception as exc:  # noqa: BLE001 - python-docx, docxtpl, lxml and Jinja raise many kinds
             raise TemplateError(f"template {self.path.name} cannot be prepared: {type(exc).__name__}") from None
 
@@ -125,15 +127,15 @@ class CompiledTemplate:
                 day: date, rows: list[tuple[tuple[bool, bool], ...]] | None) -> bytes:
         if self.widths_in_template:
             asked = TableWidths(widths, self.text_width, rows)
-            body = self._finish(self.body.render(context, docgen_table=asked)).encode("utf-8")
+            body = self._finish(escaping.render(self.body, {**context, "docgen_table": asked})).encode("utf-8")
         else:
-            body = fix_tables(self._finish(self.body.render(context)), widths, self.text_width, rows)
+            body = fix_tables(self._finish(escaping.render(self.body, context)), widths, self.text_width, rows)
         fresh: dict[str, bytes] = {
             "word/document.xml": bidi.mark(self.document_head + body + self.document_tail),
             "docProps/core.xml": core_xml,
         }
         for name, template in self.others.items():
-            fresh[name] = bidi.mark(self._finish(template.render(context)).encode("utf-8"), paragraphs=False)
+            fresh[name] = bidi.mark(self._finish(escaping.render(template, context)).encode("utf-8"), paragraphs=False)
         if images.items or images.charts:
             fresh[_RELS] = images.relationships(self.rels)
         if images.charts:

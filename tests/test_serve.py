@@ -1,0 +1,639 @@
+"""`docgen serve` (issue #16): the real server in a subprocess on 127.0.0.1, called with httpx. The
+same verdicts (JSON) and bytes as the command line, keys, limits, locks, batches that survive a kill,
+signed webhooks, and a log without bodies, client text or keys."""
+from __future__ import annotations
+
+import copy
+import hashlib
+import hmac
+import io
+import json
+import os
+import stat
+import subprocess
+import threading
+import time
+import zipfile
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import httpx
+import pytest
+
+import builders
+from serve_helpers import AS_OF, DOCGEN, Server, add_key, records, wait_job
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "fixtures"
+HOSTILE_NAME = "<script>window.pwned=1</script>Zoë"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    data = tmp_path_factory.mktemp("serve") / "data"
+    data.mkdir(mode=0o700)
+    keys = data / "keys.json"
+    server = Server(data, args=("--workers", "2", "--max-body", "1", "--timeout", "60",
+                                "--callback-host", "127.0.0.1"))  # the tests' webhook receiver
+    server.full = add_key(keys, "ehr")
+    server.reader = add_key(keys, "reader", "check")
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def client(server):
+    with httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {server.full}"}, timeout=120) as c:
+        yield c
+
+
+def cli(*args, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([str(DOCGEN), *map(str, args)], capture_output=True, cwd=cwd, timeout=120, check=False)
+
+
+# --- keys and auth ------------------------------------------------------------------------------
+def test_a_key_is_printed_once_and_only_its_salted_hash_is_stored_owner_only(tmp_path):
+    keys = tmp_path / "keys.json"
+    first = add_key(keys, "ehr")
+    second = add_key(keys, "agency", "check", "render")
+    assert first != second and first.startswith("dgk_") and len(first) > 40
+    text = keys.read_text()
+    assert first not in text and second not in text
+    assert stat.S_IMODE(keys.stat().st_mode) == 0o600
+    listed = subprocess.run([str(DOCGEN), "keys", "list", "--keys", str(keys)], capture_output=True, text=True,
+                            check=True).stdout
+    assert "ehr  check,render,batch,packet,fhir" in listed and "agency  check,render  created" in listed
+    assert first not in listed
+    again = subprocess.run([str(DOCGEN), "keys", "add", "ehr", "--keys", str(keys)], capture_output=True, text=True,
+                           check=False)
+    assert again.returncode == 2
+    assert again.stderr.strip() == "docgen keys: NAME: a key named ehr exists; revoke it first"
+    scope = subprocess.run([str(DOCGEN), "keys", "add", "x", "--keys", str(keys), "--scope", "admin"],
+                           capture_output=True, text=True, check=False)
+    assert scope.returncode == 2 and "--scope: use one or more of check,render,batch,packet,fhir" in scope.stderr
+
+
+def test_no_auth_is_refused_unless_the_host_is_loopback(tmp_path):
+    everyone = "0.0.0.0"  # noqa: S104 - what is refused
+    proc = subprocess.run([str(DOCGEN), "serve", "--data", str(tmp_path / "d"), "--no-auth", "--host", everyone],
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().startswith("docgen serve: --no-auth: anyone who can connect would be served")
+    empty = subprocess.run([str(DOCGEN), "serve", "--data", str(tmp_path / "d")], capture_output=True, text=True,
+                           timeout=60, check=False)
+    assert empty.returncode == 2 and "no keys in" in empty.stderr and "Traceback" not in empty.stderr
+
+
+def test_every_route_but_healthz_needs_a_key_in_scope(server):
+    health = httpx.get(f"{server.url}/healthz")
+    assert health.status_code == 200 and health.json() == {"status": "ok", "version": health.json()["version"]}
+    plan = json.dumps(builders.plan_dict(), default=str)
+    for method, path in (("POST", "/v1/check"), ("POST", "/v1/render"), ("POST", "/v1/batches"),
+                         ("GET", "/v1/batches/" + "0" * 32), ("GET", "/openapi.json"),
+                         ("POST", "/v1/packets?client=C&purpose=claim&recipient=R")):
+        bare = httpx.request(method, server.url + path, content=plan)
+        assert bare.status_code == 401, path
+        assert bare.json() == {"error": "a valid key is needed: Authorization: Bearer KEY"}
+        assert bare.headers["www-authenticate"] == "Bearer"
+        wrong = httpx.request(method, server.url + path, content=plan, headers={"Authorization": "Bearer dgk_nope"})
+        assert wrong.status_code == 401
+    reader = {"Authorization": f"Bearer {server.reader}"}
+    assert httpx.post(f"{server.url}/v1/check?as_of={AS_OF}", content=plan, headers=reader).status_code == 200
+    denied = httpx.post(f"{server.url}/v1/render?as_of={AS_OF}", content=plan, headers=reader)
+    assert denied.status_code == 403 and denied.json() == {"error": "this key may not render (its scopes: check)"}
+
+
+def test_a_revoked_key_is_refused_at_once(server):
+    key = add_key(server.data / "keys.json", "temporary", "check")
+    auth = {"Authorization": f"Bearer {key}"}
+    body = json.dumps(builders.plan_dict(), default=str)
+    assert httpx.post(f"{server.url}/v1/check", content=body, headers=auth).status_code == 200
+    subprocess.run([str(DOCGEN), "keys", "revoke", "temporary", "--keys", str(server.data / "keys.json")],
+                   check=True, capture_output=True)
+    assert httpx.post(f"{server.url}/v1/check", content=body, headers=auth).status_code == 401
+
+
+# --- parity with the command line ---------------------------------------------------------------
+def _corpus() -> list[dict]:
+    from docgen.load import parse_yaml
+
+    out = []
+    for name in ("plans/plan-adult-mdd-complete.yaml", "plans/plan-elevated-risk-no-safety-plan-incomplete.yaml",
+                 "notes/note-invalid-schema.yaml", "notes/note-tx-unknown-goal-soap-incomplete.yaml",
+                 "plans/plan-tx-medicaid-sud-part2-complete.json"):
+        text = (FIXTURES / name).read_text(encoding="utf-8")
+        out.append(json.loads(json.dumps(parse_yaml(text), default=str)))
+    return out
+
+
+def test_check_answers_exactly_what_docgen_check_format_json_prints(server, client, tmp_path):
+    body = json.dumps(_corpus(), ensure_ascii=False).encode()
+    (tmp_path / "request.json").write_bytes(body)
+    proc = cli("check", "request.json", "--format", "json", "--as-of", AS_OF, "--audit", server.data / "audit.sqlite",
+               cwd=tmp_path)
+    answer = client.post(f"/v1/check?as_of={AS_OF}", content=body)
+    assert answer.status_code == 200
+    assert answer.json() == json.loads(proc.stdout)
+    assert {r["status"] for r in answer.json()["records"]} == {"complete", "incomplete", "invalid"}
+    # one record as an object: the CLI's answer for a file holding that object
+    one = json.dumps(_corpus()[1]).encode()
+    (tmp_path / "request.json").write_bytes(one)
+    proc = cli("check", "request.json", "--format", "json", "--as-of", AS_OF, cwd=tmp_path)
+    assert client.post(f"/v1/check?as_of={AS_OF}", content=one).json() == json.loads(proc.stdout)
+
+
+@pytest.mark.slow
+def test_render_answers_the_bytes_docgen_render_writes(client, tmp_path):
+    plan = builders.plan_dict()
+    plan["id"], plan["client"]["id"] = "TP-PARITY", "C-PARITY"
+    body = json.dumps(plan, default=str).encode()
+    (tmp_path / "request.json").write_bytes(body)
+    proc = cli("render", "request.json", "--out", "out", "--as-of", AS_OF, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    pdf = client.post(f"/v1/render?format=pdf&as_of={AS_OF}", content=body)
+    assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+    assert pdf.headers["x-docgen-status"] == "final"
+    assert 'filename="TP-PARITY.pdf"' in pdf.headers["content-disposition"]
+    assert pdf.content == (tmp_path / "out" / "TP-PARITY.pdf").read_bytes()
+    docx = client.post(f"/v1/render?format=docx&as_of={AS_OF}", content=body)
+    assert docx.content == (tmp_path / "out" / "TP-PARITY.docx").read_bytes()
+    both = client.post(f"/v1/render?format=zip&as_of={AS_OF}", content=body)
+    with zipfile.ZipFile(io.BytesIO(both.content)) as archive:
+        assert archive.read("document.pdf") == pdf.content and archive.read("document.docx") == docx.content
+    assert client.post(f"/v1/render?format=zip&as_of={AS_OF}", content=body).content == both.content
+
+
+def test_an_incomplete_record_is_refused_with_its_findings_or_rendered_as_a_draft(client):
+    plan = builders.plan_dict()
+    plan["id"] = "TP-REFUSED"
+    del plan["consents"]
+    body = json.dumps(plan, default=str)
+    refused = client.post(f"/v1/render?as_of={AS_OF}", content=body)
+    assert refused.status_code == 422
+    answer = refused.json()
+    assert answer["status"] == "refused" and answer["error"].startswith("record TP-REFUSED: refused: ")
+    assert "consent-treatment" in {f["rule"] for f in answer["findings"]}
+    draft = client.post(f"/v1/render?as_of={AS_OF}&allow_draft=true", content=body)
+    assert draft.status_code == 200 and draft.headers["x-docgen-status"] == "draft"
+    assert draft.content.startswith(b"%PDF")
+    invalid = client.post(f"/v1/render?as_of={AS_OF}", content=json.dumps({"kind": "treatment_plan", "id": "TP-X"}))
+    assert invalid.status_code == 422 and invalid.json()["status"] == "invalid" and invalid.json()["findings"]
+
+
+def test_a_final_render_locks_and_other_content_is_409_with_the_lock(server, client):
+    plan = builders.plan_dict()
+    plan["id"] = "TP-LOCKED"
+    assert client.post(f"/v1/render?as_of={AS_OF}", content=json.dumps(plan, default=str)).status_code == 200
+    again = client.post(f"/v1/render?as_of={AS_OF}", content=json.dumps(plan, default=str))
+    assert again.status_code == 200, "the same content renders again"
+    plan["presenting_concerns"] = "Changed after it was signed."
+    locked = client.post(f"/v1/render?as_of={AS_OF}", content=json.dumps(plan, default=str))
+    assert locked.status_code == 409
+    answer = locked.json()
+    assert answer["status"] == "locked" and answer["error"].startswith("record TP-LOCKED: locked: ")
+    assert answer["lock"]["record_id"] == "TP-LOCKED" and len(answer["lock"]["sha256"]) == 64
+    # the service's trail holds the lock, as render's does; check consults it
+    from docgen import api
+
+    assert [lock["record_id"] for lock in api.locks(server.data, record="TP-LOCKED")] == ["TP-LOCKED"]
+    assert api.verify_trail(server.data).intact, "workers keep the trail open: its chain stays whole"
+    checked = client.post(f"/v1/check?as_of={AS_OF}", content=json.dumps(plan, default=str)).json()
+    assert "locked" in {f["rule"] for f in checked["records"][0]["findings"]}
+
+
+# --- bad input: one line, the right status, never a 500 ------------------------------------------
+@pytest.mark.parametrize(("path", "body", "status", "error"), [
+    ("/v1/check", b'{"id": "TP-1", ', 400, "request body: line 1 column 16: broken JSON: Expecting property name"),
+    ("/v1/check", b"", 400, "request body: empty body: send a JSON record"),
+    ("/v1/check", b"\xff\xfe{}", 400, "request body: not UTF-8 text (byte 0)"),
+    ("/v1/render", b"[1, 2]", 400, "request body: render takes one record (a JSON object)"),
+    ("/v1/render", b'{"a": NaN}', 400, "request body: NaN is not a valid JSON number"),
+    ("/v1/check?as_of=2026-13-45", b"{}", 400, "as_of: Input should be a valid date"),
+    ("/v1/check?profile=../../etc/x", b"{}", 400, "profile: unknown profile"),
+    ("/v1/render?format=exe", b"{}", 400, "format: String should match pattern"),
+    ("/v1/batches", b"[]", 400, "request body: a JSON array of records, not empty"),
+    ("/v1/batches", b"[{", 400, "request body: line 1 column 3: broken JSON"),
+    ("/v1/batches?callback_url=file:///etc/passwd", b"[{}]", 400, "callback_url: an http or https URL"),
+    # a key holder must not make the service call what only its own host can reach (cloud metadata,
+    # loopback services, the private network): refused unless --callback-host allows the host
+    ("/v1/batches?callback_url=http://169.254.169.254/latest/meta-data/", b"[{}]", 400,
+     "callback_url: 169.254.169.254 is not a public address"),
+    ("/v1/batches?callback_url=http://localhost:6379/", b"[{}]", 400,
+     "callback_url: localhost is not a public address"),
+    ("/v1/batches?callback_url=http://10.0.0.7/hook", b"[{}]", 400, "callback_url: 10.0.0.7 is not a public address"),
+    ("/v1/batches?callback_url=http://[::1]:8080/", b"[{}]", 400, "callback_url: ::1 is not a public address"),
+    ("/v1/packets?client=C&purpose=claim&recipient=R", b"{}", 400, "request body: a packet takes a JSON array"),
+])
+def test_bad_input_is_one_line_with_its_status(client, path, body, status, error):
+    answer = client.post(path, content=body)
+    assert answer.status_code == status, answer.text
+    message = answer.json()["error"]
+    assert message.startswith(error) and "\n" not in message and "Traceback" not in answer.text
+
+
+def test_a_record_naming_a_file_of_the_server_is_refused(client):
+    plan = builders.plan_dict()
+    plan["signatures"][0]["image"] = "/etc/hostname.png"
+    answer = client.post(f"/v1/render?as_of={AS_OF}", content=json.dumps(plan, default=str))
+    assert answer.status_code == 422 and "signature image is a file of the server" in answer.json()["error"]
+    plan = builders.plan_dict()
+    plan["payer"]["profile"] = "/etc/passwd"
+    answer = client.post(f"/v1/render?as_of={AS_OF}", content=json.dumps(plan, default=str))
+    assert answer.status_code == 422
+    assert answer.json()["error"].endswith("name a built-in profile over HTTP, not a file")
+
+
+def test_a_body_over_the_limit_is_413_declared_or_streamed(client):
+    big = b"[" + b" " * (1024 * 1024 + 10) + b"]"
+    declared = client.post("/v1/check", content=big)
+    assert declared.status_code == 413 and declared.json() == {"error": "request body larger than 1048576 bytes"}
+
+    def chunks():
+        for _ in range(20):
+            yield b" " * (64 * 1024)
+
+    streamed = client.post("/v1/check", content=chunks())  # no Content-Length: chunked
+    assert streamed.status_code == 413 and streamed.json()["error"] == "request body larger than 1048576 bytes"
+
+
+@pytest.mark.slow
+def test_the_time_limit_counts_the_work_not_the_queue(tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    key = add_key(data / "keys.json", "ehr")
+    server = Server(data, args=("--workers", "1", "--timeout", "0.25")).start()
+    try:
+        with httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {key}"}, timeout=120) as client:
+            big = builders.plan_dict()
+            big["id"] = "TP-BIG"
+            goal = big["goals"][0]
+            big["goals"] = []
+            for i in range(600):
+                more = copy.deepcopy(goal)
+                more["id"] = f"G-{i}"
+                for j, objective in enumerate(more["objectives"]):
+                    objective["id"] = f"O-{i}-{j}"
+                big["goals"].append(more)
+            slow = client.post(f"/v1/render?format=zip&as_of={AS_OF}", content=json.dumps(big, default=str))
+            assert slow.status_code == 503
+            assert slow.json() == {"error": "the request took longer than the time limit (0.25 s)"}
+            # 30 small renders at once on one worker: each works well under the limit, the last waits longer
+            body = json.dumps(builders.plan_dict(), default=str)
+            latencies: list[float] = []
+
+            def one() -> int:
+                started = time.perf_counter()
+                status = httpx.post(f"{server.url}/v1/render?as_of={AS_OF}", content=body, timeout=120,
+                                    headers={"Authorization": f"Bearer {key}"}).status_code
+                latencies.append(time.perf_counter() - started)
+                return status
+
+            from concurrent.futures import ThreadPoolExecutor
+
+            with ThreadPoolExecutor(30) as pool:
+                statuses = list(pool.map(lambda _: one(), range(30)))
+            assert statuses == [200] * 30
+            assert max(latencies) > 0.25, "queued longer than the limit, and still served"
+    finally:
+        server.stop()
+
+
+# --- packets ------------------------------------------------------------------------------------
+@pytest.mark.slow
+def test_a_packet_is_the_pdf_docgen_packet_writes_or_422_with_the_refusals(client, tmp_path):
+    from docgen.load import parse_yaml
+
+    plan = parse_yaml((FIXTURES / "plans" / "plan-adult-ptsd-release-authorization-complete.yaml").read_text())
+    body = json.dumps([plan], default=str).encode()
+    query = {"client": plan["client"]["id"], "purpose": "claim", "recipient": "Acme Health Plan", "as_of": AS_OF}
+    (tmp_path / "request.json").write_bytes(body)
+    proc = cli("packet", "request.json", "--client", query["client"], "--purpose", "claim", "--recipient",
+               query["recipient"], "--as-of", AS_OF, "--out", "packet.pdf", cwd=tmp_path)
+    answer = client.post("/v1/packets", params=query, content=body)
+    if proc.returncode == 0:
+        assert answer.status_code == 200 and answer.content == (tmp_path / "packet.pdf").read_bytes()
+    else:
+        assert answer.status_code == 422 and answer.json()["refusals"]
+    nobody = client.post("/v1/packets", params={**query, "client": "C-NOBODY"}, content=body)
+    assert nobody.status_code == 400 and nobody.json() == {"error": "no record of client C-NOBODY in the input"}
+    incomplete = copy.deepcopy(plan)
+    incomplete["consents"] = []
+    refused = client.post("/v1/packets", params=query, content=json.dumps([incomplete], default=str))
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["error"].startswith("packet refused") and refused.json()["refusals"]
+    assert {"record", "field", "rule", "message"} == set(refused.json()["refusals"][0])
+
+
+# --- batches ------------------------------------------------------------------------------------
+@pytest.mark.slow
+def test_a_200_record_batch_whose_files_match_its_manifest(client):
+    plans = records(200, builders.plan_dict(), "TP-M")
+    plans[7]["consents"] = []  # one refused
+    created = client.post(f"/v1/batches?as_of={AS_OF}&format=pdf", content="\n".join(json.dumps(p, default=str)
+                                                                                    for p in plans))
+    assert created.status_code == 202 and created.headers["location"] == f"/v1/batches/{created.json()['id']}"
+    job_id = created.json()["id"]
+    status = wait_job(client, job_id)
+    assert status["status"] == "done" and status["done"] == status["total"] == 200 and status["progress"] == 1
+    assert status["counts"]["final"] == 199 and status["counts"]["refused"] == 1 and status["ok"] is False
+    rows = client.get(f"/v1/batches/{job_id}/manifest").json()["records"]
+    assert len(rows) == 200 and {r["id"] for r in rows} == {p["id"] for p in plans}
+    served = 0
+    for row in rows:
+        for output in row["outputs"]:
+            got = client.get(f"/v1/batches/{job_id}/files/{output['path']}")
+            assert got.status_code == 200
+            assert hashlib.sha256(got.content).hexdigest() == output["sha256"] and len(got.content) == output["bytes"]
+            served += 1
+    assert served == 199
+    for bad in ("../../keys.json", "..%2F..%2Fkeys.json", "/etc/passwd", "audit.sqlite", "manifest.jsonl",
+                "%2e%2e/%2e%2e/jobs.sqlite"):
+        assert client.get(f"/v1/batches/{job_id}/files/{bad}").status_code == 404, bad
+    other = client.get(f"/v1/batches/{job_id}", headers={"Authorization": "Bearer dgk_x"})
+    assert other.status_code == 401
+
+
+def test_a_batch_of_another_key_is_not_found(server, client):
+    created = client.post(f"/v1/batches?as_of={AS_OF}",
+                          content=json.dumps(records(1, builders.plan_dict(), "TP-O"), default=str))
+    job_id = created.json()["id"]
+    other = add_key(server.data / "keys.json", "other-agency", "batch")
+    seen = httpx.get(f"{server.url}/v1/batches/{job_id}", headers={"Authorization": f"Bearer {other}"})
+    assert seen.status_code == 404 and seen.json() == {"error": "no such batch"}
+    assert client.get("/v1/batches/not-an-id").status_code == 404
+
+
+@pytest.mark.slow
+def test_a_service_killed_mid_batch_completes_the_job_when_restarted(tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    key = add_key(data / "keys.json", "ehr")
+    server = Server(data, args=("--workers", "2")).start()
+    auth = {"Authorization": f"Bearer {key}"}
+    plans = records(120, builders.plan_dict(), "TP-K")
+    try:
+        with httpx.Client(base_url=server.url, headers=auth, timeout=60) as client:
+            job_id = client.post(f"/v1/batches?as_of={AS_OF}&format=pdf",
+                                 content=json.dumps(plans, default=str)).json()["id"]
+            deadline = time.monotonic() + 120
+            while client.get(f"/v1/batches/{job_id}").json()["done"] < 10:
+                assert time.monotonic() < deadline
+                time.sleep(0.05)
+        server.kill()
+        assert (data / "batches" / job_id / "out" / ".manifest-journal.jsonl").is_file(), "killed mid-batch"
+        server = Server(data, args=("--workers", "2")).start()
+        with httpx.Client(base_url=server.url, headers=auth, timeout=60) as client:
+            status = wait_job(client, job_id)
+            assert status["status"] == "done" and status["ok"] is True
+            # the records done before the kill are kept (skipped), the others rendered: none redone
+            assert status["counts"]["final"] + status["counts"]["skipped"] == 120 and status["counts"]["skipped"] >= 10
+            rows = client.get(f"/v1/batches/{job_id}/manifest").json()["records"]
+            assert [r["id"] for r in rows] == [p["id"] for p in plans]
+            for row in rows:
+                [output] = row["outputs"]
+                assert hashlib.sha256(client.get(f"/v1/batches/{job_id}/files/{output['path']}").content
+                                      ).hexdigest() == output["sha256"]
+    finally:
+        server.stop()
+    from docgen import api
+
+    events = api.audit(data)
+    assert len(events) < 2 * 120, "resumed, not redone"
+    assert {e["record_id"] for e in events} == {p["id"] for p in plans}
+
+
+class _Receiver(BaseHTTPRequestHandler):
+    calls: list = []
+
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        type(self).calls.append((dict(self.headers), body))
+        self.send_response(500 if len(type(self).calls) == 1 else 204)  # the first attempt fails: retried
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.mark.slow
+def test_the_webhook_is_signed_and_retried_until_delivered(server, client):
+    _Receiver.calls = []
+    receiver = ThreadingHTTPServer(("127.0.0.1", 0), _Receiver)
+    threading.Thread(target=receiver.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{receiver.server_address[1]}/hook?x=1"
+        created = client.post("/v1/batches", params={"as_of": AS_OF, "format": "pdf", "callback_url": url},
+                              content=json.dumps(records(3, builders.plan_dict(), "TP-W"), default=str))
+        job_id = created.json()["id"]
+        wait_job(client, job_id)
+        deadline = time.monotonic() + 30
+        while client.get(f"/v1/batches/{job_id}").json()["callback"] != "delivered":
+            assert time.monotonic() < deadline, _Receiver.calls
+            time.sleep(0.1)
+    finally:
+        receiver.shutdown()
+    assert len(_Receiver.calls) == 2
+    secret = (server.data / "webhook.secret").read_text().strip().encode()
+    assert stat.S_IMODE((server.data / "webhook.secret").stat().st_mode) == 0o600
+    for headers, body in _Receiver.calls:
+        timestamp = headers["X-Docgen-Timestamp"]
+        expected = "sha256=" + hmac.new(secret, timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+        assert hmac.compare_digest(headers["X-Docgen-Signature"], expected)
+        assert abs(int(timestamp) - time.time()) < 60
+        event = json.loads(body)
+        assert event["event"] == "batch.ended" and event["batch"]["id"] == job_id
+        assert event["batch"]["counts"]["final"] == 3
+
+
+# --- the log ------------------------------------------------------------------------------------
+def test_the_log_has_ids_never_bodies_client_text_or_keys(server, client):
+    plan = builders.plan_dict()
+    plan["id"], plan["client"]["name"] = "TP-LOGGED", HOSTILE_NAME
+    plan["presenting_concerns"] = "Clinical text that must never reach a log."
+    client.post(f"/v1/check?as_of={AS_OF}", content=json.dumps(plan, default=str))
+    client.post("/v1/check", content=b'{"broken": ')
+    time.sleep(0.2)
+    log = server.log.read_text(encoding="utf-8")
+    assert "POST /v1/check 200" in log and "key=ehr ids=TP-LOGGED" in log
+    for secret in (HOSTILE_NAME, "Clinical text", server.full, server.reader, "broken", "Traceback"):
+        assert secret not in log, secret
+    assert builders.plan_dict()["client"]["name"] not in log
+
+
+def test_openapi_lists_the_endpoints(client):
+    spec = client.get("/openapi.json").json()
+    assert {"/healthz", "/v1/check", "/v1/render", "/v1/batches", "/v1/batches/{job_id}",
+            "/v1/batches/{job_id}/manifest", "/v1/batches/{job_id}/files/{path}", "/v1/packets"} <= set(spec["paths"])
+    render = spec["paths"]["/v1/render"]["post"]
+    assert {p["name"] for p in render["parameters"]} == {"format", "allow_draft", "profile", "as_of"}
+
+
+@pytest.mark.slow
+def test_schemathesis_finds_no_server_error(server, tmp_path):
+    proc = subprocess.run(
+        [str(Path(os.sys.executable).with_name("st")), "run", f"{server.url}/openapi.json", "--checks",
+         "not_a_server_error", "--max-examples", "6", "--phases", "examples,coverage,fuzzing", "--seed", "1",
+         "--workers", "1", "-H", f"Authorization: Bearer {server.full}", "--exclude-path-regex", "^/v1/batches$",
+         "--generation-deterministic"],
+        capture_output=True, text=True, timeout=300, check=False, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout[-4000:]
+    assert "Fuzzing" in proc.stdout and "failed" not in proc.stdout.lower(), proc.stdout[-4000:]
+
+
+def test_copy_of_a_record_is_not_needed_twice(client):
+    """A note checked with its plan in one list is judged against it, as `docgen check` on one file."""
+    plan, note = builders.plan_dict(), builders.note_dict()
+    wrong = copy.deepcopy(note)
+    wrong["goals_addressed"][0]["goal_id"] = "G-NOT-IN-PLAN"
+    answer = client.post(f"/v1/check?as_of={AS_OF}", content=json.dumps([plan, wrong], default=str)).json()
+    assert "note-goal-link" in {f["rule"] for f in answer["records"][1]["findings"]}
+
+
+# --- the page, in headless Chromium ------------------------------------------------------------
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.mark.slow
+def test_the_page_checks_uploaded_files_and_downloads_a_pdf_and_escapes_what_clients_send(server):
+    from playwright.sync_api import sync_playwright
+
+    hostile = builders.plan_dict()
+    hostile["id"] = '<img src=x onerror="window.pwned=1">'
+    hostile["client"]["name"] = HOSTILE_NAME
+    del hostile["consents"]
+    hostile_file = {"name": "<script>window.pwned=2</script>.json", "mimeType": "application/json",
+                    "buffer": json.dumps(hostile).encode()}
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(accept_downloads=True)
+            dialogs: list[str] = []
+            page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+            page.goto(server.url + "/")
+            page.fill("#key", server.full)
+            page.click("#key-save")
+            page.reload()  # the key is kept for the session
+            assert page.inner_text("#key-state") == "key set for this session"
+            fixtures = [{"name": path.name, "mimeType": "text/plain", "buffer": path.read_bytes()}
+                        for path in (FIXTURES / "plans" / "plan-adult-mdd-complete.yaml",
+                                     FIXTURES / "csv" / "notes-sample.csv")]
+            page.set_input_files("#files", [*fixtures, hostile_file])
+            page.fill("#as-of", AS_OF)
+            page.click("#check")
+            page.wait_for_selector("#results .record")
+            text = page.inner_text("#results")
+            sections = page.locator("#results .record")
+            assert sections.count() >= 3
+            complete = page.locator("#results .record", has_text="Treatment plan TP-1001")
+            assert "Complete: nothing is missing" in complete.inner_text()
+            # the hostile record: shown as text, its findings in plain words (what, where, which rule)
+            bad = page.locator("#results .record", has_text="window.pwned=1")
+            bad_text = bad.inner_text()
+            assert '<img src=x onerror="window.pwned=1">' in bad_text
+            assert "<script>window.pwned=2</script>.json" in bad_text
+            assert "Incomplete: fix what is listed below" in bad_text and "rule consent-treatment" in bad_text
+            assert "To fix in " in bad_text and "(s)" not in text and "blocker:" not in text  # words, not machine's
+            assert HOSTILE_NAME not in text  # client names are not shown: ids only
+            assert page.evaluate("window.pwned") is None and dialogs == []
+            assert page.locator("#results img, #results script").count() == 0
+            with page.expect_download() as download:
+                complete.locator("button[data-format=pdf]").click()
+            assert download.value.suggested_filename == "TP-1001.pdf"
+            pdf = Path(download.value.path()).read_bytes()
+            assert pdf.startswith(b"%PDF")
+            with page.expect_download() as draft:
+                bad.locator("button[data-format=docx]").click()
+            assert zipfile.is_zipfile(draft.value.path())
+            assert page.evaluate("window.pwned") is None
+        finally:
+            browser.close()
+    from docgen.load import parse_yaml
+
+    plan = parse_yaml((FIXTURES / "plans" / "plan-adult-mdd-complete.yaml").read_text(encoding="utf-8"))
+    with httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {server.full}"}) as client:
+        same = client.post(f"/v1/render?as_of={AS_OF}", content=json.dumps(plan, default=str))
+    assert same.content == pdf, "the page downloads the bytes the API (and docgen render) gives"
+
+
+def test_the_page_offers_no_download_a_lone_render_would_judge_otherwise(client):
+    plan, note = builders.plan_dict(), builders.note_dict()
+    plan["id"], note["plan_id"], note["id"] = "TP-PAGE", "TP-PAGE", "PN-PAGE"
+    note["goals_addressed"][0]["goal_id"] = "G-NOT-IN-PLAN"
+    files = [("files", ("plan.json", json.dumps(plan, default=str), "application/json")),
+             ("files", ("<b>note</b>.json", json.dumps(note, default=str), "application/json"))]
+    answer = client.post(f"/v1/page/results?as_of={AS_OF}", files=files)
+    assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/html")
+    html = answer.text
+    note_part = html[html.index("PN-PAGE"):]
+    assert "rule <code>note-goal-link</code>" in note_part
+    assert "Not offered for download here: rendered on its own it would be judged complete" in note_part
+    assert "data-record" not in note_part and "data-record" in html[:html.index("PN-PAGE")]
+    assert "&lt;b&gt;note&lt;/b&gt;.json" in html and "<b>note</b>" not in html
+    assert client.post("/v1/page/results", content=b"not multipart").status_code == 400
+
+
+def test_a_worker_verifies_its_kept_trail_whole_again_so_a_removed_lock_is_seen(tmp_path, monkeypatch):
+    """A worker keeps its trail open and verifies only new rows; a lock deleted by hand behind them
+    is seen when the trail is verified whole again (every REVERIFY_SECONDS), before the next render."""
+    import sqlite3
+
+    from docgen.errors import AuditError
+    from docgen.ledger.locks import lock_of
+    from docgen.serve import work
+
+    trail_path = tmp_path / "audit.sqlite"
+    trail = work._trail(str(trail_path))  # noqa: SLF001
+    trail.lock(lock_of(builders.validate(builders.plan_dict()), "0" * 64))
+    db = sqlite3.connect(trail_path)
+    db.execute("DROP TRIGGER locks_no_delete")
+    db.execute("DELETE FROM locks")
+    db.commit()
+    db.close()
+    assert work._trail(str(trail_path)) is trail  # within the window: the kept trail  # noqa: SLF001
+    monkeypatch.setattr(work, "REVERIFY_SECONDS", 1e9)
+    assert work._trail(str(trail_path)) is trail  # noqa: SLF001
+    monkeypatch.setattr(work, "REVERIFY_SECONDS", 0.0)
+    try:
+        with pytest.raises(AuditError, match="hash chain is broken"):
+            work._trail(str(trail_path))  # noqa: SLF001
+    finally:
+        work._forget_trails()  # noqa: SLF001
+
+
+
+def test_a_webhook_does_not_follow_a_redirect(tmp_path):
+    """A receiver (public, allowed) answering 302 to an internal address is not followed: the
+    redirect would take the signed POST past the check of the URL."""
+    from docgen.serve.jobs import Jobs
+    from docgen.serve.webhook import Webhooks
+
+    class Redirect(BaseHTTPRequestHandler):
+        followed: list[str] = []
+
+        def do_POST(self):
+            if self.path == "/inside":
+                Redirect.followed.append(self.path)
+                self.send_response(200)
+            else:
+                self.send_response(307)
+                self.send_header("Location", f"http://127.0.0.1:{self.server.server_address[1]}/inside")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    receiver = ThreadingHTTPServer(("127.0.0.1", 0), Redirect)
+    threading.Thread(target=receiver.serve_forever, daemon=True).start()
+    try:
+        hooks = Webhooks(Jobs(tmp_path), b"k" * 32, attempts=1, allowed=frozenset({"127.0.0.1"}))
+        request = __import__("urllib.request").request.Request(
+            f"http://127.0.0.1:{receiver.server_address[1]}/hook", data=b"{}", method="POST")
+        with pytest.raises(__import__("urllib.error").error.HTTPError, match="307"):
+            hooks.opener.open(request, timeout=10)
+    finally:
+        receiver.shutdown()
+    assert Redirect.followed == []
