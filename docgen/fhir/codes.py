@@ -28,8 +28,6 @@ CLINICIAN_ID = f"{DOCGEN}:clinician-id"
 #: Extensions docgen defines (no FHIR element carries these).
 EXT_BASE = "urn:docgen:fhir:StructureDefinition"
 EXT_RESIDUAL = f"{EXT_BASE}:record-rest"  # the record's fields no FHIR element carries (see export.py)
-EXT_FIELD = f"{EXT_BASE}:field"  # which docgen field an annotation holds
-EXT_KIND = f"{EXT_BASE}:record-kind"
 
 CONDITION_CLINICAL = "http://terminology.hl7.org/CodeSystem/condition-clinical"
 CONDITION_VERIFICATION = "http://terminology.hl7.org/CodeSystem/condition-ver-status"
@@ -42,7 +40,6 @@ CONFIDENTIALITY = "http://terminology.hl7.org/CodeSystem/v3-Confidentiality"
 PROVENANCE_AGENT = "http://terminology.hl7.org/CodeSystem/provenance-participant-type"
 SIGNATURE_TYPE = "urn:iso-astm:E1762-95:2013"
 CONSENT_SCOPE = "http://terminology.hl7.org/CodeSystem/consentscope"
-CONSENT_CATEGORY = "http://loinc.org"
 CONSENT_POLICY = "http://terminology.hl7.org/CodeSystem/consentpolicycodes"
 PAYER_TYPOLOGY = "https://nahdo.org/sopt"
 POS = "https://www.cms.gov/Medicare/Coding/place-of-service-codes/Place_of_Service_Code_Set"

@@ -35,8 +35,8 @@ from .patch import diff
 from .reader import Report, note_from, plan_from
 from .resources import Entry, Index, structure_errors
 
-#: The record's content in a Bundle, minus what is left out: (record, dict of the record as exported).
-Rendered = Callable[[Any, dict], "bytes | None"]
+#: Renders a record's final PDF from the record and its dict as exported (None when it is not final).
+RenderPdf = Callable[[Any, dict], "bytes | None"]
 
 #: A note's private process notes (45 CFR 164.501): never exported.
 PROCESS_NOTES = "psychotherapy_notes"
@@ -525,7 +525,7 @@ def _document_reference(b: _Bundle, record, main: dict, pdf: bytes, patient_id: 
 
 
 def export_client(client_id: str, records: list, *, shape: Callable[[Any], dict] | None = None,
-                  documents: Rendered | None = None, part2: Callable[[Any], bool] | None = None) -> Exported:
+                  documents: RenderPdf | None = None, part2: Callable[[Any], bool] | None = None) -> Exported:
     """One client's Bundle from their validated records (plans and notes; others are left out and said so).
     ``shape``: a record's dict as it may leave (minimum necessary; default: the whole record);
     ``documents``: renders a record's PDF from the record and its dict as exported (None when it is not

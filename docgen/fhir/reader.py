@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -169,7 +170,7 @@ def _address(resource: dict) -> str | None:
     return None
 
 
-def _left_out(resource: dict, report: Report, also: set[str] = frozenset()) -> None:  # type: ignore[assignment]
+def _left_out(resource: dict, report: Report, also: frozenset[str] = frozenset()) -> None:
     used = USED.get(str(resource.get("resourceType")), set()) | BOOKKEEPING | also
     extra = sorted(k for k in resource if k not in used and not k.startswith("_"))
     if extra:
@@ -657,7 +658,7 @@ def _assessments_for(main: dict, linked: list[dict], index: Index, report: Repor
     return out
 
 
-def plan_from(care_plan: dict, index: Index, report: Report, extra: list[dict] = ()) -> dict:  # type: ignore[assignment]
+def plan_from(care_plan: dict, index: Index, report: Report, extra: Sequence[dict] = ()) -> dict:
     """A treatment plan (a dict, not yet validated) from a CarePlan; ``extra``: resources of the patient
     no other record holds (QuestionnaireResponses, Consents) that this plan takes."""
     index.touch(care_plan)
@@ -724,7 +725,7 @@ SERVICE_TYPES = {"intake", "individual", "family_with_client", "family_without_c
                  "medication_management", "case_management"}
 
 
-def note_from(encounter: dict, index: Index, report: Report, extra: list[dict] = ()) -> dict:  # type: ignore[assignment]
+def note_from(encounter: dict, index: Index, report: Report, extra: Sequence[dict] = ()) -> dict:
     """A progress note (a dict, not yet validated) from an Encounter."""
     index.touch(encounter)
     patient = index.resolve(encounter.get("subject"), "subject", encounter, ("Patient",))
