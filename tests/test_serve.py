@@ -637,3 +637,70 @@ def test_a_webhook_does_not_follow_a_redirect(tmp_path):
     finally:
         receiver.shutdown()
     assert Redirect.followed == []
+
+
+# --- FHIR (issue #15) over HTTP -------------------------------------------------------------------------
+FHIR_DATA = Path(__file__).parent / "data" / "fhir"
+
+
+def test_fhir_export_answers_the_bundle_docgen_fhir_export_writes(client, tmp_path):
+    plan, note = builders.plan_dict(), builders.note_dict()
+    note["psychotherapy_note"] = True  # never exported, whatever the options
+    body = json.dumps([plan, note], default=str).encode()
+    (tmp_path / "request.json").write_bytes(body)
+    proc = cli("fhir", "export", "request.json", "--out", "bundle.json", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    answer = client.post("/v1/fhir/export", content=body)
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["content-type"].startswith("application/fhir+json")
+    assert answer.content == (tmp_path / "bundle.json").read_bytes()
+    bundle = answer.json()
+    assert bundle["resourceType"] == "Bundle" and bundle["type"] == "collection"
+    kinds = {e["resource"]["resourceType"] for e in bundle["entry"]}
+    assert {"Patient", "CarePlan", "Condition"} <= kinds and "Encounter" not in kinds  # the note stayed out
+    ndjson = client.post("/v1/fhir/export?ndjson=true", content=body)
+    lines = ndjson.content.decode().splitlines()
+    assert ndjson.status_code == 200 and len(lines) == len(bundle["entry"])
+    assert [json.loads(line)["resourceType"] for line in lines] == [e["resource"]["resourceType"]
+                                                                   for e in bundle["entry"]]
+
+
+def test_fhir_export_of_several_clients_asks_for_one_and_bad_input_is_one_line(client):
+    plan, other = builders.plan_dict(), builders.plan_dict()
+    other["id"], other["client"]["id"] = "TP-OTHER", "C-OTHER"
+    body = json.dumps([plan, other], default=str).encode()
+    several = client.post("/v1/fhir/export", content=body)
+    assert several.status_code == 400 and several.json()["error"].startswith("client: the records are of 2 clients")
+    one = client.post("/v1/fhir/export?client=C-OTHER", content=body)
+    assert one.status_code == 200 and "bundle-C-OTHER" in one.text and f"\"{plan['client']['id']}\"" not in one.text
+    assert client.post("/v1/fhir/export?purpose=nonsense", content=body).status_code == 400
+    broken = client.post("/v1/fhir/import", content=b'{"resourceType": "Bundle", ')
+    assert broken.status_code == 400 and "\n" not in broken.json()["error"]
+
+
+def test_fhir_import_answers_the_records_docgen_fhir_import_writes(client, tmp_path):
+    from docgen.load import parse_yaml
+
+    for name in ("ehr-everything-phq9-careplan.json", "ehr-bulk-telehealth-note.ndjson",
+                 "ehr-transaction-gad7-total-mismatch.json"):
+        source = FHIR_DATA / name
+        proc = cli("fhir", "import", source, "--out", tmp_path / name, cwd=tmp_path)
+        assert proc.returncode in (0, 1), proc.stderr
+        written = {p.stem: parse_yaml(p.read_text(encoding="utf-8")) for p in (tmp_path / name).glob("*.yaml")}
+        answer = client.post("/v1/fhir/import", content=source.read_bytes())
+        assert answer.status_code == 200, answer.text
+        got = answer.json()
+        def as_validated(data: dict) -> dict:  # YAML's scalars and JSON's numbers validate alike
+            return builders.validate(data).model_dump(mode="json")
+
+        assert {r["id"]: as_validated(r["record"]) for r in got["records"]} == {
+            key: as_validated(data) for key, data in written.items()}
+        assert [f"{line['kind']}: {line['resource']}: {line['message']}" for line in got["report"]] == [
+            line for line in proc.stdout.decode().splitlines() if not line.startswith(str(tmp_path))]
+        assert bool(got["findings"]) == (proc.returncode == 1)
+
+
+def test_fhir_needs_a_key_with_the_fhir_scope(server):
+    with httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {server.reader}"}) as reader:
+        assert reader.post("/v1/fhir/import", content=b"{}").status_code == 403
+        assert reader.post("/v1/fhir/export", content=b"{}").status_code == 403

@@ -259,6 +259,33 @@ def create_app(config: Config) -> Any:
                    "period_to": period_to, "profile": builtin(profile), "allow_draft": allow_draft, "as_of": as_of}
         return _reply(await state["pool"].run("packet", body, options), request, "packet.pdf")
 
+    fhir_body = {"required": True, "content": {
+        "application/fhir+json": {"schema": {"type": "object"}}, "application/json": {"schema": {"type": "object"}},
+        "application/fhir+ndjson": {"schema": {"type": "string"}}}}
+
+    @app.post("/v1/fhir/export", tags=["fhir"], openapi_extra={"requestBody": records_body},
+              responses={200: {"content": {"application/fhir+json": {}, "application/fhir+ndjson": {}}},
+                         422: {"description": "invalid records, or nothing to export"}})
+    async def fhir_export(request: Request, _key: Annotated[Key, Depends(require("fhir"))],
+                          client: Annotated[str | None, Query(min_length=1, max_length=128)] = None,
+                          with_documents: bool = False, ndjson: bool = False,
+                          purpose: Annotated[str | None, Query(min_length=1, max_length=64)] = None) -> Response:
+        """Records (a JSON object or array) of one client (or `client`) -> the FHIR R4 Bundle
+        `docgen fhir export` writes (US Core; `with_documents`: the final PDFs as DocumentReferences;
+        `purpose`: minimum necessary). Psychotherapy notes are never exported."""
+        body = await body_of(request)
+        options = {"client": client, "with_documents": with_documents, "ndjson": ndjson, "purpose": purpose}
+        reply = await state["pool"].run("fhir_export", body, options)
+        return _reply(reply, request, f"bundle.{'ndjson' if ndjson else 'json'}" if reply.content else None)
+
+    @app.post("/v1/fhir/import", tags=["fhir"], openapi_extra={"requestBody": fhir_body})
+    async def fhir_import(request: Request, _key: Annotated[Key, Depends(require("fhir"))]) -> Response:
+        """A FHIR R4 Bundle (JSON) or NDJSON, as an EHR exports it -> the docgen records it makes (as
+        `docgen fhir import` writes them, as JSON), what was assumed or left out per resource, and the
+        findings (an imported total that disagrees with its items)."""
+        body = await body_of(request)
+        return _reply(await state["pool"].run("fhir_import", body), request)
+
     @app.post("/v1/batches", tags=["batches"], status_code=202, openapi_extra={"requestBody": array_body})
     async def create_batch(request: Request, key: Annotated[Key, Depends(require("batch"))],
                            format: Annotated[str, Query(max_length=16)] = "docx,pdf",

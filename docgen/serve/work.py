@@ -46,7 +46,8 @@ def _alarm(_signum, _frame) -> None:
 
 def timed(fn_name: str, timeout: float, *args: Any) -> Reply:
     """Run ``fn_name(*args)`` in this worker with a time limit counted from now."""
-    work: dict[str, Callable[..., Reply]] = {"check": check, "render": render, "packet": packet, "upload": upload}
+    work: dict[str, Callable[..., Reply]] = {"check": check, "render": render, "packet": packet, "upload": upload,
+                                             "fhir_export": fhir_export, "fhir_import": fhir_import}
     fn = work[fn_name]
     previous = signal.signal(signal.SIGALRM, _alarm)
     signal.setitimer(signal.ITIMER_REAL, timeout)
@@ -251,6 +252,70 @@ def packet(body: bytes, options: dict[str, Any]) -> Reply:
         return error_reply(exc)
     return Reply(200, {"status": "written", "documents": len(built.manifest["documents"])}, built.pdf,
                  "application/pdf", [d["id"] for d in built.manifest["documents"] if d.get("id")])
+
+
+def fhir_export(body: bytes, options: dict[str, Any]) -> Reply:
+    """``docgen fhir export request.json --out TMP/bundle.json [--client ID] [--with-documents]
+    [--purpose P] [--ndjson]``: the Bundle of the records' one client (or of ``client``)."""
+    ndjson = bool(options.get("ndjson"))
+    try:
+        data = parse_body(body)
+        if not isinstance(data, (dict, list)) or not data:
+            return Reply(400, {"error": "request body: a record (JSON object) or a JSON array of records"})
+        why = unsafe(data)
+        if why:
+            return Reply(422, {"error": why})
+        with tempfile.TemporaryDirectory(prefix="docgen-serve-") as tmp:
+            folder = Path(tmp)
+            (folder / REQUEST).write_bytes(body)
+            out = folder / ("bundle.ndjson" if ndjson else "bundle.json")
+            made = api.fhir_export([folder / REQUEST], out, **options)
+            if made.invalid:
+                first = made.invalid[0]
+                finding = first.findings[0] if first.findings else None
+                message = f"{finding.path}: {finding.message}" if finding else "invalid"
+                return Reply(422, {"error": f"record {first.id or '(no id)'}: invalid: {message}",
+                                   "invalid": [r.id for r in made.invalid]})
+            if not made.bundles:
+                return Reply(422, {"error": "nothing to export: " + ("; ".join(made.left_out) or "no record")})
+            if len(made.bundles) > 1:
+                clients = ", ".join(b.client for b in made.bundles)
+                return Reply(400, {"error": f"client: the records are of {len(made.bundles)} clients ({clients}): "
+                                            "name one with client="})
+            content = out.read_bytes()
+    except DocgenError as exc:
+        return error_reply(exc)
+    exported = made.bundles[0]
+    return Reply(200, {"status": "exported", "client": exported.client}, content,
+                 "application/fhir+ndjson" if ndjson else "application/fhir+json",
+                 [getattr(r, "id", "") for r in exported.records if getattr(r, "id", "")])
+
+
+def fhir_import(body: bytes) -> Reply:
+    """``docgen fhir import request.json --out TMP``: the records made from a Bundle (JSON) or NDJSON,
+    as JSON, with the report (what was assumed, left out or found, per resource) and the findings."""
+    try:
+        if not body.strip():
+            raise LoadError("empty body: send a FHIR Bundle or NDJSON")
+        try:
+            text = body.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise LoadError(f"not UTF-8 text (byte {exc.start})") from None
+        lines = [line for line in text.splitlines() if line.strip()]
+        name = "request.ndjson" if len(lines) > 1 and lines[0].lstrip().startswith("{") \
+            and lines[0].rstrip().endswith("}") and lines[1].lstrip().startswith("{") else "request.json"
+        with tempfile.TemporaryDirectory(prefix="docgen-serve-") as tmp:
+            folder = Path(tmp)
+            (folder / name).write_bytes(body)
+            result = api.fhir_import([folder / name], folder / "records")
+    except DocgenError as exc:
+        return error_reply(exc)
+    records = [{"id": item.id, "kind": item.kind, "client": item.client, "from": item.origin, "record": item.data}
+               for item in result.records]
+    report = [{"kind": line.kind, "resource": line.resource, "message": line.message}
+              for line in result.report.lines]
+    return Reply(200, {"records": records, "report": report, "findings": result.findings},
+                 record_ids=[item.id for item in result.records])
 
 
 def upload(files: list[tuple[str, bytes]], as_of: date | None, audit: str | None) -> Reply:
