@@ -132,7 +132,8 @@ def _run(inputs: list[str], out: Path, executor: Executor, *, formats, profile, 
                     allow_draft, as_of or date.today(), force, os.getcwd(), sign_with, passphrase, sign_role,
                     sync_each=not _local(executor))
     started = time.perf_counter()
-    indexed = index_inputs(inputs)
+    limit = in_flight or 4 * max(getattr(executor, "_max_workers", 2) or 2, 1)
+    indexed = index_inputs(inputs, executor, limit)  # plans validated on the workers
     plans, total, addenda = indexed.plans, indexed.count, indexed.addenda
     related = related_plans(plans)
     trail = AuditTrail(output_trail(audit, out), __version__)
@@ -141,7 +142,6 @@ def _run(inputs: list[str], out: Path, executor: Executor, *, formats, profile, 
     journal = open_journal(out / JOURNAL)
     manifest = ManifestWriter(out)
     summary = Summary()
-    limit = in_flight or 4 * max(getattr(executor, "_max_workers", 2) or 2, 1)
 
     def lock(row: dict) -> None:
         """Lock a record that came out final (or was skipped: unchanged since it did)."""
@@ -202,12 +202,13 @@ def _run(inputs: list[str], out: Path, executor: Executor, *, formats, profile, 
 
     try:
         seq = 0
-        for raw in read(inputs):
+        # nesting is checked by the worker that validates the record (read needs only the ids here)
+        for raw in read(inputs, check_depth=False):
             if kind_of(raw) != "addendum":
                 submit(seq, raw)
                 seq += 1
         drain()  # every original of this batch is locked before an addendum looks for it
-        for raw in read(addenda):
+        for raw in read(addenda, check_depth=False):
             if kind_of(raw) == "addendum":
                 original = _original_id(raw.data)
                 held = trail.get(original) if original else None

@@ -19,7 +19,7 @@ from ..check import DayNote
 from ..errors import OutputError
 from ..findings import Outcome
 from ..ledger.locks import Lock, lock_of, locked_message
-from ..load import RawDocument, input_hash
+from ..load import RawDocument, depth_checked, input_hash
 from ..model.digest import content_hash
 from ..pipeline import decide, judge, produce, profile_override, safe_error, validate
 from ..write import safe_name, write_all
@@ -166,7 +166,7 @@ def process(task: Task, config: Config) -> dict:
 
 
 def _process(task: Task, config: Config, row: dict) -> None:
-    result = validate(RawDocument(task.source, task.data, task.error))
+    result = validate(depth_checked(RawDocument(task.source, task.data, task.error)))
     row.update(id=result.id, kind=result.kind, client=result.client)
     locks = dict(task.locks or {})
     judge(result, as_of=config.as_of, override=_override(config.profile),
