@@ -143,30 +143,27 @@ def _run(inputs: list[str], out: Path, executor: Executor, *, formats, profile, 
     manifest = ManifestWriter(out)
     summary = Summary()
 
-    def lock(row: dict) -> None:
-        """Lock a record that came out final (or was skipped: unchanged since it did)."""
-        mine = row.pop("lock", None)
-        if mine is None or row["status"] not in (Outcome.final.value, Outcome.skipped.value):
-            return
-        held = trail.lock(Lock.from_dict(mine))
-        if held.sha256 != mine["sha256"]:  # another run sharing the trail locked other content meanwhile
-            if row["status"] == Outcome.final.value:
-                for item in row["outputs"]:
-                    (out / item["path"]).unlink(missing_ok=True)
-                row["outputs"] = []
-            row.update(status=Outcome.locked.value, error=locked_message(held))
+    def refuse(row: dict, held: Lock) -> None:
+        """Another run sharing the trail locked the record with other content meanwhile."""
+        if row["status"] == Outcome.final.value:
+            for item in row["outputs"]:
+                (out / item["path"]).unlink(missing_ok=True)
+            row["outputs"] = []
+        row.update(status=Outcome.locked.value, error=locked_message(held))
 
     def handle(row: dict) -> None:
         _stop_if_full(row, out)
         row.pop("errno", None)
         seq = row.pop("seq")
-        lock(row)
+        mine = row.pop("lock", None)
+        # a record that came out final (or was skipped: unchanged since it did) is locked, and its event
+        # appended, in one transaction committed before the journal says the record is done
+        trail.finish(row, Lock.from_dict(mine) if mine is not None and row["status"] in
+                     (Outcome.final.value, Outcome.skipped.value) else None, lambda held: refuse(row, held))
         summary.records += 1
         summary.counts[row["status"]] += 1
         if Outcome(row["status"]) not in PRODUCED:
             summary.rows.append({k: row.get(k) for k in ("source", "id", "status", "error", "findings")})
-        if row["status"] != Outcome.skipped.value:
-            trail.record(row)  # committed before the journal says the record is done
         journal.write(json.dumps(row, sort_keys=True, default=str) + "\n")
         journal.flush()
         manifest.add(seq, row)
