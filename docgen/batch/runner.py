@@ -29,9 +29,12 @@ from ..write import prepare_folder, repeated_id
 from .manifest import JOURNAL, ManifestWriter, open_journal
 from .plan_index import index_inputs, kind_of, related_plans
 from .record_index import RecordIndex
-from .worker import Config, Task, process
+from .worker import Config, Task, process_many
 
 OUTCOMES = tuple(o.value for o in Outcome)
+#: Records a worker takes at a time (a local pool's per-task cost, pickling and waking a worker, is the
+#: main process's: paid once per chunk, it no longer limits how well two workers scale).
+CHUNK = 4
 
 
 @dataclass
@@ -85,6 +88,7 @@ def run_batch(inputs: list[str], out: str | os.PathLike, executor: Executor, *, 
               in_flight: int = 0, progress: Callable[[dict, int], None] | None = None, sign_with: str | None = None,
               passphrase: bytes | None = None, sign_role: str | None = None) -> Summary:
     """Run a batch on ``executor``; returns counts. ``progress(row, total)`` is called per record.
+    ``in_flight``: tasks submitted and not yet done (default four per worker), each :data:`CHUNK` records.
     ``audit``: the audit trail (default: ``DOCGEN_AUDIT``, else ``out/audit.sqlite``)."""
     profile_override(profile)  # a bad --profile is a usage error before any work
     out = prepare_folder(Path(out))
@@ -171,6 +175,7 @@ def _run(inputs: list[str], out: Path, executor: Executor, *, formats, profile, 
             progress(row, total)
 
     pending: set = set()
+    chunk: list[Task] = []
 
     def submit(seq: int, raw: RawDocument, locks: dict[str, Lock] | None = None) -> None:
         record_id = raw.id
@@ -185,16 +190,26 @@ def _run(inputs: list[str], out: Path, executor: Executor, *, formats, profile, 
                     index.previous(record_id) if record_id else None,
                     trail.get(record_id) if record_id else None, locks,
                     related(raw) if kind_of(raw) == "treatment_plan" else (), indexed.days_of(raw))
+        chunk.append(task)
+        if len(chunk) >= CHUNK:
+            send()
+
+    def send() -> None:
         if len(pending) >= limit:
             done, waiting = wait(pending, return_when=FIRST_COMPLETED)
             pending.intersection_update(waiting)
             for future in done:
-                handle(future.result())
-        pending.add(executor.submit(process, task, config))
+                for row in future.result():
+                    handle(row)
+        pending.add(executor.submit(process_many, list(chunk), config))
+        chunk.clear()
 
     def drain() -> None:
+        if chunk:
+            send()
         for future in list(pending):
-            handle(future.result())
+            for row in future.result():
+                handle(row)
         pending.clear()
 
     try:
