@@ -10,16 +10,18 @@ import os
 import re
 from collections import deque
 from collections.abc import Callable, Iterable
-from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from datetime import date, time
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from ..check import DayNote, day_entry, index_days
 from ..check.codes import SAME_DAY_TRIGGERS
 from ..load import RawDocument, depth_checked, normal_id, read, source_file
 from ..model import SafetyPlan, SignerRole
 from ..model.validate import validate_document
+
+if TYPE_CHECKING:
+    from concurrent.futures import Executor
 
 
 @dataclass(frozen=True)
