@@ -639,3 +639,24 @@ def test_first_pass_parses_only_lines_that_can_hold_a_plan_or_addendum(tmp_path)
     assert _neither_plan_nor_addendum(note.encode()) and not _neither_plan_nor_addendum(escaped.encode())
     plans, count, addenda = index_plans([source])
     assert count == 3 and list(plans) == [plan["id"]] and addenda == []
+
+
+def test_a_batch_reports_nesting_too_deep_from_its_worker(tmp_path):
+    """The main process reads records for their ids only; the worker that validates a record checks its
+    nesting, as render and check do (a plan too deep is not indexed either)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from docgen.batch import run_batch
+
+    plan, deep = builders.plan_dict(), builders.plan_dict()
+    deep["id"], deep["client"]["id"] = "TP-DEEP", "C-DEEP"
+    deep["goals"][0]["objectives"][0]["x"] = json.loads("[" * 40 + "]" * 40)
+    note = builders.note_dict()
+    note["plan_id"] = "TP-DEEP"
+    source = tmp_path / "in.jsonl"
+    source.write_text("\n".join(json.dumps(r, default=str) for r in (plan, deep, note)) + "\n", encoding="utf-8")
+    with ThreadPoolExecutor(2) as pool:
+        summary = run_batch([str(source)], tmp_path / "out", pool, formats=("pdf",), as_of=AS_OF, allow_draft=True)
+    rows = {row["id"]: row for row in summary.rows}
+    assert summary.counts["final"] + summary.counts["draft"] == 2 and rows["TP-DEEP"]["status"] == "invalid"
+    assert rows["TP-DEEP"]["findings"][0]["message"] == "nesting deeper than 32 levels"

@@ -19,7 +19,7 @@ from click.testing import CliRunner
 
 import builders
 from docgen import __version__, api
-from docgen.batch import run_batch
+from docgen.batch import Task, run_batch
 from docgen.cli import main
 from docgen.compose import compose
 from docgen.findings import Outcome
@@ -288,12 +288,12 @@ def test_batch_loses_a_race_for_the_lock_cleanly(tmp_path):
     trail = out / "audit.sqlite"
 
     class Racing(ThreadPoolExecutor):
-        def submit(self, fn, task, *args):
-            if task.data.get("id") == "TP-1001":
+        def submit(self, fn, tasks, *args):  # chunks of records, and the first pass's chunks of plans
+            if any(isinstance(task, Task) and task.data.get("id") == "TP-1001" for task in tasks):
                 other = AuditTrail(trail, "another run")
                 other.lock(lock_of(builders.validate(builders.plan_dict()), "c" * 64))
                 other.close()
-            return super().submit(fn, task, *args)
+            return super().submit(fn, tasks, *args)
 
     with Racing(1) as pool:
         summary = run_batch([str(src)], out, pool, as_of=builders.AS_OF)

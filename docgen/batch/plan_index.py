@@ -8,16 +8,20 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, time
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from ..check import DayNote, day_entry, index_days
 from ..check.codes import SAME_DAY_TRIGGERS
-from ..load import RawDocument, normal_id, read, source_file
+from ..load import RawDocument, depth_checked, normal_id, read, source_file
 from ..model import SafetyPlan, SignerRole
 from ..model.validate import validate_document
+
+if TYPE_CHECKING:
+    from concurrent.futures import Executor
 
 
 @dataclass(frozen=True)
@@ -180,48 +184,106 @@ class InputIndex:
         return {key: self.days[key]} if key is not None and key in self.days else {}
 
 
-def index_inputs(inputs: Iterable[str | os.PathLike]) -> InputIndex:
-    """The first pass over a batch's inputs: plans validated as the workers will; notes counted by
-    client and day from their data alone. Only the notes of the days a same-day rule can speak of (two
-    notes or more, one that may bill 90839 or 90791/90792) are then read again and validated, so a
-    batch of 50,000 ordinary notes validates none of them here."""
+#: Byte strings one of which a note line holds when it may bill a code that makes its day matter to the
+#: same-day rules (:data:`SAME_DAY_TRIGGERS`: 90839, 90791, 90792), or a JSON escape of a digit.
+_TRIGGER_BYTES = (*sorted(code.encode() for code in SAME_DAY_TRIGGERS), b"\\u003")
+
+
+def _skip_first(line: bytes) -> bool:
+    """A JSONL line the first pass counts without parsing: no plan, no addendum, and no note that may
+    bill a code that makes its day matter (most notes: 90834 or 90837 alone make no day matter)."""
+    return _neither_plan_nor_addendum(line) and not any(part in line for part in _TRIGGER_BYTES)
+
+
+#: Plans validated per task when the first pass runs on the batch's executor.
+PLAN_CHUNK = 32
+
+
+def plan_refs(items: list[tuple[str, Any, str | None]]) -> list[PlanRef | None]:
+    """Validate plans read by the first pass (source, data, load error; nesting not yet checked) and
+    return what the index keeps of each (None for an invalid one). Runs on a batch worker."""
+    refs: list[PlanRef | None] = []
+    for source, data, error in items:
+        record = validate_document(depth_checked(RawDocument(source, data, error))).record
+        refs.append(PlanRef.of(record) if record is not None else None)
+    return refs
+
+
+def index_inputs(inputs: Iterable[str | os.PathLike], executor: Executor | None = None,
+                 in_flight: int = 8) -> InputIndex:
+    """The first pass over a batch's inputs: plans validated as the workers will (on ``executor``, a
+    chunk a task, when one is given: the main process only reads them); notes counted without being
+    parsed, unless they may bill crisis psychotherapy or a diagnostic evaluation. Only when such a
+    note was found are the files read again for the notes of its client and day (and for notes whose
+    data does not plainly give their client and day), and those are validated; a batch of 50,000
+    ordinary notes parses none of them here."""
     index = InputIndex()
     addenda: dict[str, None] = {}
-    files: dict[str, int] = {}  # files holding notes, in input order
-    counts: dict[tuple[str, date], int] = {}
-    where: dict[tuple[str, date], set[int]] = {}
+    again: dict[str, None] = {}  # files that may hold notes, in input order
     triggered: set[tuple[str, date]] = set()
-    unkeyed: set[int] = set()  # files with a note whose client and day its data does not give plainly
-    for raw in read(inputs, skip_line=_skip):
+    unkeyed = False  # a note whose client and day its data does not give plainly
+    chunk: list[tuple[str, Any, str | None]] = []
+    pending: deque = deque()  # chunks of plans on the executor, in input order (the first plan of an id wins)
+
+    def take(refs: list[PlanRef | None]) -> None:
+        for ref in refs:
+            if ref is not None and ref.id not in index.plans:
+                index.plans[ref.id] = ref
+
+    def flush() -> None:
+        if executor is None:
+            take(plan_refs(chunk))
+        else:
+            while len(pending) >= in_flight:
+                take(pending.popleft().result())
+            pending.append(executor.submit(plan_refs, list(chunk)))
+        chunk.clear()
+
+    for raw in read(inputs, skip_line=_skip_first, check_depth=False):
         index.count += 1
         kind = kind_of(raw)
-        if kind == "addendum":
+        if raw.data is None and raw.error is None:  # a line counted, not parsed: it may be a note
+            again.setdefault(source_file(raw.source), None)
+        elif kind == "addendum":
             addenda[source_file(raw.source)] = None
         elif kind == "progress_note" and isinstance(raw.data, dict):
-            file = files.setdefault(source_file(raw.source), len(files))
+            again.setdefault(source_file(raw.source), None)
             key = _raw_day(raw)
             if key is None:
-                unkeyed.add(file)
-                continue
-            counts[key] = counts.get(key, 0) + 1
-            where.setdefault(key, set()).add(file)
-            if _may_trigger(raw.data):
+                unkeyed = True
+            elif _may_trigger(raw.data):
                 triggered.add(key)
         elif kind == "treatment_plan" and raw.data is not None:
-            record = validate_document(raw).record
-            if record is not None and record.id not in index.plans:
-                index.plans[record.id] = PlanRef.of(record)
-    candidates = {key for key in triggered if counts[key] > 1}
-    again = unkeyed.union(*(where[key] for key in candidates))
+            chunk.append((raw.source, raw.data, raw.error))
+            if len(chunk) >= PLAN_CHUNK:
+                flush()
+    if chunk:
+        flush()
+    while pending:
+        take(pending.popleft().result())
     entries = []
-    if again:
-        for raw in read([name for name, number in files.items() if number in again], skip_line=_skip):
+    if triggered or unkeyed:
+        first: dict[tuple[str, date], RawDocument | None] = {}  # a day's first note, until a second comes
+
+        def enter(raw: RawDocument) -> None:
+            record = validate_document(raw).record
+            entries.append(day_entry(record) if record is not None else None)
+
+        for raw in read(list(again), skip_line=_skip):
             if kind_of(raw) != "progress_note" or not isinstance(raw.data, dict):
                 continue
             key = _raw_day(raw)
-            if key is None or key in candidates:
-                record = validate_document(raw).record
-                entries.append(day_entry(record) if record is not None else None)
+            if key is None:
+                enter(raw)
+            elif key in triggered:  # index_days keeps the days of two notes or more: a lone note waits
+                waiting = first.get(key, raw)
+                if waiting is not raw:
+                    if waiting is not None:
+                        enter(waiting)
+                        first[key] = None
+                    enter(raw)
+                else:
+                    first[key] = raw
     index.days = index_days(entries)
     index.addenda = list(addenda)
     return index

@@ -29,9 +29,12 @@ from ..write import prepare_folder, repeated_id
 from .manifest import JOURNAL, ManifestWriter, open_journal
 from .plan_index import index_inputs, kind_of, related_plans
 from .record_index import RecordIndex
-from .worker import Config, Task, process
+from .worker import Config, Task, process_many
 
 OUTCOMES = tuple(o.value for o in Outcome)
+#: Records a worker takes at a time (a local pool's per-task cost, pickling and waking a worker, is the
+#: main process's: paid once per chunk, it no longer limits how well two workers scale).
+CHUNK = 4
 
 
 @dataclass
@@ -85,6 +88,7 @@ def run_batch(inputs: list[str], out: str | os.PathLike, executor: Executor, *, 
               in_flight: int = 0, progress: Callable[[dict, int], None] | None = None, sign_with: str | None = None,
               passphrase: bytes | None = None, sign_role: str | None = None) -> Summary:
     """Run a batch on ``executor``; returns counts. ``progress(row, total)`` is called per record.
+    ``in_flight``: tasks submitted and not yet done (default four per worker), each :data:`CHUNK` records.
     ``audit``: the audit trail (default: ``DOCGEN_AUDIT``, else ``out/audit.sqlite``)."""
     profile_override(profile)  # a bad --profile is a usage error before any work
     out = prepare_folder(Path(out))
@@ -132,7 +136,8 @@ def _run(inputs: list[str], out: Path, executor: Executor, *, formats, profile, 
                     allow_draft, as_of or date.today(), force, os.getcwd(), sign_with, passphrase, sign_role,
                     sync_each=not _local(executor))
     started = time.perf_counter()
-    indexed = index_inputs(inputs)
+    limit = in_flight or 4 * max(getattr(executor, "_max_workers", 2) or 2, 1)
+    indexed = index_inputs(inputs, executor, limit)  # plans validated on the workers
     plans, total, addenda = indexed.plans, indexed.count, indexed.addenda
     related = related_plans(plans)
     trail = AuditTrail(output_trail(audit, out), __version__)
@@ -141,32 +146,28 @@ def _run(inputs: list[str], out: Path, executor: Executor, *, formats, profile, 
     journal = open_journal(out / JOURNAL)
     manifest = ManifestWriter(out)
     summary = Summary()
-    limit = in_flight or 4 * max(getattr(executor, "_max_workers", 2) or 2, 1)
 
-    def lock(row: dict) -> None:
-        """Lock a record that came out final (or was skipped: unchanged since it did)."""
-        mine = row.pop("lock", None)
-        if mine is None or row["status"] not in (Outcome.final.value, Outcome.skipped.value):
-            return
-        held = trail.lock(Lock.from_dict(mine))
-        if held.sha256 != mine["sha256"]:  # another run sharing the trail locked other content meanwhile
-            if row["status"] == Outcome.final.value:
-                for item in row["outputs"]:
-                    (out / item["path"]).unlink(missing_ok=True)
-                row["outputs"] = []
-            row.update(status=Outcome.locked.value, error=locked_message(held))
+    def refuse(row: dict, held: Lock) -> None:
+        """Another run sharing the trail locked the record with other content meanwhile."""
+        if row["status"] == Outcome.final.value:
+            for item in row["outputs"]:
+                (out / item["path"]).unlink(missing_ok=True)
+            row["outputs"] = []
+        row.update(status=Outcome.locked.value, error=locked_message(held))
 
     def handle(row: dict) -> None:
         _stop_if_full(row, out)
         row.pop("errno", None)
         seq = row.pop("seq")
-        lock(row)
+        mine = row.pop("lock", None)
+        # a record that came out final (or was skipped: unchanged since it did) is locked, and its event
+        # appended, in one transaction committed before the journal says the record is done
+        trail.finish(row, Lock.from_dict(mine) if mine is not None and row["status"] in
+                     (Outcome.final.value, Outcome.skipped.value) else None, lambda held: refuse(row, held))
         summary.records += 1
         summary.counts[row["status"]] += 1
         if Outcome(row["status"]) not in PRODUCED:
             summary.rows.append({k: row.get(k) for k in ("source", "id", "status", "error", "findings")})
-        if row["status"] != Outcome.skipped.value:
-            trail.record(row)  # committed before the journal says the record is done
         journal.write(json.dumps(row, sort_keys=True, default=str) + "\n")
         journal.flush()
         manifest.add(seq, row)
@@ -174,6 +175,7 @@ def _run(inputs: list[str], out: Path, executor: Executor, *, formats, profile, 
             progress(row, total)
 
     pending: set = set()
+    chunk: list[Task] = []
 
     def submit(seq: int, raw: RawDocument, locks: dict[str, Lock] | None = None) -> None:
         record_id = raw.id
@@ -188,26 +190,37 @@ def _run(inputs: list[str], out: Path, executor: Executor, *, formats, profile, 
                     index.previous(record_id) if record_id else None,
                     trail.get(record_id) if record_id else None, locks,
                     related(raw) if kind_of(raw) == "treatment_plan" else (), indexed.days_of(raw))
+        chunk.append(task)
+        if len(chunk) >= CHUNK:
+            send()
+
+    def send() -> None:
         if len(pending) >= limit:
             done, waiting = wait(pending, return_when=FIRST_COMPLETED)
             pending.intersection_update(waiting)
             for future in done:
-                handle(future.result())
-        pending.add(executor.submit(process, task, config))
+                for row in future.result():
+                    handle(row)
+        pending.add(executor.submit(process_many, list(chunk), config))
+        chunk.clear()
 
     def drain() -> None:
+        if chunk:
+            send()
         for future in list(pending):
-            handle(future.result())
+            for row in future.result():
+                handle(row)
         pending.clear()
 
     try:
         seq = 0
-        for raw in read(inputs):
+        # nesting is checked by the worker that validates the record (read needs only the ids here)
+        for raw in read(inputs, check_depth=False):
             if kind_of(raw) != "addendum":
                 submit(seq, raw)
                 seq += 1
         drain()  # every original of this batch is locked before an addendum looks for it
-        for raw in read(addenda):
+        for raw in read(addenda, check_depth=False):
             if kind_of(raw) == "addendum":
                 original = _original_id(raw.data)
                 held = trail.get(original) if original else None

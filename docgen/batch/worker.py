@@ -19,7 +19,7 @@ from ..check import DayNote
 from ..errors import OutputError
 from ..findings import Outcome
 from ..ledger.locks import Lock, lock_of, locked_message
-from ..load import RawDocument, input_hash
+from ..load import RawDocument, depth_checked, input_hash
 from ..model.digest import content_hash
 from ..pipeline import decide, judge, produce, profile_override, safe_error, validate
 from ..write import safe_name, write_all
@@ -165,8 +165,14 @@ def process(task: Task, config: Config) -> dict:
     return row
 
 
+def process_many(tasks: list[Task], config: Config) -> list[dict]:
+    """:func:`process` for each of a few records: a batch sends records in small chunks, so that its
+    main process pickles, queues and wakes a worker once per chunk rather than once per record."""
+    return [process(task, config) for task in tasks]
+
+
 def _process(task: Task, config: Config, row: dict) -> None:
-    result = validate(RawDocument(task.source, task.data, task.error))
+    result = validate(depth_checked(RawDocument(task.source, task.data, task.error)))
     row.update(id=result.id, kind=result.kind, client=result.client)
     locks = dict(task.locks or {})
     judge(result, as_of=config.as_of, override=_override(config.profile),

@@ -217,18 +217,29 @@ def _decode(raw: bytes) -> str:
         raise LoadError(f"not UTF-8 text (byte {exc.start})") from None
 
 
-def _document(source: str, data: Any) -> RawDocument:
+def _document(source: str, data: Any, check_depth: bool = True) -> RawDocument:
     if not isinstance(data, dict):
         kind = "empty document" if data is None else f"a {type(data).__name__}"
         return RawDocument(source, None, f"a record must be a mapping of fields, found {kind}")
-    if not _depth_ok(data):
-        return RawDocument(source, data, f"nesting deeper than {MAX_DEPTH} levels")
-    return RawDocument(source, data)
+    raw = RawDocument(source, data)
+    return depth_checked(raw) if check_depth else raw
 
 
-def read_file(path: Path, skip_line: Callable[[bytes], bool] | None = None) -> Iterator[RawDocument]:
+def depth_checked(raw: RawDocument) -> RawDocument:
+    """``raw`` with an error when its data nests deeper than :data:`MAX_DEPTH` (what :func:`read` does
+    unless told ``check_depth=False``: a batch reads each document in its main process for its ids
+    and leaves this check, like validation, to the worker that takes the record)."""
+    if raw.error is None and isinstance(raw.data, dict) and not _depth_ok(raw.data):
+        return RawDocument(raw.source, raw.data, f"nesting deeper than {MAX_DEPTH} levels")
+    return raw
+
+
+def read_file(path: Path, skip_line: Callable[[bytes], bool] | None = None,
+              check_depth: bool = True) -> Iterator[RawDocument]:
     """The documents in one file. ``skip_line``: a JSONL line for which it is true is yielded as a
-    document without data, unparsed (a first pass that only looks for some kinds of record)."""
+    document without data, unparsed (a first pass that only looks for some kinds of record).
+    ``check_depth=False``: documents nested too deep are yielded without the error that says so, for
+    :func:`depth_checked` to add later."""
     source = str(path)
     fmt = SUFFIXES.get(path.suffix.lower())
     if fmt is None:
@@ -236,7 +247,7 @@ def read_file(path: Path, skip_line: Callable[[bytes], bool] | None = None) -> I
         return
     try:
         if fmt == "jsonl":
-            yield from _read_jsonl(path, skip_line)
+            yield from _read_jsonl(path, skip_line, check_depth)
             return
         if fmt == "csv":
             from .csvin import read_csv  # noqa: PLC0415
@@ -260,12 +271,13 @@ def read_file(path: Path, skip_line: Callable[[bytes], bool] | None = None) -> I
         if not data:
             yield RawDocument(source, error="empty JSON array")
         for index, item in enumerate(data):
-            yield _document(f"{source}[{index}]", item)
+            yield _document(f"{source}[{index}]", item, check_depth)
         return
-    yield _document(source, data)
+    yield _document(source, data, check_depth)
 
 
-def _read_jsonl(path: Path, skip: Callable[[bytes], bool] | None = None) -> Iterator[RawDocument]:
+def _read_jsonl(path: Path, skip: Callable[[bytes], bool] | None = None,
+                check_depth: bool = True) -> Iterator[RawDocument]:
     empty = True
     with path.open("rb") as handle:
         number = 0
@@ -292,7 +304,7 @@ def _read_jsonl(path: Path, skip: Callable[[bytes], bool] | None = None) -> Iter
             except LoadError as exc:
                 yield RawDocument(source, error=str(exc).replace("line 1 column", "column"))
                 continue
-            yield _document(source, data)
+            yield _document(source, data, check_depth)
     if empty:
         yield RawDocument(str(path), error="empty file")
 
@@ -308,8 +320,9 @@ def iter_files(paths: Iterable[str | os.PathLike]) -> Iterator[Path]:
             yield path
 
 
-def read(paths: Iterable[str | os.PathLike], skip_line: Callable[[bytes], bool] | None = None) -> Iterator[RawDocument]:
-    """Every document under the given files and folders, in a stable order (``skip_line``: see
-    :func:`read_file`)."""
+def read(paths: Iterable[str | os.PathLike], skip_line: Callable[[bytes], bool] | None = None,
+         check_depth: bool = True) -> Iterator[RawDocument]:
+    """Every document under the given files and folders, in a stable order (``skip_line`` and
+    ``check_depth``: see :func:`read_file`)."""
     for path in iter_files(paths):
-        yield from read_file(path, skip_line)
+        yield from read_file(path, skip_line, check_depth)

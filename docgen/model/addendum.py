@@ -15,7 +15,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, StringConstraints, WithJsonSchema, model_validator
 
-from .base import Agency, Client, Clinician, Date, Identifier, Payer, Signature, Strict, Text, Time
+from .base import Agency, Client, Clinician, Date, Identifier, Payer, Signature, Strict, Text, Time, no_items
 
 
 class OriginalKind(str, Enum):
@@ -66,9 +66,9 @@ class Addendum(Strict):
     date: Date
     time: Time | None = None
     original: OriginalRef
-    changes: list[Change] = Field(default_factory=list)
+    changes: list[Change] = Field(default_factory=no_items)
     reason: Text | None = Field(default=None, description="why the original is amended")
-    signatures: list[Signature] = Field(default_factory=list)
+    signatures: list[Signature] = Field(default_factory=no_items)
 
     @model_validator(mode="after")
     def _references(self) -> Addendum:

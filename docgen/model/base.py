@@ -17,6 +17,13 @@ from ..load import normal_id
 #: Longest free-text field we accept (characters). A bigger field is a data error, not a document.
 MAX_TEXT = 100_000
 
+def no_items() -> list:
+    """A new empty list: the default of every list field. A Python function, not the builtin ``list``:
+    pydantic reads a default factory's signature when it builds a validator, and the builtin's costs
+    about 70 microseconds (its text signature is parsed), 10 ms of a cold start over the fields of a plan."""
+    return []
+
+
 class Strict(BaseModel):
     """Base of every record model: unknown fields are errors, text is bounded."""
 

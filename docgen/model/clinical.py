@@ -7,7 +7,7 @@ from typing import Annotated, ClassVar
 from pydantic import AfterValidator, Field, WithJsonSchema
 
 from .assessments import RiskLevel
-from .base import Date, Identifier, Name, Strict, Text
+from .base import Date, Identifier, Name, Strict, Text, no_items
 
 
 def icd10_code(value: str) -> str:
@@ -56,16 +56,16 @@ class SafetyPlan(Strict):
     """Stanley & Brown Safety Planning Intervention: six sections (rules.md risk-safety-plan)."""
 
     date: Date
-    warning_signs: list[Text] = Field(default_factory=list)
-    internal_coping: list[Text] = Field(default_factory=list)
+    warning_signs: list[Text] = Field(default_factory=no_items)
+    internal_coping: list[Text] = Field(default_factory=no_items)
     social_distraction: list[Text] = Field(
-        default_factory=list, description="people and social settings that provide distraction"
+        default_factory=no_items, description="people and social settings that provide distraction"
     )
-    help_contacts: list[Text] = Field(default_factory=list, description="family or friends to ask for help")
+    help_contacts: list[Text] = Field(default_factory=no_items, description="family or friends to ask for help")
     professional_contacts: list[Text] = Field(
-        default_factory=list, description="professionals and agencies, including a crisis line"
+        default_factory=no_items, description="professionals and agencies, including a crisis line"
     )
-    lethal_means: list[Text] = Field(default_factory=list, description="making the environment safe")
+    lethal_means: list[Text] = Field(default_factory=no_items, description="making the environment safe")
 
     SECTIONS: ClassVar[tuple[str, ...]] = (
         "warning_signs",

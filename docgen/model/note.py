@@ -24,6 +24,7 @@ from .base import (
     Text,
     Time,
     coded,
+    no_items,
 )
 from .clinical import Diagnosis, RiskAssessment, RiskUpdate, SafetyPlan
 
@@ -83,7 +84,7 @@ class Participant(Strict):
 
 class GoalRef(Strict):
     goal_id: Identifier = Field(examples=["G1"])
-    objective_ids: list[Identifier] = Field(default_factory=list)
+    objective_ids: list[Identifier] = Field(default_factory=no_items)
     progress: Text | None = None
 
 
@@ -205,14 +206,15 @@ class ProgressNote(Strict):
     audio_only_reason: Text | None = Field(
         default=None, description="audio-only telehealth: why video was not used (e.g. the client has no camera, "
                                   "or declined video)")
-    participants: list[Participant] = Field(default_factory=list)
+    participants: list[Participant] = Field(default_factory=no_items)
     group_size: int | None = Field(default=None, ge=1, description="number of patients in a group session")
     cpt_codes: list[CptCode] = Field(min_length=1)
-    interactive_complexity_factors: list[InteractiveComplexityFactor] = Field(default_factory=list)
-    goals_addressed: list[GoalRef] = Field(default_factory=list)
+    interactive_complexity_factors: list[InteractiveComplexityFactor] = Field(default_factory=no_items)
+    goals_addressed: list[GoalRef] = Field(default_factory=no_items)
     diagnoses: list[Diagnosis] = Field(
-        default_factory=list, description="diagnoses addressed in the session (an evaluation's initial diagnoses)")
-    modalities: list[Name] = Field(default_factory=list, description="techniques and modalities used in the session",
+        default_factory=no_items, description="diagnoses addressed in the session (an evaluation's initial diagnoses)")
+    modalities: list[Name] = Field(default_factory=no_items,
+                                   description="techniques and modalities used in the session",
                                    examples=[["CBT: cognitive restructuring"]])
     evaluation: Evaluation | None = Field(default=None, description="90791/90792: the diagnostic evaluation")
     prognosis: Text | None = None
@@ -225,7 +227,7 @@ class ProgressNote(Strict):
     response: Text | None = None
     assessment: Text | None = None
     plan: Text | None = None
-    assessments: list[Assessment] = Field(default_factory=list)
+    assessments: list[Assessment] = Field(default_factory=no_items)
     risk_update: RiskUpdate | None = None
     risk_assessment: RiskAssessment | None = None
     safety_plan: SafetyPlan | None = Field(
@@ -238,7 +240,7 @@ class ProgressNote(Strict):
         default=None,
         description="the clinician's private process notes, kept apart: never in a payer packet",
     )
-    signatures: list[Signature] = Field(default_factory=list)
+    signatures: list[Signature] = Field(default_factory=no_items)
 
     @model_validator(mode="after")
     def _consistency(self) -> ProgressNote:

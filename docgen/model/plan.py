@@ -7,7 +7,7 @@ from typing import ClassVar, Literal
 from pydantic import Field, model_validator
 
 from .assessments import Assessment
-from .base import Agency, Client, Clinician, Date, Identifier, Name, Payer, Signature, Strict, Text
+from .base import Agency, Client, Clinician, Date, Identifier, Name, Payer, Signature, Strict, Text, no_items
 from .clinical import Consent, Diagnosis, ICD10Code, RiskAssessment, SafetyPlan
 
 
@@ -116,7 +116,7 @@ class ProgressEntry(Strict):
     date: Date
     summary: Text
     rating: str | None = Field(default=None, description='e.g. "5 of 10"')
-    objectives_achieved: list[Identifier] = Field(default_factory=list)
+    objectives_achieved: list[Identifier] = Field(default_factory=no_items)
 
 
 class Goal(Strict):
@@ -124,11 +124,11 @@ class Goal(Strict):
     category: GoalCategory
     statement: Text
     client_words: Text | None = Field(default=None, description="the goal in the person's own words")
-    diagnoses: list[ICD10Code] = Field(default_factory=list, description="ICD-10-CM codes this goal addresses")
+    diagnoses: list[ICD10Code] = Field(default_factory=no_items, description="ICD-10-CM codes this goal addresses")
     target_date: Date | None = None
-    objectives: list[Objective] = Field(default_factory=list)
-    interventions: list[Intervention] = Field(default_factory=list)
-    progress: list[ProgressEntry] = Field(default_factory=list)
+    objectives: list[Objective] = Field(default_factory=no_items)
+    interventions: list[Intervention] = Field(default_factory=no_items)
+    progress: list[ProgressEntry] = Field(default_factory=no_items)
 
 
 class History(Strict):
@@ -137,7 +137,7 @@ class History(Strict):
     psychiatric_history: Text | None = None
     treatment_history: Text | None = None
     medical_conditions: Text | None = None
-    medications: list[Text] = Field(default_factory=list)
+    medications: list[Text] = Field(default_factory=no_items)
     substance_use: Text | None = None
     family_history: Text | None = None
     sleep: Text | None = None
@@ -184,25 +184,25 @@ class TreatmentPlan(Strict):
     history: History = Field(default_factory=History)
     presenting_concerns: Text | None = None
     presenting_concerns_client_words: Text | None = None
-    diagnoses: list[Diagnosis] = Field(default_factory=list)
-    strengths: list[Text] = Field(default_factory=list)
-    needs: list[Text] = Field(default_factory=list)
-    barriers: list[Text] = Field(default_factory=list)
+    diagnoses: list[Diagnosis] = Field(default_factory=no_items)
+    strengths: list[Text] = Field(default_factory=no_items)
+    needs: list[Text] = Field(default_factory=no_items)
+    barriers: list[Text] = Field(default_factory=no_items)
     client_vision: Text | None = Field(default=None, description="hopes and what the person wants, own words")
-    preferences: list[Text] = Field(default_factory=list)
-    supports: list[Text] = Field(default_factory=list, description="who else can help")
-    goals: list[Goal] = Field(default_factory=list)
+    preferences: list[Text] = Field(default_factory=no_items)
+    supports: list[Text] = Field(default_factory=no_items, description="who else can help")
+    goals: list[Goal] = Field(default_factory=no_items)
     medical_necessity: MedicalNecessity | None = None
-    assessments: list[Assessment] = Field(default_factory=list)
+    assessments: list[Assessment] = Field(default_factory=no_items)
     risk_assessment: RiskAssessment | None = None
     safety_plan: SafetyPlan | None = None
-    consents: list[Consent] = Field(default_factory=list)
+    consents: list[Consent] = Field(default_factory=no_items)
     discharge_criteria: Text | None = None
     projected_length_of_stay: str | None = None
     client_signature_waiver_reason: Text | None = Field(
         default=None, description="why the client did not sign (e.g. declined), when documented"
     )
-    signatures: list[Signature] = Field(default_factory=list)
+    signatures: list[Signature] = Field(default_factory=no_items)
 
     @model_validator(mode="after")
     def _references(self) -> TreatmentPlan:
