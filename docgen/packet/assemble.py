@@ -51,8 +51,10 @@ def _stamps(count: int, client_id: str, pagesize: tuple[float, float], margin: f
 def assemble(parts: list[Part], client_id: str, attachments: dict[str, bytes], info: dict[str, str],
              margin: float) -> bytes:
     """The packet: ``parts`` in order, bookmarks, page stamps, ``attachments`` (name -> bytes), ``info``."""
+    from ..render.pdf import stream_ends  # noqa: PLC0415
     from .archival import associate, day, identify, merge_structure  # noqa: PLC0415
 
+    stream_ends.install()  # pypdf's streams ending with CR read one byte short (PDF/A)
     writer = PdfWriter()
     starts, readers = [], []
     for part in parts:
@@ -88,8 +90,10 @@ def encrypt(data: bytes, password: bytes) -> bytes:
     """``data`` encrypted with AES-256 (PDF 2.0 security handler, V5 R6): the password opens it."""
     if not password:
         raise ValueError("the password is empty")
+    from ..render.pdf import stream_ends  # noqa: PLC0415
     from .archival import identify  # noqa: PLC0415
 
+    stream_ends.install()
     reader = PdfReader(io.BytesIO(data))
     writer = PdfWriter(clone_from=reader)
     # PDF/A forbids encryption: the encrypted packet's XMP claims PDF/UA-1 only (its tags stay)

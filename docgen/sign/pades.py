@@ -169,7 +169,10 @@ class Signer:
         from pyhanko.sign import fields, signers  # noqa: PLC0415
         from pyhanko.sign.general import SigningError as HankoSigningError  # noqa: PLC0415
 
+        from ..render.pdf import stream_ends  # noqa: PLC0415
         from .archival import keep_xmp, name_new_field, stamp_style, tag_new_field  # noqa: PLC0415
+
+        stream_ends.install()  # pyHanko's streams ending with CR read one byte short (PDF/A)
 
         if role is not None and role not in ROLES:
             raise SigningError(f"unknown role {role!r} (use {', '.join(ROLES)})")
