@@ -6,6 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from reportlab.lib import colors
+from reportlab.lib.rl_accel import escapePDF
+from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.pdfdoc import PDFArray, PDFDictionary, PDFName, PDFString
 from reportlab.pdfgen.canvas import Canvas
 
@@ -51,15 +53,44 @@ class _Text:
         if self.color is not st.color:
             t.setFillColor(st.color)
             self.color = st.color
+        code = t._code  # noqa: SLF001 - no API for marked content in a text object
         if mark:
-            t._code.append(mark)  # noqa: SLF001 - no API for marked content in a text object
+            code.append(mark)
+        plain = FAST_PATHS and _ascii_in_place(t, st.font)
         for line in lines:
             if line.isascii() and type(line) is str:
-                t.textLine(line)
+                if plain and t._curSubset == 0 and line.isprintable() and line:  # noqa: SLF001
+                    # what textLine writes for it, without splitting it into subsets character by
+                    # character: printable ASCII is at its own codes in the font's first subset
+                    t._x = t._x0  # noqa: SLF001
+                    t._y = t._y0 = t._y - t._leading  # noqa: SLF001
+                    code.append(f"({escapePDF(line.encode('ascii'))}) Tj T*")
+                else:
+                    t.textLine(line)
             else:  # other fonts, shaping, right to left (lines of a right-to-left paragraph are Lines)
                 draw_line(t, line, st.font, st.size, st.leading)
         if mark:
-            t._code.append(END)  # noqa: SLF001
+            code.append(END)
+
+
+#: Off in the tests that check the fast paths give the very bytes of reportlab's generic ones.
+FAST_PATHS = True
+
+
+def _ascii_in_place(t, font: str) -> bool:
+    """Whether every printable ASCII character of ``font`` is drawn as itself in the first subset of
+    the text object's document: as reportlab's TrueType fonts keep ASCII (``asciiReadable``), once
+    the font has been used in the document. Checked once per font and document."""
+    canvas = t._canvas  # noqa: SLF001
+    states = getattr(pdfmetrics.getFont(font), "state", None)
+    state = states.get(canvas._doc) if states is not None and canvas.bottomup else None  # noqa: SLF001
+    if state is None:
+        return False
+    known = state.__dict__.get("docgen_ascii")
+    if known is None:
+        assignments = state.assignments
+        known = state.docgen_ascii = all(assignments.get(n) == n for n in range(32, 127))
+    return known
 
 
 def _draw_page(canvas: Canvas, ops: list[tuple], style: PdfStyle, fields: bool, marker: Marker) -> None:
