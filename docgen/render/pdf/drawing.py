@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from reportlab.lib import colors
-from reportlab.lib.rl_accel import escapePDF
+from reportlab.lib.rl_accel import escapePDF, fp_str
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.pdfdoc import PDFArray, PDFDictionary, PDFName, PDFString
 from reportlab.pdfgen.canvas import Canvas
@@ -17,6 +17,7 @@ from ..style import PdfStyle
 from .fonts import BOLD, FONT, needs_fallback
 from .layout import PAD_TOP, PAD_X, TextStyle
 from .shaping import draw_line
+from . import reportlab_patches
 from .tagging import END, LAYOUT, PAGINATION, Marker
 from .wrapping import text_width
 
@@ -56,15 +57,19 @@ class _Text:
         code = t._code  # noqa: SLF001 - no API for marked content in a text object
         if mark:
             code.append(mark)
-        plain = FAST_PATHS and _ascii_in_place(t, st.font)
+        plain = reportlab_patches.FAST_PATHS and _ascii_in_place(t, st.font)
         for line in lines:
             if line.isascii() and type(line) is str:
-                if plain and t._curSubset == 0 and line.isprintable() and line:  # noqa: SLF001
+                if plain and line and line.isprintable():
                     # what textLine writes for it, without splitting it into subsets character by
                     # character: printable ASCII is at its own codes in the font's first subset
                     t._x = t._x0  # noqa: SLF001
                     t._y = t._y0 = t._y - t._leading  # noqa: SLF001
-                    code.append(f"({escapePDF(line.encode('ascii'))}) Tj T*")
+                    if t._curSubset == 0:  # noqa: SLF001
+                        code.append(f"({escapePDF(line.encode('ascii'))}) Tj T*")
+                    else:
+                        code.append(f"{_select(t, st.font)} ({escapePDF(line.encode('ascii'))}) Tj T*")
+                        t._curSubset = 0  # noqa: SLF001
                 else:
                     t.textLine(line)
             else:  # other fonts, shaping, right to left (lines of a right-to-left paragraph are Lines)
@@ -73,8 +78,11 @@ class _Text:
             code.append(END)
 
 
-#: Off in the tests that check the fast paths give the very bytes of reportlab's generic ones.
-FAST_PATHS = True
+def _select(t, font: str) -> str:
+    """The operators selecting ``font``'s first subset at the text object's size and leading, as
+    reportlab writes them when a line changes subset."""
+    name = pdfmetrics.getFont(font).getSubsetInternalName(0, t._canvas._doc)  # noqa: SLF001
+    return f"{name} {fp_str(t._fontsize)} Tf {fp_str(t._leading)} TL"  # noqa: SLF001
 
 
 def _ascii_in_place(t, font: str) -> bool:

@@ -11,9 +11,10 @@ from functools import cache, lru_cache
 from importlib import resources
 
 from reportlab import rl_config
-from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase import pdfdoc, pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 
+from . import reportlab_patches
 from .reportlab_patches import _Formatted
 
 FONT, BOLD, ITALIC = "DocgenSans", "DocgenSans-Bold", "DocgenSans-Oblique"
@@ -100,6 +101,73 @@ class _Font(TTFont):
             if max(subset, default=0) > 0xFFFF:  # shaped glyphs, emoji, rare CJK: their own ToUnicode
                 stream = doc.idToObject[fonts[name].ToUnicode.name]
                 stream.content = _to_unicode(str(fonts[name].BaseFont), subset, texts)
+            if subsets and reportlab_patches.FAST_PATHS and type(doc.encrypt) is pdfdoc.NoEncryption:
+                self._formatted_once(doc, fonts[name], subset)
+
+    def _formatted_once(self, doc, font, subset: list[int]) -> None:
+        """The subset's font dictionary, font descriptor, ToUnicode CMap and font file, in the bytes
+        reportlab formats them into, formatted once per process (:class:`_Formatted`): each depends
+        only on the subset, its names and the file syntax in effect, but for the numbers of the
+        objects they refer to, which are put in each time."""
+        objects, number = doc.idToObject, doc.idToObjectNumberAndVersion
+        descriptor_name = font.FontDescriptor.name
+        descriptor = objects[descriptor_name]
+        file_name = descriptor.dict["FontFile2"].name
+        syntax = (doc.compression, rl_config.useA85, rl_config.pdfMultiLine, pdfdoc.PDFStream.format,
+                  pdfdoc.PDFDictionary.format, getattr(pdfdoc.zlib, "level", None), type(pdfdoc.zlib))
+        key = (self.face.filename, font.Name, str(font.BaseFont), tuple(subset), syntax)
+        to_unicode = objects[font.ToUnicode.name]
+        found = _OBJECTS.get(key)
+        if found is None or found[0] != to_unicode.content:
+            refs = {name: b"%d 0 R" % number[name][0] for name in (font.ToUnicode.name, descriptor_name, file_name)}
+            found = (to_unicode.content, _pieces(pdfdoc.format(font, doc, toplevel=1), refs),
+                     _pieces(pdfdoc.format(descriptor, doc, toplevel=1), refs),
+                     _stream(pdfdoc.format(to_unicode, doc, toplevel=1)),
+                     _stream(pdfdoc.format(objects[file_name], doc, toplevel=1)))
+            if found[1] is None or found[2] is None:
+                return
+            _OBJECTS[key] = found
+            while len(_OBJECTS) > 256:
+                _OBJECTS.pop(next(iter(_OBJECTS)))
+        _, font_pieces, descriptor_pieces, cmap, data = found
+        objects[font.__InternalName__] = _Formatted(_joined(font_pieces, number))
+        objects[descriptor_name] = _Formatted(_joined(descriptor_pieces, number))
+        objects[font.ToUnicode.name] = cmap
+        objects[file_name] = data
+
+
+#: Formatted font objects by font file, subset and file syntax (oldest first): see :meth:`_Font._formatted_once`.
+_OBJECTS: dict[tuple, tuple] = {}
+
+
+def _pieces(data: bytes, refs: dict[str, bytes]) -> list[bytes | str] | None:
+    """``data`` cut around the references ``refs`` (object name -> its reference's bytes) it holds
+    once each: literal bytes and the names referred to, in order; None when a reference is not
+    found exactly once (not cached then)."""
+    spots = []
+    for name, ref in refs.items():
+        at = data.find(b" " + ref)
+        if at >= 0:
+            if data.find(b" " + ref, at + 1) >= 0:
+                return None
+            spots.append((at + 1, name, len(ref)))
+    out: list[bytes | str] = []
+    start = 0
+    for at, name, length in sorted(spots):
+        out += [data[start:at], name]
+        start = at + length
+    out.append(data[start:])
+    return out
+
+
+def _joined(pieces: list[bytes | str], number: dict) -> bytes:
+    return b"".join(b"%d 0 R" % number[p][0] if type(p) is str else p for p in pieces)  # type: ignore[misc]
+
+
+def _stream(data: bytes) -> _Formatted:
+    """A formatted stream as an indirect object's content (:func:`._format_indirect` adds the line
+    break reportlab adds when the stream's bytes do not end with one)."""
+    return _Formatted(data[:-1] if data.endswith(b"\n") else data)
 
 
 def _to_unicode(name: str, subset: list[int], texts: dict[int, str]) -> str:

@@ -7,8 +7,14 @@ from __future__ import annotations
 import re
 import zlib
 from contextlib import contextmanager
+from functools import lru_cache
 
 from reportlab.pdfbase import pdfdoc, ttfonts
+
+
+#: Off in the tests that check that docgen's fast paths (a plain line of text, the font objects
+#: formatted once) write the very bytes of reportlab's generic ones.
+FAST_PATHS = True
 
 
 class _Formatted(pdfdoc.PDFObject):
@@ -97,6 +103,16 @@ def _format_indirect(self, document) -> bytes:
 
 
 def _to_unicode_cmap(fontname: str, subset) -> str:
+    return _to_unicode_once(fontname, tuple(subset)) if FAST_PATHS else _to_unicode_made(fontname, subset)
+
+
+@lru_cache(maxsize=256)
+def _to_unicode_once(fontname: str, subset: tuple[int, ...]) -> str:
+    """A subset's CMap made once per process (a pure function of the subset and its name)."""
+    return _to_unicode_made(fontname, list(subset))
+
+
+def _to_unicode_made(fontname: str, subset) -> str:
     cmap = _TO_UNICODE(fontname, subset)
     kept = _NULL.sub("", cmap)
     if kept == cmap:
