@@ -14,10 +14,10 @@ from reportlab.pdfgen.canvas import Canvas
 from ...compose.blocks import Chart
 from ..chart_geometry import chart_geometry
 from ..style import PdfStyle
+from . import reportlab_patches
 from .fonts import BOLD, FONT, needs_fallback
 from .layout import PAD_TOP, PAD_X, TextStyle
 from .shaping import draw_line
-from . import reportlab_patches
 from .tagging import END, LAYOUT, PAGINATION, Marker
 from .wrapping import text_width
 

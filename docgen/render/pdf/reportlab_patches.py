@@ -11,7 +11,6 @@ from functools import lru_cache
 
 from reportlab.pdfbase import pdfdoc, ttfonts
 
-
 #: Off in the tests that check that docgen's fast paths (a plain line of text, the font objects
 #: formatted once) write the very bytes of reportlab's generic ones.
 FAST_PATHS = True
