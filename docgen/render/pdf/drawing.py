@@ -3,6 +3,7 @@ backgrounds, then table rules and charts, then all the page's text in one text o
 of scores over time; empty signature fields; and one line of text in the fallback font where needed."""
 from __future__ import annotations
 
+from itertools import islice
 from typing import Any
 
 from reportlab.lib import colors
@@ -57,21 +58,27 @@ class _Text:
         code = t._code  # noqa: SLF001 - no API for marked content in a text object
         if mark:
             code.append(mark)
-        plain = reportlab_patches.FAST_PATHS and _ascii_in_place(t, st.font)
+        state = _state(t, st.font) if reportlab_patches.FAST_PATHS else None
         for line in lines:
-            if line.isascii() and type(line) is str:
-                if plain and line and line.isprintable():
-                    # what textLine writes for it, without splitting it into subsets character by
-                    # character: printable ASCII is at its own codes in the font's first subset
-                    t._x = t._x0  # noqa: SLF001
-                    t._y = t._y0 = t._y - t._leading  # noqa: SLF001
-                    if t._curSubset == 0:  # noqa: SLF001
-                        code.append(f"({escapePDF(line.encode('ascii'))}) Tj T*")
-                    else:
-                        code.append(f"{_select(t, st.font)} ({escapePDF(line.encode('ascii'))}) Tj T*")
-                        t._curSubset = 0  # noqa: SLF001
+            data = None
+            if state is not None and line and type(line) is str:
+                if line.isascii():
+                    if line.isprintable() and _ascii_in_place(state):
+                        data = line.encode("ascii")
+                elif not needs_fallback(line, st.font):
+                    data = _first_subset(state, line)
+            if data is not None:
+                # what textLine writes for it, without reportlab's character by character split into
+                # subsets: every character is in the font's first subset already
+                t._x = t._x0  # noqa: SLF001
+                t._y = t._y0 = t._y - t._leading  # noqa: SLF001
+                if t._curSubset == 0:  # noqa: SLF001
+                    code.append(f"({escapePDF(data)}) Tj T*")
                 else:
-                    t.textLine(line)
+                    code.append(f"{_select(t, st.font)} ({escapePDF(data)}) Tj T*")
+                    t._curSubset = 0  # noqa: SLF001
+            elif line.isascii() and type(line) is str:
+                t.textLine(line)
             else:  # other fonts, shaping, right to left (lines of a right-to-left paragraph are Lines)
                 draw_line(t, line, st.font, st.size, st.leading)
         if mark:
@@ -85,20 +92,49 @@ def _select(t, font: str) -> str:
     return f"{name} {fp_str(t._fontsize)} Tf {fp_str(t._leading)} TL"  # noqa: SLF001
 
 
-def _ascii_in_place(t, font: str) -> bool:
-    """Whether every printable ASCII character of ``font`` is drawn as itself in the first subset of
-    the text object's document: as reportlab's TrueType fonts keep ASCII (``asciiReadable``), once
-    the font has been used in the document. Checked once per font and document."""
+def _state(t, font: str):
+    """reportlab's subsetting state of ``font`` in the text object's document (the characters given
+    codes so far), once the font has been drawn with in it; else None."""
     canvas = t._canvas  # noqa: SLF001
     states = getattr(pdfmetrics.getFont(font), "state", None)
-    state = states.get(canvas._doc) if states is not None and canvas.bottomup else None  # noqa: SLF001
-    if state is None:
-        return False
+    return states.get(canvas._doc) if states is not None and canvas.bottomup else None  # noqa: SLF001
+
+
+def _ascii_in_place(state) -> bool:
+    """Whether every printable ASCII character is drawn as itself in the first subset: as reportlab's
+    TrueType fonts keep ASCII (``asciiReadable``). Checked once per font and document."""
     known = state.__dict__.get("docgen_ascii")
     if known is None:
         assignments = state.assignments
         known = state.docgen_ascii = all(assignments.get(n) == n for n in range(32, 127))
     return known
+
+
+_MARK = 0xF0000  # a code of the first subset, n, is translated to chr(_MARK + n): never a typed character
+
+
+def _first_subset(state, line: str) -> bytes | None:
+    """``line`` as the codes reportlab gave its characters in the font's first subset, when every one
+    has one there already (else None: reportlab assigns codes, or another subset is needed)."""
+    assignments = state.assignments
+    table = state.__dict__.get("docgen_codes")
+    if table is None:
+        table = state.docgen_codes = {}
+        state.docgen_seen = 0
+    if state.docgen_seen != len(assignments):  # codes given since: assignments only grow
+        for char, code in islice(assignments.items(), state.docgen_seen, None):
+            if code < 256:
+                table[char] = chr(_MARK + code)
+        if 32 in table:
+            table[0xA0] = table[32]  # reportlab draws NO-BREAK SPACE as a space
+        state.docgen_seen = len(assignments)
+    mapped = line.translate(table)
+    if min(mapped) < _MARK_CHAR:
+        return None
+    return mapped.encode("utf-32-le")[::4]
+
+
+_MARK_CHAR = chr(_MARK)
 
 
 def _draw_page(canvas: Canvas, ops: list[tuple], style: PdfStyle, fields: bool, marker: Marker) -> None:
