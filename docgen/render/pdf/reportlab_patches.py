@@ -9,6 +9,7 @@ import zlib
 from contextlib import contextmanager
 from functools import lru_cache
 
+from reportlab import rl_config
 from reportlab.pdfbase import pdfdoc, ttfonts
 
 #: Off in the tests that check that docgen's fast paths (a plain line of text, the font objects
@@ -101,6 +102,52 @@ def _format_indirect(self, document) -> bytes:
     return _FORMAT_INDIRECT(self, document)
 
 
+_FORMAT_DOCUMENT = pdfdoc.PDFDocument.format
+
+
+def _format_document(self) -> bytes:
+    """reportlab's ``PDFDocument.format`` (the file: every object in number order, the
+    cross-reference table, the trailer), writing an object formatted once (:class:`_Formatted`: the
+    hundreds of structure elements, the font objects) and the cross-reference table without
+    reportlab's generic steps per object. The same bytes; reportlab's own for an encrypted or signed
+    document, or with its per-object comments."""
+    if not FAST_PATHS or type(self.encrypt) is not pdfdoc.NoEncryption or getattr(self, "_digiSigs", None) or \
+            (not rl_config.invariant and rl_config.pdfComments):
+        return _FORMAT_DOCUMENT(self)
+    cat, info = self.Catalog, self.info
+    self.Reference(cat)
+    self.Reference(info)
+    numbers, objects, offsets = self.numberToId, self.idToObject, self.idToOffset
+    self.__accum__ = out = pdfdoc.PDFFile(self._pdfVersion)
+    write, indirect = out.strings.append, pdfdoc.PDFIndirectObject
+    at = out.offset
+    ids, xref = [], [b"0000000000 65535 f "]
+    counter = 0
+    while True:  # new objects may be registered while the ones before are formatted
+        counter += 1
+        name = numbers.get(counter)
+        if name is None:
+            break
+        obj = objects[name]
+        data = b"%d 0 obj\n%s\nendobj\n" % (counter, obj.data) if type(obj) is _Formatted else \
+            indirect(name, obj).format(self)
+        offsets[name] = at
+        xref.append(b"%010d 00000 n " % at)
+        write(data)
+        at += len(data)
+        ids.append(name)
+    out.offset = at
+    del self.__accum__
+    count = len(numbers)
+    if counter - 1 != count or any(self.idToObjectNumberAndVersion[n] != (i, 0) for i, n in enumerate(ids, 1)):
+        raise ValueError(f"counter {counter} doesn't match number to id dictionary {count}")
+    start = out.add(b"xref\n0 %d\n%s\n" % (count + 1, b"\n".join(xref)))
+    trailer = pdfdoc.PDFTrailer(startxref=start, Size=count + 1, Root=self.Reference(cat), Info=self.Reference(info),
+                                Encrypt=None, ID=self.ID())
+    out.add(trailer.format(self))
+    return out.format(self)
+
+
 def _to_unicode_cmap(fontname: str, subset) -> str:
     return _to_unicode_once(fontname, tuple(subset)) if FAST_PATHS else _to_unicode_made(fontname, subset)
 
@@ -138,4 +185,5 @@ def archival_syntax() -> None:
       unencrypted document (docgen never encrypts with reportlab)."""
     pdfdoc.PDFStream.format = _format_stream_eol
     pdfdoc.PDFIndirectObject.format = _format_indirect
+    pdfdoc.PDFDocument.format = _format_document
     ttfonts.makeToUnicodeCMap = _to_unicode_cmap
