@@ -44,6 +44,7 @@ class _Text:
         self.t = canvas.beginText()
         self.font: tuple | None = None
         self.color: Any = None
+        self.selects: dict[tuple, str] = {}  # (font, size, leading) -> the operators selecting its first subset
 
     def lines(self, x: float, y: float, st: TextStyle, lines: list[str], mark: str = "") -> None:
         """``lines`` from (x, y) down, inside the marked-content sequence ``mark`` opens (if any)."""
@@ -75,7 +76,9 @@ class _Text:
                 if t._curSubset == 0:  # noqa: SLF001
                     code.append(f"({escapePDF(data)}) Tj T*")
                 else:
-                    code.append(f"{_select(t, st.font)} ({escapePDF(data)}) Tj T*")
+                    key = (st.font, t._fontsize, t._leading)  # noqa: SLF001
+                    select = self.selects.get(key) or self.selects.setdefault(key, _select(t, st.font))
+                    code.append(f"{select} ({escapePDF(data)}) Tj T*")
                     t._curSubset = 0  # noqa: SLF001
             elif line.isascii() and type(line) is str:
                 t.textLine(line)

@@ -9,7 +9,7 @@ import unicodedata
 
 from reportlab.pdfbase import pdfmetrics
 
-from ..visible_text import right_to_left
+from ..visible_text import display, right_to_left
 from . import reportlab_patches
 from .fonts import ITALIC, _italic, needs_fallback, runs
 from .shaping import rtl_line, run_width
@@ -35,6 +35,7 @@ def text_width(text: str, font: str, size: float) -> float:
 #: recur from document to document of a batch.
 _WIDTHS: dict[tuple[str, str, float], float] = {}
 _LINES: dict[tuple[str, str, float, float], list[str]] = {}
+_SHOWN: dict[tuple[str, str, float, float], list[str]] = {}  # the same, by the text before display()
 _MEMO_SIZE = 8192
 
 
@@ -67,6 +68,18 @@ def wrap(text: str, font: str, size: float, width: float) -> list[str]:
         found = _wrap(text, font, size, width)
         if reportlab_patches.FAST_PATHS:
             _remember(_LINES, key, found)
+    return list(found)
+
+
+def wrap_shown(text: str, font: str, size: float, width: float) -> list[str]:
+    """:func:`wrap` of client text as shown (:func:`~docgen.render.visible_text.display`), made once
+    per process for each (text, font, size, width)."""
+    key = (text, font, size, width)
+    found = _SHOWN.get(key)
+    if found is None:
+        found = wrap(display(text), font, size, width)
+        if reportlab_patches.FAST_PATHS:
+            _remember(_SHOWN, key, found)
     return list(found)
 
 
