@@ -1,7 +1,9 @@
 """Where docgen reaches into reportlab's PDF writer, which has no setting for any of these: the zlib
 level of its deflated streams (:func:`deflate_level`), the file syntax PDF/A requires
-(:func:`archival_syntax`), and a PDF object whose bytes were formatted once (:class:`_Formatted`,
-for the memo of font width arrays in :mod:`.fonts`)."""
+(:func:`archival_syntax`), a PDF object whose bytes were formatted once (:class:`_Formatted`: the
+structure elements of :mod:`.tagging`, the font objects of :mod:`.fonts`) and the file written with
+them (:func:`_format_document`). :data:`FAST_PATHS` turns docgen's shortcuts off (for the test that
+they write reportlab's very bytes)."""
 from __future__ import annotations
 
 import re
@@ -72,9 +74,12 @@ _DEFLATED: dict[tuple[bytes, int], bytes] = {}  # oldest first
 @contextmanager
 def deflate_level(level: int):
     """Streams compressed at ``level`` while the block runs. reportlab deflates page contents and
-    embedded font files with zlib's default level (6) and has no setting for it; level 1 makes the
-    whole PDF about a third faster for about 5% more bytes. Output stays deterministic and valid; a
-    reportlab document saved in another thread meanwhile is merely compressed at this level too."""
+    embedded font files with zlib's default level (6) and has no setting for it. Since the font files
+    are compressed once per process (:class:`_Zlib`, :meth:`.fonts._Font._formatted_once`), only page
+    contents and small objects are compressed per document: level 1 saves about 3% of a PDF's time
+    for about 3% more bytes (it saved a third when every font was compressed again). Output stays
+    deterministic and valid; a reportlab document saved in another thread meanwhile is merely
+    compressed at this level too."""
     original = pdfdoc.zlib
     pdfdoc.zlib = _Zlib(level)
     try:
