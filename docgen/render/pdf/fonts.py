@@ -1,6 +1,7 @@
 """The PDF's fonts: DejaVu Sans (regular, bold, oblique), the script fonts (Noto Sans Arabic, Hebrew,
 Devanagari, Thai and KR, Noto Emoji) and Droid Sans Fallback, registered with reportlab on first
-need; subsets and their width arrays built once (:class:`_Font`); the glyphs a shaper chose that no
+need, each file parsed once and kept parsed in the cache folder (:meth:`_Font.parsed_once`);
+subsets, their width arrays and their PDF objects built once (:class:`_Font`); the glyphs a shaper chose that no
 character maps to, with the text they stand for in the text layer (:meth:`_Font.glyph_char`); and a
 line's runs by font (:func:`runs`)."""
 from __future__ import annotations
