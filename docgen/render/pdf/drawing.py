@@ -45,6 +45,7 @@ class _Text:
         self.font: tuple | None = None
         self.color: Any = None
         self.selects: dict[tuple, str] = {}  # (font, size, leading) -> the operators selecting its first subset
+        self.states: dict[str, Any] = {}  # font -> its subsetting state in the document, once it has one
 
     def lines(self, x: float, y: float, st: TextStyle, lines: list[str], mark: str = "") -> None:
         """``lines`` from (x, y) down, inside the marked-content sequence ``mark`` opens (if any)."""
@@ -59,7 +60,11 @@ class _Text:
         code = t._code  # noqa: SLF001 - no API for marked content in a text object
         if mark:
             code.append(mark)
-        state = _state(t, st.font) if reportlab_patches.FAST_PATHS else None
+        state = self.states.get(st.font)
+        if state is None and reportlab_patches.FAST_PATHS:
+            state = _state(t, st.font)
+            if state is not None:
+                self.states[st.font] = state
         for line in lines:
             data = None
             if state is not None and line and type(line) is str:
