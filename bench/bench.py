@@ -451,7 +451,7 @@ inputs, out, workers, formats = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.ar
 started = time.perf_counter()
 summary = api.batch([inputs], out, workers=workers, formats=formats, as_of=date(2026, 11, 24), force=True)
 seconds = time.perf_counter() - started
-print(json.dumps({"seconds": seconds, "done": summary.counts["complete"] + summary.counts["draft"],
+print(json.dumps({"seconds": seconds, "done": summary.counts["final"] + summary.counts["draft"],
                   "peak": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}))
 """
 
