@@ -153,6 +153,23 @@ def _format_document(self) -> bytes:
     return out.format(self)
 
 
+_PDF_NAME = pdfdoc.PDFName
+_NAMES: dict[str, str] = {}
+
+
+def _pdf_name(data, lo: str = "!", hi: str = "~") -> str:
+    """reportlab's ``PDFName`` (a name's escaping, character by character, for every key of every
+    dictionary written), made once per name: a plan's file writes a few hundred, of a few dozen."""
+    if not FAST_PATHS or type(data) is not str or lo != "!" or hi != "~":
+        return _PDF_NAME(data, lo, hi)
+    found = _NAMES.get(data)
+    if found is None:
+        if len(_NAMES) >= 4096:
+            _NAMES.clear()
+        found = _NAMES[data] = _PDF_NAME(data)
+    return found
+
+
 def _to_unicode_cmap(fontname: str, subset) -> str:
     return _to_unicode_once(fontname, tuple(subset)) if FAST_PATHS else _to_unicode_made(fontname, subset)
 
@@ -191,4 +208,5 @@ def archival_syntax() -> None:
     pdfdoc.PDFStream.format = _format_stream_eol
     pdfdoc.PDFIndirectObject.format = _format_indirect
     pdfdoc.PDFDocument.format = _format_document
+    pdfdoc.PDFName = _pdf_name
     ttfonts.makeToUnicodeCMap = _to_unicode_cmap
