@@ -5,11 +5,18 @@
 Builds N synthetic records from the fixtures (a 3-4 page treatment plan, a 1-2 page SOAP note),
 runs the real batch (validation, rules, composition, rendering, atomic writes, manifest, audit) for
 DOCX only, PDF only and both, at each worker count, and prints records/s, peak worker memory and
-the ratio to two baselines measured here on the same content:
+the ratio to baselines measured here on the same content:
 
-- PDF floor: the same text drawn on a bare reportlab canvas with the same embedded TTF font;
+- PDF floor: the same text drawn on a bare reportlab canvas (untagged) with the same embedded TTF
+  font, its subsets and its compressed font files cached as docgen's are, at docgen's zlib level
+  and at reportlab's;
 - DOCX baseline: one stock docxtpl render of the same Word template with the same context, template
-  bytes loaded once, nothing around it.
+  bytes loaded once, nothing around it; and the bare DOCX floor (:class:`_Floor`).
+
+The renderers and their floors are timed interleaved: each round renders the same documents with
+every contender in turn (the order rotated from round to round), in CPU time of this process
+(``time.process_time``) and wall time; a ratio is taken per round, and the median and the range over
+the rounds are printed. A machine busy with other work moves wall time a lot and CPU time little.
 
 Figures go in the README; they are measurements, not test assertions.
 """
@@ -90,36 +97,40 @@ def documents(path: Path, limit: int = 20):
     return out
 
 
-def baseline_canvas(docs, seconds: float = 2.0) -> float:
-    """Docs/s drawing the same text on a bare reportlab canvas with the embedded TTF font."""
+def canvas_floor(docs):
+    """The bare canvas floor: draws document ``i`` of ``docs`` as the same text on a reportlab canvas
+    with the embedded TTF font (the same registered font as docgen's, so the same subset and width
+    caches), no tagging, no layout beyond cutting lines. Called inside :func:`deflate_level`, which
+    also compresses the font files once per process as docgen's renderer does."""
     from reportlab.lib.pagesizes import LETTER
     from reportlab.pdfgen.canvas import Canvas
 
     from docgen.render.pdf.fonts import FONT, register_fonts
 
     register_fonts()
-    count, started = 0, time.perf_counter()
-    while time.perf_counter() - started < seconds:
-        _, doc = docs[count % len(docs)]
+    texts = [[line[:110] for text in doc.texts() for line in text.splitlines() or [""]] for _, doc in docs]
+
+    def draw(index: int) -> bytes:
         buffer = io.BytesIO()
         canvas = Canvas(buffer, pagesize=LETTER, invariant=1)
         canvas.setFont(FONT, 9)
         y = 740
-        for text in doc.texts():
-            for line in text.splitlines() or [""]:
-                canvas.drawString(54, y, line[:110])
-                y -= 12
-                if y < 60:
-                    canvas.showPage()
-                    canvas.setFont(FONT, 9)
-                    y = 740
+        for line in texts[index]:
+            canvas.drawString(54, y, line)
+            y -= 12
+            if y < 60:
+                canvas.showPage()
+                canvas.setFont(FONT, 9)
+                y = 740
         canvas.save()
-        count += 1
-    return count / (time.perf_counter() - started)
+        return buffer.getvalue()
+
+    return draw
 
 
-def baseline_docxtpl(docs, seconds: float = 2.0) -> float:
-    """Docs/s of one stock docxtpl render of the same template and context, template bytes in memory."""
+def docxtpl_baseline(docs):
+    """Renders document ``i`` with one stock docxtpl render of the same template and context,
+    template bytes in memory."""
     from docxtpl import DocxTemplate
 
     from docgen.render.docx import DocxRenderer
@@ -127,16 +138,16 @@ def baseline_docxtpl(docs, seconds: float = 2.0) -> float:
 
     renderer = DocxRenderer(ROOT / "docgen" / "templates")
     cache: dict[str, bytes] = {}
-    count, started = 0, time.perf_counter()
-    while time.perf_counter() - started < seconds:
-        _, doc = docs[count % len(docs)]
+
+    def render(index: int) -> None:
+        doc = docs[index][1]
         blob = cache.setdefault(doc.template, renderer.template_path(doc.template).read_bytes())
         tpl = DocxTemplate(io.BytesIO(blob))
         context = renderer._context(doc, Images())  # noqa: SLF001 - the same context, built the same way
         tpl.render({"doc": context}, autoescape=True)
         tpl.save(io.BytesIO())
-        count += 1
-    return count / (time.perf_counter() - started)
+
+    return render
 
 
 class _Floor:
@@ -281,10 +292,11 @@ def _floor_media(parts: dict[str, bytes], template, images) -> dict[str, bytes]:
     return parts
 
 
-def baseline_docx_floor(docs, seconds: float = 2.0) -> tuple[float, int]:
-    """Docs/s of the bare DOCX floor (see :class:`_Floor`), deflated at docgen's level with the
-    template's static parts compressed beforehand; and how many of ``docs`` the floor wrote with the
-    same package parts as docgen, byte for byte (all of them, or the floor is not the same content)."""
+def docx_floor(docs):
+    """Renders document ``i`` as the bare DOCX floor (see :class:`_Floor`), deflated at docgen's level
+    with the template's static parts compressed beforehand; and how many of ``docs`` the floor writes
+    with the same package parts as docgen, byte for byte (all of them, or the floor is not the same
+    content)."""
     import zipfile
 
     from docgen.render import metadata_for
@@ -302,9 +314,8 @@ def baseline_docx_floor(docs, seconds: float = 2.0) -> tuple[float, int]:
         ours = zipfile.ZipFile(io.BytesIO(renderer.render(doc, metas[-1], AS_OF)))
         parts = floors[doc.template].parts(doc, core_properties(metas[-1], AS_OF))
         same += all(ours.read(name) == data for name, data in parts.items()) and set(parts) <= set(ours.namelist())
-    count, started = 0, time.perf_counter()
-    while time.perf_counter() - started < seconds:
-        index = count % len(docs)
+
+    def render(index: int) -> None:
         doc = docs[index][1]
         floor = floors[doc.template]
         fresh = floor.parts(doc, core_properties(metas[index], AS_OF))
@@ -313,27 +324,122 @@ def baseline_docx_floor(docs, seconds: float = 2.0) -> tuple[float, int]:
                    for n in floor.template.order if n in static or n in fresh]
         entries += [Entry.of(n, fresh[n], level=1) for n in fresh if n.startswith("word/charts/")]
         write_zip(entries, AS_OF)
-        count += 1
-    return count / (time.perf_counter() - started), same
+
+    return render, same
 
 
-def render_only(docs, fmt: str, seconds: float = 2.0) -> float:
-    """Docs/s of docgen's own renderer for one format, composed documents and their metadata in,
-    bytes out."""
+def docgen_renderer(docs, fmt: str, compression: str = "fast"):
+    """Renders document ``i`` with docgen's own renderer for one format, composed document and its
+    metadata in, bytes out (PDF: tagged PDF/A-2a, as docgen writes it)."""
+    import dataclasses
+
     from docgen.render import Renderer, metadata_for
 
     renderer = Renderer((fmt,))
-    target = renderer.pdf if fmt == "pdf" else renderer.docx
+    if fmt == "pdf":
+        from docgen.render.pdf import PdfRenderer
+
+        target = PdfRenderer(dataclasses.replace(renderer.style, compression=compression))
+    else:
+        target = renderer.docx
     metas = [metadata_for(result.record, "default", "0" * 64) for result, _ in docs]
-    count, started = 0, time.perf_counter()
-    while time.perf_counter() - started < seconds:
-        index = count % len(docs)
-        if fmt == "pdf":
-            target.render(docs[index][1], metas[index], "20261124")
-        else:
-            target.render(docs[index][1], metas[index], AS_OF)
-        count += 1
-    return count / (time.perf_counter() - started)
+
+    def render(index: int) -> bytes:
+        return target.render(docs[index][1], metas[index], "20261124" if fmt == "pdf" else AS_OF)
+
+    return render
+
+
+def interleaved(contenders: dict[str, tuple], count: int, rounds: int) -> dict[str, list[tuple[float, float]]]:
+    """Per contender, per round: (CPU seconds, wall seconds) per document. ``contenders``: name ->
+    (render function of a document index, context manager factory or None). Each round takes the
+    ``count`` documents in turn and renders each with every contender, one after the other in an
+    order shuffled for every document (seeded: the same each run), so that whatever else the
+    machine does falls on all of them alike and no contender always follows the same one (docgen's
+    PDF renderer, always run right after stock docxtpl, measured 1.6x slower than alone). The
+    garbage collector runs before each render, outside the clock. One round before, unmeasured,
+    warms every cache."""
+    import gc
+    import random
+    from contextlib import nullcontext
+
+    names = list(contenders)
+    times: dict[str, list[tuple[float, float]]] = {name: [] for name in names}
+    clock, wall_clock = time.process_time, time.perf_counter
+    shuffle = random.Random(17).shuffle  # noqa: S311 - an order to run in, not a secret
+    for n in range(rounds + 1):
+        cpu = dict.fromkeys(names, 0.0)
+        wall = dict.fromkeys(names, 0.0)
+        for index in range(count):
+            order = list(names)
+            shuffle(order)
+            for name in order:
+                render, context = contenders[name]
+                gc.collect()
+                with context() if context else nullcontext():
+                    started, wall_started = clock(), wall_clock()
+                    render(index)
+                    cpu[name] += clock() - started
+                    wall[name] += wall_clock() - wall_started
+        if n:
+            for name in names:
+                times[name].append((cpu[name] / count, wall[name] / count))
+    return times
+
+
+def median(values: list[float]) -> float:
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+
+def spread(values: list[float], digits: int = 2) -> str:
+    """"median (min-max)"."""
+    return f"{median(values):.{digits}f}x ({min(values):.{digits}f}-{max(values):.{digits}f})"
+
+
+def render_rounds(docs, rounds: int) -> dict[str, object]:
+    """docgen's renderers and their floors on ``docs``, interleaved (see :func:`interleaved`); prints
+    the ratios and returns the median docs per CPU-second of each contender (and the DOCX floor's
+    byte check)."""
+    from functools import partial
+
+    from docgen.render.pdf.reportlab_patches import deflate_level
+
+    floor_docx, same = docx_floor(docs)
+    contenders = {
+        "pdf": (docgen_renderer(docs, "pdf"), None),  # zlib level 1, docgen's default ("fast")
+        "canvas@1": (canvas_floor(docs), partial(deflate_level, 1)),
+        "pdf small": (docgen_renderer(docs, "pdf", "small"), None),  # reportlab's level ("small")
+        "canvas@6": (canvas_floor(docs), partial(deflate_level, 6)),
+        "docx": (docgen_renderer(docs, "docx"), None),
+        "docx floor": (floor_docx, None),
+        "docxtpl": (docxtpl_baseline(docs), None),
+    }
+    # each format's renderer interleaved with its floors, and stock docxtpl on its own: its 25 ms of
+    # XML work a document slowed whichever render came next (docgen's PDF and DOCX renderers by up to
+    # 1.6x and 2x, the floors less), and its ratio (tens) does not need the same precision
+    times: dict[str, list[tuple[float, float]]] = {}
+    for group in (("pdf", "canvas@1", "pdf small", "canvas@6"), ("docx", "docx floor"), ("docxtpl",)):
+        times.update(interleaved({name: contenders[name] for name in group}, len(docs), rounds))
+
+    def ratios(ours: str, floor: str, kind: int) -> list[float]:
+        return [a[kind] / b[kind] for a, b in zip(times[ours], times[floor], strict=True)]
+
+    rates = {name: 1 / median([cpu for cpu, _ in t]) for name, t in times.items()}
+    print(f"  docs per CPU-second (median of {rounds} rounds of {len(docs)} documents): "
+          + ", ".join(f"{name} {rate:.1f}" for name, rate in rates.items()))
+    print(f"  (the DOCX floor's parts byte-identical to docgen's for {same} of {len(docs)} documents)")
+    for ours, floor, label, target in (("pdf", "canvas@1", "PDF vs bare canvas, both zlib level 1", 1.3),
+                                       ("pdf small", "canvas@6", "PDF vs bare canvas, both reportlab's level", 1.3),
+                                       ("docx", "docx floor", "DOCX vs bare DOCX floor", 1.5)):
+        print(f"  {label}: CPU {spread(ratios(ours, floor, 0))}, wall {spread(ratios(ours, floor, 1))}"
+              f" (target <= {target})")
+    print(f"  docgen DOCX as fast as stock docxtpl: CPU {spread(ratios('docxtpl', 'docx', 0), 1)}")
+    fast, small = (sum(len(contenders[name][0](i)) for i in range(len(docs))) for name in ("pdf", "pdf small"))
+    print(f"  docgen PDF at reportlab's zlib level against level 1: CPU {spread(ratios('pdf small', 'pdf', 0))} "
+          f"the time, {small / fast:.3f}x the bytes ({fast / len(docs) / 1024:.1f} KiB a document at level 1)")
+    return {"rates": rates, "same": same}
 
 
 _BATCH = """
@@ -345,7 +451,7 @@ inputs, out, workers, formats = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.ar
 started = time.perf_counter()
 summary = api.batch([inputs], out, workers=workers, formats=formats, as_of=date(2026, 11, 24), force=True)
 seconds = time.perf_counter() - started
-print(json.dumps({"seconds": seconds, "done": summary.counts["complete"] + summary.counts["draft"],
+print(json.dumps({"seconds": seconds, "done": summary.counts["final"] + summary.counts["draft"],
                   "peak": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}))
 """
 
@@ -369,6 +475,7 @@ def main() -> None:
     parser.add_argument("--plans", type=int, default=200)
     parser.add_argument("--notes", type=int, default=400)
     parser.add_argument("--workers", default=f"1,{os.cpu_count() or 1}")
+    parser.add_argument("--rounds", type=int, default=7, help="interleaved rounds of the renderers and floors")
     parser.add_argument("--render-only", action="store_true", help="the renderers against their floors only, no batch")
     args = parser.parse_args()
     workers = sorted({int(w) for w in args.workers.split(",")})
@@ -379,23 +486,11 @@ def main() -> None:
         rows = []
         for kind, path in (("plan", plan_file), ("note", note_file)):
             docs = documents(path)
-            floor_pdf = baseline_canvas(docs)
-            from docgen.render.pdf.reportlab_patches import deflate_level
-            with deflate_level(1):  # the floor at docgen's default compression level too
-                floor_pdf_fast = baseline_canvas(docs)
-            base_docx = baseline_docxtpl(docs)
-            floor_docx, same = baseline_docx_floor(docs)
-            ours_pdf, ours_docx = render_only(docs, "pdf"), render_only(docs, "docx")
-            print(f"\n{kind}: baselines in this process: bare canvas PDF {floor_pdf:.1f} docs/s, "
-                  f"stock docxtpl DOCX {base_docx:.1f} docs/s, bare DOCX floor {floor_docx:.1f} docs/s "
-                  f"(its parts byte-identical to docgen's for {same} of {len(docs)} documents)")
-            print(f"  rendering only, one process, time per document against the floor's: PDF {ours_pdf:.1f} docs/s, "
-                  f"{floor_pdf / ours_pdf:.2f}x the canvas floor's time ({floor_pdf_fast / ours_pdf:.2f}x at zlib "
-                  f"level 1, {floor_pdf_fast:.1f} docs/s; target <= 2); DOCX {ours_docx:.1f} docs/s, "
-                  f"{floor_docx / ours_docx:.2f}x the DOCX floor's time (target <= 1.5), "
-                  f"{ours_docx / base_docx:.1f}x as fast as stock docxtpl")
+            print(f"\n{kind}: rendering only, interleaved, time per document against the floor's (median, min-max)")
+            rates = render_rounds(docs, args.rounds)["rates"]
             if args.render_only:
                 continue
+            floor_pdf, base_docx = rates["canvas@1"], rates["docxtpl"]
             for formats, label in ((("docx",), "docx"), (("pdf",), "pdf"), (("docx", "pdf"), "both")):
                 for n in workers:
                     rate, done, peak = run_batch(path, work / "out", n, formats)
@@ -405,7 +500,8 @@ def main() -> None:
                     rows.append((kind, label, n, rate, ratio, peak))
                     print(f"  {label:5s} workers={n}: {rate:7.1f} records/s ({done} docs), "
                           f"{ratio:4.2f}x the baseline per worker, peak worker RSS {peak:.0f} MB")
-        print("\nkind  format workers records/s  per-worker/baseline  peak RSS MB")
+        if rows:
+            print("\nkind  format workers records/s  per-worker/baseline  peak RSS MB")
         for kind, label, n, rate, ratio, peak in rows:
             print(f"{kind:5s} {label:6s} {n:7d} {rate:10.1f} {ratio:20.2f} {peak:12.0f}")
     finally:

@@ -274,3 +274,83 @@ def test_icd10_entries_forged_without_the_key_or_of_the_wrong_shape_are_rebuilt(
         assert len(rebuilt) == len(attempts)
     finally:
         icd10.codes.cache_clear()
+
+
+# --- parsed fonts (docgen/render/pdf/fonts.py) ------------------------------------------------------
+FONT_FILE = str(Path(__file__).resolve().parent.parent / "docgen" / "fonts" / "DejaVuSans-Oblique.ttf")
+
+
+def _face(font) -> dict:
+    return {k: v for k, v in vars(font.face).items() if k not in ("_pdfScale", "makeSubset", "docgen_subsets")}
+
+
+@pytest.fixture
+def parsed(monkeypatch) -> list:
+    """Calls to reportlab's font parser (made when the cache did not serve)."""
+    from docgen.render.pdf import fonts
+
+    calls = []
+
+    class Counted(fonts.TTFontFace):
+        def __init__(self, path, *args, **kwargs):
+            calls.append(path)
+            super().__init__(path, *args, **kwargs)
+
+    monkeypatch.setattr(fonts, "TTFontFace", Counted)
+    return calls
+
+
+def test_a_parsed_font_is_cached_and_read_back_as_parsed(cache, parsed):
+    from reportlab.pdfbase.ttfonts import TTFont
+
+    from docgen.render.pdf.fonts import _Font
+
+    first = _Font.parsed_once("DocgenTestOblique", FONT_FILE)
+    entry = entry_of(cache, "font-")
+    assert stat.S_IMODE(entry.stat().st_mode) == 0o600 and len(parsed) == 1
+    again = _Font.parsed_once("DocgenTestOblique", FONT_FILE)
+    assert len(parsed) == 1  # read from the cache, not parsed
+    reference = TTFont("DocgenTestOblique", FONT_FILE)  # reportlab's own parse
+    assert _face(first) == _face(again) == _face(reference)
+    assert again.face.name.ustr == reference.face.name.ustr and again.shapable == reference.shapable
+    assert again.stringWidth("Hello, Ünïcode", 9) == reference.stringWidth("Hello, Ünïcode", 9)
+    assert again.face.makeSubset([0, 32, 72, 220]) == reference.face.makeSubset([0, 32, 72, 220])
+
+
+@pytest.mark.parametrize("how", ["raw", "sha256", "other key", "flipped"])
+def test_a_damaged_or_planted_font_entry_is_parsed_again(cache, parsed, how):
+    from docgen.render.pdf.fonts import _Font
+
+    clean = _face(_Font.parsed_once("DocgenTestOblique", FONT_FILE))
+    entry = entry_of(cache, "font-")
+    sealed = entry.read_bytes()
+    payload = sealed[len(b"docgen cache 1\n") + 32:]
+    values = marshal.loads(payload)  # noqa: S302 - the entry docgen just wrote
+    values["charWidths"] = {**values["charWidths"], 72: 9999.0}  # an "H" as wide as ten lines
+    if how == "flipped":
+        entry.write_bytes(sealed[:-1] + bytes([sealed[-1] ^ 1]))
+    else:
+        entry.write_bytes(forged(how, entry.name, marshal.dumps(values)))
+    parsed.clear()
+    assert _face(_Font.parsed_once("DocgenTestOblique", FONT_FILE)) == clean
+    assert len(parsed) == 1  # parsed again, and cached again:
+    assert _face(_Font.parsed_once("DocgenTestOblique", FONT_FILE)) == clean and len(parsed) == 1
+
+
+def test_a_font_entry_of_the_wrong_shape_is_parsed_again_and_runs_nothing(cache, parsed, tmp_path):
+    from docgen import cache as entries
+    from docgen.render.pdf.fonts import _Font
+
+    clean = _face(_Font.parsed_once("DocgenTestOblique", FONT_FILE))
+    entry = entry_of(cache, "font-")
+    values = marshal.loads(entry.read_bytes()[len(b"docgen cache 1\n") + 32:])  # noqa: S302 - docgen wrote it
+    marker = tmp_path / "ran"
+    code = compile(f"open({str(marker)!r}, 'w').close()", "planted", "exec")
+    shapes = [{}, None, [values], {**values, "charToGlyph": {72: "43"}}, {**values, "hmetrics": [(1, 2, 3)]},
+              {**values, "name": ("docgen:TTFNameBytes", code, "x")}, {**values, "glyphPos": [1.5]},
+              {**values, "extra": code}, {**values, "unitsPerEm": "2048"}, code]
+    parsed.clear()
+    for shape in shapes:  # sealed with the key, as a docgen bug could write them
+        entries.store(entry.name, marshal.dumps(shape))
+        assert _face(_Font.parsed_once("DocgenTestOblique", FONT_FILE)) == clean
+    assert len(parsed) == len(shapes) and not marker.exists()

@@ -12,10 +12,11 @@ PDF is tagged (PDF/UA-1) and PDF/A-2a.
 
 One idea a module:
 
-* :mod:`.fonts`: the embedded fonts, their registration, the subset and width memos, and the
-  fallback font's runs for characters the main font lacks;
+* :mod:`.fonts`: the embedded fonts, their registration (parsed once, kept in the cache folder),
+  the memos of subsets and their objects, and the fallback font's runs for characters the main font
+  lacks;
 * :mod:`.reportlab_patches`: where reportlab's PDF writer is reached into (its zlib level, an
-  object formatted once);
+  object formatted once, the file written with them);
 * :mod:`.wrapping`: measuring text, breaking it into lines, fitting it to a width;
 * :mod:`.layout`: the text styles and the first pass, blocks to pages of drawing operations;
 * :mod:`.drawing`: the second pass, a page's drawing operations onto the canvas;

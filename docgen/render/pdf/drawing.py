@@ -3,15 +3,19 @@ backgrounds, then table rules and charts, then all the page's text in one text o
 of scores over time; empty signature fields; and one line of text in the fallback font where needed."""
 from __future__ import annotations
 
+from itertools import islice
 from typing import Any
 
 from reportlab.lib import colors
+from reportlab.lib.rl_accel import escapePDF, fp_str
+from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.pdfdoc import PDFArray, PDFDictionary, PDFName, PDFString
 from reportlab.pdfgen.canvas import Canvas
 
 from ...compose.blocks import Chart
 from ..chart_geometry import chart_geometry
 from ..style import PdfStyle
+from . import reportlab_patches
 from .fonts import BOLD, FONT, needs_fallback
 from .layout import PAD_TOP, PAD_X, TextStyle
 from .shaping import draw_line
@@ -40,6 +44,8 @@ class _Text:
         self.t = canvas.beginText()
         self.font: tuple | None = None
         self.color: Any = None
+        self.selects: dict[tuple, str] = {}  # (font, size, leading) -> the operators selecting its first subset
+        self.states: dict[str, Any] = {}  # font -> its subsetting state in the document, once it has one
 
     def lines(self, x: float, y: float, st: TextStyle, lines: list[str], mark: str = "") -> None:
         """``lines`` from (x, y) down, inside the marked-content sequence ``mark`` opens (if any)."""
@@ -51,15 +57,92 @@ class _Text:
         if self.color is not st.color:
             t.setFillColor(st.color)
             self.color = st.color
+        code = t._code  # noqa: SLF001 - no API for marked content in a text object
         if mark:
-            t._code.append(mark)  # noqa: SLF001 - no API for marked content in a text object
+            code.append(mark)
+        state = self.states.get(st.font)
+        if state is None and reportlab_patches.FAST_PATHS:
+            state = _state(t, st.font)
+            if state is not None:
+                self.states[st.font] = state
         for line in lines:
-            if line.isascii() and type(line) is str:
+            data = None
+            if state is not None and line and type(line) is str:
+                if line.isascii():
+                    if line.isprintable() and _ascii_in_place(state):
+                        data = line.encode("ascii")
+                elif not needs_fallback(line, st.font):
+                    data = _first_subset(state, line)
+            if data is not None:
+                # what textLine writes for it, without reportlab's character by character split into
+                # subsets: every character is in the font's first subset already
+                t._x = t._x0  # noqa: SLF001
+                t._y = t._y0 = t._y - t._leading  # noqa: SLF001
+                if t._curSubset == 0:  # noqa: SLF001
+                    code.append(f"({escapePDF(data)}) Tj T*")
+                else:
+                    key = (st.font, t._fontsize, t._leading)  # noqa: SLF001
+                    select = self.selects.get(key) or self.selects.setdefault(key, _select(t, st.font))
+                    code.append(f"{select} ({escapePDF(data)}) Tj T*")
+                    t._curSubset = 0  # noqa: SLF001
+            elif line.isascii() and type(line) is str:
                 t.textLine(line)
             else:  # other fonts, shaping, right to left (lines of a right-to-left paragraph are Lines)
                 draw_line(t, line, st.font, st.size, st.leading)
         if mark:
-            t._code.append(END)  # noqa: SLF001
+            code.append(END)
+
+
+def _select(t, font: str) -> str:
+    """The operators selecting ``font``'s first subset at the text object's size and leading, as
+    reportlab writes them when a line changes subset."""
+    name = pdfmetrics.getFont(font).getSubsetInternalName(0, t._canvas._doc)  # noqa: SLF001
+    return f"{name} {fp_str(t._fontsize)} Tf {fp_str(t._leading)} TL"  # noqa: SLF001
+
+
+def _state(t, font: str):
+    """reportlab's subsetting state of ``font`` in the text object's document (the characters given
+    codes so far), once the font has been drawn with in it; else None."""
+    canvas = t._canvas  # noqa: SLF001
+    states = getattr(pdfmetrics.getFont(font), "state", None)
+    return states.get(canvas._doc) if states is not None and canvas.bottomup else None  # noqa: SLF001
+
+
+def _ascii_in_place(state) -> bool:
+    """Whether every printable ASCII character is drawn as itself in the first subset: as reportlab's
+    TrueType fonts keep ASCII (``asciiReadable``). Checked once per font and document."""
+    known = state.__dict__.get("docgen_ascii")
+    if known is None:
+        assignments = state.assignments
+        known = state.docgen_ascii = all(assignments.get(n) == n for n in range(32, 127))
+    return known
+
+
+_MARK = 0xF0000  # a code of the first subset, n, is translated to chr(_MARK + n): never a typed character
+
+
+def _first_subset(state, line: str) -> bytes | None:
+    """``line`` as the codes reportlab gave its characters in the font's first subset, when every one
+    has one there already (else None: reportlab assigns codes, or another subset is needed)."""
+    assignments = state.assignments
+    table = state.__dict__.get("docgen_codes")
+    if table is None:
+        table = state.docgen_codes = {}
+        state.docgen_seen = 0
+    if state.docgen_seen != len(assignments):  # codes given since: assignments only grow
+        for char, code in islice(assignments.items(), state.docgen_seen, None):
+            if code < 256:
+                table[char] = chr(_MARK + code)
+        if 32 in table:
+            table[0xA0] = table[32]  # reportlab draws NO-BREAK SPACE as a space
+        state.docgen_seen = len(assignments)
+    mapped = line.translate(table)
+    if min(mapped) < _MARK_CHAR:
+        return None
+    return mapped.encode("utf-32-le")[::4]
+
+
+_MARK_CHAR = chr(_MARK)
 
 
 def _draw_page(canvas: Canvas, ops: list[tuple], style: PdfStyle, fields: bool, marker: Marker) -> None:

@@ -1,19 +1,23 @@
 """The PDF's fonts: DejaVu Sans (regular, bold, oblique), the script fonts (Noto Sans Arabic, Hebrew,
 Devanagari, Thai and KR, Noto Emoji) and Droid Sans Fallback, registered with reportlab on first
-need; subsets and their width arrays built once (:class:`_Font`); the glyphs a shaper chose that no
+need, each file parsed once and kept parsed in the cache folder (:meth:`_Font.parsed_once`);
+subsets, their width arrays and their PDF objects built once (:class:`_Font`); the glyphs a shaper chose that no
 character maps to, with the text they stand for in the text layer (:meth:`_Font.glyph_char`); and a
 line's runs by font (:func:`runs`)."""
 from __future__ import annotations
 
 import unicodedata
 from bisect import bisect_right
+from fnmatch import fnmatch
 from functools import cache, lru_cache
 from importlib import resources
+from weakref import WeakKeyDictionary
 
 from reportlab import rl_config
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfbase import pdfdoc, pdfmetrics, ttfonts
+from reportlab.pdfbase.ttfonts import TTEncoding, TTFont, TTFontFace
 
+from . import reportlab_patches
 from .reportlab_patches import _Formatted
 
 FONT, BOLD, ITALIC = "DocgenSans", "DocgenSans-Bold", "DocgenSans-Oblique"
@@ -65,6 +69,44 @@ class _Font(TTFont):
     point, and the subsets' ToUnicode maps carry the text it stands for, so the text layer reads
     the letters as typed."""
 
+    @classmethod
+    def parsed_once(cls, name: str, path: str) -> _Font:
+        """The font of the file ``path``, its tables parsed once per font file (and reportlab version)
+        and kept in docgen's cache folder (:mod:`docgen.cache`: sealed, and a damaged, edited or
+        planted entry is parsed again, never trusted): a fresh process reads the parsed metrics instead
+        of parsing the file (about 20 ms a face). The entry is named by the file's SHA-256, so another
+        file at that path is parsed anew."""
+        import hashlib  # noqa: PLC0415
+        import marshal  # noqa: PLC0415
+
+        from reportlab import Version  # noqa: PLC0415
+
+        from ... import cache  # noqa: PLC0415
+
+        with open(path, "rb") as source:
+            data = source.read()
+        entry = f"font-{hashlib.sha256(data).hexdigest()[:40]}-rl{Version}-{_FACE_FORMAT}.marshal"
+        payload = cache.load(entry)
+        try:
+            values = _read_face_values(payload) if payload is not None else None
+        except Exception:  # noqa: BLE001 - sealed by docgen, but not what this docgen reads: parse again
+            values = None
+        if values is None:
+            payload = marshal.dumps(_face_values(TTFontFace(path)))
+            cache.store(entry, payload)
+            values = _read_face_values(payload)  # as a later process reads it
+        font = cls.__new__(cls)
+        face = font.face = TTFontFace.__new__(TTFontFace)
+        face.__dict__.update(values)
+        face._ttf_data, face.filename = data, path  # noqa: SLF001 - what TTFontFace.__init__ sets
+        scale = 1000 / face.unitsPerEm
+        face._pdfScale = (lambda x: x) if face.unitsPerEm == 1000 else (lambda x: x * scale)  # noqa: SLF001
+        # the rest of TTFont.__init__, which would parse the file again
+        font.fontName, font.encoding, font.state = name, TTEncoding(), WeakKeyDictionary()
+        font._asciiReadable = rl_config.ttfAsciiReadable  # noqa: SLF001
+        font.shapable = not any(fnmatch(name, glob) for glob in ttfonts.unShapedFontGlob)
+        return font
+
     def glyph_char(self, glyph: int, text: str) -> str:
         """The character to draw ``glyph`` with, standing for ``text`` in the text layer: the glyph's
         own character when ``text`` is that character, else a private code point for the pair."""
@@ -100,6 +142,168 @@ class _Font(TTFont):
             if max(subset, default=0) > 0xFFFF:  # shaped glyphs, emoji, rare CJK: their own ToUnicode
                 stream = doc.idToObject[fonts[name].ToUnicode.name]
                 stream.content = _to_unicode(str(fonts[name].BaseFont), subset, texts)
+            if subsets and reportlab_patches.FAST_PATHS and type(doc.encrypt) is pdfdoc.NoEncryption:
+                self._formatted_once(doc, fonts[name], subset)
+
+    def _formatted_once(self, doc, font, subset: list[int]) -> None:
+        """The subset's font dictionary, font descriptor, ToUnicode CMap and font file, in the bytes
+        reportlab formats them into, formatted once per process (:class:`_Formatted`): each depends
+        only on the subset, its names and the file syntax in effect, but for the numbers of the
+        objects they refer to, which are put in each time."""
+        objects, number = doc.idToObject, doc.idToObjectNumberAndVersion
+        descriptor_name = font.FontDescriptor.name
+        descriptor = objects[descriptor_name]
+        file_name = descriptor.dict["FontFile2"].name
+        syntax = (doc.compression, rl_config.useA85, rl_config.pdfMultiLine, pdfdoc.PDFStream.format,
+                  pdfdoc.PDFDictionary.format, getattr(pdfdoc.zlib, "level", None), type(pdfdoc.zlib))
+        key = (self.face.filename, font.Name, str(font.BaseFont), tuple(subset), syntax)
+        to_unicode = objects[font.ToUnicode.name]
+        found = _OBJECTS.get(key)
+        if found is None or found[0] != to_unicode.content:
+            refs = {name: b"%d 0 R" % number[name][0] for name in (font.ToUnicode.name, descriptor_name, file_name)}
+            found = (to_unicode.content, _pieces(pdfdoc.format(font, doc, toplevel=1), refs),
+                     _pieces(pdfdoc.format(descriptor, doc, toplevel=1), refs),
+                     _stream(pdfdoc.format(to_unicode, doc, toplevel=1)),
+                     _stream(pdfdoc.format(objects[file_name], doc, toplevel=1)))
+            if found[1] is None or found[2] is None:
+                return
+            _OBJECTS[key] = found
+            while len(_OBJECTS) > 256:
+                _OBJECTS.pop(next(iter(_OBJECTS)))
+        _, font_pieces, descriptor_pieces, cmap, data = found
+        objects[font.__InternalName__] = _Formatted(_joined(font_pieces, number))
+        objects[descriptor_name] = _Formatted(_joined(descriptor_pieces, number))
+        objects[font.ToUnicode.name] = cmap
+        objects[file_name] = data
+
+
+#: Formatted font objects by font file, subset and file syntax (oldest first): see :meth:`_Font._formatted_once`.
+_OBJECTS: dict[tuple, tuple] = {}
+
+
+def _pieces(data: bytes, refs: dict[str, bytes]) -> list[bytes | str] | None:
+    """``data`` cut around the references ``refs`` (object name -> its reference's bytes) it holds
+    once each: literal bytes and the names referred to, in order; None when a reference is not
+    found exactly once (not cached then)."""
+    spots = []
+    for name, ref in refs.items():
+        at = data.find(b" " + ref)
+        if at >= 0:
+            if data.find(b" " + ref, at + 1) >= 0:
+                return None
+            spots.append((at + 1, name, len(ref)))
+    out: list[bytes | str] = []
+    start = 0
+    for at, name, length in sorted(spots):
+        out += [data[start:at], name]
+        start = at + length
+    out.append(data[start:])
+    return out
+
+
+def _joined(pieces: list[bytes | str], number: dict) -> bytes:
+    return b"".join(b"%d 0 R" % number[p][0] if type(p) is str else p for p in pieces)  # type: ignore[misc]
+
+
+def _stream(data: bytes) -> _Formatted:
+    """A formatted stream as an indirect object's content (:func:`._format_indirect` adds the line
+    break reportlab adds when the stream's bytes do not end with one)."""
+    return _Formatted(data[:-1] if data.endswith(b"\n") else data)
+
+
+#: The shape of a parsed face's cache entry: change it when :func:`_face_values` changes.
+_FACE_FORMAT = 4
+_NAME = "docgen:TTFNameBytes"
+#: What a parsed face must hold, and of which type (checked when read back from the cache).
+_FACE_TYPES: dict[str, type | tuple[type, ...]] = {
+    "charToGlyph": dict, "charWidths": dict, "hmetrics": list, "glyphPos": list, "table": dict, "tables": list,
+    "unitsPerEm": int, "numGlyphs": int, "defaultWidth": (int, float), "ascent": (int, float),
+    "descent": (int, float), "capHeight": (int, float), "bbox": list, "flags": int, "stemV": (int, float),
+    "italicAngle": (int, float), "name": bytes, "subfontNameX": bytes}
+
+
+def _face_values(face: TTFontFace) -> dict:
+    """A parsed face's attributes as plain data (marshal's types): its tables and metrics, without
+    the file's bytes, the path and the scaling function (put back when read)."""
+    out: dict = {}
+    for key, value in vars(face).items():
+        if key in ("_ttf_data", "_pdfScale", "filename", "makeSubset", "docgen_subsets"):
+            continue
+        out[key] = (_NAME, bytes(value), value.ustr) if isinstance(value, ttfonts.TTFNameBytes) else value
+    # glyphToChar is made again from charToGlyph when read, with what differs (U+00A0): read back as it
+    # is, its lists took most of the time to read the entry
+    parsed, made = out.pop("glyphToChar"), _glyph_to_char(out["charToGlyph"], ({}, []))
+    patch = ({k: v for k, v in parsed.items() if made.get(k) != v}, [k for k in made if k not in parsed])
+    if _glyph_to_char(out["charToGlyph"], patch) == parsed:
+        out["glyphToCharPatch"] = patch
+    else:
+        out["glyphToChar"] = parsed
+    return out
+
+
+def _glyph_to_char(char_to_glyph: dict[int, int], patch: tuple[dict, list]) -> dict[int, list[int]]:
+    out: dict[int, list[int]] = {}
+    for char, glyph in char_to_glyph.items():
+        out.setdefault(glyph, []).append(char)
+    out.update(patch[0])
+    for glyph in patch[1]:
+        del out[glyph]
+    return out
+
+
+def _read_face_values(payload: bytes) -> dict:
+    """The values :func:`_face_values` stored; raises for any other shape (the entry is then parsed
+    again, see :func:`docgen.cache.cached`)."""
+    import marshal  # noqa: PLC0415
+
+    values = marshal.loads(payload)  # noqa: S302 - sealed by docgen (HMAC checked), plain data only
+    if type(values) is not dict or not all(type(k) is str for k in values):
+        raise ValueError("not a parsed face")
+    for key, value in values.items():
+        if type(value) is tuple and value and value[0] == _NAME:
+            if len(value) != 3 or type(value[1]) is not bytes or type(value[2]) is not str:
+                raise ValueError("not a parsed face")
+            values[key] = _name_bytes(value[1], value[2])
+        elif key not in _TABLES and not _plain(value, 2):
+            raise ValueError("not a parsed face")
+    if any(not isinstance(values.get(k), t) for k, t in _FACE_TYPES.items()):
+        raise ValueError("not a parsed face")
+    glyphs, widths, metrics = values["charToGlyph"], values["charWidths"], values["hmetrics"]
+    if not (set(map(type, glyphs)) | set(map(type, glyphs.values())) | set(map(type, widths)) <= {int}
+            and set(map(type, widths.values())) <= {float, int} and set(map(type, values["glyphPos"])) <= {int}
+            and set(map(type, metrics)) <= {tuple} and set(map(len, metrics)) <= {2}):
+        raise ValueError("not a parsed face")
+    patch = values.pop("glyphToCharPatch", None)
+    if patch is not None:
+        if not (type(patch) is tuple and len(patch) == 2 and type(patch[0]) is dict and type(patch[1]) is list
+                and _plain(patch, 3)):
+            raise ValueError("not a parsed face")
+        values["glyphToChar"] = _glyph_to_char(glyphs, patch)
+    if type(values.get("glyphToChar")) is not dict or (patch is None and not _plain(values["glyphToChar"], 2)):
+        raise ValueError("not a parsed face")
+    return values
+
+
+#: The big tables of a parsed face, whose items are checked by type in one pass each.
+_TABLES = frozenset({"charToGlyph", "charWidths", "hmetrics", "glyphPos", "glyphToChar", "glyphToCharPatch"})
+
+
+def _plain(value, depth: int) -> bool:
+    """Whether ``value`` is plain data (numbers, strings, bytes; lists, tuples and dicts of them),
+    looked into ``depth`` levels (the big tables are checked by type above)."""
+    if value is None or type(value) in (int, float, str, bytes, bool):
+        return True
+    if type(value) in (list, tuple):
+        return depth == 0 or all(_plain(v, depth - 1) for v in value)
+    if type(value) is dict:
+        return depth == 0 or all(_plain(k, 0) and _plain(v, depth - 1) for k, v in value.items())
+    return False
+
+
+def _name_bytes(data: bytes, text: str) -> bytes:
+    value = ttfonts.TTFNameBytes(data)
+    value.ustr = text  # as parsed (the bytes were decoded with the name table's encoding)
+    return value
 
 
 def _to_unicode(name: str, subset: list[int], texts: dict[int, str]) -> str:
@@ -127,7 +331,7 @@ def _to_unicode(name: str, subset: list[int], texts: dict[int, str]) -> str:
 
 
 def _register(name: str, file: str) -> None:
-    font = _Font(name, str(resources.files("docgen") / "fonts" / file))
+    font = _Font.parsed_once(name, str(resources.files("docgen") / "fonts" / file))
     _remember_subsets(font.face)
     pdfmetrics.registerFont(font)
     _COVERAGE[name] = frozenset(font.face.charToGlyph)

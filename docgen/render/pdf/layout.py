@@ -18,7 +18,7 @@ from ..style import PdfStyle
 from ..visible_text import display
 from .fonts import BOLD, FONT, ITALIC
 from .tagging import Node, Structure, chart_alt
-from .wrapping import text_width, wrap
+from .wrapping import text_width, wrap_shown
 
 if TYPE_CHECKING:
     from .renderer import PdfRenderer
@@ -144,7 +144,7 @@ class _Layout:
                 label, node = self.tree.leaf("Lbl"), self.tree.leaf("LBody", attrs=attrs)
         else:
             label, node = None, self.tree.leaf(role or self.st.roles.get(id(st), "P"), attrs=attrs)
-        self.lines(wrap(display(text), st.font, st.size, room), st, self.left + st.indent, node, label)
+        self.lines(wrap_shown(text, st.font, st.size, room), st, self.left + st.indent, node, label)
         self.y -= st.after
 
     def notice(self, notice: Notice) -> None:
@@ -152,7 +152,7 @@ class _Layout:
         after it (on the text's last line when it fits there), part of the item's body."""
         st, small = self.st.missing, self.st.rule_id
         room = self.width - st.indent
-        lines = wrap(display(notice.text), st.font, st.size, room)
+        lines = wrap_shown(notice.text, st.font, st.size, room)
         x = self.left + st.indent
         self.space(st.before)
         with self.tree.group("LI"):
@@ -187,7 +187,7 @@ class _Layout:
         backgrounds = [s.label_background if label_column and c == 0 else None for c in range(len(widths))]
 
         def cells(texts: list[str], row_styles: list[TextStyle]) -> list[list[str]]:
-            return [wrap(display(t), rs.font, rs.size, w - 2 * PAD_X) if t else [""]
+            return [wrap_shown(t, rs.font, rs.size, w - 2 * PAD_X) if t else [""]
                     for t, rs, w in zip(texts, row_styles, widths, strict=False)]
 
         def height(lines: list[list[str]], row_styles: list[TextStyle]) -> float:
@@ -203,7 +203,7 @@ class _Layout:
 
         def continued_lines() -> list[str]:
             if not continued:
-                continued.append(wrap(display(f"{caption or self.section_title} (continued)"), h2.font, h2.size,
+                continued.append(wrap_shown(f"{caption or self.section_title} (continued)", h2.font, h2.size,
                                       self.width))
             return continued[0]
 
@@ -237,7 +237,7 @@ class _Layout:
         keep = sum(heights[:len(heights) if len(heights) <= 3 else 2])
         if keep > self.top - self.bottom - head_h:
             keep = heights[0] if heights and heights[0] <= self.top - self.bottom - head_h else 0.0
-        above = head_h + (h2.before + len(wrap(display(caption), h2.font, h2.size, self.width)) * h2.leading +
+        above = head_h + (h2.before + len(wrap_shown(caption, h2.font, h2.size, self.width)) * h2.leading +
                           h2.after if caption else 0.0)
         room = self.y - self.bottom
         if self.y < self.top and (room < above + max(keep, min(heights[0] if heights else 0.0,
@@ -303,14 +303,14 @@ class _Layout:
         st, width = self.st, self.width
         text_room = width * 0.64
         if sig.signed:
-            text = wrap(display(sig.text), st.body.font, st.body.size, text_room)
+            text = wrap_shown(sig.text, st.body.font, st.body.size, text_room)
             image_h = 0.6 * inch if sig.image and Path(sig.image).is_file() else 0.0
             block = st.label.leading + max(image_h + len(text) * st.body.leading, SIG_BOX) + 8
         else:
             block = st.label.leading + SIG_BOX + st.small.leading + 8
         self.need(block)
         leaf = self.tree.leaf
-        self.lines(wrap(display(sig.role), st.label.font, st.label.size, width), st.label, self.left, leaf("P"))
+        self.lines(wrap_shown(sig.role, st.label.font, st.label.size, width), st.label, self.left, leaf("P"))
         top = self.y
         name = self.field_name(sig.key)
         form = leaf("Form", attrs={"Alt": display(f"{sig.role} signature")})

@@ -1,14 +1,22 @@
 """Where docgen reaches into reportlab's PDF writer, which has no setting for any of these: the zlib
 level of its deflated streams (:func:`deflate_level`), the file syntax PDF/A requires
-(:func:`archival_syntax`), and a PDF object whose bytes were formatted once (:class:`_Formatted`,
-for the memo of font width arrays in :mod:`.fonts`)."""
+(:func:`archival_syntax`), a PDF object whose bytes were formatted once (:class:`_Formatted`: the
+structure elements of :mod:`.tagging`, the font objects of :mod:`.fonts`) and the file written with
+them (:func:`_format_document`). :data:`FAST_PATHS` turns docgen's shortcuts off (for the test that
+they write reportlab's very bytes)."""
 from __future__ import annotations
 
 import re
 import zlib
 from contextlib import contextmanager
+from functools import lru_cache
 
+from reportlab import rl_config
 from reportlab.pdfbase import pdfdoc, ttfonts
+
+#: Off in the tests that check that docgen's fast paths (a plain line of text, the font objects
+#: formatted once) write the very bytes of reportlab's generic ones.
+FAST_PATHS = True
 
 
 class _Formatted(pdfdoc.PDFObject):
@@ -66,9 +74,12 @@ _DEFLATED: dict[tuple[bytes, int], bytes] = {}  # oldest first
 @contextmanager
 def deflate_level(level: int):
     """Streams compressed at ``level`` while the block runs. reportlab deflates page contents and
-    embedded font files with zlib's default level (6) and has no setting for it; level 1 makes the
-    whole PDF about a third faster for about 5% more bytes. Output stays deterministic and valid; a
-    reportlab document saved in another thread meanwhile is merely compressed at this level too."""
+    embedded font files with zlib's default level (6) and has no setting for it. Since the font files
+    are compressed once per process (:class:`_Zlib`, :meth:`.fonts._Font._formatted_once`), only page
+    contents and small objects are compressed per document: level 1 saves about 3% of a PDF's time
+    for about 3% more bytes (it saved a third when every font was compressed again). Output stays
+    deterministic and valid; a reportlab document saved in another thread meanwhile is merely
+    compressed at this level too."""
     original = pdfdoc.zlib
     pdfdoc.zlib = _Zlib(level)
     try:
@@ -96,7 +107,80 @@ def _format_indirect(self, document) -> bytes:
     return _FORMAT_INDIRECT(self, document)
 
 
+_FORMAT_DOCUMENT = pdfdoc.PDFDocument.format
+
+
+def _format_document(self) -> bytes:
+    """reportlab's ``PDFDocument.format`` (the file: every object in number order, the
+    cross-reference table, the trailer), writing an object formatted once (:class:`_Formatted`: the
+    hundreds of structure elements, the font objects) and the cross-reference table without
+    reportlab's generic steps per object. The same bytes; reportlab's own for an encrypted or signed
+    document, or with its per-object comments."""
+    if not FAST_PATHS or type(self.encrypt) is not pdfdoc.NoEncryption or getattr(self, "_digiSigs", None) or \
+            (not rl_config.invariant and rl_config.pdfComments):
+        return _FORMAT_DOCUMENT(self)
+    cat, info = self.Catalog, self.info
+    self.Reference(cat)
+    self.Reference(info)
+    numbers, objects, offsets = self.numberToId, self.idToObject, self.idToOffset
+    self.__accum__ = out = pdfdoc.PDFFile(self._pdfVersion)
+    write, indirect = out.strings.append, pdfdoc.PDFIndirectObject
+    at = out.offset
+    ids, xref = [], [b"0000000000 65535 f "]
+    counter = 0
+    while True:  # new objects may be registered while the ones before are formatted
+        counter += 1
+        name = numbers.get(counter)
+        if name is None:
+            break
+        obj = objects[name]
+        data = b"%d 0 obj\n%s\nendobj\n" % (counter, obj.data) if type(obj) is _Formatted else \
+            indirect(name, obj).format(self)
+        offsets[name] = at
+        xref.append(b"%010d 00000 n " % at)
+        write(data)
+        at += len(data)
+        ids.append(name)
+    out.offset = at
+    del self.__accum__
+    count = len(numbers)
+    if counter - 1 != count or any(self.idToObjectNumberAndVersion[n] != (i, 0) for i, n in enumerate(ids, 1)):
+        raise ValueError(f"counter {counter} doesn't match number to id dictionary {count}")
+    start = out.add(b"xref\n0 %d\n%s\n" % (count + 1, b"\n".join(xref)))
+    trailer = pdfdoc.PDFTrailer(startxref=start, Size=count + 1, Root=self.Reference(cat), Info=self.Reference(info),
+                                Encrypt=None, ID=self.ID())
+    out.add(trailer.format(self))
+    return out.format(self)
+
+
+_PDF_NAME = pdfdoc.PDFName
+_NAMES: dict[str, str] = {}
+
+
+def _pdf_name(data, lo: str = "!", hi: str = "~") -> str:
+    """reportlab's ``PDFName`` (a name's escaping, character by character, for every key of every
+    dictionary written), made once per name: a plan's file writes a few hundred, of a few dozen."""
+    if not FAST_PATHS or type(data) is not str or lo != "!" or hi != "~":
+        return _PDF_NAME(data, lo, hi)
+    found = _NAMES.get(data)
+    if found is None:
+        if len(_NAMES) >= 4096:
+            _NAMES.clear()
+        found = _NAMES[data] = _PDF_NAME(data)
+    return found
+
+
 def _to_unicode_cmap(fontname: str, subset) -> str:
+    return _to_unicode_once(fontname, tuple(subset)) if FAST_PATHS else _to_unicode_made(fontname, subset)
+
+
+@lru_cache(maxsize=256)
+def _to_unicode_once(fontname: str, subset: tuple[int, ...]) -> str:
+    """A subset's CMap made once per process (a pure function of the subset and its name)."""
+    return _to_unicode_made(fontname, list(subset))
+
+
+def _to_unicode_made(fontname: str, subset) -> str:
     cmap = _TO_UNICODE(fontname, subset)
     kept = _NULL.sub("", cmap)
     if kept == cmap:
@@ -123,4 +207,6 @@ def archival_syntax() -> None:
       unencrypted document (docgen never encrypts with reportlab)."""
     pdfdoc.PDFStream.format = _format_stream_eol
     pdfdoc.PDFIndirectObject.format = _format_indirect
+    pdfdoc.PDFDocument.format = _format_document
+    pdfdoc.PDFName = _pdf_name
     ttfonts.makeToUnicodeCMap = _to_unicode_cmap

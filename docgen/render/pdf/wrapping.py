@@ -9,7 +9,8 @@ import unicodedata
 
 from reportlab.pdfbase import pdfmetrics
 
-from ..visible_text import right_to_left
+from ..visible_text import display, right_to_left
+from . import reportlab_patches
 from .fonts import ITALIC, _italic, needs_fallback, runs
 from .shaping import rtl_line, run_width
 
@@ -19,7 +20,29 @@ _GLUE_AFTER = frozenset("\u200d\u094d\u0e3a")
 
 
 def text_width(text: str, font: str, size: float) -> float:
-    return sum(run_width(chunk, used, size) for used, chunk in runs(text, font))
+    """The width of ``text`` in points: measured once per process for each (text, font, size)."""
+    key = (text, font, size)
+    found = _WIDTHS.get(key)
+    if found is None:
+        found = sum(run_width(chunk, used, size) for used, chunk in runs(text, font))
+        if reportlab_patches.FAST_PATHS:
+            _remember(_WIDTHS, key, found)
+    return found
+
+
+#: Memos, oldest first, each bounded (:func:`_remember`): widths by (text, font, size), a paragraph's
+#: lines by (text, font, size, width). Headings, labels, column heads and much of the client text
+#: recur from document to document of a batch.
+_WIDTHS: dict[tuple[str, str, float], float] = {}
+_LINES: dict[tuple[str, str, float, float], list[str]] = {}
+_SHOWN: dict[tuple[str, str, float, float], list[str]] = {}  # the same, by the text before display()
+_MEMO_SIZE = 8192
+
+
+def _remember(memo: dict, key, value) -> None:
+    memo[key] = value
+    if len(memo) > _MEMO_SIZE:
+        del memo[next(iter(memo))]
 
 
 def fit(text: str, font: str, size: float, room: float, smallest: float = 6.0) -> tuple[str, float]:
@@ -37,7 +60,30 @@ def fit(text: str, font: str, size: float, room: float, smallest: float = 6.0) -
 def wrap(text: str, font: str, size: float, width: float) -> list[str]:
     """``text`` (already through :func:`~docgen.render.visible_text.display`) broken into lines no
     wider than ``width`` points: at its own line breaks, then greedily at spaces (runs of spaces are
-    kept as typed), and a word wider than a line at characters. Tabs become four spaces."""
+    kept as typed), and a word wider than a line at characters. Tabs become four spaces. The lines
+    of each (text, font, size, width) are broken once per process (a copy of the list is returned)."""
+    key = (text, font, size, width)
+    found = _LINES.get(key)
+    if found is None:
+        found = _wrap(text, font, size, width)
+        if reportlab_patches.FAST_PATHS:
+            _remember(_LINES, key, found)
+    return list(found)
+
+
+def wrap_shown(text: str, font: str, size: float, width: float) -> list[str]:
+    """:func:`wrap` of client text as shown (:func:`~docgen.render.visible_text.display`), made once
+    per process for each (text, font, size, width)."""
+    key = (text, font, size, width)
+    found = _SHOWN.get(key)
+    if found is None:
+        found = wrap(display(text), font, size, width)
+        if reportlab_patches.FAST_PATHS:
+            _remember(_SHOWN, key, found)
+    return list(found)
+
+
+def _wrap(text: str, font: str, size: float, width: float) -> list[str]:
     if font == ITALIC:
         _italic()
     fallback = needs_fallback(text, font)
