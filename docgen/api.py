@@ -458,9 +458,10 @@ class FhirExport:
     left_out: list[str]  # records not exported, one line each (id and why: a psychotherapy note, an addendum...)
 
 
-def _fhir_pdf(purposes: dict, templates: PathLike | None = None):
+def _fhir_pdf(purposes: dict, templates: PathLike | None = None, signer: Any = None, sign_role: str | None = None):
     """Renders a record's final PDF for a DocumentReference, judged on its own date (same input, same
-    bytes); with a purpose, only the sections the purpose needs (as packets do). None when not final."""
+    bytes); with a purpose, only the sections the purpose needs (as packets do); with ``signer``, signed
+    (``sign_role``: the field) as ``docgen render --sign-with`` signs. None when not final."""
     import dataclasses  # noqa: PLC0415
 
     from .compose import compose  # noqa: PLC0415
@@ -483,21 +484,25 @@ def _fhir_pdf(purposes: dict, templates: PathLike | None = None):
             keep = set(use(rec).sections(rec.kind))
             doc = dataclasses.replace(doc, sections=tuple(s for s in doc.sections if s.key in keep))
         meta = metadata_for(rec, result.profile or "", content_hash(rec))
-        return renderer.pdf.render(doc, meta, rec.service_date.strftime("%Y%m%d"))
+        pdf = renderer.pdf.render(doc, meta, rec.service_date.strftime("%Y%m%d"))
+        return signer.sign(pdf, role=sign_role) if signer is not None else pdf
 
     return render_pdf
 
 
 def fhir_export(paths: Paths, out: PathLike, *, client: str | None = None, with_documents: bool = False,
-                ndjson: bool = False, purpose: str | None = None) -> FhirExport:
+                ndjson: bool = False, purpose: str | None = None, sign_with: PathLike | None = None,
+                passphrase: bytes | None = None, sign_role: str | None = None) -> FhirExport:
     """The records under ``paths`` as FHIR R4 (US Core where a profile exists): one Bundle (type
     ``collection``) per client, written to ``out`` when one client is exported (``client``, or inputs of
     one client), else to ``out/<client id>.json`` each; ``ndjson``: one resource a line instead
     (``.ndjson``). ``with_documents``: each final record's PDF as a DocumentReference. ``purpose``:
     minimum necessary as packets apply it. Psychotherapy notes are never exported. See
-    :mod:`docgen.fhir`."""
+    :mod:`docgen.fhir`. ``sign_with`` (a PKCS#12 file; ``passphrase``, ``sign_role``): the attached PDFs
+    are signed, as ``render --sign-with`` signs them (their hash in the DocumentReference is the signed
+    file's); without it they are unsigned and the same bytes at every export."""
     from .check import load_profile, profile_of  # noqa: PLC0415
-    from .errors import OutputError  # noqa: PLC0415
+    from .errors import OutputError, UsageError  # noqa: PLC0415
     from .fhir import export_paths  # noqa: PLC0415
     from .fhir.export import to_json, to_ndjson  # noqa: PLC0415
     from .packet.policy import is_part2, load_policy, record_json  # noqa: PLC0415
@@ -515,7 +520,10 @@ def fhir_export(paths: Paths, out: PathLike, *, client: str | None = None, with_
     if purpose is not None:
         load_policy(load_profile("default")).purpose(purpose)  # an unknown purpose: a usage error before any work
         purposes["use"] = lambda record: policy_of(record).purpose(purpose)
-    documents = _fhir_pdf(purposes) if with_documents else None
+    if sign_with is not None and not with_documents:
+        raise UsageError("signs the attached PDFs: goes with --with-documents", where="--sign-with")
+    signer = _load_key(sign_with, passphrase)  # a bad key: a usage error before any work
+    documents = _fhir_pdf(purposes, signer=signer, sign_role=sign_role) if with_documents else None
     target = Path(out)
     if target.exists() and not target.is_dir() and not os.access(target, os.W_OK):
         raise OutputError(f"cannot write {target}: permission denied")

@@ -692,14 +692,18 @@ def fhir() -> None:
 @click.option("--ndjson", is_flag=True, help="One resource a line (NDJSON) instead of a Bundle.")
 @click.option("--purpose", default=None, metavar="PURPOSE",
               help="Minimum necessary for this purpose, as packets (claim, authorization, audit, continuity, release).")
+@_sign_options
 @_allow_empty_option
-def fhir_export(paths, out, client, with_documents, ndjson, purpose, allow_empty):
+def fhir_export(paths, out, client, with_documents, ndjson, purpose, sign_with, passphrase_file, sign_role,
+                allow_empty):
     """Export records as FHIR R4 (US Core): one Bundle per client. Psychotherapy notes are never
     exported. Exit 0 all exported, 1 some record invalid (not exported) or none found, 2 usage."""
     from . import api  # noqa: PLC0415
 
+    _needs_key(sign_with, passphrase_file, sign_role)
     made = api.fhir_export(paths, out, client=client, with_documents=with_documents, ndjson=ndjson,
-                           purpose=purpose)
+                           purpose=purpose, sign_with=sign_with,
+                           passphrase=_read_passphrase(passphrase_file) if sign_with else None, sign_role=sign_role)
     _errors_to_stderr(made.invalid)
     for line in made.left_out:
         click.echo(f"docgen: left out: {line}", err=True)

@@ -390,3 +390,30 @@ def test_input_text_cannot_break_out_of_the_yaml_comments(tmp_path):
     data = parse_yaml(text)
     assert data["kind"] == "progress_note" and data["id"] == "bE1" and "EVIL" not in json.dumps(data)
     assert all(line.startswith("#") for line in text.split("kind: progress_note")[0].splitlines())
+
+
+@pytest.mark.slow
+def test_with_documents_and_a_key_the_payer_receives_the_signed_pdf(tmp_path):
+    """#15: "the signed PDFs attached": with --sign-with the DocumentReference carries the PDF signed
+    as render --sign-with signs it; its size and SHA-1 are the signed file's, and the signature verifies."""
+    import pki
+    from docgen.sign import verify_pdf
+
+    ca = pki.make_ca("FHIR Test CA")
+    key = pki.pkcs12(tmp_path / "signer.p12", pki.make_signer(ca, "Daniel Kim"), ca, None)
+    out = tmp_path / "signed.json"
+    source = FIXTURES / "plans" / "plan-adult-mdd-complete.yaml"
+    result = invoke("fhir", "export", source, "--out", out, "--with-documents", "--sign-with", key,
+                    "--sign-role", "clinician")
+    assert result.exit_code == 0, result.output
+    [doc] = [r for r in _resources(json.loads(out.read_text(encoding="utf-8")))
+             if r["resourceType"] == "DocumentReference"]
+    attachment = doc["content"][0]["attachment"]
+    pdf = base64.b64decode(attachment["data"])
+    assert attachment["size"] == len(pdf)
+    assert attachment["hash"] == base64.b64encode(hashlib.sha1(pdf).digest()).decode()  # noqa: S324
+    [report] = verify_pdf(pdf)
+    assert report.field == "sig_clinician" and report.intact and report.signer == "Daniel Kim"
+    # a key without documents to sign is a usage error, before any work
+    refused = invoke("fhir", "export", source, "--out", tmp_path / "x.json", "--sign-with", key)
+    assert refused.exit_code == 2 and "--sign-with" in refused.output and not (tmp_path / "x.json").exists()
