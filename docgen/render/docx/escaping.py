@@ -60,6 +60,10 @@ def _printed(value: object) -> Markup:
     return escape(value)
 
 
+#: The filter every loop's items pass through (:func:`.limits.steps`).
+STEPS_FILTER = "docgen_steps"
+
+
 class _PrintingGenerator(CodeGenerator):
     """Jinja's code generator with every printed expression passed through the environment's
     ``finalize`` (:func:`_printed`) alone, which escapes whatever is not markup already: the second
@@ -75,12 +79,20 @@ class _PrintingGenerator(CodeGenerator):
     def _output_child_post(self, node, frame, finalize) -> None:
         self.write(")")
 
+    def pull_dependencies(self, nodes) -> None:
+        """Jinja's, and the steps filter every loop is given (after Jinja looked for filters)."""
+        super().pull_dependencies(nodes)
+        if STEPS_FILTER not in self.filters:
+            self.filters[STEPS_FILTER] = self.temporary_identifier()
+        self.writeline(f"{self.filters[STEPS_FILTER]} = environment.filters[{STEPS_FILTER!r}]")
+
     def visit_For(self, node, frame) -> None:
         """Every loop draws its items through the render's step budget (:func:`.limits.steps`); a
         recursive loop, whose later iterations could not be counted, is refused."""
         if node.recursive:
             raise SecurityError("recursive loops are not allowed in a template")
-        counted = nodes.Call(nodes.EnvironmentAttribute("steps"), [node.iter], [], None, None, lineno=node.lineno)
+        # a filter, not a call: Jinja calls a filter directly, a call through the sandbox's checks
+        counted = nodes.Filter(node.iter, STEPS_FILTER, [], [], None, None, lineno=node.lineno)
         super().visit_For(nodes.For(node.target, counted, node.body, node.else_, node.test, False, lineno=node.lineno),
                           frame)
 
@@ -108,7 +120,6 @@ class Sandbox(ImmutableSandboxedEnvironment):
 
     plain_types: frozenset[type] = frozenset()
     #: what a render may cost (:mod:`.limits`): loops counted, operators that build values checked
-    steps = staticmethod(limits.steps)
     intercepted_binops = frozenset({"*", "**", "%"})
 
     def call_binop(self, context, operator: str, left, right):
@@ -176,4 +187,5 @@ def environment(plain_types: Iterable[type] = ()) -> Sandbox:
     env.code_generator_class = _PrintingGenerator
     env.filters.update({name: limits.bounded_filter(name, f) for name, f in env.filters.items()})
     env.filters.update(safe=_printed, e=_printed, escape=_printed)
+    env.filters[STEPS_FILTER] = limits.steps
     return env

@@ -51,12 +51,21 @@ _FIRST = itemgetter(0)
 
 
 def steps(items: Iterable[Any]) -> Iterable[Any]:
-    """``items`` as a loop draws them, each taking a step of the render's budget: when the budget is
-    spent the loop ends early, and :func:`render` fails the render."""
+    """``items`` as a loop draws them, each taking a step of the render's budget. A sized collection
+    (a list, a range, a string: what templates loop over) takes its steps at once and is looped over
+    as it is (so Jinja's ``loop.length`` and ``loop.last`` stay cheap), or fails the render when they
+    are more than are left; anything else takes a step an item and, when the budget is spent, ends
+    early, and :func:`render` fails the render."""
     budget = _STEPS.get()
     if budget is None:  # a template rendered outside :func:`render` (docgen does not)
         return items
-    return map(_FIRST, zip(items, budget, strict=False))
+    try:
+        count = len(items)  # type: ignore[arg-type]
+    except TypeError:
+        return map(_FIRST, zip(items, budget, strict=False))
+    if count and next(islice(budget, count - 1, None), None) is None:
+        raise SecurityError(TOO_MANY_STEPS)
+    return items
 
 
 def step() -> None:
