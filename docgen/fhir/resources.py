@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import LoadError
-from ..load import MAX_DEPTH, MAX_FILE_BYTES, parse_json
+from ..load import MAX_DEPTH, MAX_FILE_BYTES, depth_ok, parse_json
 
 _ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
 #: Most resources read from all inputs of one import.
@@ -59,19 +59,6 @@ def label(resource: dict) -> str:
     return f"{shown(resource.get('resourceType'), 40)}/{shown(rid) if isinstance(rid, str) else '(no id)'}"
 
 
-def _depth_ok(data: Any) -> bool:
-    stack = [(data, 1)]
-    while stack:
-        item, depth = stack.pop()
-        if depth > MAX_DEPTH:
-            return False
-        if isinstance(item, dict):
-            stack.extend((v, depth + 1) for v in item.values())
-        elif isinstance(item, list):
-            stack.extend((v, depth + 1) for v in item)
-    return True
-
-
 @dataclass
 class Entry:
     resource: dict
@@ -82,7 +69,7 @@ class Entry:
 def _resources_of(document: Any, source: str) -> Iterator[Entry]:
     if not isinstance(document, dict) or not isinstance(document.get("resourceType"), str):
         raise LoadError(f"{source}: not a FHIR resource or Bundle (no resourceType)")
-    if not _depth_ok(document):
+    if not depth_ok(document):
         raise LoadError(f"{source}: nesting deeper than {MAX_DEPTH} levels")
     if document["resourceType"] != "Bundle":
         yield Entry(document, None, source)

@@ -195,7 +195,8 @@ def parse_yaml(text: str) -> Any:
         raise LoadError("broken YAML: a value cannot be read") from None
 
 
-def _depth_ok(data: Any) -> bool:
+def depth_ok(data: Any) -> bool:
+    """Whether ``data`` (parsed JSON or YAML) nests no deeper than :data:`MAX_DEPTH` levels."""
     stack = [(data, 1)]
     while stack:
         item, depth = stack.pop()
@@ -229,7 +230,7 @@ def depth_checked(raw: RawDocument) -> RawDocument:
     """``raw`` with an error when its data nests deeper than :data:`MAX_DEPTH` (what :func:`read` does
     unless told ``check_depth=False``: a batch reads each document in its main process for its ids
     and leaves this check, like validation, to the worker that takes the record)."""
-    if raw.error is None and isinstance(raw.data, dict) and not _depth_ok(raw.data):
+    if raw.error is None and isinstance(raw.data, dict) and not depth_ok(raw.data):
         return RawDocument(raw.source, raw.data, f"nesting deeper than {MAX_DEPTH} levels")
     return raw
 

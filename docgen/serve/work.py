@@ -12,7 +12,8 @@ import json
 import signal
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -166,13 +167,20 @@ def _sources(rows: list[dict], folder: Path) -> list[dict]:
     return rows
 
 
+@contextmanager
+def request_file(body: bytes) -> Iterator[Path]:
+    """A private folder holding the body as ``request.json``, as the CLI would be given it; removed after."""
+    with tempfile.TemporaryDirectory(prefix="docgen-serve-") as tmp:
+        folder = Path(tmp)
+        (folder / REQUEST).write_bytes(body)
+        yield folder
+
+
 def check(body: bytes, profile: str | None, as_of: date | None, audit: str | None) -> Reply:
     """``docgen check request.json --format json [--profile P] [--as-of D] [--audit A]``."""
     try:
         parse_body(body)
-        with tempfile.TemporaryDirectory(prefix="docgen-serve-") as tmp:
-            folder = Path(tmp)
-            (folder / REQUEST).write_bytes(body)
+        with request_file(body) as folder:
             results = api.check([folder / REQUEST], profile=profile, as_of=as_of, audit=audit)
             rows = _sources([r.as_dict() for r in results], folder)
     except DocgenError as exc:
@@ -191,9 +199,7 @@ def render(body: bytes, formats: tuple[str, ...], profile: str | None, allow_dra
         why = unsafe(data)
         if why:
             return Reply(422, {"error": why})
-        with tempfile.TemporaryDirectory(prefix="docgen-serve-") as tmp:
-            folder = Path(tmp)
-            (folder / REQUEST).write_bytes(body)
+        with request_file(body) as folder:
             [item] = api.render([folder / REQUEST], folder / "out", formats=formats, profile=profile,
                                 allow_draft=allow_draft, as_of=as_of, trail=_trail(audit))
             result = _sources([item.result.as_dict()], folder)[0]
@@ -244,9 +250,7 @@ def packet(body: bytes, options: dict[str, Any]) -> Reply:
         why = unsafe(data)
         if why:
             return Reply(422, {"error": why})
-        with tempfile.TemporaryDirectory(prefix="docgen-serve-") as tmp:
-            folder = Path(tmp)
-            (folder / REQUEST).write_bytes(body)
+        with request_file(body) as folder:
             built = api.packet([folder / REQUEST], folder / "packet.pdf", **options)
     except DocgenError as exc:
         return error_reply(exc)
@@ -265,9 +269,7 @@ def fhir_export(body: bytes, options: dict[str, Any]) -> Reply:
         why = unsafe(data)
         if why:
             return Reply(422, {"error": why})
-        with tempfile.TemporaryDirectory(prefix="docgen-serve-") as tmp:
-            folder = Path(tmp)
-            (folder / REQUEST).write_bytes(body)
+        with request_file(body) as folder:
             out = folder / ("bundle.ndjson" if ndjson else "bundle.json")
             made = api.fhir_export([folder / REQUEST], out, **options)
             if made.invalid:
