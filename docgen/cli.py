@@ -755,13 +755,18 @@ def fhir_import(paths, out, allow_empty):
               help="Time limit of one request's work, counted from its start (not the queue).")
 @click.option("--callback-host", "callback_hosts", multiple=True, metavar="HOST",
               help="A host a batch's callback_url may name though it is not a public address (repeatable).")
-def serve(host, port, data, workers, keys, no_auth, max_body, timeout, callback_hosts):
+@click.option("--sign-with", "sign_with", type=click.Path(exists=True, dir_okay=False), default=None,
+              metavar="SIGNER.p12", help="The key requests asking sign=true have their final PDFs signed with.")
+@_passphrase_option
+def serve(host, port, data, workers, keys, no_auth, max_body, timeout, callback_hosts, sign_with, passphrase_file):
     """Serve docgen over HTTP (check, render, batches, packets, and a page at /): the CLI's verdicts and
     bytes, with keys, limits and an audit trail. Needs the [serve] extra."""
     from . import serve as service  # noqa: PLC0415
 
+    _needs_key(sign_with, passphrase_file, None)
     service.serve(host=host, port=port, data=data, workers=workers, keys=keys, no_auth=no_auth,
-                  max_body=max_body * 1024 * 1024, timeout=timeout, callback_hosts=tuple(callback_hosts))
+                  max_body=max_body * 1024 * 1024, timeout=timeout, callback_hosts=tuple(callback_hosts),
+                  sign_with=sign_with, passphrase=_read_passphrase(passphrase_file) if sign_with else None)
 
 
 @main.group()

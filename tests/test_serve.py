@@ -466,7 +466,9 @@ def test_openapi_lists_the_endpoints(client):
     assert {"/healthz", "/v1/check", "/v1/render", "/v1/batches", "/v1/batches/{job_id}",
             "/v1/batches/{job_id}/manifest", "/v1/batches/{job_id}/files/{path}", "/v1/packets"} <= set(spec["paths"])
     render = spec["paths"]["/v1/render"]["post"]
-    assert {p["name"] for p in render["parameters"]} == {"format", "allow_draft", "profile", "as_of"}
+    assert {p["name"] for p in render["parameters"]} == {"format", "allow_draft", "profile", "as_of", "sign",
+                                                         "sign_role"}
+    assert {"/v1/fhir/export", "/v1/fhir/import"} <= set(spec["paths"])
 
 
 @pytest.mark.slow
@@ -704,3 +706,58 @@ def test_fhir_needs_a_key_with_the_fhir_scope(server):
     with httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {server.reader}"}) as reader:
         assert reader.post("/v1/fhir/import", content=b"{}").status_code == 403
         assert reader.post("/v1/fhir/export", content=b"{}").status_code == 403
+
+
+# --- signed copies over HTTP ------------------------------------------------------------------------------
+def test_sign_without_a_service_key_is_refused(client):
+    body = json.dumps(builders.plan_dict(), default=str)
+    no_key = client.post(f"/v1/render?as_of={AS_OF}&sign=true", content=body)
+    assert no_key.status_code == 400 and no_key.json()["error"].startswith("sign: the service has no signing key")
+    alone = client.post(f"/v1/render?as_of={AS_OF}&sign_role=clinician", content=body)
+    assert alone.status_code == 400 and alone.json()["error"] == "sign_role: goes with sign=true"
+    assert client.post("/v1/batches?sign=true", content="[{}]").status_code == 400
+
+
+@pytest.mark.slow
+def test_a_service_with_a_key_signs_final_pdfs_of_renders_and_batches(tmp_path_factory):
+    """`docgen serve --sign-with KEY`: `sign=true` gets the final PDF signed as `render --sign-with`
+    signs it, in a render and in a batch; a draft is never signed."""
+    import pki
+    from docgen.sign import verify_pdf
+
+    folder = tmp_path_factory.mktemp("signing")
+    ca = pki.make_ca("Service Test CA")
+    key = pki.pkcs12(folder / "agency.p12", pki.make_signer(ca, "Riverside Agency"), ca, b"pass phrase")
+    (folder / "phrase").write_text("pass phrase\n")
+    data = folder / "data"
+    data.mkdir(mode=0o700)
+    service = Server(data, args=("--workers", "1", "--sign-with", str(key), "--passphrase-file",
+                                 str(folder / "phrase")))
+    token = add_key(data / "keys.json", "ehr")
+    service.start()
+    try:
+        with httpx.Client(base_url=service.url, headers={"Authorization": f"Bearer {token}"}, timeout=120) as c:
+            plan = builders.plan_dict()
+            plan["id"], plan["client"]["id"] = "TP-SIGNED", "C-SIGNED"
+            signed = c.post(f"/v1/render?as_of={AS_OF}&sign=true&sign_role=clinician",
+                            content=json.dumps(plan, default=str))
+            assert signed.status_code == 200, signed.text
+            [report] = verify_pdf(signed.content)
+            assert (report.field, report.signer, report.intact) == ("sig_clinician", "Riverside Agency", True)
+            draft = builders.plan_dict()
+            draft["id"], draft["client"]["id"] = "TP-DRAFT-S", "C-DRAFT-S"
+            del draft["consents"]
+            unsigned = c.post(f"/v1/render?as_of={AS_OF}&sign=true&allow_draft=true",
+                              content=json.dumps(draft, default=str))
+            assert unsigned.status_code == 200 and verify_pdf(unsigned.content) == []
+            job = c.post(f"/v1/batches?as_of={AS_OF}&format=pdf&sign=true",
+                         content=json.dumps(records(2, builders.plan_dict(), "TP-SB"), default=str)).json()["id"]
+            assert wait_job(c, job)["status"] == "done"
+            rows = c.get(f"/v1/batches/{job}/manifest").json()["records"]
+            for row in rows:
+                [output] = [o for o in row["outputs"] if o["path"].endswith(".pdf")]
+                pdf = c.get(f"/v1/batches/{job}/files/{output['path']}").content
+                assert [r.signer for r in verify_pdf(pdf)] == ["Riverside Agency"]
+    finally:
+        service.stop()
+    assert b"pass phrase" not in (service.log.read_bytes() if service.log else b"")

@@ -50,13 +50,16 @@ def loopback(host: str) -> bool:
 
 def serve(*, host: str = "127.0.0.1", port: int = 8000, data: PathLike, workers: int | None = None,
           keys: PathLike | None = None, no_auth: bool = False, max_body: int | None = None,
-          timeout: float | None = None, callback_hosts: tuple[str, ...] = ()) -> None:
+          timeout: float | None = None, callback_hosts: tuple[str, ...] = (), sign_with: PathLike | None = None,
+          passphrase: bytes | None = None) -> None:
     """``docgen serve``: run the service until stopped. ``data``: its folder (audit trail, job table,
     outputs, webhook secret); ``keys``: the key file (default ``DATA/keys.json``); ``no_auth``: no keys
     (refused unless ``host`` is loopback); ``max_body``: bytes of a request body; ``timeout``: seconds
     of work for one request; ``workers``: processes of the request pool and of each batch;
     ``callback_hosts``: hosts a batch's ``callback_url`` may name though they are not public addresses
-    (the agency's own receiver; anything else on the service's network is refused)."""
+    (the agency's own receiver; anything else on the service's network is refused); ``sign_with`` (a
+    PKCS#12 file, ``passphrase``): the key a request asking ``sign=true`` has its final PDFs signed with,
+    as ``docgen render --sign-with`` signs them (checked before the service starts)."""
     import logging  # noqa: PLC0415
     import multiprocessing  # noqa: PLC0415
     from dataclasses import replace  # noqa: PLC0415
@@ -82,7 +85,13 @@ def serve(*, host: str = "127.0.0.1", port: int = 8000, data: PathLike, workers:
         if not list_keys(key_file):
             raise UsageError(f"no keys in {key_file}: make one with `docgen keys add NAME --keys {key_file}`",
                              where="--keys")
-    limits = Limits(workers=workers or default_workers())
+    signing = None
+    if sign_with is not None:
+        from ..sign import load_key  # noqa: PLC0415
+
+        load_key(Path(sign_with), passphrase)  # a bad key or passphrase: one line, before the service starts
+        signing = (str(Path(sign_with).resolve()), passphrase)
+    limits = Limits(workers=workers or default_workers(), signing=signing)
     if max_body is not None:
         limits = replace(limits, max_body=max_body)
     if timeout is not None:

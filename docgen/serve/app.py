@@ -22,6 +22,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .. import __version__
 from ..settings import AUDIT_FILE
+from ..sign import ROLES
 from .keys import Key, KeyRing
 from .limits import BodyLimit, Limits, Pool, read_body
 from .work import Reply
@@ -114,7 +115,7 @@ def create_app(config: Config) -> Any:
         jobs = jobs_module.Jobs(data)
         hooks = Webhooks(jobs, secret(data), attempts=config.webhook_attempts, backoff=config.webhook_backoff,
                          allowed=config.callback_hosts)
-        runner = jobs_module.Runner(jobs, config.limits.workers, audit, hooks.send)
+        runner = jobs_module.Runner(jobs, config.limits.workers, audit, hooks.send, config.limits.signing)
         state.update(pool=Pool(config.limits), jobs=jobs, runner=runner, hooks=hooks)
         await state["pool"].start()
         runner.start()
@@ -198,6 +199,14 @@ def create_app(config: Config) -> Any:
     ProfileQ = Annotated[str | None, Query(description="a built-in rules profile (overrides the payer's)",
                                            max_length=64)]
     AsOfQ = Annotated[date | None, Query(description="judge review dates as of this day (default: today)")]
+    SignRoleQ = Annotated[str | None, Query(pattern="^(" + "|".join(ROLES) + ")$",
+                                            description="the field to sign (sig_<role>); default: the first empty")]
+
+    def signing_asked(sign: bool, sign_role: str | None) -> None:
+        if sign and config.limits.signing is None:
+            raise ApiError(400, "sign: the service has no signing key (docgen serve --sign-with KEY.p12)")
+        if sign_role is not None and not sign:
+            raise ApiError(400, "sign_role: goes with sign=true")
 
     @app.get("/healthz", tags=["service"])
     async def healthz() -> dict:
@@ -231,12 +240,16 @@ def create_app(config: Config) -> Any:
                          422: {"description": "refused, invalid or failed, with the findings"}})
     async def render(request: Request, _key: Annotated[Key, Depends(require("render"))],
                      format: Annotated[str, Query(pattern="^(pdf|docx|zip)$")] = "pdf",
-                     allow_draft: bool = False, profile: ProfileQ = None, as_of: AsOfQ = None) -> Response:
+                     allow_draft: bool = False, profile: ProfileQ = None, as_of: AsOfQ = None,
+                     sign: bool = False, sign_role: SignRoleQ = None) -> Response:
         """A record -> the bytes `docgen render` writes (zip: both, as document.docx and document.pdf).
-        Final renders are locked in the service's audit trail."""
+        Final renders are locked in the service's audit trail. `sign`: a final PDF signed with the
+        service's key (`docgen serve --sign-with`), into `sign_role`'s field, as `render --sign-with`."""
         body = await body_of(request)
         formats = ("docx", "pdf") if format == "zip" else (format,)
-        reply = await state["pool"].run("render", body, formats, builtin(profile), allow_draft, as_of, str(audit))
+        signing_asked(sign, sign_role)
+        reply = await state["pool"].run("render", body, formats, builtin(profile), allow_draft, as_of, str(audit),
+                                        sign, sign_role)
         if reply.content is not None:
             reply.media_type = _MEDIA[format]
         from ..write import safe_name  # noqa: PLC0415
@@ -290,13 +303,15 @@ def create_app(config: Config) -> Any:
     async def create_batch(request: Request, key: Annotated[Key, Depends(require("batch"))],
                            format: Annotated[str, Query(max_length=16)] = "docx,pdf",
                            profile: ProfileQ = None, allow_draft: bool = False, as_of: AsOfQ = None,
-                           callback_url: Annotated[str | None, Query(max_length=2048)] = None) -> JSONResponse:
+                           callback_url: Annotated[str | None, Query(max_length=2048)] = None,
+                           sign: bool = False, sign_role: SignRoleQ = None) -> JSONResponse:
         """Records (a JSON array, or JSONL) -> 202 with the job's id; the job runs on `docgen batch`'s engine."""
         from starlette.concurrency import run_in_threadpool  # noqa: PLC0415
 
         from .webhook import refused_host, valid_url  # noqa: PLC0415
 
         formats = formats_of(format)
+        signing_asked(sign, sign_role)
         if callback_url is not None and not valid_url(callback_url):
             raise ApiError(400, "callback_url: an http or https URL")
         if callback_url is not None:
@@ -306,7 +321,7 @@ def create_app(config: Config) -> Any:
         body = await body_of(request)
         jsonl = await run_in_threadpool(_batch_body, body)
         options = {"formats": list(formats), "profile": builtin(profile), "allow_draft": allow_draft,
-                   "as_of": (as_of or date.today()).isoformat()}
+                   "as_of": (as_of or date.today()).isoformat(), "sign": sign, "sign_role": sign_role}
         job_id = await run_in_threadpool(state["jobs"].create, key.name, body, jsonl, options, callback_url)
         state["runner"].wake.set()
         log.info("job %s: queued by %s", job_id, key.name)

@@ -128,14 +128,21 @@ def public(job: dict) -> dict:
 class Runner:
     """Runs queued jobs one at a time on a thread of the service; ``workers`` processes per batch."""
 
-    def __init__(self, jobs: Jobs, workers: int, audit: Path, on_end: Callable[[dict], None]) -> None:
+    def __init__(self, jobs: Jobs, workers: int, audit: Path, on_end: Callable[[dict], None],
+                 signing: tuple[str, bytes | None] | None = None) -> None:
         self.jobs = jobs
         self.workers = workers
         self.audit = audit
         self.on_end = on_end
+        self.signing = signing  # the service's key (docgen serve --sign-with), for jobs asking sign=true
         self.wake = threading.Event()
         self.stopping = threading.Event()
         self.thread = threading.Thread(target=self._loop, name="docgen-jobs", daemon=True)
+
+    def _signing(self, options: dict) -> dict:
+        if not options.get("sign") or self.signing is None:
+            return {}
+        return {"sign_with": self.signing[0], "passphrase": self.signing[1], "sign_role": options.get("sign_role")}
 
     def start(self) -> None:
         resumed = self.jobs.resume()
@@ -178,7 +185,8 @@ class Runner:
             summary = api.batch([folder / job["input"]], folder / "out", workers=self.workers,
                                 formats=tuple(options["formats"]), profile=options.get("profile"),
                                 allow_draft=bool(options.get("allow_draft")),
-                                as_of=date.fromisoformat(options["as_of"]), audit=self.audit, progress=progress)
+                                as_of=date.fromisoformat(options["as_of"]), audit=self.audit, progress=progress,
+                                **self._signing(options))
         except DocgenError as exc:
             self.jobs.update(job_id, status="failed", finished=_now(), error=str(exc))
             log.info("job %s: failed: %s", job_id, exc)

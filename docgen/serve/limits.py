@@ -23,6 +23,7 @@ class Limits:
     timeout: float = 60.0  # seconds of work for one request
     queue_timeout: float = 120.0  # seconds a request may wait for a worker
     workers: int = 2
+    signing: tuple[str, bytes | None] | None = None  # --sign-with: the key file and its passphrase
 
 
 class Pool:
@@ -32,7 +33,8 @@ class Pool:
         from .work import start_worker  # noqa: PLC0415
 
         self.limits = limits
-        self.executor = ProcessPoolExecutor(max_workers=limits.workers, initializer=start_worker)
+        self.executor = ProcessPoolExecutor(max_workers=limits.workers, initializer=start_worker,
+                                            initargs=(limits.signing,))
         self.slots = asyncio.Semaphore(limits.workers)
 
     async def start(self) -> None:

@@ -93,14 +93,20 @@ def _forget_trails() -> None:
     _TRAILS.clear()
 
 
-def start_worker() -> None:
+#: The service's signing key (``docgen serve --sign-with``), as this worker holds it: file and passphrase.
+_SIGNING: dict[str, Any] = {}
+
+
+def start_worker(signing: tuple[str, bytes | None] | None = None) -> None:
     """Initializer of a worker of the service's pool: exit with the service, and get ready before the
     first request (templates prepared for every format, the rules and the ICD-10-CM table loaded), so
-    that no request's time limit pays for it."""
+    that no request's time limit pays for it. ``signing``: the service's key file and passphrase."""
     from ..batch import exit_with_parent  # noqa: PLC0415
     from ..load import parse_yaml  # noqa: PLC0415
 
     exit_with_parent()
+    if signing is not None:
+        _SIGNING.update(sign_with=signing[0], passphrase=signing[1])
     try:
         for formats in (("pdf",), ("docx",), ("docx", "pdf")):
             api.render_record(parse_yaml(api.new("treatment_plan")), formats=formats, allow_draft=True)
@@ -189,9 +195,11 @@ def check(body: bytes, profile: str | None, as_of: date | None, audit: str | Non
 
 
 def render(body: bytes, formats: tuple[str, ...], profile: str | None, allow_draft: bool, as_of: date | None,
-           audit: str) -> Reply:
-    """``docgen render request.json --out TMP --format F [--allow-draft] --audit A``: the bytes it
-    writes, or why not (422 refused/invalid/failed, 409 locked)."""
+           audit: str, sign: bool = False, sign_role: str | None = None) -> Reply:
+    """``docgen render request.json --out TMP --format F [--allow-draft] --audit A [--sign-with KEY
+    --sign-role R]``: the bytes it writes, or why not (422 refused/invalid/failed, 409 locked). ``sign``:
+    a final PDF is signed with the service's key, as ``render --sign-with`` signs it."""
+    signing = dict(_SIGNING, sign_role=sign_role) if sign else {}
     try:
         data = parse_body(body)
         if not isinstance(data, dict):
@@ -201,7 +209,7 @@ def render(body: bytes, formats: tuple[str, ...], profile: str | None, allow_dra
             return Reply(422, {"error": why})
         with request_file(body) as folder:
             [item] = api.render([folder / REQUEST], folder / "out", formats=formats, profile=profile,
-                                allow_draft=allow_draft, as_of=as_of, trail=_trail(audit))
+                                allow_draft=allow_draft, as_of=as_of, trail=_trail(audit), **signing)
             result = _sources([item.result.as_dict()], folder)[0]
     except DocgenError as exc:
         _forget_trails()  # a trail that failed (damaged, unreadable) is opened again next time
