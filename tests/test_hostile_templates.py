@@ -374,3 +374,17 @@ def test_loops_of_an_ordinary_template_are_not_limited():
     over = env.from_string("{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}")
     with pytest.raises(SecurityError, match="loops or calls more than"):
         escaping.render(over, {})
+
+
+def test_the_limits_refuse_growth_not_ordinary_numbers():
+    """Only what builds a value from a size is checked: a template may print or default to a large
+    number, split a string or index a list with one."""
+    from docgen.render.docx import escaping
+
+    env = escaping.environment()
+    ordinary = env.from_string("{{ x|default(250000) }} {{ 'a,b'.split(',', 500000)|length }} {{ 10 ** 6 }}")
+    assert escaping.render(ordinary, {}) == "250000 2 1000000"
+    for growing in ("{{ 'x'.zfill(500000) }}", "{{ 'x'|indent(500000, true) }}",
+                    "{{ 'ab'.replace('a', 'a' * 90000) * 2 }}"):
+        with pytest.raises(SecurityError, match="would build a value"):
+            escaping.render(env.from_string(growing), {})

@@ -185,7 +185,8 @@ def environment(plain_types: Iterable[type] = ()) -> Sandbox:
         if issubclass(kind, _NOT_PLAIN):
             raise TypeError(f"{kind.__name__} is not plain data")
     env.code_generator_class = _PrintingGenerator
-    env.filters.update({name: limits.bounded_filter(name, f) for name, f in env.filters.items()})
+    env.filters.update({name: limits.bounded_filter(name, env.filters[name])
+                        for name in limits.GROWING_FILTERS if name in env.filters})
     env.filters.update(safe=_printed, e=_printed, escape=_printed)
     env.filters[STEPS_FILTER] = limits.steps
     return env

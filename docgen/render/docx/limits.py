@@ -175,21 +175,28 @@ def check_arguments(args: Iterable[Any], kwargs: dict[str, Any]) -> None:
             raise SecurityError(TOO_BIG)
 
 
-_STR_METHODS_GROWING = frozenset({"center", "ljust", "rjust", "zfill", "expandtabs", "join", "replace"})
+#: Methods of strings whose integer arguments are the size of what they build.
+GROWING_METHODS = frozenset({"center", "ljust", "rjust", "zfill", "expandtabs"})
+#: Built-in filters whose integer arguments are sizes (widths, counts, slices) of what they build.
+GROWING_FILTERS = frozenset({"center", "indent", "wordwrap", "truncate", "batch", "slice", "format", "replace"})
 
 
 def check_method(method: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
-    """A method of a string, list or tuple called by a template (``'x'.ljust(n)``)."""
+    """A method of a string called by a template (``'x'.ljust(n)``, ``'x'.replace(a, b)``)."""
     owner = getattr(method, "__self__", None)
-    if isinstance(owner, (str, bytes, list, tuple)):
+    if not isinstance(owner, str):
+        return
+    name = getattr(method, "__name__", "")
+    if name in GROWING_METHODS:
         check_arguments(args, kwargs)
-        if isinstance(owner, str) and getattr(method, "__name__", "") == "replace" and len(args) >= 2:
-            check_replace(owner, *args[:3])
+    elif name == "replace" and len(args) >= 2:
+        check_replace(owner, *args[:3])
 
 
 def bounded_filter(name: str, filter_: Callable[..., Any]) -> Callable[..., Any]:
-    """A built-in filter whose integer arguments are checked, and ``replace``'s and ``format``'s
-    growth. Jinja's ``pass_context``/``pass_environment`` marks are kept (``functools.wraps``)."""
+    """A built-in filter of :data:`GROWING_FILTERS` whose integer arguments are checked, and
+    ``replace``'s and ``format``'s growth. Jinja's ``pass_context``/``pass_environment`` marks are kept
+    (``functools.wraps``)."""
 
     @functools.wraps(filter_)
     def checked(*args: Any, **kwargs: Any) -> Any:
@@ -206,4 +213,4 @@ def bounded_filter(name: str, filter_: Callable[..., Any]) -> Callable[..., Any]
 
 __all__ = ["MAX_STEPS", "MAX_VALUE", "MAX_OUTPUT", "MAX_SECONDS", "SLICE", "steps", "step", "render",
            "check_repeat", "check_power", "check_printf", "check_format", "check_replace", "check_arguments",
-           "check_method", "bounded_filter"]
+           "check_method", "bounded_filter", "GROWING_METHODS", "GROWING_FILTERS"]
