@@ -181,3 +181,37 @@ def test_an_addendum_change_to_a_section_the_purpose_leaves_out_is_withheld(tmp_
     assert [c["section"] for c in addendum["changes"]] == ["goals[G1].interventions", "goals[G3].interventions"]
     assert "HISTORY-MARKER-8101" not in json.dumps(attached)
     assert "changes to History" in text  # the cover lists what the purpose left out
+
+
+@pytest.mark.parametrize("named, withheld", [
+    ("History and assessment", "changes to History"),  # the section's title, as a clinician writes it
+    ("\u200bhistory", "changes to History"),  # an invisible character before the field name
+    ("HISTORY", "changes to History"),
+    ("Safety plan", "changes to Safety plan"),
+    ("an aside", "changes to an unnamed section"),  # what it touches cannot be told: withheld
+])
+def test_a_change_to_a_section_left_out_is_withheld_however_it_is_named(tmp_path, named, withheld):
+    folder = tmp_path / "timeline"
+    shutil.copytree(TIMELINE, folder)
+    path = folder / "2026-10-20-addendum-ad8001-01-complete.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace(
+        "  - section: goals[G3].interventions\n",
+        f"  - section: {json.dumps(named)}\n    change: MARKER-8102 corrected.\n  - section: goals[G3].interventions\n"),
+        encoding="utf-8")
+    built = build_packet([folder], CLIENT, "claim", RECIPIENT, date(2026, 10, 1), date(2026, 11, 24),
+                         disclosure=date(2027, 1, 15))
+    text = _packet_text(built)
+    attached = json.dumps(json.loads(pypdf.PdfReader(_bytes(built.pdf)).attachments["records.json"][0]))
+    assert "MARKER-8102" not in text and "MARKER-8102" not in attached
+    assert withheld in text
+    assert "Individual CBT every other week from 2026-11-01 (was weekly)" in text  # goals are kept
+
+
+def test_a_change_to_a_kept_section_or_a_plain_field_is_disclosed():
+    from docgen.packet.policy import changed_section
+
+    assert changed_section("treatment_plan", "Goal G2, objective G2.O1") == "goals"
+    assert changed_section("treatment_plan", "next_review_date") == "identifying"  # shown in every packet
+    assert changed_section("progress_note", "start_time") == "session"
+    assert changed_section("treatment_plan", "psychotherapy_notes") == "psychotherapy_notes"
+    assert changed_section("treatment_plan", "\u2060") is None

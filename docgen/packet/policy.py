@@ -8,6 +8,7 @@ ids, dates and rule names only (never client names or clinical text).
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -144,34 +145,64 @@ def is_psychotherapy_note(record) -> bool:
     return isinstance(record, ProgressNote) and record.psychotherapy_note
 
 
-_FIELD = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*)")
+#: The section every purpose keeps, where a record's other top-level fields are shown.
+ALWAYS_KEPT = {"treatment_plan": "identifying", "progress_note": "session"}
+#: First words a clinician may name a section by (singular or plural, or a title's first word).
+SECTION_WORDS = {
+    "history": "history", "presenting": "concerns", "concern": "concerns", "concerns": "concerns",
+    "diagnosis": "diagnoses", "diagnoses": "diagnoses", "strengths": "person", "needs": "person",
+    "preferences": "person", "barriers": "person", "supports": "person", "goal": "goals", "goals": "goals",
+    "objective": "goals", "objectives": "goals", "intervention": "goals", "interventions": "goals",
+    "measure": "measures", "measures": "measures", "measurement": "measures", "risk": "risk",
+    "safety": "safety", "medical": "necessity", "necessity": "necessity", "consent": "consents",
+    "consents": "consents", "discharge": "discharge", "evaluation": "evaluation", "diagnostic": "evaluation",
+    "prognosis": "prognosis", "identifying": "identifying", "session": "session", "signatures": "signatures",
+    "psychotherapy": PROCESS_NOTES,
+}
+_FIRST = re.compile(r"[a-z_][a-z0-9_]*")
+UNNAMED = "an unnamed section"
 
 
 def changed_section(kind: str, path: str | None) -> str | None:
-    """The section of the original (of ``kind``) an addendum's change names by its field path
-    ("goals[G2].objectives[G2.O1]" -> "goals", "next_review_date" -> None: no section of its own)."""
-    found = _FIELD.match(path or "")
+    """The section of the original (of ``kind``) an addendum's change names, by its field path
+    ("goals[G2].objectives[G2.O1]" -> "goals"; "next_review_date", a field shown with the identifying
+    data -> "identifying") or in words ("History and assessment" -> "history"; "Goal G2" -> "goals").
+    Invisible characters, case and width do not count. None: it names no section docgen knows."""
+    text = "".join(c for c in unicodedata.normalize("NFKC", path or "") if unicodedata.category(c) != "Cf")
+    text = text.strip().casefold()
+    found = _FIRST.match(text)
     if found is None:
         return None
-    name = found.group(1)
+    name = found.group(0)
     if name == PROCESS_NOTES:
         return PROCESS_NOTES
-    for section, names in (PLAN_FIELDS if kind == "treatment_plan" else NOTE_FIELDS).items():
+    fields = PLAN_FIELDS if kind == "treatment_plan" else NOTE_FIELDS
+    for section, names in fields.items():
         if name == section or name in names:
             return section
+    if name in SECTION_WORDS:
+        return SECTION_WORDS[name]
+    model = TreatmentPlan if kind == "treatment_plan" else ProgressNote
+    if name in model.model_fields:
+        return ALWAYS_KEPT[kind]
     return None
 
 
 def changes_kept(record: Addendum, purpose: Purpose) -> tuple[Addendum, tuple[str, ...]]:
     """Minimum necessary for an addendum: the changes to sections of the original the purpose leaves
-    out (and any to psychotherapy notes) are withheld. Returns the addendum as disclosed and the
-    titles of the sections whose changes were withheld."""
+    out (and any to psychotherapy notes) are withheld. When the purpose leaves any section out, a
+    change naming no section docgen knows (or none) is withheld too: what it touches cannot be told,
+    and minimum necessary fails closed. Returns the addendum as disclosed and the titles of the
+    sections whose changes were withheld."""
     kind = record.original.kind.value
     keep = set(purpose.sections(kind))
+    omits = bool(set(PLAN_FIELDS if kind == "treatment_plan" else NOTE_FIELDS) - keep)
     kept, withheld = [], []
     for change in record.changes:
         section = changed_section(kind, change.section)
-        if section is not None and (section == PROCESS_NOTES or section not in keep):
+        if section is None and omits:
+            withheld.append(UNNAMED)
+        elif section is not None and (section == PROCESS_NOTES or section not in keep):
             withheld.append(SECTION_TITLES.get(section, section))
         else:
             kept.append(change)
