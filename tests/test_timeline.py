@@ -196,7 +196,8 @@ def test_a_change_to_a_section_left_out_is_withheld_however_it_is_named(tmp_path
     path = folder / "2026-10-20-addendum-ad8001-01-complete.yaml"
     path.write_text(path.read_text(encoding="utf-8").replace(
         "  - section: goals[G3].interventions\n",
-        f"  - section: {json.dumps(named)}\n    change: MARKER-8102 corrected.\n  - section: goals[G3].interventions\n"),
+        f"  - section: {json.dumps(named)}\n    change: MARKER-8102 corrected.\n"
+        "  - section: goals[G3].interventions\n"),
         encoding="utf-8")
     built = build_packet([folder], CLIENT, "claim", RECIPIENT, date(2026, 10, 1), date(2026, 11, 24),
                          disclosure=date(2027, 1, 15))
