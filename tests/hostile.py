@@ -9,7 +9,7 @@ run the CLI on them with its time and peak memory measured.
 from __future__ import annotations
 
 import os
-import resource
+import signal
 import subprocess
 import sys
 import time
@@ -91,33 +91,58 @@ class Run:
     peak_mb: float
 
 
-def run_bounded(*args, timeout: float = 120, address_space_gb: float = 3) -> Run:
-    """``docgen ARGS`` in a child process: its exit code, output, wall time and peak resident memory
-    (from wait4, for that child only). The child's address space is capped (a safety net: a bomb
-    must not take the test machine down); one that runs past ``timeout`` is killed: a hang."""
-    limit = int(address_space_gb * (1 << 30))
-
-    def cap():
+# A small Python process forks the command and waits for it. On Linux a child's resident peak
+# (ru_maxrss) includes the image it was forked from, kept across exec, so forking the command straight
+# from pytest (hundreds of MB late in a run) would report pytest's size; forked from this launcher,
+# the floor is the launcher's ~10 MB. It writes "exit-code peak-KiB" to the file named first.
+_LAUNCHER = """
+import os, resource, sys
+report, limit = sys.argv[1], int(sys.argv[2])
+pid = os.fork()
+if pid == 0:
+    if limit:
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    try:
+        os.execvpe(sys.argv[3], sys.argv[3:], os.environ)
+    finally:
+        os._exit(127)
+_, status, usage = os.wait4(pid, 0)
+with open(report, "w") as out:
+    out.write("%d %d" % (os.waitstatus_to_exitcode(status), usage.ru_maxrss))
+"""
 
-    out_path = Path(os.environ.get("TMPDIR", "/tmp")) / f"docgen-hostile-{os.getpid()}-{time.monotonic_ns()}"
-    with open(f"{out_path}.out", "w+b") as out, open(f"{out_path}.err", "w+b") as err:
-        start = time.monotonic()
-        child = subprocess.Popen([str(DOCGEN), *map(str, args)], stdout=out, stderr=err, preexec_fn=cap)
-        while True:
-            pid, status, usage = os.wait4(child.pid, os.WNOHANG)
-            if pid:
-                break
-            if time.monotonic() - start > timeout:
-                child.kill()
-                os.wait4(child.pid, 0)
-                raise AssertionError(f"docgen {' '.join(map(str, args))} still running after {timeout} s")
-            time.sleep(0.02)
-        seconds = time.monotonic() - start
-        child.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
-        out.seek(0)
-        err.seek(0)
-        stdout, stderr = out.read().decode(errors="replace"), err.read().decode(errors="replace")
-    for suffix in (".out", ".err"):
-        Path(f"{out_path}{suffix}").unlink(missing_ok=True)
-    return Run(child.returncode, stdout, stderr, seconds, usage.ru_maxrss / 1024)
+
+def run_measured(command: list[str], *, timeout: float = 120, address_space_gb: float | None = 3,
+                 env: dict[str, str] | None = None) -> Run:
+    """``command`` in a process of its own: its exit code, output, wall time and peak resident memory
+    (its own, see ``_LAUNCHER``). Its address space is capped when ``address_space_gb`` is given (a
+    safety net: a bomb must not take the test machine down); one that runs past ``timeout`` is killed
+    with its launcher: a hang."""
+    limit = int(address_space_gb * (1 << 30)) if address_space_gb else 0
+    base = Path(os.environ.get("TMPDIR", "/tmp")) / f"docgen-hostile-{os.getpid()}-{time.monotonic_ns()}"
+    report = Path(f"{base}.report")
+    try:
+        with open(f"{base}.out", "w+b") as out, open(f"{base}.err", "w+b") as err:
+            start = time.monotonic()
+            launcher = subprocess.Popen([sys.executable, "-c", _LAUNCHER, str(report), str(limit), *command],
+                                        stdout=out, stderr=err, env=env, start_new_session=True)
+            try:
+                launcher.wait(timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(launcher.pid, signal.SIGKILL)
+                launcher.wait()
+                raise AssertionError(f"{' '.join(command)} still running after {timeout} s") from None
+            seconds = time.monotonic() - start
+            out.seek(0)
+            err.seek(0)
+            stdout, stderr = out.read().decode(errors="replace"), err.read().decode(errors="replace")
+        code, peak_kib = map(int, report.read_text().split())
+    finally:
+        for suffix in (".out", ".err", ".report"):
+            Path(f"{base}{suffix}").unlink(missing_ok=True)
+    return Run(code, stdout, stderr, seconds, peak_kib / 1024)
+
+
+def run_bounded(*args, timeout: float = 120, address_space_gb: float = 3) -> Run:
+    """``docgen ARGS``, measured by :func:`run_measured`."""
+    return run_measured([str(DOCGEN), *map(str, args)], timeout=timeout, address_space_gb=address_space_gb)

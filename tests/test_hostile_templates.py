@@ -11,7 +11,6 @@ import shutil
 import struct
 import subprocess
 import sys
-import time
 import zipfile
 import zlib
 from pathlib import Path
@@ -20,6 +19,7 @@ import pytest
 from jinja2.exceptions import SecurityError
 
 from docgen.render import DEFAULT_TEMPLATES
+from hostile import Run, run_measured
 from render_helpers import FIXTURES, documents_in, invoke
 
 PLAN = FIXTURES / "plans" / "plan-adult-mdd-complete.yaml"  # TP-1001, complete: renders final
@@ -153,20 +153,6 @@ def test_only_names_the_sandbox_allows_on_any_object_skip_its_checks():
 
 # --- hostile archives -----------------------------------------------------------------------------
 GiB, MiB = 1 << 30, 1 << 20
-_MEASURED = """
-import resource, sys
-from docgen.cli import main
-sys.argv[0] = "docgen"
-try:
-    main()
-finally:
-    # this process's own peak: VmHWM (ru_maxrss keeps the forking parent's, pytest's, across exec on Linux)
-    try:
-        peak = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM:"))
-    except OSError:
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // (1024 if sys.platform == "darwin" else 1)
-    print("maxrss-kib", peak, file=sys.stderr)
-"""
 
 
 def deflated(data: bytes) -> bytes:
@@ -217,16 +203,14 @@ def refused(tmp_path: Path, templates: Path, reason: str) -> str:
     return failed_line(result.stderr, f"refused template treatment_plan.docx: {reason}")
 
 
-def measured(tmp_path: Path, templates: Path) -> tuple[subprocess.CompletedProcess, float, float]:
+def measured(tmp_path: Path, templates: Path, *options: str) -> tuple[Run, float, float]:
     """The real command line in a process of its own: its result, seconds and peak memory (MiB)."""
     out, env = tmp_path / "out", {**os.environ, "DOCGEN_CACHE": str(tmp_path / "cache")}
-    started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-c", _MEASURED, "render", str(PLAN), "--out", str(out), "--templates",
-                           str(templates), "--as-of", AS_OF], capture_output=True, text=True, env=env, timeout=300)
-    seconds = time.perf_counter() - started
-    peak = int(done.stderr.rsplit("maxrss-kib ", 1)[1].split()[0]) / 1024
+    done = run_measured([str(DOCGEN), "render", str(PLAN), "--out", str(out), "--templates",
+                                 str(templates), "--as-of", AS_OF, *options], timeout=300, address_space_gb=None,
+                                env=env)
     assert documents_in(out) == []
-    return done, seconds, peak
+    return done, done.seconds, done.peak_mb
 
 
 def test_the_hand_made_zip_reads_as_the_template_it_copies(tmp_path):
@@ -246,7 +230,7 @@ def test_a_zip_bomb_is_refused_in_bounded_time_and_memory(tmp_path, declared, re
     crc = zlib.crc32(bytes(declared)) if declared < MiB else 0
     templates = hostile(tmp_path, [("word/media/image9.png", zeros(3 * GiB), 8, crc, declared)])
     done, seconds, peak = measured(tmp_path, templates)
-    assert done.returncode == 1, done.stderr
+    assert done.code == 1, done.stderr
     failed_line(done.stderr, f"refused template treatment_plan.docx: entry word/media/image9.png {reason}")
     assert seconds < 15 and peak < 300, (seconds, peak)  # a plain render: about 220 MiB
 
@@ -305,18 +289,9 @@ def test_a_file_that_is_not_a_zip_is_refused(tmp_path):
 
 
 # --- a template cannot hang a run or exhaust its memory ------------------------------------------------
-def measured_payload(tmp_path: Path, payload: str) -> tuple[subprocess.CompletedProcess, float, float]:
+def measured_payload(tmp_path: Path, payload: str) -> tuple[Run, float, float]:
     """The real command line rendering the plan with ``payload`` in its template's title."""
-    templates = agency_copy(tmp_path, payload)
-    out, env = tmp_path / "out", {**os.environ, "DOCGEN_CACHE": str(tmp_path / "cache")}
-    started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-c", _MEASURED, "render", str(PLAN), "--out", str(out), "--templates",
-                           str(templates), "--as-of", AS_OF, "--format", "docx"], capture_output=True, text=True,
-                          env=env, timeout=120)
-    seconds = time.perf_counter() - started
-    peak = int(done.stderr.rsplit("maxrss-kib ", 1)[1].split()[0]) / 1024
-    assert documents_in(out) == []
-    return done, seconds, peak
+    return measured(tmp_path, agency_copy(tmp_path, payload), "--format", "docx")
 
 
 HOURS_OR_MEMORY = [
@@ -358,7 +333,7 @@ def test_a_template_that_would_run_for_hours_or_fill_memory_fails_its_record(tmp
 @pytest.mark.parametrize("payload, reason", [HOURS_OR_MEMORY[0], HOURS_OR_MEMORY[3], HOURS_OR_MEMORY[-3]])
 def test_a_hostile_template_costs_seconds_and_megabytes_in_a_process_of_its_own(tmp_path, payload, reason):
     done, seconds, peak = measured_payload(tmp_path, payload)
-    assert done.returncode == 1, done.stderr
+    assert done.code == 1, done.stderr
     line = failed_line(done.stderr, "unsafe template treatment_plan.docx: ")
     assert reason in line, line
     assert seconds < 30 and peak < 400, (seconds, peak)

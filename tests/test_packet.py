@@ -330,6 +330,16 @@ def hostile_files(tmp_path_factory) -> dict[str, Path]:
     return files
 
 
+def test_the_peak_measured_is_the_commands_own_not_the_test_processes():
+    """Linux keeps a forked child's resident peak across exec, so a child forked from a large pytest
+    process reported pytest's size (510 MB in CI) for a command that needs a fraction of it."""
+    ballast = b"\x01" * (700 << 20)  # touched pages: this process's resident size passes 700 MiB
+    done = hostile.run_bounded("--version")
+    assert ballast[-1] == 1
+    assert done.code == 0 and "docgen" in done.stdout
+    assert done.peak_mb < 200, done.peak_mb
+
+
 @pytest.mark.parametrize("command", ["inspect", "verify"])
 @pytest.mark.parametrize("case", HOSTILE)
 def test_hostile_pdfs_give_one_line_in_bounded_time_and_memory(hostile_files, case, command):
@@ -342,7 +352,7 @@ def test_hostile_pdfs_give_one_line_in_bounded_time_and_memory(hostile_files, ca
     assert len(lines) == 1, done.stderr[-2000:]
     assert lines[0].startswith(f"docgen {command}: {path}: unsafe PDF: ") and why in lines[0], lines[0]
     assert done.seconds < 10, done.seconds
-    assert done.peak_mb < 500, done.peak_mb
+    assert done.peak_mb < 200, done.peak_mb  # about 50-65 MB measured
 
 
 def test_a_past_period_is_judged_on_the_documents_dates_not_the_disclosure_date(folder):
