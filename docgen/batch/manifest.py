@@ -65,15 +65,16 @@ class ManifestWriter:
                       for target in self.targets]
         self.csv = csv.DictWriter(self.files[1], fieldnames=CSV_FIELDS, lineterminator="\n")
         self.csv.writeheader()
-        self.waiting: dict[int, dict] = {}
+        self.waiting: dict[int, tuple[dict, str | None]] = {}
         self.next = 0
 
-    def add(self, seq: int, row: dict) -> None:
-        self.waiting[seq] = row
+    def add(self, seq: int, row: dict, line: str | None = None) -> None:
+        """Row ``seq`` of the input order; ``line``: its JSON line when the caller has made it already."""
+        self.waiting[seq] = (row, line)
         while self.next in self.waiting:
-            ready = self.waiting.pop(self.next)
+            ready, text = self.waiting.pop(self.next)
             self.next += 1
-            self.files[0].write(json.dumps(ready, sort_keys=True, default=str) + "\n")
+            self.files[0].write(text if text is not None else json.dumps(ready, sort_keys=True, default=str) + "\n")
             self.csv.writerow(_csv_row(ready))
 
     def commit(self) -> None:

@@ -155,24 +155,32 @@ def _run(inputs: list[str], out: Path, executor: Executor, *, formats, profile, 
             row["outputs"] = []
         row.update(status=Outcome.locked.value, error=locked_message(held))
 
-    def handle(row: dict) -> None:
-        _stop_if_full(row, out)
-        row.pop("errno", None)
-        seq = row.pop("seq")
-        mine = row.pop("lock", None)
-        # a record that came out final (or was skipped: unchanged since it did) is locked, and its event
-        # appended, in one transaction committed before the journal says the record is done
-        trail.finish(row, Lock.from_dict(mine) if mine is not None and row["status"] in
-                     (Outcome.final.value, Outcome.skipped.value) else None, lambda held: refuse(row, held))
-        summary.records += 1
-        summary.counts[row["status"]] += 1
-        if Outcome(row["status"]) not in PRODUCED:
-            summary.rows.append({k: row.get(k) for k in ("source", "id", "status", "error", "findings")})
-        journal.write(json.dumps(row, sort_keys=True, default=str) + "\n")
-        journal.flush()
-        manifest.add(seq, row)
-        if progress:
-            progress(row, total)
+    def handle(rows: list[dict]) -> None:
+        """A task's rows: a record that came out final (or was skipped: unchanged since it did) is
+        locked, and its event appended, all in one transaction committed before the journal says any
+        of them is done (a run killed in between redoes them)."""
+        for row in rows:
+            _stop_if_full(row, out)
+        done = []
+        for row in rows:
+            row.pop("errno", None)
+            mine = row.pop("lock", None)
+            lock = Lock.from_dict(mine) if mine is not None and row["status"] in (
+                Outcome.final.value, Outcome.skipped.value) else None
+            done.append((row, lock, lambda held, row=row: refuse(row, held)))
+        trail.finish_many(done)
+        for row in rows:
+            seq = row.pop("seq")
+            summary.records += 1
+            summary.counts[row["status"]] += 1
+            if Outcome(row["status"]) not in PRODUCED:
+                summary.rows.append({k: row.get(k) for k in ("source", "id", "status", "error", "findings")})
+            line = json.dumps(row, sort_keys=True, default=str) + "\n"
+            journal.write(line)
+            journal.flush()
+            manifest.add(seq, row, line)
+            if progress:
+                progress(row, total)
 
     pending: set = set()
     chunk: list[Task] = []
@@ -181,9 +189,9 @@ def _run(inputs: list[str], out: Path, executor: Executor, *, formats, profile, 
         record_id = raw.id
         first = index.first_seen(record_id, raw.source) if record_id is not None else None
         if first is not None and record_id is not None:
-            handle({"seq": seq, "source": raw.source, "id": record_id, "kind": None, "client": raw.client,
+            handle([{"seq": seq, "source": raw.source, "id": record_id, "kind": None, "client": raw.client,
                     "profile": None, "status": Outcome.failed.value, "blockers": 0, "warnings": 0, "outputs": [],
-                    "error": repeated_id(record_id, *first), "duration_ms": 0, "input_sha256": None})
+                    "error": repeated_id(record_id, *first), "duration_ms": 0, "input_sha256": None}])
             return
         plan_id = raw.data.get("plan_id") if isinstance(raw.data, dict) else None
         task = Task(seq, raw.source, raw.data, raw.error, plans.get(plan_id) if isinstance(plan_id, str) else None,
@@ -199,8 +207,7 @@ def _run(inputs: list[str], out: Path, executor: Executor, *, formats, profile, 
             done, waiting = wait(pending, return_when=FIRST_COMPLETED)
             pending.intersection_update(waiting)
             for future in done:
-                for row in future.result():
-                    handle(row)
+                handle(future.result())
         pending.add(executor.submit(process_many, list(chunk), config))
         chunk.clear()
 
@@ -208,8 +215,7 @@ def _run(inputs: list[str], out: Path, executor: Executor, *, formats, profile, 
         if chunk:
             send()
         for future in list(pending):
-            for row in future.result():
-                handle(row)
+            handle(future.result())
         pending.clear()
 
     try:

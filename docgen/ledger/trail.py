@@ -34,7 +34,7 @@ import socket
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -369,29 +369,34 @@ class AuditTrail:
     def _take_lock(self, pos: Position, lock: Lock) -> Lock:
         held = _get_lock(self.db, lock.record_id)
         if held is None:
-            signers = json.dumps([asdict(s) for s in lock.signers], sort_keys=True)
+            signers = json.dumps([{"role": s.role, "signer_id": s.signer_id, "date": s.date, "time": s.time}
+                                  for s in lock.signers], sort_keys=True)
+            held = replace(lock, locked_at=datetime.now(UTC).isoformat(timespec="seconds"), docgen_version=self.version)
             self._insert(pos, "locks", {
                 "record_id": lock.record_id, "kind": lock.kind, "client_id": lock.client_id,
                 "sha256": lock.sha256, "document_date": lock.document_date, "signers": signers,
-                "locked_at": datetime.now(UTC).isoformat(timespec="seconds"),
-                "docgen_version": self.version, "os_user": self.user, "host": self.host})
-            held = _get_lock(self.db, lock.record_id)
-        if held is None:  # never: the row was just written in this transaction
-            raise AuditError(f"the audit trail {self.path} did not keep the lock of {lock.record_id}")
-        return held
+                "locked_at": held.locked_at, "docgen_version": self.version, "os_user": self.user,
+                "host": self.host})
+        return held  # as recorded: the row just written holds these values
 
     def finish(self, row: dict[str, Any], lock: Lock | None, held_other: Callable[[Lock], None]) -> None:
-        """A batch record done, in one transaction (a batch's main process does this for every record,
-        so one commit and one look at the chain's head instead of two): ``lock`` taken, unless a lock
-        is held already, ``held_other(held)`` called when the held one is of other content (it may
-        change ``row``), then the generation event of ``row`` appended unless the record was skipped."""
+        """A batch record done: :meth:`finish_many` for one record."""
+        self.finish_many([(row, lock, held_other)])
+
+    def finish_many(self, done: Iterable[tuple[dict[str, Any], Lock | None, Callable[[Lock], None]]]) -> None:
+        """Batch records done, in one transaction (a batch's main process does this for every task's
+        records, so one commit and one look at the chain's head for all of them): for each ``(row,
+        lock, held_other)`` in order, ``lock`` taken unless a lock is held already, ``held_other(held)``
+        called when the held one is of other content (it may change ``row``), then the generation
+        event of ``row`` appended unless the record was skipped."""
         with self._writing(), self._append() as pos:
-            if lock is not None:
-                held = self._take_lock(pos, lock)
-                if held.sha256 != lock.sha256:
-                    held_other(held)
-            if row["status"] != Outcome.skipped.value:
-                self._insert(pos, "events", self._event(row))
+            for row, lock, held_other in done:
+                if lock is not None:
+                    held = self._take_lock(pos, lock)
+                    if held.sha256 != lock.sha256:
+                        held_other(held)
+                if row["status"] != Outcome.skipped.value:
+                    self._insert(pos, "events", self._event(row))
 
     def close(self) -> None:
         try:
