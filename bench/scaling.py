@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -42,6 +43,7 @@ print(json.dumps({"seconds": time.perf_counter() - started, "main": time.process
 
 
 def run(inputs: Path, out: Path, workers: int) -> dict:
+    shutil.rmtree(out, ignore_errors=True)  # every run the same work: a new folder and audit trail
     done = subprocess.run([sys.executable, "-c", _RUN, str(inputs), str(out), str(workers)],  # noqa: S603
                           capture_output=True, text=True, check=True, cwd=ROOT)
     figures = json.loads(done.stdout.strip().splitlines()[-1])
