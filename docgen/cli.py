@@ -16,6 +16,7 @@ import click
 from . import __version__
 from .errors import DocgenError, UsageError
 from .sign import ROLES  # no pyHanko: docgen.sign imports it only to sign or verify
+from .wording import counted
 
 
 class DocgenGroup(click.Group):
@@ -131,9 +132,9 @@ def _report(results, fmt: str, schema_only: bool = False) -> None:
             console.print(table)
     total = sum(counts.values())
     if schema_only:
-        console.print(f"{total} record(s): {total - counts['invalid']} valid, {counts['invalid']} invalid")
+        console.print(f"{counted(total, 'record')}: {total - counts['invalid']} valid, {counts['invalid']} invalid")
     else:
-        console.print(f"{total} record(s): {counts['complete']} complete, {counts['incomplete']} incomplete, "
+        console.print(f"{counted(total, 'record')}: {counts['complete']} complete, {counts['incomplete']} incomplete, "
                       f"{counts['invalid']} invalid")
 
 
@@ -284,7 +285,8 @@ def render(paths, out, fmt, profile, templates, allow_draft, as_of, audit, sign_
     _render_summary(rendered)
     if sign_with and "pdf" in formats:
         signed = sum(1 for item in rendered if item.outcome.value == "final")
-        click.echo(f"{signed} final PDF(s) signed with {click.format_filename(sign_with)}; drafts are never signed")
+        click.echo(f"{counted(signed, 'final PDF')} signed with {click.format_filename(sign_with)}; "
+                   "drafts are never signed")
     empty = _no_records(len(rendered), allow_empty)
     sys.exit(1 if empty else api.exit_code(rendered))
 
@@ -468,11 +470,11 @@ def _verify_text(file: str, reports, ok: bool, trust_checked: bool) -> None:
     if not reports:
         console.print(f"[red]NOT VALID[/] {escape(file)}: no signatures")
     elif ok:
-        console.print(f"[green]VALID[/] {escape(file)}: {len(reports)} signature(s)"
+        console.print(f"[green]VALID[/] {escape(file)}: {counted(len(reports), 'signature')}"
                       + ("" if trust_checked else " (trust not checked: no --trust)"))
     else:
         bad = sum(1 for r in reports if not r.ok)
-        console.print(f"[red]NOT VALID[/] {escape(file)}: {bad} of {len(reports)} signature(s) with a problem")
+        console.print(f"[red]NOT VALID[/] {escape(file)}: {bad} of {counted(len(reports), 'signature')} with a problem")
 
 
 @main.command()
@@ -601,7 +603,8 @@ def packet(paths, client, period_from, period_to, purpose, recipient, profile, t
     m = built.manifest
     extras = ", AES-256" if password else ""
     extras += ", signed" if sign_with else ""
-    click.echo(f"{click.format_filename(out)}: {len(m['documents'])} document(s), {m['total_pages']} page(s), "
+    click.echo(f"{click.format_filename(out)}: {counted(len(m['documents']), 'document')}, "
+               f"{counted(m['total_pages'], 'page')}, "
                f"purpose {m['purpose']}, client {m['client']}{extras}"
                + (f"; withheld {len(m['withheld'])}" if m["withheld"] else ""))
 
@@ -631,10 +634,11 @@ def inspect(file, password_file, fmt):
             if m:
                 click.echo(f"packet {m.get('packet_id')}: client {m.get('client')}, purpose {m.get('purpose')}, "
                            f"recipient {m.get('recipient')}, disclosed {m.get('disclosure_date')}, "
-                           f"{report['pages']} page(s)")
+                           f"{counted(report['pages'], 'page')}")
             click.echo("documents:")
             for d in report["documents"]:
-                click.echo(f"  p.{d['first_page']:<4} {d['id']:<14} {d['kind']:<15} {d['date']}  {d['pages']} page(s)  "
+                click.echo(f"  p.{d['first_page']:<4} {d['id']:<14} {d['kind']:<15} {d['date']}  "
+                           f"{counted(d['pages'], 'page')}  "
                            f"{d['status']}  sha256 {d['content_sha256'][:16]}...")
             if not report["documents"]:
                 for o in report["outline"]:
@@ -709,8 +713,9 @@ def fhir_export(paths, out, client, with_documents, ndjson, purpose, sign_with, 
         click.echo(f"docgen: left out: {line}", err=True)
     for path, exported in zip(made.files, made.bundles, strict=False):
         resources = len(exported.bundle["entry"])
-        click.echo(f"{click.format_filename(str(path))}: client {exported.client}, {len(exported.records)} record(s), "
-                   f"{resources} resource(s)")
+        click.echo(f"{click.format_filename(str(path))}: client {exported.client}, "
+                   f"{counted(len(exported.records), 'record')}, "
+                   f"{counted(resources, 'resource')}")
     empty = _no_records(sum(len(b.records) for b in made.bundles) + len(made.invalid), allow_empty)
     sys.exit(1 if made.invalid or empty else 0)
 

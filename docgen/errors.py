@@ -8,6 +8,8 @@ file, profile, style, template, key or audit trail, found before any work is don
 """
 from __future__ import annotations
 
+from .wording import counted
+
 
 class DocgenError(Exception):
     """Base of every docgen error: a one-line message, safe to show, and an exit code."""
@@ -110,7 +112,7 @@ class PacketRefused(DocgenError):
     where = ""
 
     def __init__(self, refusals: list):
-        super().__init__(f"packet refused ({len(refusals)} reason(s)); nothing written")
+        super().__init__(f"packet refused ({counted(len(refusals), 'reason')}); nothing written")
         self.refusals = refusals
 
     def details(self) -> list[str]:

@@ -113,6 +113,15 @@ def test_one_bad_record_among_good_ones_exits_1(complete, no_consent, invalid):
     assert invoke("validate", complete, invalid).exit_code == 1
 
 
+def test_summaries_count_in_words(complete, no_consent):
+    """'1 record', '2 records': not 'record(s)'."""
+    assert invoke("check", "--as-of", AS_OF, complete).stdout.splitlines()[-1] == \
+        "1 record: 1 complete, 0 incomplete, 0 invalid"
+    assert invoke("check", "--as-of", AS_OF, complete, no_consent).stdout.splitlines()[-1] == \
+        "2 records: 1 complete, 1 incomplete, 0 invalid"
+    assert invoke("validate", complete, complete).stdout.splitlines()[-1] == "2 records: 2 valid, 0 invalid"
+
+
 @pytest.mark.parametrize("args", [
     ["validate", "does/not/exist.json"],
     ["check", "does/not/exist.json"],

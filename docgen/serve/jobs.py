@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import DocgenError
+from ..wording import counted
 
 log = logging.getLogger("docgen.serve")
 
@@ -147,7 +148,7 @@ class Runner:
     def start(self) -> None:
         resumed = self.jobs.resume()
         if resumed:
-            log.info("jobs: %d job(s) left running resumed", resumed)
+            log.info("jobs: %s left running resumed", counted(resumed, "job"))
         self.thread.start()
 
     def stop(self) -> None:
@@ -196,7 +197,7 @@ class Runner:
         else:
             self.jobs.update(job_id, status="done", finished=_now(), done=summary.records, total=summary.records,
                              counts=json.dumps(summary.counts, sort_keys=True), ok=int(summary.ok), head=summary.head)
-            log.info("job %s: done: %d record(s) in %.1f s", job_id, summary.records, summary.seconds)
+            log.info("job %s: done: %s in %.1f s", job_id, counted(summary.records, "record"), summary.seconds)
         ended = self.jobs.get(job_id)
         if ended is not None and ended["callback_state"] == "pending":
             self.on_end(ended)

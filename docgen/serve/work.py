@@ -23,6 +23,7 @@ from .. import api
 from ..check.profile import builtin_names
 from ..errors import AuditError, DocgenError, LoadError, OutputError, PacketRefused, WriteError
 from ..load import parse_json
+from ..wording import counted
 
 #: The name a request body is written under: ``docgen check request.json`` gives the same sources.
 REQUEST = "request.json"
@@ -228,7 +229,8 @@ def render(body: bytes, formats: tuple[str, ...], profile: str | None, allow_dra
                      record_ids=ids)
     blockers = [f for f in result["findings"] if f["severity"] == "blocker"] if outcome == "refused" else \
         result["findings"]
-    return Reply(422, {"error": f"{what}: {outcome}: {len(blockers)} finding(s)", "status": outcome, "id": item.id,
+    error = f"{what}: {outcome}: {counted(len(blockers), 'finding')}"
+    return Reply(422, {"error": error, "status": outcome, "id": item.id,
                        "findings": result["findings"]}, record_ids=ids)
 
 
