@@ -8,7 +8,6 @@ are imported inside the commands so that `docgen --help` stays fast.
 """
 from __future__ import annotations
 
-import contextlib
 import gc
 import json
 import sys
@@ -36,23 +35,23 @@ class DocgenGroup(click.Group):
                        err=True)
             ctx.exit(exc.exit_code)
 
-@contextlib.contextmanager
-def _long_lived():
-    """The import of docgen's stack (pydantic and the record models, the rules, the loaders: some 60,000
+class _LongLived:
+    """The import of docgen's stack (pydantic and the record models, the rules, the loaders: some 30,000
     objects that live as long as the process, and no garbage) with the cyclic garbage collector paused,
     then left out of its later passes (``gc.freeze``): collecting while they were made, and walking
     them again in each full collection, took 20-30 ms of a one-record run (issue #17). Only where this
     is the process's first import of :mod:`docgen.api`: a process that imported it already (a test
-    session, an application) is left as it is."""
-    if "docgen.api" in sys.modules or not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.freeze()
-        gc.enable()
+    session, an application) is left as it is. The collector comes back however the import ends."""
+
+    def __enter__(self) -> None:
+        self.paused = "docgen.api" not in sys.modules and gc.isenabled()
+        if self.paused:
+            gc.disable()
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self.paused:
+            gc.freeze()
+            gc.enable()
 
 
 STATUS_MARK = {"complete": "OK", "incomplete": "INCOMPLETE", "invalid": "INVALID"}
@@ -201,7 +200,7 @@ def _templates_option(fn):
 @_allow_empty_option
 def validate(paths, fmt, allow_empty):
     """Check records against the schema only (JSON, YAML, JSONL, CSV files or folders)."""
-    with _long_lived():
+    with _LongLived():
         from . import api  # noqa: PLC0415
 
     results = api.validate(paths)
@@ -221,7 +220,7 @@ def validate(paths, fmt, allow_empty):
 @_allow_empty_option
 def check(paths, profile, fmt, as_of, audit, allow_empty):
     """Validate records and check them for completeness (consent, risk, signatures, reviews, CPT time...)."""
-    with _long_lived():
+    with _LongLived():
         from . import api  # noqa: PLC0415
 
     results = api.check(paths, profile=profile, as_of=_day(as_of), audit=audit)
@@ -240,7 +239,7 @@ def check(paths, profile, fmt, as_of, audit, allow_empty):
 @_format_option
 def rules(profile, sources, fmt):
     """List the completeness rules, with the severity, parameters and source a profile gives them."""
-    with _long_lived():
+    with _LongLived():
         from . import api  # noqa: PLC0415
 
     name, description, listed = api.rules(profile=profile, sources=sources)
@@ -288,7 +287,7 @@ def render(paths, out, fmt, profile, templates, allow_draft, as_of, audit, sign_
 
     A record rendered final before (same id, in the same audit trail) with other content is refused
     as locked: changes go in an addendum."""
-    with _long_lived():
+    with _LongLived():
         from . import api  # noqa: PLC0415
 
     formats = _formats(fmt)
@@ -361,7 +360,7 @@ def batch(inputs, out, workers, fmt, profile, templates, allow_draft, force, sch
     layout in the README). One bad record never stops the batch; exit code 1 when any record
     did not produce its documents (refused, invalid, failed, or locked: finalized and signed before
     with other content). Addenda are processed after the other records."""
-    with _long_lived():
+    with _LongLived():
         from . import api  # noqa: PLC0415
     from .settings import progress_bar  # noqa: PLC0415
 
@@ -441,7 +440,7 @@ def _batch_summary(summary) -> None:
 def sign(file, key, passphrase_file, role, reason, out):
     """Sign a rendered PDF with a certificate (PAdES B-B, as an incremental update: earlier signatures
     stay valid)."""
-    with _long_lived():
+    with _LongLived():
         from . import api  # noqa: PLC0415
 
     field, signer = api.sign(file, out, key=key, passphrase=_read_passphrase(passphrase_file), role=role,
@@ -460,7 +459,7 @@ def sign(file, key, passphrase_file, role, reason, out):
 def verify(file, trust, fmt, password_file):
     """Check the signatures of a PDF: intact, unchanged since, and (with --trust) trusted.
     Exit 0 when all are, 1 otherwise (or no signature), 2 when the file cannot be read."""
-    with _long_lived():
+    with _LongLived():
         from . import api  # noqa: PLC0415
     from .sign import verdict  # noqa: PLC0415
 
@@ -518,7 +517,7 @@ def audit(path, record, since, check_chain, kept_head, fmt):
     """Query an audit trail (an output folder, or the SQLite file): generation events, and the locks
     of records rendered final, with the content sha256 an addendum names; the head of its hash chain.
     With --verify, recompute the chain instead."""
-    with _long_lived():
+    with _LongLived():
         from . import api  # noqa: PLC0415
     from .ledger.trail import locks_text, rows_text  # noqa: PLC0415
 
@@ -616,7 +615,7 @@ def packet(paths, client, period_from, period_to, purpose, recipient, profile, t
     """One verifiable PDF for an insurer: plan(s) in force, notes of the period, cover with index and
     medical-necessity summary, bookmarks, JSON attachments. Exit 0 written, 1 refused (one line per
     reason on stderr), 2 usage or unreadable input. Nothing is written when refused."""
-    with _long_lived():
+    with _LongLived():
         from . import api  # noqa: PLC0415
 
     _needs_key(sign_with, passphrase_file, sign_role)
@@ -644,7 +643,7 @@ def inspect(file, password_file, fmt):
     """List a packet's documents, attachments, signatures and encryption. Exit 0, 1 when it is
     encrypted and no password was given (or is not a docgen packet), 2 when it cannot be read (or
     the password is wrong)."""
-    with _long_lived():
+    with _LongLived():
         from . import api  # noqa: PLC0415
 
     report = api.inspect(file, password=_read_passphrase(password_file, "--password-file"))
@@ -690,7 +689,7 @@ RECORD_KINDS = ("treatment_plan", "progress_note", "addendum")
 def schema(kind):
     """Print the JSON Schema of a record of KIND (treatment_plan, progress_note, addendum), or of any
     record without KIND: what an export must produce, e.g. `docgen schema treatment_plan > plan.schema.json`."""
-    with _long_lived():
+    with _LongLived():
         from . import api  # noqa: PLC0415
 
     click.echo(json.dumps(api.schema(kind), indent=2, sort_keys=True, ensure_ascii=True))
@@ -702,7 +701,7 @@ def new(kind):
     """Print a commented YAML skeleton of a record of KIND (treatment_plan, progress_note, addendum) to
     start from: every required field with a placeholder that passes `docgen validate`, the optional
     ones commented out with their meaning."""
-    with _long_lived():
+    with _LongLived():
         from . import api  # noqa: PLC0415
 
     click.echo(api.new(kind), nl=False)
@@ -731,7 +730,7 @@ def fhir_export(paths, out, client, with_documents, ndjson, purpose, sign_with, 
                 allow_empty):
     """Export records as FHIR R4 (US Core): one Bundle per client. Psychotherapy notes are never
     exported. Exit 0 all exported, 1 some record invalid (not exported) or none found, 2 usage."""
-    with _long_lived():
+    with _LongLived():
         from . import api  # noqa: PLC0415
 
     _needs_key(sign_with, passphrase_file, sign_role)
@@ -760,7 +759,7 @@ def fhir_import(paths, out, allow_empty):
     ready for `docgen check`. Prints what was assumed, left out or found, per resource. Exit 0, 1 when
     an imported total disagrees with its items (a finding) or no record was made, 2 bad input (nothing
     written)."""
-    with _long_lived():
+    with _LongLived():
         from . import api  # noqa: PLC0415
 
     result = api.fhir_import(paths, out)
