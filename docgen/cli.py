@@ -8,6 +8,7 @@ are imported inside the commands so that `docgen --help` stays fast.
 """
 from __future__ import annotations
 
+import gc
 import json
 import sys
 
@@ -34,6 +35,25 @@ class DocgenGroup(click.Group):
             click.echo(f"docgen {group}{ctx.invoked_subcommand or ''}: {where}{exc}".replace("docgen : ", "docgen: "),
                        err=True)
             ctx.exit(exc.exit_code)
+
+class _LongLived:
+    """The import of docgen's stack (pydantic and the record models, the rules, the loaders: some 30,000
+    objects that live as long as the process, and no garbage) with the cyclic garbage collector paused,
+    then left out of its later passes (``gc.freeze``): collecting while they were made, and walking
+    them again in each full collection, took 20-30 ms of a one-record run (issue #17). Only where this
+    is the process's first import of :mod:`docgen.api`: a process that imported it already (a test
+    session, an application) is left as it is. The collector comes back however the import ends."""
+
+    def __enter__(self) -> None:
+        self.paused = "docgen.api" not in sys.modules and gc.isenabled()
+        if self.paused:
+            gc.disable()
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self.paused:
+            gc.freeze()
+            gc.enable()
+
 
 STATUS_MARK = {"complete": "OK", "incomplete": "INCOMPLETE", "invalid": "INVALID"}
 
@@ -181,7 +201,8 @@ def _templates_option(fn):
 @_allow_empty_option
 def validate(paths, fmt, allow_empty):
     """Check records against the schema only (JSON, YAML, JSONL, CSV files or folders)."""
-    from . import api  # noqa: PLC0415
+    with _LongLived():
+        from . import api  # noqa: PLC0415
 
     results = api.validate(paths)
     _errors_to_stderr(results)
@@ -200,7 +221,8 @@ def validate(paths, fmt, allow_empty):
 @_allow_empty_option
 def check(paths, profile, fmt, as_of, audit, allow_empty):
     """Validate records and check them for completeness (consent, risk, signatures, reviews, CPT time...)."""
-    from . import api  # noqa: PLC0415
+    with _LongLived():
+        from . import api  # noqa: PLC0415
 
     results = api.check(paths, profile=profile, as_of=_day(as_of), audit=audit)
     _errors_to_stderr(results)
@@ -218,7 +240,8 @@ def check(paths, profile, fmt, as_of, audit, allow_empty):
 @_format_option
 def rules(profile, sources, fmt):
     """List the completeness rules, with the severity, parameters and source a profile gives them."""
-    from . import api  # noqa: PLC0415
+    with _LongLived():
+        from . import api  # noqa: PLC0415
 
     name, description, listed = api.rules(profile=profile, sources=sources)
     if fmt == "json":
@@ -265,7 +288,8 @@ def render(paths, out, fmt, profile, templates, allow_draft, as_of, audit, sign_
 
     A record rendered final before (same id, in the same audit trail) with other content is refused
     as locked: changes go in an addendum."""
-    from . import api  # noqa: PLC0415
+    with _LongLived():
+        from . import api  # noqa: PLC0415
 
     formats = _formats(fmt)
     _needs_key(sign_with, passphrase_file, sign_role)
@@ -338,7 +362,8 @@ def batch(inputs, out, workers, fmt, profile, templates, allow_draft, force, sch
     layout in the README). One bad record never stops the batch; exit code 1 when any record
     did not produce its documents (refused, invalid, failed, or locked: finalized and signed before
     with other content). Addenda are processed after the other records."""
-    from . import api  # noqa: PLC0415
+    with _LongLived():
+        from . import api  # noqa: PLC0415
     from .settings import progress_bar  # noqa: PLC0415
 
     formats = _formats(fmt)
@@ -417,7 +442,8 @@ def _batch_summary(summary) -> None:
 def sign(file, key, passphrase_file, role, reason, out):
     """Sign a rendered PDF with a certificate (PAdES B-B, as an incremental update: earlier signatures
     stay valid)."""
-    from . import api  # noqa: PLC0415
+    with _LongLived():
+        from . import api  # noqa: PLC0415
 
     field, signer = api.sign(file, out, key=key, passphrase=_read_passphrase(passphrase_file), role=role,
                              reason=reason)
@@ -435,7 +461,8 @@ def sign(file, key, passphrase_file, role, reason, out):
 def verify(file, trust, fmt, password_file):
     """Check the signatures of a PDF: intact, unchanged since, and (with --trust) trusted.
     Exit 0 when all are, 1 otherwise (or no signature), 2 when the file cannot be read."""
-    from . import api  # noqa: PLC0415
+    with _LongLived():
+        from . import api  # noqa: PLC0415
     from .sign import verdict  # noqa: PLC0415
 
     reports = api.verify(file, trust=list(trust), password=_read_passphrase(password_file, "--password-file"))
@@ -492,7 +519,8 @@ def audit(path, record, since, check_chain, kept_head, fmt):
     """Query an audit trail (an output folder, or the SQLite file): generation events, and the locks
     of records rendered final, with the content sha256 an addendum names; the head of its hash chain.
     With --verify, recompute the chain instead."""
-    from . import api  # noqa: PLC0415
+    with _LongLived():
+        from . import api  # noqa: PLC0415
     from .ledger.trail import locks_text, rows_text  # noqa: PLC0415
 
     if kept_head and not check_chain:
@@ -589,7 +617,8 @@ def packet(paths, client, period_from, period_to, purpose, recipient, profile, t
     """One verifiable PDF for an insurer: plan(s) in force, notes of the period, cover with index and
     medical-necessity summary, bookmarks, JSON attachments. Exit 0 written, 1 refused (one line per
     reason on stderr), 2 usage or unreadable input. Nothing is written when refused."""
-    from . import api  # noqa: PLC0415
+    with _LongLived():
+        from . import api  # noqa: PLC0415
 
     _needs_key(sign_with, passphrase_file, sign_role)
     password = _read_passphrase(password_file, "--password-file")
@@ -617,7 +646,8 @@ def inspect(file, password_file, fmt):
     """List a packet's documents, attachments, signatures and encryption. Exit 0, 1 when it is
     encrypted and no password was given (or is not a docgen packet), 2 when it cannot be read (or
     the password is wrong)."""
-    from . import api  # noqa: PLC0415
+    with _LongLived():
+        from . import api  # noqa: PLC0415
 
     report = api.inspect(file, password=_read_passphrase(password_file, "--password-file"))
     if fmt == "json":
@@ -663,7 +693,8 @@ RECORD_KINDS = ("treatment_plan", "progress_note", "addendum")
 def schema(kind):
     """Print the JSON Schema of a record of KIND (treatment_plan, progress_note, addendum), or of any
     record without KIND: what an export must produce, e.g. `docgen schema treatment_plan > plan.schema.json`."""
-    from . import api  # noqa: PLC0415
+    with _LongLived():
+        from . import api  # noqa: PLC0415
 
     click.echo(json.dumps(api.schema(kind), indent=2, sort_keys=True, ensure_ascii=True))
 
@@ -674,7 +705,8 @@ def new(kind):
     """Print a commented YAML skeleton of a record of KIND (treatment_plan, progress_note, addendum) to
     start from: every required field with a placeholder that passes `docgen validate`, the optional
     ones commented out with their meaning."""
-    from . import api  # noqa: PLC0415
+    with _LongLived():
+        from . import api  # noqa: PLC0415
 
     click.echo(api.new(kind), nl=False)
 
@@ -702,7 +734,8 @@ def fhir_export(paths, out, client, with_documents, ndjson, purpose, sign_with, 
                 allow_empty):
     """Export records as FHIR R4 (US Core): one Bundle per client. Psychotherapy notes are never
     exported. Exit 0 all exported, 1 some record invalid (not exported) or none found, 2 usage."""
-    from . import api  # noqa: PLC0415
+    with _LongLived():
+        from . import api  # noqa: PLC0415
 
     _needs_key(sign_with, passphrase_file, sign_role)
     made = api.fhir_export(paths, out, client=client, with_documents=with_documents, ndjson=ndjson,
@@ -731,7 +764,8 @@ def fhir_import(paths, out, allow_empty):
     ready for `docgen check`. Prints what was assumed, left out or found, per resource. Exit 0, 1 when
     an imported total disagrees with its items (a finding) or no record was made, 2 bad input (nothing
     written)."""
-    from . import api  # noqa: PLC0415
+    with _LongLived():
+        from . import api  # noqa: PLC0415
 
     result = api.fhir_import(paths, out)
     for line in result.report.lines:

@@ -228,15 +228,40 @@ def _check_json() -> list:
         icd10.codes.cache_clear()
 
 
-def _altered(table: bytes) -> bytes:
-    """The table with one code changed and the header F33 made billable, nothing recomputed: F33.1 is
-    renamed F33.Q, and F33's value (marshal: a short ASCII string, then F for False) becomes True."""
-    assert table.count(b"F33.1") == 1
-    table = table.replace(b"F33.1", b"F33.Q")
-    header = [i for i in range(len(table))
-              if table.startswith(b"\x03F33F", i) and table[i - 1] in (0x5A, 0x7A, 0xDA, 0xFA)]
-    assert len(header) == 1
-    return table[:header[0] + 4] + b"T" + table[header[0] + 5:]
+def _altered(entry: bytes) -> bytes:
+    """The entry with F33.1 renamed F33.Q and the header F33 made billable, its seal left as it was
+    (as an attacker would: nothing recomputed)."""
+    from docgen import cache as entries
+
+    start = len(entries.MAGIC) + 32
+    width, billable, header = marshal.loads(entry[start:])  # noqa: S302 - the entry docgen just wrote
+
+    def records(run: bytes) -> list[bytes]:
+        return [run[i:i + width] for i in range(0, len(run), width)]
+
+    f33, old, new = (code.ljust(width) for code in (b"F33", b"F33.1", b"F33.Q"))
+    bill = [new if r == old else r for r in records(billable)] + [f33]
+    head = [r for r in records(header) if r != f33]
+    assert new in bill and len(head) == len(header) // width - 1
+    return entry[:start] + marshal.dumps((width, b"".join(sorted(bill)), b"".join(head)))
+
+
+def _codes_of(table: icd10.Table) -> dict[str, bool]:
+    return {run[i:i + table.width].decode().rstrip(): leaf
+            for run, leaf in ((table.billable, True), (table.header, False)) for i in range(0, len(run), table.width)}
+
+
+def test_the_icd10_table_answers_as_the_codes_it_was_made_of():
+    codes = {"A00": False, "A00.0": True, "A00.1": True, "F33": False, "F33.1": True, "F33.A": True, "Z99.89": True,
+             "S72.001A": True}
+    table = icd10.Table.of(codes)
+    assert table.width == 8 and len(table) == 8 and table.count_billable() == 6 and _codes_of(table) == codes
+    for _ in range(2):  # answered, then remembered
+        for code, leaf in codes.items():
+            assert table.get(code) is leaf
+        for other in ("", "A", "A0", "A00.", "A00.00", "F33 ", " F33", "F33.1 ", "f33.1", "F331", "S72.001AB",
+                      "Z99.89\0", "\u00c433", "~", "F33.1".ljust(9)):
+            assert table.get(other) is None, repr(other)
 
 
 def test_an_altered_icd10_table_is_rebuilt_and_gives_the_clean_verdicts(cache):
@@ -258,13 +283,17 @@ def test_icd10_entries_forged_without_the_key_or_of_the_wrong_shape_are_rebuilt(
     icd10.codes.cache_clear()
     try:
         built = icd10.codes()
+        package = _codes_of(built)
         rebuilt = []  # the package, read again (1.6 s each): counted, and served from the first reading
-        monkeypatch.setattr(icd10, "_from_package", lambda: rebuilt.append(1) or dict(built))
+        monkeypatch.setattr(icd10, "_from_package", lambda: rebuilt.append(1) or dict(package))
         table = entry_of(cache, "icd10cm-")
-        edited = {**built, "F33.1": False, "F33": True, "Z99.ZZZ": True}
-        # a forged sha256 and an entry sealed with another key; then shapes docgen never writes, sealed
-        attempts = [forged(how, table.name, marshal.dumps(edited)) for how in ("sha256", "other key")]
-        for shape in ({}, {"F33.1": "billable"}, {1: True}, [("F33.1", True)], compile("1", "x", "exec")):
+        edited = icd10.Table.of({**package, "F33.1": False, "F33": True, "Z99.ZZZ": True})
+        # a forged sha256 and an entry sealed with another key; then shapes docgen never writes, sealed:
+        # the table of docgen 0.2 (a dict), no codes, records cut short, a width of 0, other types
+        attempts = [forged(how, table.name, icd10._dump(edited)) for how in ("sha256", "other key")]  # noqa: SLF001
+        for shape in (package, {}, (8, b"", b""), (8, b"F33.1   F33", b""), (0, b"F33.1", b""), (8, "F33.1   ", b""),
+                      [8, b"F33.1   ", b""], (8, b"F33.1   ", b"", b""), (8.0, b"F33.1   ", b""),
+                      compile("1", "x", "exec")):
             entries.store(table.name, marshal.dumps(shape))
             attempts.append(table.read_bytes())
         for content in attempts:

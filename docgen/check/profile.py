@@ -25,9 +25,10 @@ names or the path of an agency's own file.
 """
 from __future__ import annotations
 
+import copy
 import tomllib
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -127,6 +128,17 @@ def _merge(base: dict, over: dict) -> dict:
     return out
 
 
+@lru_cache(maxsize=32)
+def _parsed(text: str) -> dict:
+    return tomllib.loads(text)
+
+
+def _toml(text: str) -> dict:
+    """``text`` parsed, once per process (every built-in profile extends ``default``: it was parsed six
+    times to pick a record's profile); a copy each time, as :func:`_read` changes what it gets."""
+    return copy.deepcopy(_parsed(text))
+
+
 def _read(spec: str, seen: tuple[str, ...] = ()) -> dict:
     path = Path(spec)
     if spec.endswith(".toml") or path.exists():
@@ -143,7 +155,7 @@ def _read(spec: str, seen: tuple[str, ...] = ()) -> dict:
     if origin in seen:
         raise ProfileError(f"profile {spec}: 'extends' loops back to itself")
     try:
-        data = tomllib.loads(text)
+        data = _toml(text)
     except tomllib.TOMLDecodeError as exc:
         raise ProfileError(f"profile {spec}: {exc}") from None
     data.setdefault("name", path.stem if not origin.startswith("builtin:") else spec)
