@@ -130,7 +130,7 @@ def _report(results, fmt: str, schema_only: bool = False) -> None:
     from rich.markup import escape  # noqa: PLC0415 - ids, paths and messages are not markup
     from rich.table import Table  # noqa: PLC0415
 
-    console = Console(highlight=False, soft_wrap=False)
+    console = Console(highlight=False, soft_wrap=False, emoji=False)
     counts = {"complete": 0, "incomplete": 0, "invalid": 0}
     for result in results:
         status = result.status.value
@@ -332,7 +332,7 @@ def _render_summary(rendered) -> None:
         table.add_row(escape(r.id or "(no id)"), kind, escape(r.client or "?"), escape(r.profile or ""),
                       f"[{style}]{item.outcome.value}[/]", str(len(r.blockers)) if r.record is not None else "-",
                       str(len(r.warnings)), " ".join(p.suffix[1:] for p in item.files))
-    console = Console(highlight=False)
+    console = Console(highlight=False, emoji=False)
     console.width = max(console.width, 100)
     console.print(table)
     console.print(", ".join(f"{n} {k}" for k, n in sorted(counts.items())) or "no records")
@@ -400,7 +400,7 @@ def _progress(show: bool):
 
     # on stderr, the terminal that was tested: `docgen batch ... > summary.txt` still shows it
     bar = Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
-                   TimeRemainingColumn(), transient=True, console=Console(stderr=True))
+                   TimeRemainingColumn(), transient=True, console=Console(stderr=True, emoji=False))
     state: dict = {}
 
     def update(row, total):
@@ -421,7 +421,7 @@ def _batch_summary(summary) -> None:
         table.add_column(name, justify="right")
     c = summary.counts
     table.add_row(*(str(c[k]) for k in names), str(summary.records), f"{summary.seconds:.1f}", f"{summary.rate:.1f}")
-    console = Console(highlight=False)
+    console = Console(highlight=False, emoji=False)
     console.width = max(console.width, 100)
     console.print(table)
     # on a line of its own, whole: what an agency keeps elsewhere to compare with later (docgen audit --verify --head)
@@ -480,7 +480,7 @@ def _verify_text(file: str, reports, ok: bool, trust_checked: bool) -> None:
     from rich.markup import escape  # noqa: PLC0415
     from rich.table import Table  # noqa: PLC0415
 
-    console = Console(highlight=False)
+    console = Console(highlight=False, emoji=False)
     console.width = max(console.width, 120)
     if reports:
         table = Table(title=f"signatures in {escape(file)}")
@@ -547,7 +547,7 @@ def audit(path, record, since, check_chain, kept_head, fmt):
         table.add_column(name, overflow="fold")
     for values in rows_text(events):
         table.add_row(*(escape(v) for v in values))
-    console = Console(highlight=False)
+    console = Console(highlight=False, emoji=False)
     console.width = max(console.width, 120)
     console.print(table)
     if locks:

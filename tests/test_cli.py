@@ -236,6 +236,17 @@ def test_text_report_prints_ids_that_look_like_markup(tmp_path):
     assert "TP-[/bold]-[red]x" in result.stdout and "[/odd]" in result.stdout
 
 
+
+@pytest.mark.parametrize("command", [["check", "--as-of", AS_OF], ["render", "--as-of", AS_OF, "--format", "docx"]])
+def test_text_reports_print_ids_that_look_like_emoji_codes_as_typed(tmp_path, command):
+    """rich turns ':smile:' into an emoji unless told not to: an id prints as typed."""
+    data = exemplar()
+    data["id"], data["client"]["id"] = "TP-:smile:-1", "C-:thumbs_up:"
+    extra = ["--out", str(tmp_path / "out")] if command[0] == "render" else []
+    result = invoke(*command, *extra, write_json(tmp_path / "e.json", data))
+    assert "TP-:smile:-1" in result.stdout and "C-:thumbs_up:" in result.stdout, result.stdout
+    assert "\U0001f604" not in result.stdout and "\U0001f44d" not in result.stdout
+
 # --- docgen rules ----------------------------------------------------------------------------
 def test_rules_text_lists_every_rule_with_params():
     result = invoke("rules")
