@@ -413,12 +413,36 @@ def test_a_journal_line_cut_short_does_not_swallow_the_next_row(tmp_path):
     assert first == '{"id": "PN-1001-01", "status": "compl' and rest == []
     assert json.loads(second)["status"] == "refused"
     assert not (out / "manifest.jsonl").exists() and not list(out.glob(".*.tmp"))
-    # the journaled row's event was committed before its line (with its task's other row, which the
-    # journal does not hold: the next run redoes it)
-    assert [e["record_id"] for e in api.audit(out)] == [json.loads(second)["id"], "PN-1001-03"]
+    assert [e["record_id"] for e in api.audit(out)] == [json.loads(second)["id"]]  # committed with it
+
+
+def test_a_task_is_in_the_trail_before_the_journal_and_a_run_killed_between_is_redone(tmp_path):
+    """A task's records are committed to the trail together, before the journal says any is done: a run
+    killed after its first journal line has that record's event (and its task's others), and the next
+    run does the rest."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from docgen.batch import JOURNAL, chunk_size, run_batch
+
+    source = tmp_path / "notes.jsonl"
+    source.write_text("".join(json.dumps({**note(0), "id": f"PN-K-{n:02d}"}) + "\n" for n in range(1, 81)),
+                      encoding="utf-8")
+    out = tmp_path / "out"
+    first_task = chunk_size(80, 1)
+    assert first_task > 1
+
+    def killed(row, total):
+        raise KeyboardInterrupt
+
+    with ThreadPoolExecutor(1) as pool, pytest.raises(KeyboardInterrupt):
+        run_batch([str(source)], out, pool, as_of=AS_OF, progress=killed)
+    journaled = [json.loads(line)["id"] for line in (out / JOURNAL).read_text(encoding="utf-8").splitlines()]
+    events = [e["record_id"] for e in api.audit(out)]
+    assert len(journaled) == 1 and journaled[0] == events[0] and len(events) == first_task
     with ThreadPoolExecutor(1) as pool:
         summary = run_batch([str(source)], out, pool, as_of=AS_OF)
-    assert summary.records == 2 and [r["id"] for r in manifest(out)] == ["PN-1001-02", "PN-1001-03"]
+    assert [r["id"] for r in manifest(out)] == [f"PN-K-{n:02d}" for n in range(1, 81)]
+    assert summary.records == 80 and not (out / JOURNAL).exists()
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="a file name of any bytes")

@@ -26,9 +26,9 @@ from __future__ import annotations
 from .manifest import CSV_FIELDS, JOURNAL, MANIFEST, MANIFEST_CSV, ManifestWriter
 from .plan_index import PlanRef, _neither_plan_nor_addendum, index_plans
 from .record_index import RecordIndex
-from .runner import OUTCOMES, Summary, clean_leftovers, run_batch
+from .runner import OUTCOMES, Summary, chunk_size, clean_leftovers, run_batch
 from .worker import Config, Task, exit_with_parent, output_paths, process
 
 __all__ = ["CSV_FIELDS", "JOURNAL", "MANIFEST", "MANIFEST_CSV", "ManifestWriter", "PlanRef", "index_plans",
-           "RecordIndex", "OUTCOMES", "Summary", "clean_leftovers", "run_batch", "Config", "Task", "exit_with_parent",
-           "output_paths", "process", "_neither_plan_nor_addendum"]
+           "RecordIndex", "OUTCOMES", "Summary", "chunk_size", "clean_leftovers", "run_batch", "Config", "Task",
+           "exit_with_parent", "output_paths", "process", "_neither_plan_nor_addendum"]

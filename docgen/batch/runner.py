@@ -32,9 +32,17 @@ from .record_index import RecordIndex
 from .worker import Config, Task, process_many
 
 OUTCOMES = tuple(o.value for o in Outcome)
-#: Records a worker takes at a time (a local pool's per-task cost, pickling and waking a worker, is the
-#: main process's: paid once per chunk, it no longer limits how well two workers scale).
-CHUNK = 4
+#: The most records a worker takes at a time. A local pool's per-task cost (queueing, pickling, waking a
+#: worker and the main process, a trail transaction) is the main process's, about half a millisecond:
+#: paid once per task, it no longer limits how well two workers scale.
+CHUNK = 16
+
+
+def chunk_size(remaining: int, workers: int) -> int:
+    """Records in the next task: a quarter of an even share of what remains, at most :data:`CHUNK`
+    (guided self-scheduling): large tasks while much remains, single records at the end, so that no
+    worker is left with a long task while the others have nothing to do."""
+    return max(1, min(CHUNK, remaining // (4 * max(workers, 1))))
 
 
 @dataclass
@@ -88,7 +96,8 @@ def run_batch(inputs: list[str], out: str | os.PathLike, executor: Executor, *, 
               in_flight: int = 0, progress: Callable[[dict, int], None] | None = None, sign_with: str | None = None,
               passphrase: bytes | None = None, sign_role: str | None = None) -> Summary:
     """Run a batch on ``executor``; returns counts. ``progress(row, total)`` is called per record.
-    ``in_flight``: tasks submitted and not yet done (default four per worker), each :data:`CHUNK` records.
+    ``in_flight``: tasks submitted and not yet done (default four per worker), each of
+    :func:`chunk_size` records.
     ``audit``: the audit trail (default: ``DOCGEN_AUDIT``, else ``out/audit.sqlite``)."""
     profile_override(profile)  # a bad --profile is a usage error before any work
     out = prepare_folder(Path(out))
@@ -136,7 +145,8 @@ def _run(inputs: list[str], out: Path, executor: Executor, *, formats, profile, 
                     allow_draft, as_of or date.today(), force, os.getcwd(), sign_with, passphrase, sign_role,
                     sync_each=not _local(executor))
     started = time.perf_counter()
-    limit = in_flight or 4 * max(getattr(executor, "_max_workers", 2) or 2, 1)
+    workers = max(getattr(executor, "_max_workers", 2) or 2, 1)
+    limit = in_flight or 4 * workers
     indexed = index_inputs(inputs, executor, limit)  # plans validated on the workers
     plans, total, addenda = indexed.plans, indexed.count, indexed.addenda
     related = related_plans(plans)
@@ -199,7 +209,7 @@ def _run(inputs: list[str], out: Path, executor: Executor, *, formats, profile, 
                     trail.get(record_id) if record_id else None, locks,
                     related(raw) if kind_of(raw) == "treatment_plan" else (), indexed.days_of(raw))
         chunk.append(task)
-        if len(chunk) >= CHUNK:
+        if len(chunk) >= chunk_size(total - seq, workers):
             send()
 
     def send() -> None:
