@@ -3,6 +3,7 @@ backgrounds, then table rules and charts, then all the page's text in one text o
 of scores over time; empty signature fields; and one line of text in the fallback font where needed."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from itertools import islice
 from typing import Any
 
@@ -35,6 +36,37 @@ def draw_text(canvas: Canvas, x: float, y: float, text: str, font: str, size: fl
     line.setFont(font, size)
     draw_line(line, text, font, size, size, newline=False)
     canvas.drawText(line)
+
+
+class Recorded:
+    """Operators that come out the same on every page of one document (the running header, a footer
+    of one fitted text), recorded on the page where first drawn and written as they are on the
+    next pages instead of being drawn again (reportlab's text objects, its per-character subset
+    split, the colours' and coordinates' numbers): the same bytes, since a character's code in a
+    font subset is fixed once given. Not kept when drawing them changed anything but the page's
+    operators (a transparency, a form or image, an annotation): those are drawn on every page."""
+
+    def __init__(self) -> None:
+        self.known: dict[Any, list[str]] = {}
+
+    def draw(self, canvas: Canvas, key: Any, paint: Callable[[], None]) -> None:
+        """``paint()`` the operators known by ``key``, or write them as recorded."""
+        code = canvas._code  # noqa: SLF001 - reportlab's operators of the page
+        found = self.known.get(key)
+        if found is not None and reportlab_patches.FAST_PATHS:
+            code.extend(found)
+            return
+        start, before = len(code), _side_effects(canvas)
+        paint()
+        if _side_effects(canvas) == before:
+            self.known[key] = code[start:]
+
+
+def _side_effects(canvas: Canvas) -> tuple:
+    """What drawing may change on a canvas beyond its page's operators and the graphics state a
+    restoreState puts back."""
+    return (dict(canvas._extgstate._d), len(canvas._formsinuse), len(canvas._annotationrefs),  # noqa: SLF001
+            len(canvas._colorsUsed), len(canvas._shadingUsed), canvas._currentPageHasImages)  # noqa: SLF001
 
 
 class _Text:
