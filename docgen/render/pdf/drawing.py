@@ -78,18 +78,34 @@ class _Text:
         self.color: Any = None
         self.selects: dict[tuple, str] = {}  # (font, size, leading) -> the operators selecting its first subset
         self.states: dict[str, Any] = {}  # font -> its subsetting state in the document, once it has one
+        # the text origin and an RGB colour written as reportlab's text object writes them, without its
+        # generic steps (a colour's transparency: none, and none in effect), on a canvas drawn bottom up
+        self.direct = reportlab_patches.FAST_PATHS and canvas.bottomup and self.t._enforceColorSpace is None  # noqa: SLF001
 
     def lines(self, x: float, y: float, st: TextStyle, lines: list[str], mark: str = "") -> None:
         """``lines`` from (x, y) down, inside the marked-content sequence ``mark`` opens (if any)."""
         t = self.t
-        t.setTextOrigin(x, y)
+        code = t._code  # noqa: SLF001 - no API for marked content in a text object
+        if self.direct:  # what setTextOrigin does
+            code.append(f"1 0 0 1 {fp_str(x, y)} Tm")
+            t._x0 = t._x = x  # noqa: SLF001
+            t._y0 = t._y = y  # noqa: SLF001
+        else:
+            t.setTextOrigin(x, y)
         if self.font != (st.font, st.size, st.leading):
             t.setFont(st.font, st.size, st.leading)
             self.font = (st.font, st.size, st.leading)
-        if self.color is not st.color:
-            t.setFillColor(st.color)
-            self.color = st.color
-        code = t._code  # noqa: SLF001 - no API for marked content in a text object
+        color = st.color
+        if self.color is not color:
+            canvas = t._canvas  # noqa: SLF001
+            if self.direct and type(color) is colors.Color and color.alpha == 1 and \
+                    canvas._extgstate._d.get("ca", 1) == 1:  # noqa: SLF001 - what setFillColor does then
+                code.append(f"{fp_str(color.red, color.green, color.blue)} rg")
+                t._fillColorObj = color  # noqa: SLF001
+                canvas._doc.ensureMinPdfVersion("transparency")  # noqa: SLF001
+            else:
+                t.setFillColor(color)
+            self.color = color
         if mark:
             code.append(mark)
         state = self.states.get(st.font)
