@@ -91,3 +91,32 @@ def test_the_page_furniture_written_as_recorded_is_the_furniture_drawn(monkeypat
         assert len(pages) >= 3
         assert all(len(page["/Resources"]["/XObject"]) == 1 for page in pages)
     assert fast == generic
+
+
+def test_bookmarks_written_straight_to_bytes_are_reportlabs(monkeypatch):
+    """Outline entries (docgen's bookmarks) are formatted without reportlab's generic dictionary: the
+    same bytes for nested, closed, non-Latin and escaped titles, with entries of seven keys (a
+    dictionary reportlab breaks after six)."""
+    from reportlab.pdfgen.canvas import Canvas
+
+    from docgen.render.pdf import PdfRenderer
+
+    PdfRenderer()  # docgen's patches of reportlab, as the renderer makes them
+
+    def pdf() -> bytes:
+        buffer = io.BytesIO()
+        canvas = Canvas(buffer, invariant=1)
+        titles = ["Plan", "Ziele (Ärger)", "目標", "Back\\slash (open", "Risk", "Sign"]
+        for page, title in enumerate(titles):
+            canvas.drawString(72, 720, str(page))
+            canvas.bookmarkPage(f"p{page}")
+            canvas.addOutlineEntry(title, f"p{page}", level=0 if page % 3 == 0 else 1, closed=page == 3)
+            canvas.showPage()
+        canvas.save()
+        return buffer.getvalue()
+
+    fast = pdf()
+    monkeypatch.setattr(reportlab_patches, "FAST_PATHS", False)
+    generic = pdf()
+    assert b"/Count" in generic and b"/First" in generic and b" \n  /Title" in generic  # seven keys: broken
+    assert fast == generic

@@ -199,6 +199,41 @@ def _format_document(self) -> bytes:
     return out.format(self)
 
 
+_FORMAT_OUTLINE_ENTRY = pdfdoc.OutlineEntryObject.format
+_OUTLINE_KEYS = ("Count", "Dest", "First", "Last", "Next", "Parent", "Prev", "Title")  # as reportlab sorts them
+_TITLES: dict[str, bytes] = {}
+
+
+def _format_outline_entry(self, document) -> bytes:
+    """reportlab's ``OutlineEntryObject.format`` (a bookmark: its title, destination and neighbours)
+    written straight to bytes: the same dictionary, keys in the same order, references as
+    reportlab writes them, a title's string formatted once per process. reportlab's own steps for an
+    encrypted document, multi-line dictionaries, per-object comments or anything unusual in it."""
+    title = self.Title
+    if not FAST_PATHS or type(document.encrypt) is not pdfdoc.NoEncryption or rl_config.pdfMultiLine or \
+            (not rl_config.invariant and rl_config.pdfComments) or type(title) is not str or \
+            self.Parent is None or self.Dest is None:
+        return _FORMAT_OUTLINE_ENTRY(self, document)
+    numbers, reference, generic = document.idToObjectNumberAndVersion, pdfdoc.PDFObjectReference, pdfdoc.format
+    items = []
+    for key in _OUTLINE_KEYS:
+        if key == "Title":
+            value = _TITLES.get(title)
+            if value is None:
+                if len(_TITLES) >= 1024:
+                    _TITLES.clear()
+                value = _TITLES[title] = pdfdoc.PDFString(title).format(document)
+        else:
+            found = getattr(self, key)
+            if found is None:
+                continue
+            value = b"%d %d R" % numbers[found.name] if type(found) is reference else generic(found, document)
+        items.append(b"/%s %s" % (key.encode(), value))
+    for at in reversed(range(6, len(items), 6)):  # as reportlab breaks a dictionary's line
+        items.insert(at, b"\n ")
+    return b"<<\n" + b" ".join(items) + b"\n>>"
+
+
 _PDF_NAME = pdfdoc.PDFName
 _NAMES: dict[str, str] = {}
 
@@ -250,9 +285,11 @@ def archival_syntax() -> None:
       mappings are left out;
     * an object formatted once (:class:`_Formatted`: the hundreds of structure elements of a tagged
       PDF) is written as it is, without reportlab's per-object steps (a third of their cost), in an
-      unencrypted document (docgen never encrypts with reportlab)."""
+      unencrypted document (docgen never encrypts with reportlab); and a bookmark (an outline
+      entry) straight to bytes (:func:`_format_outline_entry`)."""
     pdfdoc.PDFStream.format = _format_stream_eol
     pdfdoc.PDFIndirectObject.format = _format_indirect
     pdfdoc.PDFDocument.format = _format_document
     pdfdoc.PDFName = _pdf_name
+    pdfdoc.OutlineEntryObject.format = _format_outline_entry
     ttfonts.makeToUnicodeCMap = _to_unicode_cmap
