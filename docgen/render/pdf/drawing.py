@@ -30,12 +30,44 @@ def draw_text(canvas: Canvas, x: float, y: float, text: str, font: str, size: fl
         x -= text_width(text, font, size)
     if not needs_fallback(text, font):
         canvas.setFont(font, size)
-        canvas.drawString(x, y, text)
+        draw_string(canvas, x, y, text)
         return
     line = canvas.beginText(x, y)  # one text object, so the text layer reads as one line
     line.setFont(font, size)
     draw_line(line, text, font, size, size, newline=False)
     canvas.drawText(line)
+
+
+def draw_string(canvas: Canvas, x: float, y: float, text: str, align: str = "left") -> None:
+    """reportlab's ``drawString`` (``align`` "right": ``drawRightString``, "centre":
+    ``drawCentredString``) in the canvas's font and size. A line of printable ASCII whose characters
+    the font's first subset holds as themselves is written as reportlab writes it, without its text
+    object and per-character subset split (the chart's labels, the page numbers)."""
+    font = canvas._fontname  # noqa: SLF001
+    state = _canvas_state(canvas, font) if reportlab_patches.FAST_PATHS and text and text.isascii() and \
+        text.isprintable() else None
+    if state is None or not _ascii_in_place(state):
+        draw = canvas.drawRightString if align == "right" else canvas.drawCentredString if align == "centre" else \
+            canvas.drawString
+        draw(x, y, text)
+        return
+    size, leading = canvas._fontsize, canvas._leading  # noqa: SLF001
+    if align != "left":  # as reportlab measures it (bidiShapedText: no direction, no shaping)
+        width = pdfmetrics.stringWidth(text, font, size)
+        x = x - width if align == "right" else x - 0.5 * width
+    name = pdfmetrics.getFont(font).getSubsetInternalName(0, canvas._doc)  # noqa: SLF001
+    canvas._code.append(f"BT 1 0 0 1 {fp_str(x, y)} Tm {name} {fp_str(size)} Tf {fp_str(leading)} TL "  # noqa: SLF001
+                        f"({escapePDF(text.encode('ascii'))}) Tj T* ET")
+
+
+def _canvas_state(canvas: Canvas, font: str):
+    """reportlab's subsetting state of the TrueType ``font`` in the canvas's document, once the font
+    has been drawn with in it, on a canvas drawn bottom up; else None."""
+    found = pdfmetrics.getFont(font)
+    states = getattr(found, "state", None)
+    if states is None or not getattr(found, "_dynamicFont", False) or not canvas.bottomup:
+        return None
+    return states.get(canvas._doc)  # noqa: SLF001
 
 
 class Recorded:
@@ -279,7 +311,7 @@ def _draw_chart(canvas: Canvas, x: float, y: float, width: float, chart: Chart, 
         canvas.rect(band["x"], band["y"], band["w"], band["h"], stroke=0, fill=1)
         canvas.setFillColor(grey)
         canvas.setFont(FONT, 6.5)
-        canvas.drawString(band["x"] + band["w"] + 4, band["y"] + band["h"] / 2 - 3, band["name"])
+        draw_string(canvas, band["x"] + band["w"] + 4, band["y"] + band["h"] / 2 - 3, band["name"])
     canvas.setStrokeColor(colors.HexColor("#777777"))
     canvas.setLineWidth(1)
     canvas.lines([(geo["x0"], geo["y0"], geo["x0"], geo["y1"]), (geo["x0"], geo["y0"], geo["x1"], geo["y0"]),
@@ -287,7 +319,7 @@ def _draw_chart(canvas: Canvas, x: float, y: float, width: float, chart: Chart, 
     canvas.setFillColor(grey)
     canvas.setFont(FONT, 6.5)
     for value, tick in geo["ticks"]:  # the value axis' numbers, as the DOCX chart's: 0, 5, 10, ...
-        canvas.drawRightString(geo["x0"] - 5, tick - 2.3, str(value))
+        draw_string(canvas, geo["x0"] - 5, tick - 2.3, str(value), align="right")
     points = geo["points"]
     canvas.setStrokeColor(style.accent_color)
     canvas.setLineWidth(1.6)
@@ -302,9 +334,9 @@ def _draw_chart(canvas: Canvas, x: float, y: float, width: float, chart: Chart, 
     canvas.setFillColor(colors.black)
     for p in points:
         canvas.setFont(BOLD, 7)
-        canvas.drawCentredString(p["x"], p["y"] + 5, str(p["value"]))
+        draw_string(canvas, p["x"], p["y"] + 5, str(p["value"]), align="centre")
         canvas.setFont(FONT, 6.5)
-        canvas.drawCentredString(p["x"], geo["y0"] - 10, p["label"])
+        draw_string(canvas, p["x"], geo["y0"] - 10, p["label"], align="centre")
     canvas.restoreState()
 
 

@@ -21,7 +21,7 @@ from ..language import DEFAULT, tags
 from ..style import PdfStyle
 from ..visible_text import display
 from .archival import archival
-from .drawing import Recorded, _draw_page, draw_text
+from .drawing import Recorded, _draw_page, draw_string, draw_text
 from .fonts import BOLD, FONT, register_fonts
 from .layout import _Layout, _Styles
 from .outlines import draw_outline, outline_width
@@ -108,7 +108,7 @@ class PdfRenderer:
             footer, footer_size = fit(footer_text, FONT, small, room - pdfmetrics.stringWidth(page, FONT, small) - 12)
             recorded.draw(canvas, (footer, footer_size), lambda: foot(canvas, footer, footer_size))
             canvas.setFont(FONT, small)
-            canvas.drawRightString(width - margin, margin * 0.5, page)
+            draw_string(canvas, width - margin, margin * 0.5, page, align="right")
             if draft:  # outlines, not text: seen on the page, never in its text layer (copy, extraction)
                 canvas.setFillColor(colors.Color(0.75, 0.1, 0.1, alpha=0.18))
                 canvas.translate(width / 2, height / 2)
