@@ -3,6 +3,7 @@ backgrounds, then table rules and charts, then all the page's text in one text o
 of scores over time; empty signature fields; and one line of text in the fallback font where needed."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from itertools import islice
 from typing import Any
 
@@ -29,12 +30,75 @@ def draw_text(canvas: Canvas, x: float, y: float, text: str, font: str, size: fl
         x -= text_width(text, font, size)
     if not needs_fallback(text, font):
         canvas.setFont(font, size)
-        canvas.drawString(x, y, text)
+        draw_string(canvas, x, y, text)
         return
     line = canvas.beginText(x, y)  # one text object, so the text layer reads as one line
     line.setFont(font, size)
     draw_line(line, text, font, size, size, newline=False)
     canvas.drawText(line)
+
+
+def draw_string(canvas: Canvas, x: float, y: float, text: str, align: str = "left") -> None:
+    """reportlab's ``drawString`` (``align`` "right": ``drawRightString``, "centre":
+    ``drawCentredString``) in the canvas's font and size. A line of printable ASCII whose characters
+    the font's first subset holds as themselves is written as reportlab writes it, without its text
+    object and per-character subset split (the chart's labels, the page numbers)."""
+    font = canvas._fontname  # noqa: SLF001
+    state = _canvas_state(canvas, font) if reportlab_patches.FAST_PATHS and text and text.isascii() and \
+        text.isprintable() else None
+    if state is None or not _ascii_in_place(state):
+        draw = canvas.drawRightString if align == "right" else canvas.drawCentredString if align == "centre" else \
+            canvas.drawString
+        draw(x, y, text)
+        return
+    size, leading = canvas._fontsize, canvas._leading  # noqa: SLF001
+    if align != "left":  # as reportlab measures it (bidiShapedText: no direction, no shaping)
+        width = pdfmetrics.stringWidth(text, font, size)
+        x = x - width if align == "right" else x - 0.5 * width
+    name = pdfmetrics.getFont(font).getSubsetInternalName(0, canvas._doc)  # noqa: SLF001
+    canvas._code.append(f"BT 1 0 0 1 {fp_str(x, y)} Tm {name} {fp_str(size)} Tf {fp_str(leading)} TL "  # noqa: SLF001
+                        f"({escapePDF(text.encode('ascii'))}) Tj T* ET")
+
+
+def _canvas_state(canvas: Canvas, font: str):
+    """reportlab's subsetting state of the TrueType ``font`` in the canvas's document, once the font
+    has been drawn with in it, on a canvas drawn bottom up; else None."""
+    found = pdfmetrics.getFont(font)
+    states = getattr(found, "state", None)
+    if states is None or not getattr(found, "_dynamicFont", False) or not canvas.bottomup:
+        return None
+    return states.get(canvas._doc)  # noqa: SLF001
+
+
+class Recorded:
+    """Operators that come out the same on every page of one document (the running header, a footer
+    of one fitted text), recorded on the page where first drawn and written as they are on the
+    next pages instead of being drawn again (reportlab's text objects, its per-character subset
+    split, the colours' and coordinates' numbers): the same bytes, since a character's code in a
+    font subset is fixed once given. Not kept when drawing them changed anything but the page's
+    operators (a transparency, a form or image, an annotation): those are drawn on every page."""
+
+    def __init__(self) -> None:
+        self.known: dict[Any, list[str]] = {}
+
+    def draw(self, canvas: Canvas, key: Any, paint: Callable[[], None]) -> None:
+        """``paint()`` the operators known by ``key``, or write them as recorded."""
+        code = canvas._code  # noqa: SLF001 - reportlab's operators of the page
+        found = self.known.get(key)
+        if found is not None and reportlab_patches.FAST_PATHS:
+            code.extend(found)
+            return
+        start, before = len(code), _side_effects(canvas)
+        paint()
+        if _side_effects(canvas) == before:
+            self.known[key] = code[start:]
+
+
+def _side_effects(canvas: Canvas) -> tuple:
+    """What drawing may change on a canvas beyond its page's operators and the graphics state a
+    restoreState puts back."""
+    return (dict(canvas._extgstate._d), len(canvas._formsinuse), len(canvas._annotationrefs),  # noqa: SLF001
+            len(canvas._colorsUsed), len(canvas._shadingUsed), canvas._currentPageHasImages)  # noqa: SLF001
 
 
 class _Text:
@@ -46,18 +110,34 @@ class _Text:
         self.color: Any = None
         self.selects: dict[tuple, str] = {}  # (font, size, leading) -> the operators selecting its first subset
         self.states: dict[str, Any] = {}  # font -> its subsetting state in the document, once it has one
+        # the text origin and an RGB colour written as reportlab's text object writes them, without its
+        # generic steps (a colour's transparency: none, and none in effect), on a canvas drawn bottom up
+        self.direct = reportlab_patches.FAST_PATHS and canvas.bottomup and self.t._enforceColorSpace is None  # noqa: SLF001
 
     def lines(self, x: float, y: float, st: TextStyle, lines: list[str], mark: str = "") -> None:
         """``lines`` from (x, y) down, inside the marked-content sequence ``mark`` opens (if any)."""
         t = self.t
-        t.setTextOrigin(x, y)
+        code = t._code  # noqa: SLF001 - no API for marked content in a text object
+        if self.direct:  # what setTextOrigin does
+            code.append(f"1 0 0 1 {fp_str(x, y)} Tm")
+            t._x0 = t._x = x  # noqa: SLF001
+            t._y0 = t._y = y  # noqa: SLF001
+        else:
+            t.setTextOrigin(x, y)
         if self.font != (st.font, st.size, st.leading):
             t.setFont(st.font, st.size, st.leading)
             self.font = (st.font, st.size, st.leading)
-        if self.color is not st.color:
-            t.setFillColor(st.color)
-            self.color = st.color
-        code = t._code  # noqa: SLF001 - no API for marked content in a text object
+        color = st.color
+        if self.color is not color:
+            canvas = t._canvas  # noqa: SLF001
+            if self.direct and type(color) is colors.Color and color.alpha == 1 and \
+                    canvas._extgstate._d.get("ca", 1) == 1:  # noqa: SLF001 - what setFillColor does then
+                code.append(f"{fp_str(color.red, color.green, color.blue)} rg")
+                t._fillColorObj = color  # noqa: SLF001
+                canvas._doc.ensureMinPdfVersion("transparency")  # noqa: SLF001
+            else:
+                t.setFillColor(color)
+            self.color = color
         if mark:
             code.append(mark)
         state = self.states.get(st.font)
@@ -231,7 +311,7 @@ def _draw_chart(canvas: Canvas, x: float, y: float, width: float, chart: Chart, 
         canvas.rect(band["x"], band["y"], band["w"], band["h"], stroke=0, fill=1)
         canvas.setFillColor(grey)
         canvas.setFont(FONT, 6.5)
-        canvas.drawString(band["x"] + band["w"] + 4, band["y"] + band["h"] / 2 - 3, band["name"])
+        draw_string(canvas, band["x"] + band["w"] + 4, band["y"] + band["h"] / 2 - 3, band["name"])
     canvas.setStrokeColor(colors.HexColor("#777777"))
     canvas.setLineWidth(1)
     canvas.lines([(geo["x0"], geo["y0"], geo["x0"], geo["y1"]), (geo["x0"], geo["y0"], geo["x1"], geo["y0"]),
@@ -239,7 +319,7 @@ def _draw_chart(canvas: Canvas, x: float, y: float, width: float, chart: Chart, 
     canvas.setFillColor(grey)
     canvas.setFont(FONT, 6.5)
     for value, tick in geo["ticks"]:  # the value axis' numbers, as the DOCX chart's: 0, 5, 10, ...
-        canvas.drawRightString(geo["x0"] - 5, tick - 2.3, str(value))
+        draw_string(canvas, geo["x0"] - 5, tick - 2.3, str(value), align="right")
     points = geo["points"]
     canvas.setStrokeColor(style.accent_color)
     canvas.setLineWidth(1.6)
@@ -254,9 +334,9 @@ def _draw_chart(canvas: Canvas, x: float, y: float, width: float, chart: Chart, 
     canvas.setFillColor(colors.black)
     for p in points:
         canvas.setFont(BOLD, 7)
-        canvas.drawCentredString(p["x"], p["y"] + 5, str(p["value"]))
+        draw_string(canvas, p["x"], p["y"] + 5, str(p["value"]), align="centre")
         canvas.setFont(FONT, 6.5)
-        canvas.drawCentredString(p["x"], geo["y0"] - 10, p["label"])
+        draw_string(canvas, p["x"], geo["y0"] - 10, p["label"], align="centre")
     canvas.restoreState()
 
 

@@ -21,7 +21,7 @@ from ..language import DEFAULT, tags
 from ..style import PdfStyle
 from ..visible_text import display
 from .archival import archival
-from .drawing import _draw_page, draw_text
+from .drawing import Recorded, _draw_page, draw_string, draw_text
 from .fonts import BOLD, FONT, register_fonts
 from .layout import _Layout, _Styles
 from .outlines import draw_outline, outline_width
@@ -80,11 +80,9 @@ class PdfRenderer:
         draft = doc.draft
         bold_file = pdfmetrics.getFont(BOLD).face.filename
 
-        def draw(canvas: Canvas, number: int, total: int) -> None:
-            canvas.saveState()
-            if logo:
-                canvas.drawImage(logo[0], margin, top - s.font_size - 2.5, logo_w, logo_h, preserveAspectRatio=True,
-                                 anchor="sw", mask="auto")
+        recorded = Recorded()  # the same on every page: drawn on the first, then written as drawn
+
+        def head(canvas: Canvas) -> None:
             canvas.setFillColor(s.accent_color)
             draw_text(canvas, margin + indent, top, header, BOLD, header_size)
             canvas.setFillColor(s.muted_color)
@@ -95,12 +93,22 @@ class PdfRenderer:
             canvas.setLineWidth(1)
             canvas.lines([(margin, top - s.font_size - 4, width - margin, top - s.font_size - 4),
                           (margin, margin * 0.75, width - margin, margin * 0.75)])
+
+        def foot(canvas: Canvas, footer: str, footer_size: float) -> None:
             canvas.setFillColor(s.text_color)
+            draw_text(canvas, margin, margin * 0.5, footer, FONT, footer_size)
+
+        def draw(canvas: Canvas, number: int, total: int) -> None:
+            canvas.saveState()
+            if logo:
+                canvas.drawImage(logo[0], margin, top - s.font_size - 2.5, logo_w, logo_h, preserveAspectRatio=True,
+                                 anchor="sw", mask="auto")
+            recorded.draw(canvas, "head", lambda: head(canvas))
             page = f"Page {number} of {total}"
             footer, footer_size = fit(footer_text, FONT, small, room - pdfmetrics.stringWidth(page, FONT, small) - 12)
-            draw_text(canvas, margin, margin * 0.5, footer, FONT, footer_size)
+            recorded.draw(canvas, (footer, footer_size), lambda: foot(canvas, footer, footer_size))
             canvas.setFont(FONT, small)
-            canvas.drawRightString(width - margin, margin * 0.5, page)
+            draw_string(canvas, width - margin, margin * 0.5, page, align="right")
             if draft:  # outlines, not text: seen on the page, never in its text layer (copy, extraction)
                 canvas.setFillColor(colors.Color(0.75, 0.1, 0.1, alpha=0.18))
                 canvas.translate(width / 2, height / 2)

@@ -29,11 +29,46 @@ class _Formatted(pdfdoc.PDFObject):
         return self.data
 
 
+class _Run(pdfdoc.PDFObject):
+    """Objects numbered one after the other, each formatted once into the bytes the file holds for
+    it (``n 0 obj ... endobj``): written by :func:`_format_document` as they are, one
+    cross-reference entry each, with no reportlab object, name or step apiece (the hundreds of
+    structure elements of a tagged PDF). Only in a file :func:`direct` says is written so."""
+
+    def __init__(self, count: int):
+        self.count = count
+        self.chunks: list[bytes] = []
+
+    def format(self, document) -> bytes:
+        raise TypeError("a run of objects is written by docgen's file writer only")
+
+
+def direct(doc) -> bool:
+    """Whether ``doc``'s file is written by :func:`_format_document`'s own steps (fast paths on, not
+    encrypted or signed by reportlab, no per-object comments): then it may hold a :class:`_Run`."""
+    return FAST_PATHS and pdfdoc.PDFDocument.format is _format_document and \
+        type(doc.encrypt) is pdfdoc.NoEncryption and not getattr(doc, "_digiSigs", None) and \
+        not (not rl_config.invariant and rl_config.pdfComments)
+
+
+def reserve(doc, count: int) -> tuple[int, _Run]:
+    """The next ``count`` object numbers of ``doc``, for a :class:`_Run` whose chunks are filled in
+    later (the first number, and the run)."""
+    run = _Run(count)
+    first = register(doc, [run])
+    doc.objectcounter = first + count - 1
+    return first, run
+
+
 def register(doc, objects: list) -> int:
     """Register new, unnamed ``objects`` with reportlab's document as ``doc.Reference`` would, one
     after the other; the first one's object number (the others follow it). For the hundreds of
     structure elements of a tagged PDF, whose references are formatted before the file is."""
-    first = doc.objectcounter + 1
+    return register_numbered(doc, objects, doc.objectcounter + 1)
+
+
+def register_numbered(doc, objects: list, first: int) -> int:
+    """:func:`register` from the object number ``first`` (numbers reserved before, see :func:`reserve`)."""
     numbers, by_number, by_name = doc.idToObjectNumberAndVersion, doc.numberToId, doc.idToObject
     for number, obj in enumerate(objects, first):
         name = f"R{number}"
@@ -41,7 +76,7 @@ def register(doc, objects: list) -> int:
         numbers[name] = (number, 0)
         by_number[number] = name
         by_name[name] = obj
-    doc.objectcounter = first + len(objects) - 1
+    doc.objectcounter = max(doc.objectcounter, first + len(objects) - 1)
     return first
 
 
@@ -116,41 +151,87 @@ def _format_document(self) -> bytes:
     hundreds of structure elements, the font objects) and the cross-reference table without
     reportlab's generic steps per object. The same bytes; reportlab's own for an encrypted or signed
     document, or with its per-object comments."""
-    if not FAST_PATHS or type(self.encrypt) is not pdfdoc.NoEncryption or getattr(self, "_digiSigs", None) or \
-            (not rl_config.invariant and rl_config.pdfComments):
+    if not direct(self):
         return _FORMAT_DOCUMENT(self)
     cat, info = self.Catalog, self.info
     self.Reference(cat)
     self.Reference(info)
     numbers, objects, offsets = self.numberToId, self.idToObject, self.idToOffset
     self.__accum__ = out = pdfdoc.PDFFile(self._pdfVersion)
-    write, indirect = out.strings.append, pdfdoc.PDFIndirectObject
+    write, extend, indirect = out.strings.append, out.strings.extend, pdfdoc.PDFIndirectObject
     at = out.offset
     ids, xref = [], [b"0000000000 65535 f "]
-    counter = 0
+    counter, runs = 0, 0
     while True:  # new objects may be registered while the ones before are formatted
         counter += 1
         name = numbers.get(counter)
         if name is None:
             break
         obj = objects[name]
+        offsets[name] = at
+        ids.append((counter, name))
+        if type(obj) is _Run:
+            chunks = obj.chunks
+            if len(chunks) != obj.count:
+                raise ValueError(f"a run of {obj.count} objects holds {len(chunks)}")
+            for chunk in chunks:
+                xref.append(b"%010d 00000 n " % at)
+                at += len(chunk)
+            extend(chunks)
+            counter += len(chunks) - 1
+            runs += len(chunks) - 1
+            continue
         data = b"%d 0 obj\n%s\nendobj\n" % (counter, obj.data) if type(obj) is _Formatted else \
             indirect(name, obj).format(self)
-        offsets[name] = at
         xref.append(b"%010d 00000 n " % at)
         write(data)
         at += len(data)
-        ids.append(name)
     out.offset = at
     del self.__accum__
-    count = len(numbers)
-    if counter - 1 != count or any(self.idToObjectNumberAndVersion[n] != (i, 0) for i, n in enumerate(ids, 1)):
+    count = len(numbers) + runs
+    number_of = self.idToObjectNumberAndVersion
+    if counter - 1 != count or any(number_of[n] != (c, 0) for c, n in ids):
         raise ValueError(f"counter {counter} doesn't match number to id dictionary {count}")
     start = out.add(b"xref\n0 %d\n%s\n" % (count + 1, b"\n".join(xref)))
     trailer = pdfdoc.PDFTrailer(startxref=start, Size=count + 1, Root=self.Reference(cat), Info=self.Reference(info),
                                 Encrypt=None, ID=self.ID())
     out.add(trailer.format(self))
     return out.format(self)
+
+
+_FORMAT_OUTLINE_ENTRY = pdfdoc.OutlineEntryObject.format
+_OUTLINE_KEYS = ("Count", "Dest", "First", "Last", "Next", "Parent", "Prev", "Title")  # as reportlab sorts them
+_TITLES: dict[str, bytes] = {}
+
+
+def _format_outline_entry(self, document) -> bytes:
+    """reportlab's ``OutlineEntryObject.format`` (a bookmark: its title, destination and neighbours)
+    written straight to bytes: the same dictionary, keys in the same order, references as
+    reportlab writes them, a title's string formatted once per process. reportlab's own steps for an
+    encrypted document, multi-line dictionaries, per-object comments or anything unusual in it."""
+    title = self.Title
+    if not FAST_PATHS or type(document.encrypt) is not pdfdoc.NoEncryption or rl_config.pdfMultiLine or \
+            (not rl_config.invariant and rl_config.pdfComments) or type(title) is not str or \
+            self.Parent is None or self.Dest is None:
+        return _FORMAT_OUTLINE_ENTRY(self, document)
+    numbers, reference, generic = document.idToObjectNumberAndVersion, pdfdoc.PDFObjectReference, pdfdoc.format
+    items = []
+    for key in _OUTLINE_KEYS:
+        if key == "Title":
+            value = _TITLES.get(title)
+            if value is None:
+                if len(_TITLES) >= 1024:
+                    _TITLES.clear()
+                value = _TITLES[title] = pdfdoc.PDFString(title).format(document)
+        else:
+            found = getattr(self, key)
+            if found is None:
+                continue
+            value = b"%d %d R" % numbers[found.name] if type(found) is reference else generic(found, document)
+        items.append(b"/%s %s" % (key.encode(), value))
+    for at in reversed(range(6, len(items), 6)):  # as reportlab breaks a dictionary's line
+        items.insert(at, b"\n ")
+    return b"<<\n" + b" ".join(items) + b"\n>>"
 
 
 _PDF_NAME = pdfdoc.PDFName
@@ -204,9 +285,11 @@ def archival_syntax() -> None:
       mappings are left out;
     * an object formatted once (:class:`_Formatted`: the hundreds of structure elements of a tagged
       PDF) is written as it is, without reportlab's per-object steps (a third of their cost), in an
-      unencrypted document (docgen never encrypts with reportlab)."""
+      unencrypted document (docgen never encrypts with reportlab); and a bookmark (an outline
+      entry) straight to bytes (:func:`_format_outline_entry`)."""
     pdfdoc.PDFStream.format = _format_stream_eol
     pdfdoc.PDFIndirectObject.format = _format_indirect
     pdfdoc.PDFDocument.format = _format_document
     pdfdoc.PDFName = _pdf_name
+    pdfdoc.OutlineEntryObject.format = _format_outline_entry
     ttfonts.makeToUnicodeCMap = _to_unicode_cmap

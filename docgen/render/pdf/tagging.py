@@ -26,7 +26,7 @@ from typing import Any
 from reportlab.lib.rl_accel import fp_str
 from reportlab.pdfbase.pdfdoc import PDFDictionary, PDFName, PDFString
 
-from .reportlab_patches import _Formatted, register
+from .reportlab_patches import _Formatted, direct, register, register_numbered, reserve
 
 #: What a page paints that is not content: running header and footer, page numbers, the watermark,
 #: a table header row repeated on a continued page (/Pagination); cell backgrounds, grid lines and
@@ -156,9 +156,10 @@ class Marker:
         A plan has hundreds of elements, each an indirect object: formatted by reportlab's generic
         dictionaries they took four times as long to write as the rest of the file. Every object they
         refer to (pages, widgets, each other) has its number once registered, so each is formatted
-        here, once, straight to bytes (:class:`._Formatted`), the elements numbered one after the
-        other. The canvas is never encrypted (a packet is, later, by pypdf), so no string needs its
-        object's key."""
+        here, once, straight to the bytes the file holds for it, the elements numbered one after the
+        other as one run of objects (:class:`._Run`: no reportlab object or name apiece; with
+        reportlab's own file writer, an object each, :class:`._Formatted`). The canvas is never
+        encrypted (a packet is, later, by pypdf), so no string needs its object's key."""
         doc = canvas._doc  # noqa: SLF001 - reportlab has no API for the catalog's structure entries
         number = doc.idToObjectNumberAndVersion
         pages = len(doc.Pages.pages)
@@ -166,26 +167,32 @@ class Marker:
         page_ref = [b"%d 0 R" % number[f"Page{i + 1}"][0] for i in range(pages)]
         # reading order; an element with no content (a draft's Form) is left out
         elements = [n for n in self.structure.nodes if n.kids or n.role in KEEP_EMPTY or n.parent is None]
-        objects = [_Formatted(b"") for _ in range(len(elements) + 2)]  # the elements, the root, the parent tree
-        first = register(doc, objects)
+        first, run = reserve(doc, len(elements))
         for object_number, node in enumerate(elements, first):
             node.number = object_number
-        root_ref, tree_ref = b"%d 0 R" % (first + len(elements)), b"%d 0 R" % (first + len(elements) + 1)
+        last = first + len(elements)
+        root, tree = _Formatted(b""), _Formatted(b"")
+        register(doc, [root, tree])
+        root_ref, tree_ref = b"%d 0 R" % last, b"%d 0 R" % (last + 1)
         attributes: dict[tuple[int, str], bytes] = {}  # a header cell's scope is one of two shared dicts
-        for node, obj in zip(elements, objects, strict=False):
+        roles: dict[str, bytes] = {}
+        chunks = run.chunks
+        add = chunks.append
+        for node in elements:
             parent = node.parent
             kids_ = node.kids
+            role = roles.get(node.role) or roles.setdefault(node.role, node.role.encode())
             extra = b""
             if node.attrs:
                 key = (id(node.attrs), node.owner)
                 extra = attributes.get(key) or attributes.setdefault(key, self._attributes(node, doc))
             if len(kids_) == 1 and type(kids_[0]) is tuple and type(kids_[0][1]) is int:
                 page, mcid = kids_[0]  # most elements: one piece of content  # type: ignore[misc]
-                obj.data = b"<< /Type /StructElem /S /%s /P %d 0 R /Pg %s /K %d%s >>" % (
-                    node.role.encode(), parent.number, page_ref[page], mcid, extra)  # type: ignore[union-attr]
+                add(b"%d 0 obj\n<< /Type /StructElem /S /%s /P %d 0 R /Pg %s /K %d%s >>\nendobj\n" % (
+                    node.number, role, parent.number, page_ref[page], mcid, extra))  # type: ignore[union-attr]
                 continue
-            out = b"<< /Type /StructElem /S /%s /P %s" % (
-                node.role.encode(), b"%d 0 R" % parent.number if parent else root_ref)
+            out = b"%d 0 obj\n<< /Type /StructElem /S /%s /P %s" % (
+                node.number, role, b"%d 0 R" % parent.number if parent else root_ref)
             kids: list[bytes] = []
             first_page = None
             for kid in kids_:
@@ -208,14 +215,18 @@ class Marker:
                 out += b" /K " + kids[0]
             elif kids:
                 out += b" /K [ " + b" ".join(kids) + b" ]"
-            obj.data = out + extra + b" >>"
+            add(out + extra + b" >>\nendobj\n")
+        if not direct(doc):  # reportlab's own file writer: an object each
+            objects = [_Formatted(chunk[chunk.index(b"\n") + 1:-8]) for chunk in chunks]
+            doc.idToObject[run.__InternalName__] = objects[0]
+            register_numbered(doc, objects[1:], first + 1)
         nums = [b"%d [ %s ]" % (index, b" ".join(b"%d 0 R" % n.number for n in self.mcids[index]))
                 for index in range(pages)]
         for parent_key, (node, _page, _name, annotation) in enumerate(self.widgets, pages):
             nums.append(b"%d %d 0 R" % (parent_key, node.number))
             annotation["StructParent"] = parent_key
-        objects[-1].data = b"<< /Nums [ %s ] >>" % b"\n".join(nums)
-        objects[-2].data = (b"<< /Type /StructTreeRoot /K %d 0 R /ParentTree %s /ParentTreeNextKey %d >>"
+        tree.data = b"<< /Nums [ %s ] >>" % b"\n".join(nums)
+        root.data = (b"<< /Type /StructTreeRoot /K %d 0 R /ParentTree %s /ParentTreeNextKey %d >>"
                             % (self.structure.root.number, tree_ref, pages + len(self.widgets)))
         with_widgets = {page for _node, page, _name, _annotation in self.widgets}
         for index, page in enumerate(doc.Pages.pages):
@@ -224,7 +235,7 @@ class Marker:
                 entries["Tabs"] = PDFName("S")
             page_entries(page, entries)
         catalog = doc.Catalog
-        catalog.StructTreeRoot = objects[-2]
+        catalog.StructTreeRoot = root
         catalog.MarkInfo = PDFDictionary({"Marked": "true"})
         catalog.Lang = PDFString(self.structure.lang)
         catalog.ViewerPreferences = PDFDictionary({"DisplayDocTitle": "true"})
