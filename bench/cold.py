@@ -12,6 +12,11 @@ Each round runs, in a seeded shuffled order, one fresh process of each contender
 * ``docgen``: the command itself, as the ``docgen`` script starts it (``docgen.cli.main``), writing
   into a folder of its own (its audit trail there), with a cache folder of the bench's own warmed by
   the first rounds (the warm-up is not counted), the bytecode cache in place;
+* ``typst`` (when the ``typst`` package of the ``[bench]`` extra is installed): the same plan, composed
+  by docgen and written as Typst markup by ``bench/peers.py`` beforehand (not timed), compiled to a
+  tagged PDF by a fresh ``python -c "import typst; ..."`` process: the peer the issue quotes (0.14 s
+  cold against docgen's 0.77 s), so the figure can be read on a machine of any speed: 0.3 s against
+  0.14 s is about 2.1x Typst's time;
 * ``against`` (with ``--against DIR``): the same command with ``DIR`` (another checkout's root, whose
   ``docgen`` package is imported instead of this one) first on ``PYTHONPATH``: before/after in one run.
 
@@ -40,6 +45,25 @@ TARGET = 0.3
 LIBRARIES = ("import click, yaml, pydantic_core, reportlab.pdfgen.canvas, reportlab.pdfbase.ttfonts, "
              "sqlite3, zlib, hashlib, hmac, marshal; from pydantic import BaseModel, Field")
 DOCGEN = "import sys; from docgen.cli import main; sys.argv[0] = 'docgen'; sys.exit(main())"
+TYPST = ("import sys, typst; typst.compile(sys.argv[1], output=sys.argv[2], font_paths=[sys.argv[3]], "
+         "ignore_system_fonts=True)")
+
+
+def _typst_source(plan: Path, folder: Path) -> Path | None:
+    """The plan as Typst markup (bench/peers.py's, from docgen's composition), or None without Typst."""
+    try:
+        import typst  # noqa: F401 - the [bench] extra
+    except ImportError:
+        return None
+    sys.path.insert(0, str(ROOT / "bench"))
+    from peers import typst_source
+
+    from bench import documents
+
+    (_, doc), = documents(plan, 1)
+    source = folder / "plan.typ"
+    source.write_text(typst_source(doc), encoding="utf-8")
+    return source
 
 
 def _time(argv: list[str], env: dict[str, str], cwd: str) -> tuple[float, float]:
@@ -77,6 +101,10 @@ def main() -> None:
             "libraries": ([sys.executable, "-c", LIBRARIES], env),
             "docgen": ([sys.executable, "-c", DOCGEN, *command, "--out", str(Path(work) / "out")], env),
         }
+        source = _typst_source(args.plan.resolve(), Path(work))
+        if source is not None:
+            contenders["typst"] = ([sys.executable, "-c", TYPST, str(source), str(Path(work) / "plan.pdf"),
+                                    str(ROOT / "docgen" / "fonts")], env)
         if args.against is not None:
             contenders["against"] = ([sys.executable, "-c", DOCGEN, *command, "--out", str(Path(work) / "out-against")],
                                      {**env, "PYTHONPATH": str(args.against.resolve())})
@@ -107,6 +135,10 @@ def main() -> None:
         print(f"  docgen CPU above the libraries' import: {_spread(above, ' s')}")
         wall = statistics.median(walls["docgen"])
         verdict = "met" if wall < TARGET else f"missed by {wall - TARGET:.3f} s"
+        if "typst" in walls:
+            print(f"cold: Typst compiles the same plan in {statistics.median(walls['typst']):.3f} s median wall; "
+                  f"docgen takes {statistics.median(ratios['typst']):.2f}x its CPU time (the issue's 0.3 s "
+                  f"against its 0.14 s: {TARGET / 0.14:.2f}x)")
         print(f"cold: docgen render --format pdf {wall:.3f} s median wall (target {TARGET} s: {verdict})")
 
 
