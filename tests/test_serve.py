@@ -224,6 +224,8 @@ def test_a_final_render_locks_and_other_content_is_409_with_the_lock(server, cli
     ("/v1/batches?callback_url=http://10.0.0.7/hook", b"[{}]", 400, "callback_url: 10.0.0.7 is not a public address"),
     ("/v1/batches?callback_url=http://[::1]:8080/", b"[{}]", 400, "callback_url: ::1 is not a public address"),
     ("/v1/packets?client=C&purpose=claim&recipient=R", b"{}", 400, "request body: a packet takes a JSON array"),
+    ("/v1/fhir/import", b" \n", 400, "request body: empty body: send a FHIR Bundle or NDJSON"),
+    ("/v1/fhir/import", b"\xff\xfe{}", 400, "request body: not UTF-8 text (byte 0)"),
 ])
 def test_bad_input_is_one_line_with_its_status(client, path, body, status, error):
     answer = client.post(path, content=body)

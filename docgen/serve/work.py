@@ -133,15 +133,20 @@ def error_reply(exc: DocgenError) -> Reply:
     return Reply(400 if exc.exit_code == 2 else 422, {"error": f"{where}{exc}"})
 
 
-def parse_body(body: bytes) -> Any:
-    """The JSON of a request body; a LoadError (one line) when it is not JSON."""
+def body_text(body: bytes, wanted: str) -> str:
+    """A request body as text; a LoadError (one line) when it is empty (``wanted`` says what to send)
+    or not UTF-8."""
     if not body.strip():
-        raise LoadError("empty body: send a JSON record")
+        raise LoadError(f"empty body: send {wanted}")
     try:
-        text = body.decode("utf-8-sig")
+        return body.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise LoadError(f"not UTF-8 text (byte {exc.start})") from None
-    return parse_json(text)
+
+
+def parse_body(body: bytes) -> Any:
+    """The JSON of a request body; a LoadError (one line) when it is not JSON."""
+    return parse_json(body_text(body, "a JSON record"))
 
 
 def unsafe(data: Any) -> str | None:
@@ -307,12 +312,7 @@ def fhir_import(body: bytes) -> Reply:
     """``docgen fhir import request.json --out TMP``: the records made from a Bundle (JSON) or NDJSON,
     as JSON, with the report (what was assumed, left out or found, per resource) and the findings."""
     try:
-        if not body.strip():
-            raise LoadError("empty body: send a FHIR Bundle or NDJSON")
-        try:
-            text = body.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            raise LoadError(f"not UTF-8 text (byte {exc.start})") from None
+        text = body_text(body, "a FHIR Bundle or NDJSON")
         lines = [line for line in text.splitlines() if line.strip()]
         name = "request.ndjson" if len(lines) > 1 and lines[0].lstrip().startswith("{") \
             and lines[0].rstrip().endswith("}") and lines[1].lstrip().startswith("{") else "request.json"
