@@ -340,7 +340,7 @@ def test_rerun_skips_unchanged_redoes_changed_and_force_redoes_all(first, tmp_pa
 def test_sigkill_leaves_no_partial_file_and_a_rerun_completes(tmp_path):
     (tmp_path / "in").mkdir()
     shutil.copy(FIXTURES / "plans" / "plan-adult-mdd-complete.yaml", tmp_path / "in")
-    ids = [f"PN-SYN-{n:04d}" for n in range(150)]
+    ids = [f"PN-SYN-{n:04d}" for n in range(400)]  # long enough to be cut short (tasks of up to 16)
     (tmp_path / "in" / "synthetic.jsonl").write_text(
         "".join(json.dumps({**note(), "id": i}) + "\n" for i in ids), encoding="utf-8")
     out, journal = tmp_path / "out", tmp_path / "out" / ".manifest-journal.jsonl"
