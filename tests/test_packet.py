@@ -409,3 +409,38 @@ def test_a_notes_sections_follow_the_purpose_on_the_pages_and_in_the_json(tmp_pa
     in_json = {name: name in note for name in on_pages}
     assert on_pages == {name: name in shown for name in on_pages}
     assert in_json == on_pages  # the JSON discloses no more, and no less, than the pages
+
+
+def test_an_agency_name_with_control_characters_keeps_every_metadata_packet_well_formed(tmp_path):
+    """The agency's name is each document's author. A control character in it (XML 1.0 forbids it)
+    went raw into the DOCX's core.xml (Word refuses the file) and the PDF's and the packet's XMP (no
+    longer PDF/A); it is shown by its code point, as in the pages, and Info agrees with XMP."""
+    import io
+    import xml.dom.minidom
+    import zipfile
+
+    import builders
+
+    plan = builders.plan_dict()
+    plan["agency"]["name"] = "River\x01side <&> \x0bClinic"
+    shown = "River[U+0001]side <&> [U+000B]Clinic"
+    (tmp_path / "records").mkdir()
+    (tmp_path / "records" / "plan.json").write_text(json.dumps(plan, default=str), encoding="utf-8")
+    out = tmp_path / "out"
+    rendered = api.render([tmp_path / "records"], out, as_of=date(2026, 11, 24), allow_draft=True)
+    assert [r.outcome.value for r in rendered] == ["final"]
+    core = zipfile.ZipFile(next(out.rglob("*.docx"))).read("docProps/core.xml")
+    creator = xml.dom.minidom.parseString(core).getElementsByTagName("dc:creator")[0]  # noqa: S318 - ours
+    assert creator.firstChild.data == shown
+
+    def author(pdf: bytes) -> tuple[str, str]:
+        reader = pypdf.PdfReader(io.BytesIO(pdf))
+        metadata = reader.trailer["/Root"]["/Metadata"].get_object().get_data()
+        xmp = xml.dom.minidom.parseString(metadata)  # noqa: S318 - docgen's own output
+        creators = xmp.getElementsByTagName("dc:creator")[0].getElementsByTagName("rdf:li")
+        return reader.metadata["/Author"], creators[0].firstChild.data
+
+    assert author(next(out.rglob("*.pdf")).read_bytes()) == (shown, shown)
+    built = build_packet([tmp_path / "records"], plan["client"]["id"], "audit", "Auditor", date(2026, 1, 1),
+                         date(2026, 11, 24), disclosure=date(2026, 11, 24))
+    assert author(built.pdf) == (shown, shown)

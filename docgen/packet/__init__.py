@@ -30,6 +30,7 @@ from pathlib import Path
 
 from .. import __version__
 from ..model import Addendum
+from ..render.visible_text import display
 from .policy import (
     PROCESS_NOTES,
     Policy,
@@ -255,7 +256,8 @@ def build_packet(paths: Iterable[str | os.PathLike], client: str, purpose: str, 
     }
     info = {"/Title": f"Disclosure packet {packet_id}",
             "/Subject": f"packet; client {client}; purpose {use.name}; disclosed {day.isoformat()}",
-            "/Author": first.agency.name, "/Creator": f"docgen {__version__}", "/Producer": f"docgen {__version__}",
+            "/Author": display(first.agency.name), "/Creator": f"docgen {__version__}",
+            "/Producer": f"docgen {__version__}",
             "/Keywords": f"docgen; packet={packet_id}; client={client}; purpose={use.name}",
             "/CreationDate": f"D:{day.strftime('%Y%m%d')}000000+00'00'",
             "/ModDate": f"D:{day.strftime('%Y%m%d')}000000+00'00'"}

@@ -17,6 +17,7 @@ from ..findings import Outcome, RecordResult
 from ..load import source_file
 from ..model.digest import content_hash
 from ..settings import PACKAGE_TEMPLATES, templates_folder
+from .visible_text import display
 
 FORMATS = ("docx", "pdf")
 DEFAULT_TEMPLATES = PACKAGE_TEMPLATES  # the shipped templates, inside the package
@@ -28,7 +29,7 @@ def metadata_for(record, profile: str, digest: str) -> dict[str, str]:
     return {
         "title": f"{title} {record.id}",
         "subject": f"{record.kind} {record.id}; client {record.client.id}; profile {profile}",
-        "author": record.agency.name,
+        "author": display(record.agency.name),  # as the pages show it: a control character by its code point
         "keywords": f"docgen; record={record.id}; kind={record.kind}; client={record.client.id}; "
                     f"profile={profile}; sha256={digest}",
         "creator": f"docgen {__version__}",

@@ -18,6 +18,14 @@ def display(text: str) -> str:
     return _CONTROL.sub(lambda m: f"[U+{ord(m.group()):04X}]", text)
 
 
+def xml_text(text: str, quote: bool = False) -> str:
+    """``text`` as :func:`display` shows it, with ``&``, ``<``, ``>`` (and ``"`` when ``quote``) as XML
+    references: what the XML writers of metadata put in an element or attribute (a control character
+    typed raw makes the whole file unreadable)."""
+    text = display(text).replace("&", "&amp;").replace(">", "&gt;").replace("<", "&lt;")
+    return text.replace('"', "&quot;") if quote else text
+
+
 def right_to_left(text: str) -> bool:
     """Whether a paragraph reads right to left: its first strong character's direction (Unicode
     Bidirectional Algorithm, rules P2 and P3)."""

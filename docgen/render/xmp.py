@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 
+from .visible_text import xml_text
+
 #: PDF/A-2 level A: the tagged structure and Unicode text of level U, and level B's appearance.
 PART, CONFORMANCE = 2, "A"
 
@@ -26,13 +28,6 @@ _EXTENSION = """\
 """
 
 
-def _escape(data: str, quote: bool = False) -> str:
-    """``&``, ``<``, ``>`` (and ``"`` when ``quote``) as XML references, as ``xml.sax.saxutils.escape``
-    writes them; that module imports urllib.request (11 ms of a cold start) for functions not used here."""
-    data = data.replace("&", "&amp;").replace(">", "&gt;").replace("<", "&lt;")
-    return data.replace('"', "&quot;") if quote else data
-
-
 def xmp_date(pdf_date: str) -> str:
     """``D:YYYYMMDDHHmmSS+HH'mm'`` as XMP writes it (``YYYY-MM-DDTHH:mm:SS+HH:mm``)."""
     d = pdf_date.removeprefix("D:")
@@ -47,9 +42,9 @@ def xmp(info: dict[str, str], lang: str, part: int | None = PART, conformance: s
     Keywords, Creator, Producer, CreationDate, ModDate); the PDF/A identification unless ``part`` is
     None; the PDF/UA one when ``ua``."""
     def text(key: str) -> str:
-        return _escape(info.get(key, ""))
+        return xml_text(info.get(key, ""))
 
-    lang_attr = _escape(lang, quote=True)
+    lang_attr = xml_text(lang, quote=True)
     body = [f'  <rdf:Description rdf:about="" xmlns:dc="http://purl.org/dc/elements/1.1/">\n'
             f'   <dc:format>application/pdf</dc:format>\n'
             f'   <dc:title><rdf:Alt><rdf:li xml:lang="x-default">{text("Title")}</rdf:li></rdf:Alt></dc:title>\n']

@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 from datetime import date
-from xml.sax.saxutils import escape as xml_escape
+
+from ..visible_text import xml_text
 
 
 def core_properties(metadata: dict[str, str], day: date) -> bytes:
@@ -10,7 +11,7 @@ def core_properties(metadata: dict[str, str], day: date) -> bytes:
     stamp = f"{day.isoformat()}T00:00:00Z"
 
     def el(tag: str, key: str) -> str:
-        return f"<{tag}>{xml_escape(metadata.get(key, ''))}</{tag}>"
+        return f"<{tag}>{xml_text(metadata.get(key, ''))}</{tag}>"
 
     return (
         '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
@@ -19,7 +20,7 @@ def core_properties(metadata: dict[str, str], day: date) -> bytes:
         'xmlns:dcmitype="http://purl.org/dc/dcmitype/" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">'
         f'{el("dc:title", "title")}{el("dc:subject", "subject")}{el("dc:creator", "author")}'
         f'{el("cp:keywords", "keywords")}{el("cp:category", "category")}'
-        f'<cp:lastModifiedBy>{xml_escape(metadata.get("creator", "docgen"))}</cp:lastModifiedBy>'
+        f'<cp:lastModifiedBy>{xml_text(metadata.get("creator", "docgen"))}</cp:lastModifiedBy>'
         '<cp:revision>1</cp:revision>'
         f'<dcterms:created xsi:type="dcterms:W3CDTF">{stamp}</dcterms:created>'
         f'<dcterms:modified xsi:type="dcterms:W3CDTF">{stamp}</dcterms:modified>'
