@@ -187,18 +187,25 @@ def render(paths: Paths, out: PathLike, *, formats: Iterable[str] = FORMATS, pro
             first = seen.setdefault(name_key(result.id), (result.id, result.source)) if result.id else None
             if first is not None and first[1] != result.source:
                 item.outcome, item.error = Outcome.failed, repeated_id(result.id or "", *first)
-            elif item.outcome is Outcome.final:  # locked before anything is written: one transaction
-                content = content_hash(result.record)
-                held = trail.lock(lock_of(result.record, content))
-                if changed(held, content):
-                    item.outcome, item.error = Outcome.locked, locked_message(held)
             elif item.outcome is Outcome.locked:
                 item.error = next(f.message for f in result.findings if f.rule == "locked")
             if item.outcome in (Outcome.final, Outcome.draft):
-                stem = folder / safe_name(result.record.id)
+                # made first, then locked (one transaction), then written: a record whose documents
+                # cannot be made is not locked, and a record another run locked meanwhile with other
+                # content gets nothing written
                 try:
                     item.documents = produce(result, item.outcome, renderer, signer, sign_role)
-                    files = {stem.with_suffix(f".{fmt}"): blob for fmt, blob in item.documents.items()}
+                except Exception as exc:  # noqa: BLE001 - one bad record must not stop the others
+                    item.outcome, item.error = Outcome.failed, safe_error(exc)
+            if item.outcome is Outcome.final:
+                content = content_hash(result.record)
+                held = trail.lock(lock_of(result.record, content))
+                if changed(held, content):
+                    item.outcome, item.error, item.documents = Outcome.locked, locked_message(held), {}
+            if item.outcome in (Outcome.final, Outcome.draft):
+                files = {(folder / safe_name(result.record.id)).with_suffix(f".{fmt}"): blob
+                         for fmt, blob in item.documents.items()}
+                try:
                     write_all(files)
                     item.files = list(files)
                 except Exception as exc:  # noqa: BLE001 - one bad record must not stop the others
@@ -259,11 +266,9 @@ def batch(inputs: Paths, out: PathLike, *, workers: int | None = None, formats: 
             executor = client.get_executor()
             executor._max_workers = sum(client.nthreads().values()) or 2  # noqa: SLF001 - bounds tasks in flight
             return run_batch(list(map(str, inputs)), out, executor, **options)
-    from concurrent.futures import ProcessPoolExecutor  # noqa: PLC0415
+    from .batch import Workers, exit_with_parent  # noqa: PLC0415
 
-    from .batch import exit_with_parent  # noqa: PLC0415
-
-    with ProcessPoolExecutor(max_workers=workers or os.cpu_count() or 1, initializer=exit_with_parent) as executor:
+    with Workers(max_workers=workers or os.cpu_count() or 1, initializer=exit_with_parent) as executor:
         return run_batch(list(map(str, inputs)), out, executor, **options)
 
 

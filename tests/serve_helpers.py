@@ -63,6 +63,20 @@ class Server:
             time.sleep(0.1)
         raise RuntimeError("docgen serve did not start")
 
+    def workers(self) -> set[int]:
+        """The pids of the service's pool workers: the children of its forkserver (read from /proc;
+        a worker is forked from the forkserver and shows the same command line)."""
+        assert self.proc is not None
+        parents: dict[int, int] = {}
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue  # gone meanwhile
+            parents[int(stat.parent.name)] = int(fields[1])
+        servers = {pid for pid, parent in parents.items() if parent == self.proc.pid and _forkserver(pid)}
+        return {pid for pid, parent in parents.items() if parent in servers}
+
     def kill(self) -> None:
         """SIGKILL the service and its workers (its process group): a crash, nothing cleaned up."""
         if self.proc is not None and self.proc.poll() is None:
@@ -102,3 +116,16 @@ def records(n: int, plan: dict, prefix: str = "TP-B") -> list[dict]:
         record["client"]["id"] = f"C-{prefix}{i:04d}"
         out.append(record)
     return out
+
+
+def _forkserver(pid: int) -> bool:
+    try:
+        return b"forkserver import main" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+
+
+def cpu_seconds(pid: int) -> float:
+    """The user and system CPU time a process has used (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")

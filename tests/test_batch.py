@@ -391,6 +391,100 @@ def test_sigkill_leaves_no_partial_file_and_a_rerun_completes(tmp_path):
     assert {(r["id"], o["sha256"]) for r in rows for o in r["outputs"]} <= generated
 
 
+WORKER_KILLED = "its worker process was killed while processing it, and again when it was tried alone (out of memory?)"
+
+
+def _notes_and_plan(folder: Path, count: int) -> list[str]:
+    folder.mkdir()
+    shutil.copy(FIXTURES / "plans" / "plan-adult-mdd-complete.yaml", folder)
+    ids = [f"PN-SYN-{n:04d}" for n in range(count)]
+    (folder / "synthetic.jsonl").write_text("".join(json.dumps({**note(), "id": i}) + "\n" for i in ids),
+                                            encoding="utf-8")
+    return ids
+
+
+def test_a_record_that_kills_its_worker_fails_alone_and_the_batch_goes_on(tmp_path, monkeypatch):
+    """A worker killed while it processes a record (the kernel's OOM killer on a huge document, a crash
+    in a C library) used to end the whole batch with BrokenProcessPool's traceback. The records of the
+    lost tasks are tried again one at a time on new workers: the one that kills its worker again fails
+    with one line, every other record comes out, once. (The worker processes are forked from this one,
+    so they run the patched function.)"""
+    from docgen.batch import worker
+
+    ids = _notes_and_plan(tmp_path / "in", 60)
+    real = worker.process
+
+    def deadly(task, config):
+        if isinstance(task.data, dict) and task.data.get("id") == "PN-SYN-0033":
+            folder = Path(config.out) / "C-1001"
+            folder.mkdir(exist_ok=True)
+            (folder / ".progress_note-PN-SYN-0033.pdf.tmp").write_bytes(b"%PDF-1.7 cut")
+            os.kill(os.getpid(), signal.SIGKILL)  # in the middle of writing its PDF
+        return real(task, config)
+
+    monkeypatch.setattr(worker, "process", deadly)
+    out = tmp_path / "out"
+    summary = api.batch([tmp_path / "in"], out, workers=2, as_of=AS_OF)
+    rows = manifest(out)
+    assert sorted(r["id"] for r in rows) == sorted([*ids, "TP-1001"])  # every record once
+    assert summary.counts["final"] == 60 and summary.counts["failed"] == 1
+    [lost] = [r for r in rows if r["status"] == "failed"]
+    assert (lost["id"], lost["error"], lost["outputs"]) == ("PN-SYN-0033", WORKER_KILLED, [])
+    assert len(documents(out)) == 2 * 60 and not list(out.rglob("*.tmp"))
+    assert assert_whole_documents(out) == 120
+
+
+def test_a_plan_that_kills_its_worker_in_the_first_pass_does_not_stop_the_batch(tmp_path, monkeypatch):
+    """The first pass validates plans on the workers too: a worker lost there is replaced and the
+    plans of the lost task are validated again one at a time; the batch runs to its end."""
+    from docgen.batch import plan_index
+
+    _notes_and_plan(tmp_path / "in", 5)
+    real, here = plan_index.validate_document, os.getpid()
+
+    def deadly(raw):
+        if os.getpid() != here and isinstance(raw.data, dict) and raw.data.get("id") == "TP-1001":
+            os.kill(os.getpid(), signal.SIGKILL)  # in a worker of the first pass only
+        return real(raw)
+
+    monkeypatch.setattr(plan_index, "validate_document", deadly)
+    summary = api.batch([tmp_path / "in"], tmp_path / "out", workers=2, as_of=AS_OF)
+    assert summary.records == 6 and summary.counts["final"] + summary.counts["refused"] == 6
+    assert {r["id"] for r in manifest(tmp_path / "out")} == {"TP-1001", *(f"PN-SYN-{n:04d}" for n in range(5))}
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not HAS_PROC, reason="finds the workers in /proc")
+def test_a_worker_killed_from_outside_costs_no_record(tmp_path):
+    """The real command: one of its workers killed in the middle of the batch. Every record comes
+    out once, the exit code is 0 and nothing is printed but the summary."""
+    ids = _notes_and_plan(tmp_path / "in", 400)
+    out, journal = tmp_path / "out", tmp_path / "out" / ".manifest-journal.jsonl"
+    env = {k: v for k, v in os.environ.items() if k != "CI"}
+    proc = subprocess.Popen([str(DOCGEN), *BATCH], cwd=tmp_path, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and proc.poll() is None:
+            if journal.is_file() and journal.read_bytes().count(b"\n") >= 12:
+                break
+            time.sleep(0.02)
+        assert proc.poll() is None, "the batch ended before a worker could be killed"
+        workers = [pid for pid in live_processes(proc.pid) if pid != proc.pid]
+        assert workers
+        os.kill(workers[0], signal.SIGKILL)
+        stdout, stderr = proc.communicate(timeout=120)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 0, stderr
+    assert "Traceback" not in stderr and "BrokenProcessPool" not in stderr
+    rows = manifest(out)
+    assert sorted(r["id"] for r in rows) == sorted([*ids, "TP-1001"])
+    assert {r["status"] for r in rows} == {"final"}
+    assert assert_whole_documents(out) == 2 * 401 and not list(out.rglob("*.tmp"))
+
+
 def test_a_journal_line_cut_short_does_not_swallow_the_next_row(tmp_path):
     """A kill in the middle of a journal line: the next run ends that line before appending, so
     its own rows stay readable if it is killed too. (Any Executor will do: threads here.)"""

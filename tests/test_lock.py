@@ -97,6 +97,27 @@ def test_final_render_locks_the_record(tmp_path):
     assert event["input_sha256"] and len(event["input_sha256"]) == 64
 
 
+def test_a_final_record_that_fails_to_render_is_not_locked(tmp_path, monkeypatch):
+    """The lock is taken once the documents are made, before they are written: a render that fails
+    (a template error, a time limit that interrupts the service's worker) leaves no lock behind, so
+    the record can still be corrected. It used to stay locked with content whose document never
+    existed, and every correction was refused as 'locked'."""
+    import docgen.api
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the template failed")
+
+    monkeypatch.setattr(docgen.api, "produce", broken)
+    out = tmp_path / "out"
+    [item] = api.render([plan_file(tmp_path / "v1")], out, as_of=builders.AS_OF)
+    assert item.outcome is Outcome.failed and not item.files
+    assert ledger_rows(out / "audit.sqlite") == []
+    monkeypatch.undo()
+    [item] = api.render([plan_file(tmp_path / "v2", discharge_criteria="Corrected.")], out, as_of=builders.AS_OF)
+    assert item.outcome is Outcome.final
+    assert [r["sha256"] for r in ledger_rows(out / "audit.sqlite")] == [content_hash(item.result.record)]
+
+
 def test_changed_locked_record_is_refused_and_nothing_is_overwritten(tmp_path):
     out = tmp_path / "out"
     first = invoke("render", plan_file(tmp_path / "v1"), "--out", out, "--as-of", AS_OF)

@@ -9,7 +9,9 @@ record id (the last run's rows, the ids already seen) sits in a temporary SQLite
 memory. One bad record never stops the batch.
 
 Modules: :mod:`.plan_index` (the first pass), :mod:`.worker` (one record), :mod:`.record_index`
-(look-ups by id), :mod:`.manifest` (manifest and journal), :mod:`.runner` (the run).
+(look-ups by id), :mod:`.manifest` (manifest and journal), :mod:`.runner` (the run), :mod:`.workers`
+(a process pool that outlives a lost worker: the records of its lost tasks are tried again one at a
+time, and only a record that loses its worker again fails).
 
 A first, light pass indexes the treatment plans (ids, client, dates, goal and objective ids) so a
 note can be checked against its plan wherever the plan sits in the inputs.
@@ -27,8 +29,9 @@ from .manifest import CSV_FIELDS, JOURNAL, MANIFEST, MANIFEST_CSV, ManifestWrite
 from .plan_index import PlanRef, _neither_plan_nor_addendum, index_plans
 from .record_index import RecordIndex
 from .runner import OUTCOMES, Summary, chunk_size, clean_leftovers, run_batch
-from .worker import Config, Task, exit_with_parent, output_paths, process
+from .worker import WORKER_KILLED, Config, Task, exit_with_parent, output_paths, process
+from .workers import Workers
 
 __all__ = ["CSV_FIELDS", "JOURNAL", "MANIFEST", "MANIFEST_CSV", "ManifestWriter", "PlanRef", "index_plans",
            "RecordIndex", "OUTCOMES", "Summary", "chunk_size", "clean_leftovers", "run_batch", "Config", "Task",
-           "exit_with_parent", "output_paths", "process", "_neither_plan_nor_addendum"]
+           "exit_with_parent", "output_paths", "process", "_neither_plan_nor_addendum", "WORKER_KILLED", "Workers"]

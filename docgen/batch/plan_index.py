@@ -19,6 +19,7 @@ from ..check.codes import SAME_DAY_TRIGGERS
 from ..load import RawDocument, depth_checked, normal_id, read, source_file
 from ..model import SafetyPlan, SignerRole
 from ..model.validate import validate_document
+from .workers import results
 
 if TYPE_CHECKING:
     from concurrent.futures import Executor
@@ -223,20 +224,26 @@ def index_inputs(inputs: Iterable[str | os.PathLike], executor: Executor | None 
     triggered: set[tuple[str, date]] = set()
     unkeyed = False  # a note whose client and day its data does not give plainly
     chunk: list[tuple[str, Any, str | None]] = []
-    pending: deque = deque()  # chunks of plans on the executor, in input order (the first plan of an id wins)
+    pending: deque = deque()  # (executor, task, its plans), in input order (the first plan of an id wins)
 
     def take(refs: list[PlanRef | None]) -> None:
         for ref in refs:
             if ref is not None and ref.id not in index.plans:
                 index.plans[ref.id] = ref
 
+    def done() -> list[PlanRef | None]:
+        """The oldest task's plans; a plan whose worker was lost twice is left out of the index (the
+        batch then processes it, and says what became of it)."""
+        on, future, items = pending.popleft()
+        return results(on, future, plan_refs, items, lost=lambda _item: None)
+
     def flush() -> None:
         if executor is None:
             take(plan_refs(chunk))
         else:
             while len(pending) >= in_flight:
-                take(pending.popleft().result())
-            pending.append(executor.submit(plan_refs, list(chunk)))
+                take(done())
+            pending.append((executor, executor.submit(plan_refs, list(chunk)), list(chunk)))
         chunk.clear()
 
     for raw in read(inputs, skip_line=_skip_first, check_depth=False):
@@ -260,7 +267,7 @@ def index_inputs(inputs: Iterable[str | os.PathLike], executor: Executor | None 
     if chunk:
         flush()
     while pending:
-        take(pending.popleft().result())
+        take(done())
     entries = []
     if triggered or unkeyed:
         first: dict[tuple[str, date], RawDocument | None] = {}  # a day's first note, until a second comes

@@ -11,7 +11,7 @@ import json
 import os
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Executor, wait
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
@@ -29,7 +29,8 @@ from ..write import prepare_folder, repeated_id
 from .manifest import JOURNAL, ManifestWriter, open_journal
 from .plan_index import index_inputs, kind_of, related_plans
 from .record_index import RecordIndex
-from .worker import Config, Task, process_many
+from .worker import Config, Task, process_many, worker_killed
+from .workers import Workers, results
 
 OUTCOMES = tuple(o.value for o in Outcome)
 #: The most records a worker takes at a time. A local pool's per-task cost (queueing, pickling, waking a
@@ -64,11 +65,12 @@ class Summary:
         return self.records / self.seconds if self.seconds else 0.0
 
 
-def clean_leftovers(out: Path) -> int:
-    """Remove temporary files left by a batch that was killed while writing."""
+def clean_leftovers(out: Path, documents_only: bool = False) -> int:
+    """Remove temporary files left by a batch that was killed while writing; ``documents_only``: those
+    of documents (in the clients' folders), not the manifest's that this run is writing."""
     removed = 0
     if out.is_dir():
-        for path in out.rglob(".*.tmp"):
+        for path in out.glob("*/**/.*.tmp") if documents_only else out.rglob(".*.tmp"):
             path.unlink(missing_ok=True)
             removed += 1
     return removed
@@ -78,7 +80,7 @@ def _local(executor: Executor) -> bool:
     """Whether the executor's workers run on this machine (a process or thread pool)."""
     from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor  # noqa: PLC0415 - multiprocessing
 
-    return isinstance(executor, (ProcessPoolExecutor, ThreadPoolExecutor))
+    return isinstance(executor, (Workers, ProcessPoolExecutor, ThreadPoolExecutor))
 
 
 def _original_id(data: dict) -> str | None:
@@ -192,8 +194,11 @@ def _run(inputs: list[str], out: Path, executor: Executor, *, formats, profile, 
             if progress:
                 progress(row, total)
 
-    pending: set = set()
+    pending: dict[Future, list[Task]] = {}  # tasks in flight, and the records each holds
     chunk: list[Task] = []
+
+    def rows_of(future: Future) -> list[dict]:
+        return results(executor, future, process_many, pending.pop(future), config, lost=worker_killed)
 
     def submit(seq: int, raw: RawDocument, locks: dict[str, Lock] | None = None) -> None:
         record_id = raw.id
@@ -214,19 +219,17 @@ def _run(inputs: list[str], out: Path, executor: Executor, *, formats, profile, 
 
     def send() -> None:
         if len(pending) >= limit:
-            done, waiting = wait(pending, return_when=FIRST_COMPLETED)
-            pending.intersection_update(waiting)
+            done, _waiting = wait(list(pending), return_when=FIRST_COMPLETED)
             for future in done:
-                handle(future.result())
-        pending.add(executor.submit(process_many, list(chunk), config))
+                handle(rows_of(future))
+        pending[executor.submit(process_many, list(chunk), config)] = list(chunk)
         chunk.clear()
 
     def drain() -> None:
         if chunk:
             send()
         for future in list(pending):
-            handle(future.result())
-        pending.clear()
+            handle(rows_of(future))
 
     try:
         seq = 0
@@ -243,6 +246,7 @@ def _run(inputs: list[str], out: Path, executor: Executor, *, formats, profile, 
                 submit(seq, raw, {original: held} if original and held else {})
                 seq += 1
         drain()
+        clean_leftovers(out, documents_only=True)  # what a worker that died (and was replaced) was writing
         chained = trail.head()  # the rows other runs appended meanwhile checked too
         if chained is not None:
             summary.chain_rows, summary.head = chained

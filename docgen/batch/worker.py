@@ -146,6 +146,20 @@ def exit_with_parent() -> None:
     threading.Thread(target=watch, name="docgen-exit-with-parent", daemon=True).start()
 
 
+#: The error of a record whose worker process died twice while processing it (:mod:`.workers`).
+WORKER_KILLED = "its worker process was killed while processing it, and again when it was tried alone (out of memory?)"
+
+
+def worker_killed(task: Task) -> dict:
+    """The manifest row of a record whose worker was lost twice while processing it: failed, with its
+    id and client as the data gives them."""
+    raw = RawDocument(task.source, task.data, task.error)
+    return {"seq": task.seq, "source": task.source, "id": raw.id, "kind": None, "client": raw.client,
+            "profile": None, "status": Outcome.failed.value, "blockers": 0, "warnings": 0, "outputs": [],
+            "input_sha256": input_hash(task.data) if task.data is not None else None, "error": WORKER_KILLED,
+            "duration_ms": 0}
+
+
 def process(task: Task, config: Config) -> dict:
     """Validate, check, render and write one record; return its manifest row. Never raises."""
     started = time.perf_counter()

@@ -5,12 +5,18 @@ The pool has ``workers`` processes and at most ``workers`` requests in it: the o
 slot (their wait is not counted against the time limit), and a request that has waited longer than
 ``queue_timeout`` gets 503. The time limit is enforced inside the worker (see
 :func:`docgen.serve.work.timed`), so a slow request never holds a worker past it.
+
+A worker is never used again after it was interrupted or lost: the pool starts new workers (warmed as
+at startup) and lets the old ones finish the requests they hold. That covers a worker stopped by the
+time limit (it may have been halfway through updating a cache), one killed (the kernel's OOM killer, a
+crash in a C library: the request it held gets 503, try again; a pool that broke while idle costs no
+request), and one hung in C code past the backstop (killed).
 """
 from __future__ import annotations
 
 import asyncio
 import os
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,35 +32,58 @@ class Limits:
     signing: tuple[str, bytes | None] | None = None  # --sign-with: the key file and its passphrase
 
 
+#: The answer to the request a worker was working on when it died.
+WORKER_LOST = "the worker stopped while working on this request: try again"
+
+
 class Pool:
-    """A process pool with a slot per worker: a request waits for a slot, then runs at once."""
+    """A process pool with a slot per worker: a request waits for a slot, then runs at once. Its
+    workers are replaced when one is lost or interrupted (:class:`docgen.batch.Workers`)."""
 
     def __init__(self, limits: Limits) -> None:
+        from ..batch import Workers  # noqa: PLC0415
         from .work import start_worker  # noqa: PLC0415
 
         self.limits = limits
-        self.executor = ProcessPoolExecutor(max_workers=limits.workers, initializer=start_worker,
-                                            initargs=(limits.signing,))
+        self.executor = Workers(limits.workers, initializer=start_worker, initargs=(limits.signing,))
         self.slots = asyncio.Semaphore(limits.workers)
+
+    def _warm(self) -> list[Future]:
+        from .work import ready  # noqa: PLC0415
+
+        return [self.executor.submit(ready) for _ in range(self.limits.workers)]
 
     async def start(self) -> None:
         """Start and warm every worker before the first request."""
-        from .work import ready  # noqa: PLC0415
+        await asyncio.gather(*map(asyncio.wrap_future, self._warm()))
 
-        await asyncio.gather(*(asyncio.wrap_future(self.executor.submit(ready)) for _ in range(self.limits.workers)))
+    def _renew(self, future: Future, kill: bool = False) -> None:
+        if self.executor.renew(future, kill):
+            self._warm()  # the new workers start now, not when the next request comes
 
     async def run(self, fn_name: str, *args: Any) -> Reply:
+        from ..batch.workers import lost_errors  # noqa: PLC0415
+        from .work import timed  # noqa: PLC0415
+
         try:
             await asyncio.wait_for(self.slots.acquire(), self.limits.queue_timeout)
         except TimeoutError:
             return Reply(503, {"error": "the service is busy: try again later"})
+        future = None
         try:
-            from .work import timed  # noqa: PLC0415
-
             future = self.executor.submit(timed, fn_name, self.limits.timeout, *args)
             # the worker stops itself at the limit; this wait is a backstop for a worker that hangs in C code
-            return await asyncio.wait_for(asyncio.wrap_future(future), self.limits.timeout + 30)
+            reply = await asyncio.wait_for(asyncio.wrap_future(future), self.limits.timeout + 30)
+            if reply.retire:
+                self._renew(future)
+            return reply
+        except lost_errors():
+            if future is not None:
+                self._renew(future)
+            return Reply(503, {"error": WORKER_LOST})
         except TimeoutError:
+            if future is not None:
+                self._renew(future, kill=True)
             return Reply(503, {"error": f"the request took longer than the time limit ({self.limits.timeout:g} s)"})
         finally:
             self.slots.release()

@@ -36,31 +36,65 @@ class Reply:
     content: bytes | None = None  # document bytes, when the answer is a document
     media_type: str = "application/json"
     record_ids: list[str] = field(default_factory=list)  # for the access log: ids only
+    retire: bool = False  # the worker was interrupted mid-work: the pool replaces it (see limits.Pool)
 
 
 class TimeUp(BaseException):
     """The request's time limit passed (raised by the worker's timer)."""
 
 
+#: The request's state as the timer sees it. ``committing``: it has begun to lock a record in the audit
+#: trail; past that point it runs to its end (writing the documents it made and the trail's event),
+#: whatever the time, so that no record is locked by a request that answered 503 with no document.
+#: ``expired``: the timer went off before that (a library that caught :class:`TimeUp` and raised
+#: something else instead cannot turn the answer into another one).
+_REQUEST = {"committing": False, "expired": False}
+
+
 def _alarm(_signum, _frame) -> None:
-    raise TimeUp
+    if not _REQUEST["committing"]:
+        _REQUEST["expired"] = True
+        raise TimeUp
+
+
+class Committing:
+    """The worker's audit trail as a request uses it: taking a lock marks the request as committing."""
+
+    def __init__(self, trail: Any) -> None:
+        self._trail = trail
+
+    def lock(self, lock: Any) -> Any:
+        if _REQUEST["expired"]:  # the timer went off and something carried on regardless: no lock
+            raise TimeUp
+        _REQUEST["committing"] = True
+        return self._trail.lock(lock)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._trail, name)
 
 
 def timed(fn_name: str, timeout: float, *args: Any) -> Reply:
-    """Run ``fn_name(*args)`` in this worker with a time limit counted from now."""
+    """Run ``fn_name(*args)`` in this worker with a time limit counted from now (until it begins to
+    lock a record: see :data:`_REQUEST`)."""
     work: dict[str, Callable[..., Reply]] = {"check": check, "render": render, "packet": packet, "upload": upload,
                                              "fhir_export": fhir_export, "fhir_import": fhir_import}
     fn = work[fn_name]
+    _REQUEST.update(committing=False, expired=False)
+    late = Reply(503, {"error": f"the request took longer than the time limit ({timeout:g} s)"}, retire=True)
     previous = signal.signal(signal.SIGALRM, _alarm)
     signal.setitimer(signal.ITIMER_REAL, timeout)
     try:
-        return fn(*args)
+        reply = fn(*args)
     except TimeUp:
-        _forget_trails()  # interrupted anywhere: opened (and verified) again by the next request
-        return Reply(503, {"error": f"the request took longer than the time limit ({timeout:g} s)"})
+        reply = late
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+    if _REQUEST["expired"]:
+        # interrupted anywhere, perhaps halfway through updating a cache: this process is not used again
+        _forget_trails()
+        return late
+    return reply
 
 
 #: The audit trail this worker keeps open, by path, and when it was opened: its chain is verified whole
@@ -100,17 +134,21 @@ _SIGNING: dict[str, Any] = {}
 
 def start_worker(signing: tuple[str, bytes | None] | None = None) -> None:
     """Initializer of a worker of the service's pool: exit with the service, and get ready before the
-    first request (templates prepared for every format, the rules and the ICD-10-CM table loaded), so
-    that no request's time limit pays for it. ``signing``: the service's key file and passphrase."""
+    first request (templates prepared for every kind and format, the rules and the ICD-10-CM table
+    loaded, the table built if no process has cached it yet), so that no request's time limit pays for
+    it. ``signing``: the service's key file and passphrase."""
     from ..batch import exit_with_parent  # noqa: PLC0415
+    from ..check.icd10 import codes  # noqa: PLC0415
     from ..load import parse_yaml  # noqa: PLC0415
 
     exit_with_parent()
     if signing is not None:
         _SIGNING.update(sign_with=signing[0], passphrase=signing[1])
+    codes()  # the skeletons below hold no diagnosis, so nothing else would load it
     try:
-        for formats in (("pdf",), ("docx",), ("docx", "pdf")):
-            api.render_record(parse_yaml(api.new("treatment_plan")), formats=formats, allow_draft=True)
+        for kind in ("treatment_plan", "progress_note"):
+            for formats in (("pdf",), ("docx",), ("docx", "pdf")):
+                api.render_record(parse_yaml(api.new(kind)), formats=formats, allow_draft=True)
     except DocgenError:
         pass  # a bad template or style: each request says so
 
@@ -215,7 +253,7 @@ def render(body: bytes, formats: tuple[str, ...], profile: str | None, allow_dra
             return Reply(422, {"error": why})
         with request_file(body) as folder:
             [item] = api.render([folder / REQUEST], folder / "out", formats=formats, profile=profile,
-                                allow_draft=allow_draft, as_of=as_of, trail=_trail(audit), **signing)
+                                allow_draft=allow_draft, as_of=as_of, trail=Committing(_trail(audit)), **signing)
             result = _sources([item.result.as_dict()], folder)[0]
     except DocgenError as exc:
         _forget_trails()  # a trail that failed (damaged, unreadable) is opened again next time
