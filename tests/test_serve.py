@@ -765,6 +765,118 @@ def test_a_webhook_does_not_follow_a_redirect(tmp_path):
     assert Redirect.followed == []
 
 
+def test_a_webhook_goes_to_the_address_that_was_checked_not_one_resolved_again(tmp_path, monkeypatch):
+    """DNS rebinding: the receiver's name resolves to a public address when the URL is checked and to
+    the service's own loopback a moment later, when the connection is made. The POST must go to the
+    address that passed the check (here unreachable), never to what the name resolves to next (a
+    service on the host: here a listener on 127.0.0.1 that must get nothing)."""
+    import socket
+
+    from docgen.serve.jobs import Jobs
+    from docgen.serve.webhook import Webhooks
+
+    class Inside(BaseHTTPRequestHandler):
+        reached: list[str] = []
+
+        def do_POST(self):
+            Inside.reached.append(self.path)
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    inside = ThreadingHTTPServer(("127.0.0.1", 0), Inside)
+    port = inside.server_address[1]
+    threading.Thread(target=inside.serve_forever, daemon=True).start()
+    real = socket.getaddrinfo
+    answers = iter(["8.8.8.8"])  # public at the check
+
+    def rebinding(host, *args, **kwargs):
+        if host == "hooks.example.org":
+            address = next(answers, "127.0.0.1")  # then the host's own loopback
+            return [(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", (address, port))]
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding)
+    jobs = Jobs(tmp_path)
+    job_id = jobs.create("ehr", b"[]", False, {}, f"http://hooks.example.org:{port}/hook")
+    jobs.update(job_id, status="done")
+    hooks = Webhooks(jobs, b"k" * 32, attempts=1, timeout=1)
+    try:
+        hooks._deliver(jobs.get(job_id))  # noqa: SLF001 - the delivery itself, on this thread
+    finally:
+        inside.shutdown()
+    assert Inside.reached == []
+    assert jobs.get(job_id)["callback_state"] == "failed"
+
+
+def test_a_pinned_https_delivery_checks_the_certificate_against_the_host_name(tmp_path, monkeypatch):
+    """The delivery connects to the checked address itself, so TLS must still be checked against the
+    URL's host name (SNI and certificate): a receiver with a certificate for the name gets the POST, a
+    name its certificate does not cover is refused."""
+    import ssl
+    import urllib.error
+    import urllib.request
+    from datetime import UTC, datetime, timedelta
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    from docgen.serve.webhook import pinned_opener
+
+    def issue(subject: str, issuer_key, issuer_name, key, ca: bool) -> x509.Certificate:
+        now = datetime.now(UTC)
+        builder = (x509.CertificateBuilder().subject_name(x509.Name.from_rfc4514_string(f"CN={subject}"))
+                   .issuer_name(issuer_name).public_key(key.public_key()).serial_number(x509.random_serial_number())
+                   .not_valid_before(now - timedelta(days=1)).not_valid_after(now + timedelta(days=30))
+                   .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True))
+        if not ca:
+            builder = builder.add_extension(x509.SubjectAlternativeName([x509.DNSName("hooks.example.org")]),
+                                            critical=False)
+        return builder.sign(issuer_key, hashes.SHA256())
+
+    ca_key, server_key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    ca = issue("docgen test CA", ca_key, x509.Name.from_rfc4514_string("CN=docgen test CA"), ca_key, True)
+    server_cert = issue("hooks.example.org", ca_key, ca.subject, server_key, False)
+    (tmp_path / "ca.pem").write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    key_pem = server_key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                       serialization.NoEncryption())
+    (tmp_path / "server.pem").write_bytes(server_cert.public_bytes(serialization.Encoding.PEM) + key_pem)
+    monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "ca.pem"))  # the test CA is the one trusted
+
+    class Receiver(BaseHTTPRequestHandler):
+        got: list[str] = []
+
+        def do_POST(self):
+            Receiver.got.append(self.path)
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+    tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    tls.load_cert_chain(tmp_path / "server.pem")
+    server.socket = tls.wrap_socket(server.socket, server_side=True)
+    port = server.server_address[1]
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        opener = pinned_opener(("127.0.0.1",))
+        post = urllib.request.Request(f"https://hooks.example.org:{port}/hook", data=b"{}", method="POST")
+        with opener.open(post, timeout=10) as answer:
+            assert answer.status == 204
+        other = urllib.request.Request(f"https://other.example.org:{port}/hook", data=b"{}", method="POST")
+        with pytest.raises(urllib.error.URLError, match=r"CERTIFICATE_VERIFY_FAILED"):
+            opener.open(other, timeout=10)
+    finally:
+        server.shutdown()
+    assert Receiver.got == ["/hook"]
+
+
 # --- FHIR (issue #15) over HTTP -------------------------------------------------------------------------
 FHIR_DATA = Path(__file__).parent / "data" / "fhir"
 

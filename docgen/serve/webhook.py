@@ -9,11 +9,15 @@ failed) is kept in the job table, so a service restarted with a delivery pending
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
+import http.client
 import json
 import logging
 import secrets
+import socket
+import ssl
 import threading
 import time
 import urllib.error
@@ -55,6 +59,14 @@ def refused_host(url: str, allowed: frozenset[str]) -> str | None:
     not reach what only the service's host can: loopback, private, link-local (cloud metadata),
     multicast or reserved addresses are refused unless the host is one ``--callback-host`` allows.
     The host is resolved again before every delivery (it may have changed)."""
+    return checked_addresses(url, allowed)[0]
+
+
+def checked_addresses(url: str, allowed: frozenset[str]) -> tuple[str | None, tuple[str, ...]]:
+    """``(why not, ())`` when the service will not call ``url``; else ``(None, addresses)``: the public
+    addresses its host resolved to, which the delivery then connects to (not to what the name resolves
+    to a moment later: DNS rebinding), or ``()`` for a host ``--callback-host`` allows (connected to as
+    named)."""
     import ipaddress  # noqa: PLC0415
     import socket  # noqa: PLC0415
     from urllib.parse import urlsplit  # noqa: PLC0415
@@ -63,18 +75,73 @@ def refused_host(url: str, allowed: frozenset[str]) -> str | None:
         parts = urlsplit(url)
         host, port = (parts.hostname or ""), parts.port
     except ValueError:
-        return "not an http or https URL"
+        return "not an http or https URL", ()
     if host.lower() in allowed:
-        return None
+        return None, ()
     try:
-        found = {info[4][0] for info in socket.getaddrinfo(host, port or 443, proto=socket.IPPROTO_TCP)}
+        found = sorted({info[4][0] for info in socket.getaddrinfo(host, port or 443, proto=socket.IPPROTO_TCP)})
     except (OSError, UnicodeError):
-        return f"{host} does not resolve"
+        return f"{host} does not resolve", ()
     for address in found:
         ip = ipaddress.ip_address(str(address).split("%", 1)[0])
         if not ip.is_global:
-            return f"{host} is not a public address (a service's own network is reached only with --callback-host)"
-    return None
+            return f"{host} is not a public address (a service's own network is reached only with --callback-host)", ()
+    if not found:
+        return f"{host} does not resolve", ()
+    return None, tuple(map(str, found))
+
+
+def _connect(addresses: tuple[str, ...], port: int, timeout: float | None) -> socket.socket:
+    """A connection to the first of ``addresses`` that answers."""
+    error: OSError = OSError("no address")
+    for address in addresses:
+        try:
+            return socket.create_connection((address, port), timeout)
+        except OSError as exc:
+            error = exc
+    raise error
+
+
+class _PinnedHTTP(http.client.HTTPConnection):
+    """An HTTP connection to checked addresses, whatever the host's name resolves to now."""
+
+    def __init__(self, host: str, *, addresses: tuple[str, ...], **options) -> None:
+        super().__init__(host, **options)
+        self.addresses = addresses
+
+    def connect(self) -> None:
+        self.sock = _connect(self.addresses, self.port, self.timeout)
+
+
+class _PinnedHTTPS(http.client.HTTPSConnection):
+    """As :class:`_PinnedHTTP`, with TLS: the certificate is checked against the host's name (SNI)."""
+
+    def __init__(self, host: str, *, addresses: tuple[str, ...], context: ssl.SSLContext, **options) -> None:
+        super().__init__(host, context=context, **options)
+        self.addresses, self.tls = addresses, context
+
+    def connect(self) -> None:
+        sock = _connect(self.addresses, self.port, self.timeout)
+        self.sock = self.tls.wrap_socket(sock, server_hostname=self.host)
+
+
+class _PinnedHandler(urllib.request.HTTPHandler):
+    def __init__(self, addresses: tuple[str, ...]) -> None:
+        super().__init__()
+        self.addresses = addresses
+
+    def http_open(self, req):
+        return self.do_open(functools.partial(_PinnedHTTP, addresses=self.addresses), req)
+
+
+class _PinnedHTTPSHandler(urllib.request.HTTPSHandler):
+    def __init__(self, addresses: tuple[str, ...]) -> None:
+        super().__init__()
+        self.addresses = addresses
+
+    def https_open(self, req):
+        return self.do_open(functools.partial(_PinnedHTTPS, addresses=self.addresses), req,
+                            context=ssl.create_default_context())  # certificates and host name checked
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -82,6 +149,12 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 
     def redirect_request(self, req, fp, code, msg, headers, newurl):
         return None
+
+
+def pinned_opener(addresses: tuple[str, ...]) -> urllib.request.OpenerDirector:
+    """An opener that connects only to ``addresses`` (no proxy, no redirect)."""
+    return urllib.request.build_opener(_NoRedirect, urllib.request.ProxyHandler({}), _PinnedHandler(addresses),
+                                       _PinnedHTTPSHandler(addresses))
 
 
 class Webhooks:
@@ -115,13 +188,14 @@ class Webhooks:
             request = urllib.request.Request(url, data=body, method="POST", headers={  # noqa: S310 - http(s) only
                 "Content-Type": "application/json", "User-Agent": "docgen-webhook",
                 "X-Docgen-Timestamp": timestamp, "X-Docgen-Signature": signature(self.key, timestamp, body)})
-            refused = refused_host(url, self.allowed)
+            refused, addresses = checked_addresses(url, self.allowed)
             if refused is not None:
                 log.warning("job %s: webhook not sent: %s", job["id"], refused)
                 self.jobs.update(job["id"], callback_attempts=attempts, callback_state="failed")
                 return
+            opener = pinned_opener(addresses) if addresses else self.opener
             try:
-                with self.opener.open(request, timeout=self.timeout) as answer:
+                with opener.open(request, timeout=self.timeout) as answer:
                     ok = 200 <= answer.status < 300
             except (urllib.error.URLError, OSError, ValueError):
                 ok = False
@@ -137,4 +211,5 @@ class Webhooks:
         log.warning("job %s: webhook not delivered after %d attempts", job["id"], attempts)
 
 
-__all__ = ["SECRET", "secret", "signature", "valid_url", "refused_host", "Webhooks"]
+__all__ = ["SECRET", "secret", "signature", "valid_url", "refused_host", "checked_addresses", "pinned_opener",
+           "Webhooks"]
