@@ -403,6 +403,26 @@ def _notes_and_plan(folder: Path, count: int) -> list[str]:
     return ids
 
 
+def test_what_a_library_prints_in_a_worker_reaches_no_log(tmp_path, monkeypatch, capfd):
+    """A worker's stdout is the batch's (a terminal, a cron mail, a service's log): a library that
+    prints there (reportlab prints a PDF dictionary when its formatting is interrupted) could put client
+    text in it. Workers print nowhere; the batch's own summary is all that appears."""
+    from docgen.batch import worker
+
+    _notes_and_plan(tmp_path / "in", 3)
+    real = worker.process
+
+    def chatty(task, config):
+        print("Ortiz, Maria: debug output of some library")
+        return real(task, config)
+
+    monkeypatch.setattr(worker, "process", chatty)
+    summary = api.batch([tmp_path / "in"], tmp_path / "out", workers=2, as_of=AS_OF)
+    assert summary.counts["final"] == 4
+    out, err = capfd.readouterr()
+    assert "Ortiz" not in out and "Ortiz" not in err
+
+
 def test_a_record_that_kills_its_worker_fails_alone_and_the_batch_goes_on(tmp_path, monkeypatch):
     """A worker killed while it processes a record (the kernel's OOM killer on a huge document, a crash
     in a C library) used to end the whole batch with BrokenProcessPool's traceback. The records of the

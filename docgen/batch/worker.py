@@ -133,9 +133,13 @@ def _unchanged(previous: dict | None, key: str, out: Path) -> bool:
 def exit_with_parent() -> None:
     """Initializer of a local worker process: exit when the process that started it is gone. A batch
     killed with SIGKILL cannot stop its pool, and its workers would otherwise wait for work forever.
-    (The parent is the batch, or a fork server that ends with the batch.)"""
+    (The parent is the batch, or a fork server that ends with the batch.) A worker answers only
+    through what its tasks return: what a library prints goes nowhere, not into the batch's output
+    or the service's log, where it could carry client text."""
+    import sys  # noqa: PLC0415
     import threading  # noqa: PLC0415
 
+    sys.stdout = open(os.devnull, "w", encoding="utf-8")  # for the process's life
     parent = os.getppid()
 
     def watch() -> None:
