@@ -405,6 +405,21 @@ def test_a_worker_killed_is_replaced_and_the_service_keeps_answering(tmp_path):
         server.stop()
 
 
+def test_a_worker_starts_when_the_icd10_table_cannot_be_loaded(monkeypatch):
+    """Loading the table at start-up must not keep a worker from starting (the pool would be broken at
+    every start, and the service would not start at all): a request that needs it says what is wrong."""
+    import docgen.batch
+    from docgen.check import icd10
+    from docgen.serve import work
+
+    def damaged():
+        raise OSError("the package's data cannot be read")
+
+    monkeypatch.setattr(docgen.batch, "exit_with_parent", lambda: None)  # not in the test process
+    monkeypatch.setattr(icd10, "codes", damaged)
+    work.start_worker()
+
+
 @pytest.mark.slow
 def test_the_first_request_does_not_pay_for_the_icd10_table(tmp_path):
     """Workers load every table a request needs before the first request: with no cached ICD-10-CM

@@ -144,7 +144,10 @@ def start_worker(signing: tuple[str, bytes | None] | None = None) -> None:
     exit_with_parent()
     if signing is not None:
         _SIGNING.update(sign_with=signing[0], passphrase=signing[1])
-    codes()  # the skeletons below hold no diagnosis, so nothing else would load it
+    try:
+        codes()  # the skeletons below hold no diagnosis, so nothing else would load it
+    except Exception:  # noqa: BLE001, S110 - a request that needs the table says what is wrong
+        pass
     try:
         for kind in ("treatment_plan", "progress_note"):
             for formats in (("pdf",), ("docx",), ("docx", "pdf")):
