@@ -20,6 +20,7 @@ from ...compose.blocks import Document
 from ..language import DEFAULT, tags
 from ..style import PdfStyle
 from ..visible_text import display
+from . import object_bytes
 from .archival import archival
 from .drawing import Recorded, _draw_page, draw_string, draw_text
 from .fonts import BOLD, FONT, register_fonts
@@ -133,6 +134,7 @@ class PdfRenderer:
         buffer = io.BytesIO()
         canvas = Canvas(buffer, pagesize=self.pagesize, invariant=1, initialFontName=FONT,
                         initialFontSize=self.style.font_size)
+        object_bytes.claim(canvas._doc)  # noqa: SLF001 - its plain objects written straight to bytes
         fixed = f"D:{record_date}000000+00'00'"
         canvas.setDateFormatter(lambda *_: fixed)
         canvas.setTitle(metadata.get("title", doc.title))

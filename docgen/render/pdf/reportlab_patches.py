@@ -14,6 +14,8 @@ from functools import lru_cache
 from reportlab import rl_config
 from reportlab.pdfbase import pdfdoc, ttfonts
 
+from . import object_bytes
+
 #: Off in the tests that check that docgen's fast paths (a plain line of text, the font objects
 #: formatted once) write the very bytes of reportlab's generic ones.
 FAST_PATHS = True
@@ -160,6 +162,7 @@ def _format_document(self) -> bytes:
     self.__accum__ = out = pdfdoc.PDFFile(self._pdfVersion)
     write, extend, indirect = out.strings.append, out.strings.extend, pdfdoc.PDFIndirectObject
     at = out.offset
+    plain = object_bytes.claimed(self)  # the renderer's document: its plain objects straight to bytes
     ids, xref = [], [b"0000000000 65535 f "]
     counter, runs = 0, 0
     while True:  # new objects may be registered while the ones before are formatted
@@ -181,8 +184,10 @@ def _format_document(self) -> bytes:
             counter += len(chunks) - 1
             runs += len(chunks) - 1
             continue
-        data = b"%d 0 obj\n%s\nendobj\n" % (counter, obj.data) if type(obj) is _Formatted else \
-            indirect(name, obj).format(self)
+        if type(obj) is _Formatted:
+            data = b"%d 0 obj\n%s\nendobj\n" % (counter, obj.data)
+        else:
+            data = (plain and object_bytes.indirect(counter, obj, self)) or indirect(name, obj).format(self)
         xref.append(b"%010d 00000 n " % at)
         write(data)
         at += len(data)
