@@ -211,8 +211,9 @@ _TITLES: dict[str, bytes] = {}
 
 def _format_outline_entry(self, document) -> bytes:
     """reportlab's ``OutlineEntryObject.format`` (a bookmark: its title, destination and neighbours)
-    written straight to bytes: the same dictionary, keys in the same order, references as
-    reportlab writes them, a title's string formatted once per process. reportlab's own steps for an
+    written straight to bytes: the same dictionary, keys in the same order, references and a
+    destination showing a whole page as reportlab writes them, a title's string formatted once per
+    process. reportlab's own steps for an
     encrypted document, multi-line dictionaries, per-object comments or anything unusual in it."""
     title = self.Title
     if not FAST_PATHS or type(document.encrypt) is not pdfdoc.NoEncryption or rl_config.pdfMultiLine or \
@@ -232,7 +233,13 @@ def _format_outline_entry(self, document) -> bytes:
             found = getattr(self, key)
             if found is None:
                 continue
-            value = b"%d %d R" % numbers[found.name] if type(found) is reference else generic(found, document)
+            if type(found) is reference:
+                value = b"%d %d R" % numbers[found.name]
+            elif type(found) is pdfdoc.Destination and type(found.fmt) is pdfdoc.PDFDestinationFit and \
+                    type(found.page) is reference:  # a whole page: what Destination.format writes for it
+                value = b"[ %d %d R /Fit ]" % numbers[found.page.name]
+            else:
+                value = generic(found, document)
         items.append(b"/%s %s" % (key.encode(), value))
     for at in reversed(range(6, len(items), 6)):  # as reportlab breaks a dictionary's line
         items.insert(at, b"\n ")
