@@ -123,6 +123,8 @@ class _Font(TTFont):
         return chr(code)
 
     def addObjects(self, doc) -> None:
+        if self._registered_once(doc):
+            return
         fonts = doc.idToObject["BasicFonts"].dict
         before = set(fonts)
         state = self.state.get(doc)
@@ -154,9 +156,7 @@ class _Font(TTFont):
         descriptor_name = font.FontDescriptor.name
         descriptor = objects[descriptor_name]
         file_name = descriptor.dict["FontFile2"].name
-        syntax = (doc.compression, rl_config.useA85, rl_config.pdfMultiLine, pdfdoc.PDFStream.format,
-                  pdfdoc.PDFDictionary.format, getattr(pdfdoc.zlib, "level", None), type(pdfdoc.zlib))
-        key = (self.face.filename, font.Name, str(font.BaseFont), tuple(subset), syntax)
+        key = self._objects_key(doc, font.Name, str(font.BaseFont), subset)
         to_unicode = objects[font.ToUnicode.name]
         found = _OBJECTS.get(key)
         if found is None or found[0] != to_unicode.content:
@@ -175,6 +175,53 @@ class _Font(TTFont):
         objects[descriptor_name] = _Formatted(_joined(descriptor_pieces, number))
         objects[font.ToUnicode.name] = cmap
         objects[file_name] = data
+
+
+    def _objects_key(self, doc, internal: str, base: str, subset) -> tuple:
+        """What a subset's formatted objects depend on: the font file, the subset's names and
+        characters, and the file syntax in effect (compression, zlib level, reportlab's formatting)."""
+        syntax = (doc.compression, rl_config.useA85, rl_config.pdfMultiLine, pdfdoc.PDFStream.format,
+                  pdfdoc.PDFDictionary.format, getattr(pdfdoc.zlib, "level", None), type(pdfdoc.zlib))
+        return (self.face.filename, internal, base, tuple(subset), syntax)
+
+    def _registered_once(self, doc) -> bool:
+        """reportlab's ``addObjects`` when every subset of the font in ``doc`` has had its objects
+        formatted before (:meth:`_formatted_once`): the same objects registered under the same names in
+        the same order (ToUnicode, font file, descriptor, font), each the bytes formatted before, without
+        building the subset's widths, CMap, file and dictionaries again. False, with nothing done,
+        otherwise (then reportlab's steps run)."""
+        state = self.state.get(doc)
+        if state is None or not state.subsets or not reportlab_patches.FAST_PATHS or \
+                type(doc.encrypt) is not pdfdoc.NoEncryption:
+            return False
+        face = self.face
+        known = []
+        for n, subset in enumerate(state.subsets):
+            if max(subset, default=0) > 0xFFFF:  # its own ToUnicode (see addObjects)
+                return False
+            internal = self.getSubsetInternalName(n, doc)[1:]
+            base = b"".join((ttfonts.SUBSETN(n), b"+", face.name, face.subfontNameX)).decode("pdfdoc")
+            found = _OBJECTS.get(self._objects_key(doc, internal, base, subset))
+            if found is None:
+                return False
+            known.append((internal, base, found))
+        state.frozen = 1
+        objects, number = doc.idToObject, doc.idToObjectNumberAndVersion
+        fonts = objects["BasicFonts"].dict
+        for internal, base, (_, font_pieces, descriptor_pieces, cmap, data) in known:
+            to_unicode, file_name, descriptor = (f"toUnicodeCMap:{base}", f"fontFile:{face.filename}({base})",
+                                                 f"fontDescriptor:{base}")
+            for name in (to_unicode, file_name, descriptor):  # as reportlab registers them
+                doc.Reference(_Formatted(b""), name)
+            font = pdfdoc.PDFTrueTypeFont()  # in the fonts' dictionary: written as a reference to it
+            doc.Reference(font, internal)
+            fonts[internal] = font
+            objects[internal] = _Formatted(_joined(font_pieces, number))
+            objects[descriptor] = _Formatted(_joined(descriptor_pieces, number))
+            objects[to_unicode] = cmap
+            objects[file_name] = data
+        del self.state[doc]
+        return True
 
 
 #: Formatted font objects by font file, subset and file syntax (oldest first): see :meth:`_Font._formatted_once`.
