@@ -7,8 +7,9 @@ reportlab formats each through its generic steps: a dictionary's every key and v
 ``pdfdoc.format`` (type checks, a name's escaping, the pdfdoc codec for ASCII, a reference's
 lookup). Here the same dictionaries are built by reportlab's own rules (the same keys, in the same
 order, the same references registered in the same order, so the same object numbers) and written
-with a key's bytes made once per process; anything else (a string, a date, an image, a subclass
-with its own format) is left to reportlab. Only for a document the renderer claims
+with a key's bytes made once per process, and a string of printable ASCII (a date, a section
+title, most properties) escaped as reportlab escapes it; anything else (other strings, an image, a
+subclass with its own format) is left to reportlab. Only for a document the renderer claims
 (:func:`claim`) and reportlab_patches writes itself (:func:`.reportlab_patches.direct`): never
 encrypted, no per-object comments."""
 from __future__ import annotations
@@ -16,7 +17,7 @@ from __future__ import annotations
 from collections import OrderedDict
 
 from reportlab import rl_config
-from reportlab.lib.rl_accel import fp_str
+from reportlab.lib.rl_accel import escapePDF, fp_str
 from reportlab.pdfbase import pdfdoc
 
 _CLAIMED = "docgen_object_bytes"
@@ -68,7 +69,21 @@ def value(element, document) -> bytes:
         return array(element.sequence, document, element.multiline)
     elif kind is pdfdoc.PDFResourceDictionary and not hasattr(element, "__RefOnly__"):
         return _resources(element, document)
+    elif kind is pdfdoc.PDFString:
+        return string(element, document)
+    elif kind is pdfdoc.PDFDate and element.dateFormatter is not None:  # what PDFDate.format writes
+        return string(pdfdoc.PDFString(element.dateFormatter(*element.date)), document)
     return pdfdoc.format(element, document)
+
+
+def string(element, document) -> bytes:
+    """``PDFString.format``: a string of printable ASCII (the pdfdoc encoding's own bytes) escaped and
+    in parentheses; anything else (other characters, raw bytes, other escaping) by reportlab."""
+    text = element.s
+    if type(text) is str and getattr(element, "enc", "auto") == "auto" and getattr(element, "escape", 1) == 1 and \
+            text.isascii() and text.isprintable():
+        return b"(" + escapePDF(text.encode("ascii")).encode("ascii") + b")"
+    return element.format(document)
 
 
 def dictionary(entries: dict, document, multiline=True) -> bytes:
