@@ -107,6 +107,7 @@ class _Text:
     def __init__(self, canvas: Canvas):
         self.t = canvas.beginText()
         self.font: tuple | None = None
+        self.style: TextStyle | None = None  # the style of the last lines: its font is the text object's
         self.color: Any = None
         self.selects: dict[tuple, str] = {}  # (font, size, leading) -> the operators selecting its first subset
         self.states: dict[str, Any] = {}  # font -> its subsetting state in the document, once it has one
@@ -124,9 +125,10 @@ class _Text:
             t._y0 = t._y = y  # noqa: SLF001
         else:
             t.setTextOrigin(x, y)
-        if self.font != (st.font, st.size, st.leading):
+        if self.style is not st and self.font != (st.font, st.size, st.leading):  # a style is never changed
             t.setFont(st.font, st.size, st.leading)
             self.font = (st.font, st.size, st.leading)
+        self.style = st
         color = st.color
         if self.color is not color:
             canvas = t._canvas  # noqa: SLF001
@@ -145,12 +147,16 @@ class _Text:
             state = _state(t, st.font)
             if state is not None:
                 self.states[st.font] = state
+        in_place = None  # whether the font keeps printable ASCII as itself: asked at the first such line
         for line in lines:
             data = None
             if state is not None and line and type(line) is str:
                 if line.isascii():
-                    if line.isprintable() and _ascii_in_place(state):
-                        data = line.encode("ascii")
+                    if line.isprintable():
+                        if in_place is None:
+                            in_place = _ascii_in_place(state)
+                        if in_place:
+                            data = line.encode("ascii")
                 elif not needs_fallback(line, st.font):
                     data = _first_subset(state, line)
             if data is not None:
