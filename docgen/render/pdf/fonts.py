@@ -196,11 +196,14 @@ class _Font(TTFont):
             return False
         face = self.face
         known = []
+        bases = self.__dict__.setdefault("docgen_bases", {})  # subset index -> its base font name
         for n, subset in enumerate(state.subsets):
             if max(subset, default=0) > 0xFFFF:  # its own ToUnicode (see addObjects)
                 return False
             internal = self.getSubsetInternalName(n, doc)[1:]
-            base = b"".join((ttfonts.SUBSETN(n), b"+", face.name, face.subfontNameX)).decode("pdfdoc")
+            base = bases.get(n)
+            if base is None:  # as reportlab names it
+                base = bases[n] = b"".join((ttfonts.SUBSETN(n), b"+", face.name, face.subfontNameX)).decode("pdfdoc")
             found = _OBJECTS.get(self._objects_key(doc, internal, base, subset))
             if found is None:
                 return False
@@ -228,10 +231,10 @@ class _Font(TTFont):
 _OBJECTS: dict[tuple, tuple] = {}
 
 
-def _pieces(data: bytes, refs: dict[str, bytes]) -> list[bytes | str] | None:
-    """``data`` cut around the references ``refs`` (object name -> its reference's bytes) it holds
-    once each: literal bytes and the names referred to, in order; None when a reference is not
-    found exactly once (not cached then)."""
+def _pieces(data: bytes, refs: dict[str, bytes]) -> tuple[bytes, tuple[str, ...]] | None:
+    """``data`` with the references ``refs`` (object name -> its reference's bytes) it holds once
+    each made a template (``%d 0 R`` in their place, any other ``%`` doubled), and the names referred
+    to, in order; None when a reference is not found exactly once (not cached then)."""
     spots = []
     for name, ref in refs.items():
         at = data.find(b" " + ref)
@@ -239,17 +242,20 @@ def _pieces(data: bytes, refs: dict[str, bytes]) -> list[bytes | str] | None:
             if data.find(b" " + ref, at + 1) >= 0:
                 return None
             spots.append((at + 1, name, len(ref)))
-    out: list[bytes | str] = []
+    template, names = [], []
     start = 0
     for at, name, length in sorted(spots):
-        out += [data[start:at], name]
+        template += [data[start:at].replace(b"%", b"%%"), b"%d 0 R"]
+        names.append(name)
         start = at + length
-    out.append(data[start:])
-    return out
+    template.append(data[start:].replace(b"%", b"%%"))
+    return b"".join(template), tuple(names)
 
 
-def _joined(pieces: list[bytes | str], number: dict) -> bytes:
-    return b"".join(b"%d 0 R" % number[p][0] if type(p) is str else p for p in pieces)  # type: ignore[misc]
+def _joined(pieces: tuple[bytes, tuple[str, ...]], number: dict) -> bytes:
+    """The bytes of a template of :func:`_pieces` with the numbers the names have in this document."""
+    template, names = pieces
+    return template % tuple(number[name][0] for name in names)
 
 
 def _stream(data: bytes) -> _Formatted:
