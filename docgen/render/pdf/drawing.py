@@ -40,13 +40,20 @@ def draw_text(canvas: Canvas, x: float, y: float, text: str, font: str, size: fl
 
 def draw_string(canvas: Canvas, x: float, y: float, text: str, align: str = "left") -> None:
     """reportlab's ``drawString`` (``align`` "right": ``drawRightString``, "centre":
-    ``drawCentredString``) in the canvas's font and size. A line of printable ASCII whose characters
-    the font's first subset holds as themselves is written as reportlab writes it, without its text
-    object and per-character subset split (the chart's labels, the page numbers)."""
+    ``drawCentredString``) in the canvas's font and size. A line whose characters all have codes in
+    the font's first subset already (printable ASCII the subset holds as itself, and characters such
+    as the running header's middle dot once drawn) is written as reportlab writes it, without its
+    text object and per-character subset split (the chart's labels, the page numbers, the header)."""
     font = canvas._fontname  # noqa: SLF001
-    state = _canvas_state(canvas, font) if reportlab_patches.FAST_PATHS and text and text.isascii() and \
-        text.isprintable() else None
-    if state is None or not _ascii_in_place(state):
+    state = _canvas_state(canvas, font) if reportlab_patches.FAST_PATHS and text else None
+    data = None
+    if state is not None:
+        if text.isascii():
+            if text.isprintable() and _ascii_in_place(state):
+                data = text.encode("ascii")
+        elif not needs_fallback(text, font):
+            data = _first_subset(state, text)
+    if data is None:
         draw = canvas.drawRightString if align == "right" else canvas.drawCentredString if align == "centre" else \
             canvas.drawString
         draw(x, y, text)
@@ -57,7 +64,7 @@ def draw_string(canvas: Canvas, x: float, y: float, text: str, align: str = "lef
         x = x - width if align == "right" else x - 0.5 * width
     name = pdfmetrics.getFont(font).getSubsetInternalName(0, canvas._doc)  # noqa: SLF001
     canvas._code.append(f"BT 1 0 0 1 {fp_str(x, y)} Tm {name} {fp_str(size)} Tf {fp_str(leading)} TL "  # noqa: SLF001
-                        f"({escapePDF(text.encode('ascii'))}) Tj T* ET")
+                        f"({escapePDF(data)}) Tj T* ET")
 
 
 def _canvas_state(canvas: Canvas, font: str):
