@@ -18,11 +18,13 @@ from __future__ import annotations
 from functools import cache
 from importlib import resources
 
+from reportlab import rl_config
 from reportlab.pdfbase import pdfdoc
 from reportlab.pdfbase.pdfdoc import PDFArray, PDFDictionary, PDFName, PDFStream, PDFString, PDFZCompress
 
 from ..xmp import PART, xmp
 from . import reportlab_patches
+from .reportlab_patches import _Formatted
 
 
 @cache
@@ -89,9 +91,35 @@ def archival(canvas, lang: str, part: int | None = PART) -> None:
 
 def empty_appearance(canvas, rect: list[float]):
     """The normal appearance of an empty widget of ``rect``: an empty form XObject (PDF/A wants
-    every annotation to have one; the page already draws the line to sign on)."""
+    every annotation to have one; the page already draws the line to sign on). Its bytes depend
+    only on the widget's size and the file syntax: formatted once per process (:func:`_formatted_form`)
+    into a new object of each document."""
+    doc = canvas._doc  # noqa: SLF001
     width, height = round(rect[2] - rect[0], 2), round(rect[3] - rect[1], 2)
-    form = PDFStream(PDFDictionary({"Type": PDFName("XObject"), "Subtype": PDFName("Form"),
+    if reportlab_patches.FAST_PATHS and type(doc.encrypt) is pdfdoc.NoEncryption and doc.defaultStreamFilters is None:
+        form: PDFStream | _Formatted = _formatted_form(width, height, doc)
+    else:
+        form = _empty_form(width, height)
+    return PDFDictionary({"N": doc.Reference(form)})
+
+
+def _empty_form(width: float, height: float) -> PDFStream:
+    return PDFStream(PDFDictionary({"Type": PDFName("XObject"), "Subtype": PDFName("Form"),
                                     "BBox": PDFArray([0, 0, width, height]), "Resources": PDFDictionary({})}),
                      b"")
-    return PDFDictionary({"N": canvas._doc.Reference(form)})  # noqa: SLF001
+
+
+_FORMS: dict[tuple, bytes] = {}  # (BBox, file syntax) -> the form's bytes; a few sizes of signature box
+
+
+def _formatted_form(width: float, height: float, doc) -> _Formatted:
+    """An empty form XObject (which refers to no other object) as the bytes reportlab formats it
+    into, made once per size and file syntax."""
+    key = (width, height, rl_config.pdfMultiLine, pdfdoc.PDFStream.format, pdfdoc.PDFDictionary.format)
+    found = _FORMS.get(key)
+    if found is None:
+        if len(_FORMS) >= 64:
+            _FORMS.clear()
+        data = pdfdoc.format(_empty_form(width, height), doc, toplevel=1)
+        found = _FORMS[key] = data[:-1] if data.endswith(b"\n") else data  # the object's line break is added
+    return _Formatted(found)
