@@ -198,6 +198,11 @@ def _format_document(self) -> bytes:
     if counter - 1 != count or any(number_of[n] != (c, 0) for c, n in ids):
         raise ValueError(f"counter {counter} doesn't match number to id dictionary {count}")
     start = out.add(b"xref\n0 %d\n%s\n" % (count + 1, b"\n".join(xref)))
+    if plain:  # what PDFTrailer writes: its keys sorted, one a line
+        out.add(b"trailer\n<<\n/ID %s\n/Info %d 0 R\n/Root %d 0 R\n/Size %d\n>>\nstartxref\n%d\n%%%%EOF\n" % (
+            self.ID(), number_of[self.Reference(info).name][0], number_of[self.Reference(cat).name][0], count + 1,
+            start))
+        return out.format(self)
     trailer = pdfdoc.PDFTrailer(startxref=start, Size=count + 1, Root=self.Reference(cat), Info=self.Reference(info),
                                 Encrypt=None, ID=self.ID())
     out.add(trailer.format(self))
