@@ -8,10 +8,10 @@ from itertools import islice
 from typing import Any
 
 from reportlab.lib import colors
-from reportlab.lib.rl_accel import escapePDF, fp_str
+from reportlab.lib.rl_accel import escapePDF
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.pdfdoc import PDFArray, PDFDictionary, PDFName, PDFString
-from reportlab.pdfgen.canvas import Canvas
+from reportlab.pdfgen.canvas import PATH_OPS, Canvas
 
 from ...compose.blocks import Chart
 from ..chart_geometry import chart_geometry
@@ -19,6 +19,7 @@ from ..style import PdfStyle
 from . import reportlab_patches
 from .fonts import BOLD, FONT, needs_fallback
 from .layout import PAD_TOP, PAD_X, TextStyle
+from .numbers import number, pair
 from .shaping import draw_line
 from .tagging import END, LAYOUT, PAGINATION, Marker
 from .wrapping import text_width
@@ -63,7 +64,7 @@ def draw_string(canvas: Canvas, x: float, y: float, text: str, align: str = "lef
         width = pdfmetrics.stringWidth(text, font, size)
         x = x - width if align == "right" else x - 0.5 * width
     name = pdfmetrics.getFont(font).getSubsetInternalName(0, canvas._doc)  # noqa: SLF001
-    canvas._code.append(f"BT 1 0 0 1 {fp_str(x, y)} Tm {name} {fp_str(size)} Tf {fp_str(leading)} TL "  # noqa: SLF001
+    canvas._code.append(f"BT 1 0 0 1 {pair(x, y)} Tm {name} {number(size)} Tf {number(leading)} TL "  # noqa: SLF001
                         f"({escapePDF(data)}) Tj T* ET")
 
 
@@ -127,7 +128,7 @@ class _Text:
         t = self.t
         code = t._code  # noqa: SLF001 - no API for marked content in a text object
         if self.direct:  # what setTextOrigin does
-            code.append(f"1 0 0 1 {fp_str(x, y)} Tm")
+            code.append(f"1 0 0 1 {pair(x, y)} Tm")
             t._x0 = t._x = x  # noqa: SLF001
             t._y0 = t._y = y  # noqa: SLF001
         else:
@@ -141,7 +142,7 @@ class _Text:
             canvas = t._canvas  # noqa: SLF001
             if self.direct and type(color) is colors.Color and color.alpha == 1 and \
                     canvas._extgstate._d.get("ca", 1) == 1:  # noqa: SLF001 - what setFillColor does then
-                code.append(f"{fp_str(color.red, color.green, color.blue)} rg")
+                code.append(f"{number(color.red)} {number(color.green)} {number(color.blue)} rg")
                 t._fillColorObj = color  # noqa: SLF001
                 canvas._doc.ensureMinPdfVersion("transparency")  # noqa: SLF001
             else:
@@ -190,7 +191,7 @@ def _select(t, font: str) -> str:
     """The operators selecting ``font``'s first subset at the text object's size and leading, as
     reportlab writes them when a line changes subset."""
     name = pdfmetrics.getFont(font).getSubsetInternalName(0, t._canvas._doc)  # noqa: SLF001
-    return f"{name} {fp_str(t._fontsize)} Tf {fp_str(t._leading)} TL"  # noqa: SLF001
+    return f"{name} {number(t._fontsize)} Tf {number(t._leading)} TL"  # noqa: SLF001
 
 
 def _state(t, font: str):
@@ -272,8 +273,13 @@ def _draw_page(canvas: Canvas, ops: list[tuple], style: PdfStyle, fields: bool, 
             later.append(op)
     if fills or grid:
         code.append(LAYOUT)
+    direct = reportlab_patches.FAST_PATHS  # paths written as reportlab's drawPath and lines write them
     for color, rects in fills.items():
         canvas.setFillColor(color)
+        if direct:
+            code.append(" ".join(["n", *(f"{pair(x, y)} {pair(w, h)} re" for x, y, w, h in rects)]))
+            code.append(PATH_OPS[0, 1, canvas._fillMode])  # noqa: SLF001
+            continue
         path = canvas.beginPath()
         for rect in rects:
             path.rect(*rect)
@@ -281,7 +287,13 @@ def _draw_page(canvas: Canvas, ops: list[tuple], style: PdfStyle, fields: bool, 
     if grid:
         canvas.setStrokeColor(style.rule_color)
         canvas.setLineWidth(0.4)
-        canvas.lines(list(grid) + [(x, top, x, bottom) for x, runs_ in verticals.items() for top, bottom in runs_])
+        rules = list(grid) + [(x, top, x, bottom) for x, runs_ in verticals.items() for top, bottom in runs_]
+        if direct:
+            code.append("n")
+            code.extend(f"{pair(x1, y1)} m {pair(x2, y2)} l" for x1, y1, x2, y2 in rules)
+            code.append("S")
+        else:
+            canvas.lines(rules)
     if fills or grid:
         code.append(END)
     for op in later:

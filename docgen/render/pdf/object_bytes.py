@@ -17,8 +17,10 @@ from __future__ import annotations
 from collections import OrderedDict
 
 from reportlab import rl_config
-from reportlab.lib.rl_accel import escapePDF, fp_str
+from reportlab.lib.rl_accel import escapePDF
 from reportlab.pdfbase import pdfdoc
+
+from .numbers import number
 
 _CLAIMED = "docgen_object_bytes"
 
@@ -60,7 +62,7 @@ def value(element, document) -> bytes:
     elif kind is str and element.isascii() and element.isprintable():  # a name or keyword: /Page, true
         return element.encode("ascii")  # printable ASCII is itself in the pdfdoc encoding
     elif kind is int or kind is float:
-        return fp_str(element).encode("ascii")
+        return number(element).encode("ascii")
     elif kind is bytes:
         return element
     elif kind is pdfdoc.PDFDictionary and not hasattr(element, "__RefOnly__"):
