@@ -22,6 +22,7 @@ from ..style import PdfStyle
 from ..visible_text import display
 from . import object_bytes
 from .archival import archival
+from .bookmarks import bookmarks
 from .drawing import Recorded, _draw_page, draw_string, draw_text
 from .fonts import BOLD, FONT, register_fonts
 from .layout import _Layout, _Styles
@@ -149,10 +150,14 @@ class PdfRenderer:
         sections: dict[int, list[tuple[str, str]]] = {}  # a bookmark per section, on its page (WCAG 2.4.5)
         for n, (_key, section_title, index) in enumerate(layout.marks):
             sections.setdefault(index, []).append((f"section{n}", section_title))
+        outline = bookmarks(canvas)
         with deflate_level(1 if self.style.compression == "fast" else zlib.Z_DEFAULT_COMPRESSION):
             for number, ops in enumerate(pages, 1):
                 marker.start_page(number - 1)
                 for name, section_title in sections.get(number - 1, ()):
+                    if outline is not None:
+                        outline.add(section_title, number)
+                        continue
                     canvas.bookmarkPage(name)
                     canvas.addOutlineEntry(section_title, name, level=0)
                 _draw_page(canvas, ops, self.style, fields=not doc.draft, marker=marker)  # a draft is not for signing

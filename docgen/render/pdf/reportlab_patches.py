@@ -214,6 +214,17 @@ _OUTLINE_KEYS = ("Count", "Dest", "First", "Last", "Next", "Parent", "Prev", "Ti
 _TITLES: dict[str, bytes] = {}
 
 
+def outline_title(title: str, document) -> bytes:
+    """A bookmark's title as ``PDFString`` formats it in an unencrypted document, once per process
+    (section titles recur)."""
+    value = _TITLES.get(title)
+    if value is None:
+        if len(_TITLES) >= 1024:
+            _TITLES.clear()
+        value = _TITLES[title] = pdfdoc.PDFString(title).format(document)
+    return value
+
+
 def _format_outline_entry(self, document) -> bytes:
     """reportlab's ``OutlineEntryObject.format`` (a bookmark: its title, destination and neighbours)
     written straight to bytes: the same dictionary, keys in the same order, references and a
@@ -229,11 +240,7 @@ def _format_outline_entry(self, document) -> bytes:
     items = []
     for key in _OUTLINE_KEYS:
         if key == "Title":
-            value = _TITLES.get(title)
-            if value is None:
-                if len(_TITLES) >= 1024:
-                    _TITLES.clear()
-                value = _TITLES[title] = pdfdoc.PDFString(title).format(document)
+            value = outline_title(title, document)
         else:
             found = getattr(self, key)
             if found is None:
