@@ -388,6 +388,7 @@ def _register(name: str, file: str) -> None:
     _remember_subsets(font.face)
     pdfmetrics.registerFont(font)
     _COVERAGE[name] = frozenset(font.face.charToGlyph)
+    _SIMPLE.pop(name, None)
 
 
 def _remember_subsets(face) -> None:
@@ -449,9 +450,24 @@ def needs_fallback(text: str, font: str) -> bool:
     """Whether ``text`` needs any font but ``font``: characters it lacks, or a script of their own."""
     if text.isascii():
         return False
+    simple = _SIMPLE.get(font)
+    if simple is None:
+        simple = _SIMPLE[font] = _drawn_alone(font)
+    if simple.issuperset(map(ord, text)):
+        return False
     covered = _COVERAGE[font]
     return any(ord(c) not in covered or (ord(c) >= 0x0590 and script_of(c)) or c == VS16
                for c in set(text) if c not in "\n\t")
+
+
+_SIMPLE: dict[str, frozenset[int]] = {}  # font -> the characters it draws alone (see _drawn_alone)
+
+
+def _drawn_alone(font: str) -> frozenset[int]:
+    """The characters :func:`needs_fallback` finds ``font`` draws by itself: those it has that have
+    no script font of their own, but VARIATION SELECTOR-16, and line feed and tab (never drawn)."""
+    return frozenset(code for code in _COVERAGE[font] if (code < 0x0590 or not script_of(chr(code)))
+                     and chr(code) != VS16) | {ord("\n"), ord("\t")}
 
 
 def _joins(char: str) -> bool:
