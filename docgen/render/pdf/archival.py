@@ -57,19 +57,23 @@ class _DeflatedOnce:
 _PROFILE_FILTER = _DeflatedOnce()
 
 
+#: The names of the objects every document holds, escaped once (``PDFName`` goes character by character).
+_NAMES = {name: PDFName(name) for name in ("OutputIntent", "GTS_PDFA1", "Metadata", "XML")}
+
+
 def output_intent(doc) -> PDFDictionary:
     """The PDF/A output intent: sRGB IEC61966-2.1, its profile embedded."""
     deflate = _PROFILE_FILTER if reportlab_patches.FAST_PATHS else PDFZCompress
     profile = PDFStream(PDFDictionary({"N": 3}), srgb_profile(), filters=[deflate])
     return PDFDictionary({
-        "Type": PDFName("OutputIntent"), "S": PDFName("GTS_PDFA1"),
+        "Type": _NAMES["OutputIntent"], "S": _NAMES["GTS_PDFA1"],
         "OutputConditionIdentifier": PDFString("sRGB IEC61966-2.1"), "Info": PDFString("sRGB IEC61966-2.1"),
         "RegistryName": PDFString("http://www.color.org"), "DestOutputProfile": doc.Reference(profile)})
 
 
 def metadata_stream(data: bytes) -> PDFStream:
     """An XMP metadata stream, unfiltered (so that any tool can find and read it)."""
-    return PDFStream(PDFDictionary({"Type": PDFName("Metadata"), "Subtype": PDFName("XML")}), data)
+    return PDFStream(PDFDictionary({"Type": _NAMES["Metadata"], "Subtype": _NAMES["XML"]}), data)
 
 
 def archival(canvas, lang: str, part: int | None = PART) -> None:

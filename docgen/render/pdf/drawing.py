@@ -365,6 +365,9 @@ def _draw_chart(canvas: Canvas, x: float, y: float, width: float, chart: Chart, 
     canvas.restoreState()
 
 
+_SIG, _ANNOT, _WIDGET = PDFName("Sig"), PDFName("Annot"), PDFName("Widget")  # escaped once
+
+
 def _signature_field(canvas: Canvas, name: str, x: float, y: float, w: float, h: float, marker: Marker,
                      node) -> None:
     """An empty signature form field: where a certificate signature (``docgen sign``, or any PDF
@@ -374,7 +377,7 @@ def _signature_field(canvas: Canvas, name: str, x: float, y: float, w: float, h:
 
     form = canvas.acroForm
     rect = [round(x, 2), round(y, 2), round(x + w, 2), round(y + h, 2)]
-    field = PDFDictionary({"FT": PDFName("Sig"), "Type": PDFName("Annot"), "Subtype": PDFName("Widget"),
+    field = PDFDictionary({"FT": _SIG, "Type": _ANNOT, "Subtype": _WIDGET,
                            "T": PDFString(name), "TU": PDFString(node.attrs.get("Alt") or name.replace("_", " ")),
                            "F": 4, "Rect": PDFArray(rect), "AP": empty_appearance(canvas, rect),
                            "P": canvas._doc.thisPageRef()})  # noqa: SLF001 - no public API for this
