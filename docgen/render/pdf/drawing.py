@@ -153,6 +153,8 @@ class _Text:
         state = self.states.get(st.font)
         if state is None and reportlab_patches.FAST_PATHS:
             state = _state(t, st.font)
+            if state is None and lines and type(lines[0]) is str and lines[0].isascii() and lines[0].isprintable():
+                state = _first_state(t, st.font)
             if state is not None:
                 self.states[st.font] = state
         in_place = None  # whether the font keeps printable ASCII as itself: asked at the first such line
@@ -200,6 +202,18 @@ def _state(t, font: str):
     canvas = t._canvas  # noqa: SLF001
     states = getattr(pdfmetrics.getFont(font), "state", None)
     return states.get(canvas._doc) if states is not None and canvas.bottomup else None  # noqa: SLF001
+
+
+def _first_state(t, font: str):
+    """The subsetting state of ``font`` in the text object's document that reportlab's first split of
+    a line of printable ASCII would make (its split of no text makes the same one, and no code is
+    given to a character of ASCII, kept in place), so that the line is written as the lines after it
+    are; None for a font reportlab does not subset."""
+    found = pdfmetrics.getFont(font)
+    if not getattr(found, "_dynamicFont", False) or getattr(found, "state", None) is None:
+        return None
+    found.splitString("", t._canvas._doc)  # noqa: SLF001
+    return _state(t, font)
 
 
 def _ascii_in_place(state) -> bool:
