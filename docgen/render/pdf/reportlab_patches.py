@@ -10,6 +10,7 @@ import re
 import zlib
 from contextlib import contextmanager
 from functools import lru_cache
+from itertools import accumulate
 
 from reportlab import rl_config
 from reportlab.pdfbase import pdfdoc, ttfonts
@@ -177,9 +178,9 @@ def _format_document(self) -> bytes:
             chunks = obj.chunks
             if len(chunks) != obj.count:
                 raise ValueError(f"a run of {obj.count} objects holds {len(chunks)}")
-            for chunk in chunks:
-                xref.append(b"%010d 00000 n " % at)
-                at += len(chunk)
+            starts = list(accumulate(map(len, chunks), initial=at))  # each chunk's offset, then the end's
+            xref.extend([b"%010d 00000 n " % start for start in starts[:-1]])
+            at = starts[-1]
             extend(chunks)
             counter += len(chunks) - 1
             runs += len(chunks) - 1
