@@ -17,11 +17,15 @@ One idea a module:
   lacks;
 * :mod:`.reportlab_patches`: where reportlab's PDF writer is reached into (its zlib level, an
   object formatted once, the file written with them);
+* :mod:`.object_bytes`: a document's plain objects (catalog, pages, dictionaries, streams) written
+  straight to the bytes reportlab writes for them;
+* :mod:`.numbers`: numbers formatted as reportlab formats them, once per value;
 * :mod:`.wrapping`: measuring text, breaking it into lines, fitting it to a width;
 * :mod:`.layout`: the text styles and the first pass, blocks to pages of drawing operations;
 * :mod:`.drawing`: the second pass, a page's drawing operations onto the canvas;
 * :mod:`.tagging`: the structure tree (PDF/UA-1): elements made by the layout, content marked while
   drawing, the tree and its ParentTree written at the end;
+* :mod:`.bookmarks`: the sections' bookmarks, written as reportlab's outline writes them;
 * :mod:`.archival`: PDF/A-2a: XMP with the identification, the sRGB output intent, widget appearances;
 * :mod:`.renderer`: :class:`PdfRenderer`, the page furniture and the document's properties.
 """

@@ -8,10 +8,10 @@ from itertools import islice
 from typing import Any
 
 from reportlab.lib import colors
-from reportlab.lib.rl_accel import escapePDF, fp_str
+from reportlab.lib.rl_accel import escapePDF
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.pdfdoc import PDFArray, PDFDictionary, PDFName, PDFString
-from reportlab.pdfgen.canvas import Canvas
+from reportlab.pdfgen.canvas import PATH_OPS, Canvas
 
 from ...compose.blocks import Chart
 from ..chart_geometry import chart_geometry
@@ -19,6 +19,7 @@ from ..style import PdfStyle
 from . import reportlab_patches
 from .fonts import BOLD, FONT, needs_fallback
 from .layout import PAD_TOP, PAD_X, TextStyle
+from .numbers import number, pair
 from .shaping import draw_line
 from .tagging import END, LAYOUT, PAGINATION, Marker
 from .wrapping import text_width
@@ -40,13 +41,20 @@ def draw_text(canvas: Canvas, x: float, y: float, text: str, font: str, size: fl
 
 def draw_string(canvas: Canvas, x: float, y: float, text: str, align: str = "left") -> None:
     """reportlab's ``drawString`` (``align`` "right": ``drawRightString``, "centre":
-    ``drawCentredString``) in the canvas's font and size. A line of printable ASCII whose characters
-    the font's first subset holds as themselves is written as reportlab writes it, without its text
-    object and per-character subset split (the chart's labels, the page numbers)."""
+    ``drawCentredString``) in the canvas's font and size. A line whose characters all have codes in
+    the font's first subset already (printable ASCII the subset holds as itself, and characters such
+    as the running header's middle dot once drawn) is written as reportlab writes it, without its
+    text object and per-character subset split (the chart's labels, the page numbers, the header)."""
     font = canvas._fontname  # noqa: SLF001
-    state = _canvas_state(canvas, font) if reportlab_patches.FAST_PATHS and text and text.isascii() and \
-        text.isprintable() else None
-    if state is None or not _ascii_in_place(state):
+    state = _canvas_state(canvas, font) if reportlab_patches.FAST_PATHS and text else None
+    data = None
+    if state is not None:
+        if text.isascii():
+            if text.isprintable() and _ascii_in_place(state):
+                data = text.encode("ascii")
+        elif not needs_fallback(text, font):
+            data = _first_subset(state, text)
+    if data is None:
         draw = canvas.drawRightString if align == "right" else canvas.drawCentredString if align == "centre" else \
             canvas.drawString
         draw(x, y, text)
@@ -56,8 +64,8 @@ def draw_string(canvas: Canvas, x: float, y: float, text: str, align: str = "lef
         width = pdfmetrics.stringWidth(text, font, size)
         x = x - width if align == "right" else x - 0.5 * width
     name = pdfmetrics.getFont(font).getSubsetInternalName(0, canvas._doc)  # noqa: SLF001
-    canvas._code.append(f"BT 1 0 0 1 {fp_str(x, y)} Tm {name} {fp_str(size)} Tf {fp_str(leading)} TL "  # noqa: SLF001
-                        f"({escapePDF(text.encode('ascii'))}) Tj T* ET")
+    canvas._code.append(f"BT 1 0 0 1 {pair(x, y)} Tm {name} {number(size)} Tf {number(leading)} TL "  # noqa: SLF001
+                        f"({escapePDF(data)}) Tj T* ET")
 
 
 def _canvas_state(canvas: Canvas, font: str):
@@ -107,6 +115,7 @@ class _Text:
     def __init__(self, canvas: Canvas):
         self.t = canvas.beginText()
         self.font: tuple | None = None
+        self.style: TextStyle | None = None  # the style of the last lines: its font is the text object's
         self.color: Any = None
         self.selects: dict[tuple, str] = {}  # (font, size, leading) -> the operators selecting its first subset
         self.states: dict[str, Any] = {}  # font -> its subsetting state in the document, once it has one
@@ -119,20 +128,21 @@ class _Text:
         t = self.t
         code = t._code  # noqa: SLF001 - no API for marked content in a text object
         if self.direct:  # what setTextOrigin does
-            code.append(f"1 0 0 1 {fp_str(x, y)} Tm")
+            code.append(f"1 0 0 1 {pair(x, y)} Tm")
             t._x0 = t._x = x  # noqa: SLF001
             t._y0 = t._y = y  # noqa: SLF001
         else:
             t.setTextOrigin(x, y)
-        if self.font != (st.font, st.size, st.leading):
+        if self.style is not st and self.font != (st.font, st.size, st.leading):  # a style is never changed
             t.setFont(st.font, st.size, st.leading)
             self.font = (st.font, st.size, st.leading)
+        self.style = st
         color = st.color
         if self.color is not color:
             canvas = t._canvas  # noqa: SLF001
             if self.direct and type(color) is colors.Color and color.alpha == 1 and \
                     canvas._extgstate._d.get("ca", 1) == 1:  # noqa: SLF001 - what setFillColor does then
-                code.append(f"{fp_str(color.red, color.green, color.blue)} rg")
+                code.append(f"{number(color.red)} {number(color.green)} {number(color.blue)} rg")
                 t._fillColorObj = color  # noqa: SLF001
                 canvas._doc.ensureMinPdfVersion("transparency")  # noqa: SLF001
             else:
@@ -143,14 +153,20 @@ class _Text:
         state = self.states.get(st.font)
         if state is None and reportlab_patches.FAST_PATHS:
             state = _state(t, st.font)
+            if state is None and lines and type(lines[0]) is str and lines[0].isascii() and lines[0].isprintable():
+                state = _first_state(t, st.font)
             if state is not None:
                 self.states[st.font] = state
+        in_place = None  # whether the font keeps printable ASCII as itself: asked at the first such line
         for line in lines:
             data = None
             if state is not None and line and type(line) is str:
                 if line.isascii():
-                    if line.isprintable() and _ascii_in_place(state):
-                        data = line.encode("ascii")
+                    if line.isprintable():
+                        if in_place is None:
+                            in_place = _ascii_in_place(state)
+                        if in_place:
+                            data = line.encode("ascii")
                 elif not needs_fallback(line, st.font):
                     data = _first_subset(state, line)
             if data is not None:
@@ -177,7 +193,7 @@ def _select(t, font: str) -> str:
     """The operators selecting ``font``'s first subset at the text object's size and leading, as
     reportlab writes them when a line changes subset."""
     name = pdfmetrics.getFont(font).getSubsetInternalName(0, t._canvas._doc)  # noqa: SLF001
-    return f"{name} {fp_str(t._fontsize)} Tf {fp_str(t._leading)} TL"  # noqa: SLF001
+    return f"{name} {number(t._fontsize)} Tf {number(t._leading)} TL"  # noqa: SLF001
 
 
 def _state(t, font: str):
@@ -186,6 +202,18 @@ def _state(t, font: str):
     canvas = t._canvas  # noqa: SLF001
     states = getattr(pdfmetrics.getFont(font), "state", None)
     return states.get(canvas._doc) if states is not None and canvas.bottomup else None  # noqa: SLF001
+
+
+def _first_state(t, font: str):
+    """The subsetting state of ``font`` in the text object's document that reportlab's first split of
+    a line of printable ASCII would make (its split of no text makes the same one, and no code is
+    given to a character of ASCII, kept in place), so that the line is written as the lines after it
+    are; None for a font reportlab does not subset."""
+    found = pdfmetrics.getFont(font)
+    if not getattr(found, "_dynamicFont", False) or getattr(found, "state", None) is None:
+        return None
+    found.splitString("", t._canvas._doc)  # noqa: SLF001
+    return _state(t, font)
 
 
 def _ascii_in_place(state) -> bool:
@@ -259,8 +287,13 @@ def _draw_page(canvas: Canvas, ops: list[tuple], style: PdfStyle, fields: bool, 
             later.append(op)
     if fills or grid:
         code.append(LAYOUT)
+    direct = reportlab_patches.FAST_PATHS  # paths written as reportlab's drawPath and lines write them
     for color, rects in fills.items():
         canvas.setFillColor(color)
+        if direct:
+            code.append(" ".join(["n", *(f"{pair(x, y)} {pair(w, h)} re" for x, y, w, h in rects)]))
+            code.append(PATH_OPS[0, 1, canvas._fillMode])  # noqa: SLF001
+            continue
         path = canvas.beginPath()
         for rect in rects:
             path.rect(*rect)
@@ -268,7 +301,13 @@ def _draw_page(canvas: Canvas, ops: list[tuple], style: PdfStyle, fields: bool, 
     if grid:
         canvas.setStrokeColor(style.rule_color)
         canvas.setLineWidth(0.4)
-        canvas.lines(list(grid) + [(x, top, x, bottom) for x, runs_ in verticals.items() for top, bottom in runs_])
+        rules = list(grid) + [(x, top, x, bottom) for x, runs_ in verticals.items() for top, bottom in runs_]
+        if direct:
+            code.append("n")
+            code.extend(f"{pair(x1, y1)} m {pair(x2, y2)} l" for x1, y1, x2, y2 in rules)
+            code.append("S")
+        else:
+            canvas.lines(rules)
     if fills or grid:
         code.append(END)
     for op in later:
@@ -340,6 +379,9 @@ def _draw_chart(canvas: Canvas, x: float, y: float, width: float, chart: Chart, 
     canvas.restoreState()
 
 
+_SIG, _ANNOT, _WIDGET = PDFName("Sig"), PDFName("Annot"), PDFName("Widget")  # escaped once
+
+
 def _signature_field(canvas: Canvas, name: str, x: float, y: float, w: float, h: float, marker: Marker,
                      node) -> None:
     """An empty signature form field: where a certificate signature (``docgen sign``, or any PDF
@@ -349,7 +391,7 @@ def _signature_field(canvas: Canvas, name: str, x: float, y: float, w: float, h:
 
     form = canvas.acroForm
     rect = [round(x, 2), round(y, 2), round(x + w, 2), round(y + h, 2)]
-    field = PDFDictionary({"FT": PDFName("Sig"), "Type": PDFName("Annot"), "Subtype": PDFName("Widget"),
+    field = PDFDictionary({"FT": _SIG, "Type": _ANNOT, "Subtype": _WIDGET,
                            "T": PDFString(name), "TU": PDFString(node.attrs.get("Alt") or name.replace("_", " ")),
                            "F": 4, "Rect": PDFArray(rect), "AP": empty_appearance(canvas, rect),
                            "P": canvas._doc.thisPageRef()})  # noqa: SLF001 - no public API for this

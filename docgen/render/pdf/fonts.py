@@ -123,6 +123,8 @@ class _Font(TTFont):
         return chr(code)
 
     def addObjects(self, doc) -> None:
+        if self._registered_once(doc):
+            return
         fonts = doc.idToObject["BasicFonts"].dict
         before = set(fonts)
         state = self.state.get(doc)
@@ -154,9 +156,7 @@ class _Font(TTFont):
         descriptor_name = font.FontDescriptor.name
         descriptor = objects[descriptor_name]
         file_name = descriptor.dict["FontFile2"].name
-        syntax = (doc.compression, rl_config.useA85, rl_config.pdfMultiLine, pdfdoc.PDFStream.format,
-                  pdfdoc.PDFDictionary.format, getattr(pdfdoc.zlib, "level", None), type(pdfdoc.zlib))
-        key = (self.face.filename, font.Name, str(font.BaseFont), tuple(subset), syntax)
+        key = self._objects_key(doc, font.Name, str(font.BaseFont), subset)
         to_unicode = objects[font.ToUnicode.name]
         found = _OBJECTS.get(key)
         if found is None or found[0] != to_unicode.content:
@@ -177,14 +177,64 @@ class _Font(TTFont):
         objects[file_name] = data
 
 
+    def _objects_key(self, doc, internal: str, base: str, subset) -> tuple:
+        """What a subset's formatted objects depend on: the font file, the subset's names and
+        characters, and the file syntax in effect (compression, zlib level, reportlab's formatting)."""
+        syntax = (doc.compression, rl_config.useA85, rl_config.pdfMultiLine, pdfdoc.PDFStream.format,
+                  pdfdoc.PDFDictionary.format, getattr(pdfdoc.zlib, "level", None), type(pdfdoc.zlib))
+        return (self.face.filename, internal, base, tuple(subset), syntax)
+
+    def _registered_once(self, doc) -> bool:
+        """reportlab's ``addObjects`` when every subset of the font in ``doc`` has had its objects
+        formatted before (:meth:`_formatted_once`): the same objects registered under the same names in
+        the same order (ToUnicode, font file, descriptor, font), each the bytes formatted before, without
+        building the subset's widths, CMap, file and dictionaries again. False, with nothing done,
+        otherwise (then reportlab's steps run)."""
+        state = self.state.get(doc)
+        if state is None or not state.subsets or not reportlab_patches.FAST_PATHS or \
+                type(doc.encrypt) is not pdfdoc.NoEncryption:
+            return False
+        face = self.face
+        known = []
+        bases = self.__dict__.setdefault("docgen_bases", {})  # subset index -> its base font name
+        for n, subset in enumerate(state.subsets):
+            if max(subset, default=0) > 0xFFFF:  # its own ToUnicode (see addObjects)
+                return False
+            internal = self.getSubsetInternalName(n, doc)[1:]
+            base = bases.get(n)
+            if base is None:  # as reportlab names it
+                base = bases[n] = b"".join((ttfonts.SUBSETN(n), b"+", face.name, face.subfontNameX)).decode("pdfdoc")
+            found = _OBJECTS.get(self._objects_key(doc, internal, base, subset))
+            if found is None:
+                return False
+            known.append((internal, base, found))
+        state.frozen = 1
+        objects, number = doc.idToObject, doc.idToObjectNumberAndVersion
+        fonts = objects["BasicFonts"].dict
+        for internal, base, (_, font_pieces, descriptor_pieces, cmap, data) in known:
+            to_unicode, file_name, descriptor = (f"toUnicodeCMap:{base}", f"fontFile:{face.filename}({base})",
+                                                 f"fontDescriptor:{base}")
+            for name in (to_unicode, file_name, descriptor):  # as reportlab registers them
+                doc.Reference(_Formatted(b""), name)
+            font = pdfdoc.PDFTrueTypeFont()  # in the fonts' dictionary: written as a reference to it
+            doc.Reference(font, internal)
+            fonts[internal] = font
+            objects[internal] = _Formatted(_joined(font_pieces, number))
+            objects[descriptor] = _Formatted(_joined(descriptor_pieces, number))
+            objects[to_unicode] = cmap
+            objects[file_name] = data
+        del self.state[doc]
+        return True
+
+
 #: Formatted font objects by font file, subset and file syntax (oldest first): see :meth:`_Font._formatted_once`.
 _OBJECTS: dict[tuple, tuple] = {}
 
 
-def _pieces(data: bytes, refs: dict[str, bytes]) -> list[bytes | str] | None:
-    """``data`` cut around the references ``refs`` (object name -> its reference's bytes) it holds
-    once each: literal bytes and the names referred to, in order; None when a reference is not
-    found exactly once (not cached then)."""
+def _pieces(data: bytes, refs: dict[str, bytes]) -> tuple[bytes, tuple[str, ...]] | None:
+    """``data`` with the references ``refs`` (object name -> its reference's bytes) it holds once
+    each made a template (``%d 0 R`` in their place, any other ``%`` doubled), and the names referred
+    to, in order; None when a reference is not found exactly once (not cached then)."""
     spots = []
     for name, ref in refs.items():
         at = data.find(b" " + ref)
@@ -192,17 +242,20 @@ def _pieces(data: bytes, refs: dict[str, bytes]) -> list[bytes | str] | None:
             if data.find(b" " + ref, at + 1) >= 0:
                 return None
             spots.append((at + 1, name, len(ref)))
-    out: list[bytes | str] = []
+    template, names = [], []
     start = 0
     for at, name, length in sorted(spots):
-        out += [data[start:at], name]
+        template += [data[start:at].replace(b"%", b"%%"), b"%d 0 R"]
+        names.append(name)
         start = at + length
-    out.append(data[start:])
-    return out
+    template.append(data[start:].replace(b"%", b"%%"))
+    return b"".join(template), tuple(names)
 
 
-def _joined(pieces: list[bytes | str], number: dict) -> bytes:
-    return b"".join(b"%d 0 R" % number[p][0] if type(p) is str else p for p in pieces)  # type: ignore[misc]
+def _joined(pieces: tuple[bytes, tuple[str, ...]], number: dict) -> bytes:
+    """The bytes of a template of :func:`_pieces` with the numbers the names have in this document."""
+    template, names = pieces
+    return template % tuple(number[name][0] for name in names)
 
 
 def _stream(data: bytes) -> _Formatted:
@@ -335,6 +388,7 @@ def _register(name: str, file: str) -> None:
     _remember_subsets(font.face)
     pdfmetrics.registerFont(font)
     _COVERAGE[name] = frozenset(font.face.charToGlyph)
+    _SIMPLE.pop(name, None)
 
 
 def _remember_subsets(face) -> None:
@@ -396,9 +450,24 @@ def needs_fallback(text: str, font: str) -> bool:
     """Whether ``text`` needs any font but ``font``: characters it lacks, or a script of their own."""
     if text.isascii():
         return False
+    simple = _SIMPLE.get(font)
+    if simple is None:
+        simple = _SIMPLE[font] = _drawn_alone(font)
+    if simple.issuperset(map(ord, text)):
+        return False
     covered = _COVERAGE[font]
     return any(ord(c) not in covered or (ord(c) >= 0x0590 and script_of(c)) or c == VS16
                for c in set(text) if c not in "\n\t")
+
+
+_SIMPLE: dict[str, frozenset[int]] = {}  # font -> the characters it draws alone (see _drawn_alone)
+
+
+def _drawn_alone(font: str) -> frozenset[int]:
+    """The characters :func:`needs_fallback` finds ``font`` draws by itself: those it has that have
+    no script font of their own, but VARIATION SELECTOR-16, and line feed and tab (never drawn)."""
+    return frozenset(code for code in _COVERAGE[font] if (code < 0x0590 or not script_of(chr(code)))
+                     and chr(code) != VS16) | {ord("\n"), ord("\t")}
 
 
 def _joins(char: str) -> bool:

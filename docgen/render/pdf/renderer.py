@@ -20,7 +20,9 @@ from ...compose.blocks import Document
 from ..language import DEFAULT, tags
 from ..style import PdfStyle
 from ..visible_text import display
+from . import object_bytes
 from .archival import archival
+from .bookmarks import bookmarks
 from .drawing import Recorded, _draw_page, draw_string, draw_text
 from .fonts import BOLD, FONT, register_fonts
 from .layout import _Layout, _Styles
@@ -133,6 +135,7 @@ class PdfRenderer:
         buffer = io.BytesIO()
         canvas = Canvas(buffer, pagesize=self.pagesize, invariant=1, initialFontName=FONT,
                         initialFontSize=self.style.font_size)
+        object_bytes.claim(canvas._doc)  # noqa: SLF001 - its plain objects written straight to bytes
         fixed = f"D:{record_date}000000+00'00'"
         canvas.setDateFormatter(lambda *_: fixed)
         canvas.setTitle(metadata.get("title", doc.title))
@@ -147,10 +150,14 @@ class PdfRenderer:
         sections: dict[int, list[tuple[str, str]]] = {}  # a bookmark per section, on its page (WCAG 2.4.5)
         for n, (_key, section_title, index) in enumerate(layout.marks):
             sections.setdefault(index, []).append((f"section{n}", section_title))
+        outline = bookmarks(canvas)
         with deflate_level(1 if self.style.compression == "fast" else zlib.Z_DEFAULT_COMPRESSION):
             for number, ops in enumerate(pages, 1):
                 marker.start_page(number - 1)
                 for name, section_title in sections.get(number - 1, ()):
+                    if outline is not None:
+                        outline.add(section_title, number)
+                        continue
                     canvas.bookmarkPage(name)
                     canvas.addOutlineEntry(section_title, name, level=0)
                 _draw_page(canvas, ops, self.style, fields=not doc.draft, marker=marker)  # a draft is not for signing

@@ -10,9 +10,12 @@ import re
 import zlib
 from contextlib import contextmanager
 from functools import lru_cache
+from itertools import accumulate
 
 from reportlab import rl_config
 from reportlab.pdfbase import pdfdoc, ttfonts
+
+from . import object_bytes
 
 #: Off in the tests that check that docgen's fast paths (a plain line of text, the font objects
 #: formatted once) write the very bytes of reportlab's generic ones.
@@ -160,6 +163,7 @@ def _format_document(self) -> bytes:
     self.__accum__ = out = pdfdoc.PDFFile(self._pdfVersion)
     write, extend, indirect = out.strings.append, out.strings.extend, pdfdoc.PDFIndirectObject
     at = out.offset
+    plain = object_bytes.claimed(self)  # the renderer's document: its plain objects straight to bytes
     ids, xref = [], [b"0000000000 65535 f "]
     counter, runs = 0, 0
     while True:  # new objects may be registered while the ones before are formatted
@@ -174,15 +178,17 @@ def _format_document(self) -> bytes:
             chunks = obj.chunks
             if len(chunks) != obj.count:
                 raise ValueError(f"a run of {obj.count} objects holds {len(chunks)}")
-            for chunk in chunks:
-                xref.append(b"%010d 00000 n " % at)
-                at += len(chunk)
+            starts = list(accumulate(map(len, chunks), initial=at))  # each chunk's offset, then the end's
+            xref.extend([b"%010d 00000 n " % start for start in starts[:-1]])
+            at = starts[-1]
             extend(chunks)
             counter += len(chunks) - 1
             runs += len(chunks) - 1
             continue
-        data = b"%d 0 obj\n%s\nendobj\n" % (counter, obj.data) if type(obj) is _Formatted else \
-            indirect(name, obj).format(self)
+        if type(obj) is _Formatted:
+            data = b"%d 0 obj\n%s\nendobj\n" % (counter, obj.data)
+        else:
+            data = (plain and object_bytes.indirect(counter, obj, self)) or indirect(name, obj).format(self)
         xref.append(b"%010d 00000 n " % at)
         write(data)
         at += len(data)
@@ -193,6 +199,11 @@ def _format_document(self) -> bytes:
     if counter - 1 != count or any(number_of[n] != (c, 0) for c, n in ids):
         raise ValueError(f"counter {counter} doesn't match number to id dictionary {count}")
     start = out.add(b"xref\n0 %d\n%s\n" % (count + 1, b"\n".join(xref)))
+    if plain:  # what PDFTrailer writes: its keys sorted, one a line
+        out.add(b"trailer\n<<\n/ID %s\n/Info %d 0 R\n/Root %d 0 R\n/Size %d\n>>\nstartxref\n%d\n%%%%EOF\n" % (
+            self.ID(), number_of[self.Reference(info).name][0], number_of[self.Reference(cat).name][0], count + 1,
+            start))
+        return out.format(self)
     trailer = pdfdoc.PDFTrailer(startxref=start, Size=count + 1, Root=self.Reference(cat), Info=self.Reference(info),
                                 Encrypt=None, ID=self.ID())
     out.add(trailer.format(self))
@@ -204,10 +215,22 @@ _OUTLINE_KEYS = ("Count", "Dest", "First", "Last", "Next", "Parent", "Prev", "Ti
 _TITLES: dict[str, bytes] = {}
 
 
+def outline_title(title: str, document) -> bytes:
+    """A bookmark's title as ``PDFString`` formats it in an unencrypted document, once per process
+    (section titles recur)."""
+    value = _TITLES.get(title)
+    if value is None:
+        if len(_TITLES) >= 1024:
+            _TITLES.clear()
+        value = _TITLES[title] = pdfdoc.PDFString(title).format(document)
+    return value
+
+
 def _format_outline_entry(self, document) -> bytes:
     """reportlab's ``OutlineEntryObject.format`` (a bookmark: its title, destination and neighbours)
-    written straight to bytes: the same dictionary, keys in the same order, references as
-    reportlab writes them, a title's string formatted once per process. reportlab's own steps for an
+    written straight to bytes: the same dictionary, keys in the same order, references and a
+    destination showing a whole page as reportlab writes them, a title's string formatted once per
+    process. reportlab's own steps for an
     encrypted document, multi-line dictionaries, per-object comments or anything unusual in it."""
     title = self.Title
     if not FAST_PATHS or type(document.encrypt) is not pdfdoc.NoEncryption or rl_config.pdfMultiLine or \
@@ -218,16 +241,18 @@ def _format_outline_entry(self, document) -> bytes:
     items = []
     for key in _OUTLINE_KEYS:
         if key == "Title":
-            value = _TITLES.get(title)
-            if value is None:
-                if len(_TITLES) >= 1024:
-                    _TITLES.clear()
-                value = _TITLES[title] = pdfdoc.PDFString(title).format(document)
+            value = outline_title(title, document)
         else:
             found = getattr(self, key)
             if found is None:
                 continue
-            value = b"%d %d R" % numbers[found.name] if type(found) is reference else generic(found, document)
+            if type(found) is reference:
+                value = b"%d %d R" % numbers[found.name]
+            elif type(found) is pdfdoc.Destination and type(found.fmt) is pdfdoc.PDFDestinationFit and \
+                    type(found.page) is reference:  # a whole page: what Destination.format writes for it
+                value = b"[ %d %d R /Fit ]" % numbers[found.page.name]
+            else:
+                value = generic(found, document)
         items.append(b"/%s %s" % (key.encode(), value))
     for at in reversed(range(6, len(items), 6)):  # as reportlab breaks a dictionary's line
         items.insert(at, b"\n ")
