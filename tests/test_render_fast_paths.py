@@ -120,3 +120,17 @@ def test_bookmarks_written_straight_to_bytes_are_reportlabs(monkeypatch):
     generic = pdf()
     assert b"/Count" in generic and b"/First" in generic and b" \n  /Title" in generic  # seven keys: broken
     assert fast == generic
+
+
+def test_only_font_files_are_kept_compressed_between_documents():
+    """The compressed-once store is for font files, met again in document after document; a page's
+    contents (client text) were kept too when longer than 8 KB, and stayed in the process's memory
+    after its document was done, pushing font files out."""
+    plan = builders.plan_dict()
+    plan["id"] = "TP-LONG"
+    plan["presenting_concerns"] = "Sleeps four hours a night and worries about the rent. " * 300
+    api.render_record(plan, formats=("pdf",), allow_draft=True)
+    kept = list(reportlab_patches._DEFLATED)  # noqa: SLF001
+    assert kept, "the document's font files are kept"
+    assert all(data[:4] in (b"\x00\x01\x00\x00", b"true", b"OTTO") for data, _level in kept), \
+        [data[:20] for data, _level in kept]

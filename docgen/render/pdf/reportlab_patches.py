@@ -83,16 +83,21 @@ def register_numbered(doc, objects: list, first: int) -> int:
     return first
 
 
+#: How an embedded font file (TrueType or OpenType) begins.
+_FONT_FILE_STARTS = (b"\x00\x01\x00\x00", b"true", b"OTTO")
+
+
 class _Zlib:
-    """zlib with another default compression level (everything else as zlib). Large inputs met
-    again (an embedded font subset, see :func:`.fonts._remember_subsets`) are compressed once."""
+    """zlib with another default compression level (everything else as zlib). Font files, met again
+    in document after document (an embedded font subset, see :func:`.fonts._remember_subsets`), are
+    compressed once; nothing else is kept (a page's contents hold client text, and never recur)."""
 
     def __init__(self, level: int):
         self.level = level
 
     def compress(self, data, level: int | None = None):
         level = self.level if level is None else level
-        if len(data) < 8192:
+        if len(data) < 8192 or bytes(data[:4]) not in _FONT_FILE_STARTS:
             return zlib.compress(data, level)
         key = (bytes(data), level)
         found = _DEFLATED.get(key)
