@@ -382,11 +382,18 @@ def batch(inputs, out, workers, fmt, profile, templates, allow_draft, force, sch
         more = len(row.get("findings") or []) - 1
         click.echo(f"{row['source']}: record {row.get('id') or '(no id)'}: {row['status']}: {why}"
                    + (f" (+{more} more)" if more > 0 else ""), err=True)
+    if summary.workers_lost:
+        click.echo(f"docgen: warning: {_lost_workers(summary.workers_lost)} during the batch (killed by the system, "
+                   "perhaps out of memory): the records held were tried again one at a time", err=True)
     _batch_summary(summary)
     if sign_with and "pdf" in formats:
         click.echo(f"final PDFs signed with {click.format_filename(sign_with)}; drafts are never signed")
     empty = _no_records(summary.records, allow_empty)
     sys.exit(0 if summary.ok and not empty else 1)
+
+
+def _lost_workers(times: int) -> str:
+    return "a worker process stopped" if times == 1 else f"worker processes stopped {times} times"
 
 
 def _progress(show: bool):

@@ -448,6 +448,7 @@ def test_a_record_that_kills_its_worker_fails_alone_and_the_batch_goes_on(tmp_pa
     rows = manifest(out)
     assert sorted(r["id"] for r in rows) == sorted([*ids, "TP-1001"])  # every record once
     assert summary.counts["final"] == 60 and summary.counts["failed"] == 1
+    assert summary.workers_lost == 2  # in its task, then alone
     [lost] = [r for r in rows if r["status"] == "failed"]
     assert (lost["id"], lost["error"], lost["outputs"]) == ("PN-SYN-0033", WORKER_KILLED, [])
     assert len(documents(out)) == 2 * 60 and not list(out.rglob("*.tmp"))
@@ -470,6 +471,7 @@ def test_a_plan_that_kills_its_worker_in_the_first_pass_does_not_stop_the_batch(
     monkeypatch.setattr(plan_index, "validate_document", deadly)
     summary = api.batch([tmp_path / "in"], tmp_path / "out", workers=2, as_of=AS_OF)
     assert summary.records == 6 and summary.counts["final"] + summary.counts["refused"] == 6
+    assert summary.workers_lost == 2
     assert {r["id"] for r in manifest(tmp_path / "out")} == {"TP-1001", *(f"PN-SYN-{n:04d}" for n in range(5))}
 
 
@@ -477,7 +479,8 @@ def test_a_plan_that_kills_its_worker_in_the_first_pass_does_not_stop_the_batch(
 @pytest.mark.skipif(not HAS_PROC, reason="finds the workers in /proc")
 def test_a_worker_killed_from_outside_costs_no_record(tmp_path):
     """The real command: one of its workers killed in the middle of the batch. Every record comes
-    out once, the exit code is 0 and nothing is printed but the summary."""
+    out once, the exit code is 0, and one warning line tells the operator what happened (memory may
+    be short on the machine)."""
     ids = _notes_and_plan(tmp_path / "in", 400)
     out, journal = tmp_path / "out", tmp_path / "out" / ".manifest-journal.jsonl"
     env = {k: v for k, v in os.environ.items() if k != "CI"}
@@ -499,7 +502,8 @@ def test_a_worker_killed_from_outside_costs_no_record(tmp_path):
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
     assert proc.returncode == 0, stderr
-    assert "Traceback" not in stderr and "BrokenProcessPool" not in stderr
+    assert stderr.splitlines() == ["docgen: warning: a worker process stopped during the batch (killed by the "
+                                   "system, perhaps out of memory): the records held were tried again one at a time"]
     rows = manifest(out)
     assert sorted(r["id"] for r in rows) == sorted([*ids, "TP-1001"])
     assert {r["status"] for r in rows} == {"final"}

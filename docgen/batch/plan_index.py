@@ -177,6 +177,7 @@ class InputIndex:
     days: dict[tuple[str, date], tuple[DayNote, ...]] = field(default_factory=dict)
     count: int = 0
     addenda: list[str] = field(default_factory=list)
+    workers_lost: int = 0  # times worker processes died in this pass (see :mod:`.workers`)
 
     def days_of(self, raw: RawDocument) -> dict[tuple[str, date], tuple[DayNote, ...]]:
         """The index entry of a note's client and day, as its rules look it up once the note is
@@ -235,7 +236,10 @@ def index_inputs(inputs: Iterable[str | os.PathLike], executor: Executor | None 
         """The oldest task's plans; a plan whose worker was lost twice is left out of the index (the
         batch then processes it, and says what became of it)."""
         on, future, items = pending.popleft()
-        return results(on, future, plan_refs, items, lost=lambda _item: None)
+        return results(on, future, plan_refs, items, lost=lambda _item: None, noticed=lost_worker)
+
+    def lost_worker() -> None:
+        index.workers_lost += 1
 
     def flush() -> None:
         if executor is None:

@@ -52,6 +52,7 @@ class Summary:
     records: int = 0
     seconds: float = 0.0
     rows: list[dict] = field(default_factory=list)  # rows of records that did not produce documents
+    workers_lost: int = 0  # times worker processes died and were replaced (their records tried again)
     head: str | None = None  # the audit trail's hash chain head when the batch ended (row_sha256 of its last row)
     chain_rows: int = 0  # and how many rows the chain had then
 
@@ -157,7 +158,7 @@ def _run(inputs: list[str], out: Path, executor: Executor, *, formats, profile, 
     index.load_previous(out)
     journal = open_journal(out / JOURNAL)
     manifest = ManifestWriter(out)
-    summary = Summary()
+    summary = Summary(workers_lost=indexed.workers_lost)
 
     def refuse(row: dict, held: Lock) -> None:
         """Another run sharing the trail locked the record with other content meanwhile."""
@@ -197,8 +198,12 @@ def _run(inputs: list[str], out: Path, executor: Executor, *, formats, profile, 
     pending: dict[Future, list[Task]] = {}  # tasks in flight, and the records each holds
     chunk: list[Task] = []
 
+    def lost_worker() -> None:
+        summary.workers_lost += 1
+
     def rows_of(future: Future) -> list[dict]:
-        return results(executor, future, process_many, pending.pop(future), config, lost=worker_killed)
+        return results(executor, future, process_many, pending.pop(future), config, lost=worker_killed,
+                       noticed=lost_worker)
 
     def submit(seq: int, raw: RawDocument, locks: dict[str, Lock] | None = None) -> None:
         record_id = raw.id

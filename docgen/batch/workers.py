@@ -79,29 +79,31 @@ def lost_errors() -> tuple[type[BaseException], ...]:
 
 
 def results(executor: Executor, future: Future, fn: Callable[..., list[Result]], items: Sequence[Item],
-            *args: Any, lost: Callable[[Item], Result]) -> list[Result]:
+            *args: Any, lost: Callable[[Item], Result], noticed: Callable[[], None] | None = None) -> list[Result]:
     """The results of ``future``, a task that runs ``fn(items, *args)`` on ``executor``. If its worker
     was lost, each item is run again alone (one at a time, so that a second loss names its item), and
-    an item whose worker is lost again gets ``lost(item)``."""
+    an item whose worker is lost again gets ``lost(item)``. ``noticed()`` is called once for each loss
+    (the tasks of a pool that broke all fail: that is one loss)."""
     errors = lost_errors()
     try:
         return future.result()
     except errors:
-        _renew(executor, future)
+        _renew(executor, future, noticed)
     out: list[Result] = []
     for item in items:
         again = executor.submit(fn, [item], *args)
         try:
             out.extend(again.result())
         except errors:
-            _renew(executor, again)
+            _renew(executor, again, noticed)
             out.append(lost(item))
     return out
 
 
-def _renew(executor: Executor, future: Future) -> None:
-    if isinstance(executor, Workers):
-        executor.renew(future)
+def _renew(executor: Executor, future: Future, noticed: Callable[[], None] | None) -> None:
+    first = executor.renew(future) if isinstance(executor, Workers) else True
+    if first and noticed is not None:
+        noticed()
 
 
 __all__ = ["Workers", "lost_errors", "results"]
