@@ -174,6 +174,17 @@ def live_processes(group: int) -> list[int]:
     return found
 
 
+def under_way(proc: subprocess.Popen, journal: Path, rows: int = 12) -> bool:
+    """Wait (at most a minute) until a running batch has journalled ``rows`` rows; whether it is still
+    running then."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and proc.poll() is None:
+        if journal.is_file() and journal.read_bytes().count(b"\n") >= rows:
+            break
+        time.sleep(0.02)
+    return proc.poll() is None
+
+
 def by_id(rows: list[dict]) -> dict[str, dict]:
     return {r["id"]: r for r in rows if r["id"] and r["status"] != "failed"}
 
@@ -348,12 +359,7 @@ def test_sigkill_leaves_no_partial_file_and_a_rerun_completes(tmp_path):
     proc = subprocess.Popen([str(DOCGEN), *BATCH], cwd=tmp_path, env=env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL, start_new_session=True)
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and proc.poll() is None:
-            if journal.is_file() and journal.read_bytes().count(b"\n") >= 12:
-                break
-            time.sleep(0.02)
-        assert proc.poll() is None, "the batch ended before it could be killed"
+        assert under_way(proc, journal), "the batch ended before it could be killed"
         if HAS_PROC:
             assert len(live_processes(proc.pid)) >= 3  # the runner and 2 workers
         os.kill(proc.pid, signal.SIGKILL)  # the runner only, in the middle of its work
@@ -487,12 +493,7 @@ def test_a_worker_killed_from_outside_costs_no_record(tmp_path):
     proc = subprocess.Popen([str(DOCGEN), *BATCH], cwd=tmp_path, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, start_new_session=True)
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and proc.poll() is None:
-            if journal.is_file() and journal.read_bytes().count(b"\n") >= 12:
-                break
-            time.sleep(0.02)
-        assert proc.poll() is None, "the batch ended before a worker could be killed"
+        assert under_way(proc, journal), "the batch ended before a worker could be killed"
         workers = [pid for pid in live_processes(proc.pid)
                    if Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1] == str(proc.pid)]
         assert len(workers) == 2  # the pool's processes, children of the batch

@@ -97,25 +97,22 @@ def dictionary(entries: dict, document, multiline=True) -> bytes:
     for key in keys:
         name = _key(key) if type(key) is str else pdfdoc.format(pdfdoc.PDFName(key), document)
         items.append(name + b" " + value(entries[key], document))
-    if _multiline(multiline):
-        body = b"\n ".join(items)
-    else:
-        for at in reversed(range(6, len(items), 6)):
-            items.insert(at, b"\n ")
-        body = b" ".join(items)
-    return b"<<\n" + body + b"\n>>"
+    return b"<<\n" + _lines(items, multiline, 6) + b"\n>>"
 
 
 def array(sequence, document, multiline=True) -> bytes:
     """``PDFArray(sequence).format(document)``: ten elements to a line."""
-    items = [value(element, document) for element in sequence]
+    return b"[ " + _lines([value(element, document) for element in sequence], multiline, 10) + b" ]"
+
+
+def _lines(items: list[bytes], multiline, per_line: int) -> bytes:
+    """The entries of a dictionary or array joined as reportlab joins them: one a line, or
+    ``per_line`` to a line."""
     if _multiline(multiline):
-        body = b"\n ".join(items)
-    else:
-        for at in reversed(range(10, len(items), 10)):
-            items.insert(at, b"\n ")
-        body = b" ".join(items)
-    return b"[ " + body + b" ]"
+        return b"\n ".join(items)
+    for at in reversed(range(per_line, len(items), per_line)):
+        items.insert(at, b"\n ")
+    return b" ".join(items)
 
 
 def _resources(resources, document) -> bytes:
