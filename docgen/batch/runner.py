@@ -251,7 +251,8 @@ def _run(inputs: list[str], out: Path, executor: Executor, *, formats, profile, 
                 submit(seq, raw, {original: held} if original and held else {})
                 seq += 1
         drain()
-        clean_leftovers(out, documents_only=True)  # what a worker that died (and was replaced) was writing
+        if summary.workers_lost:  # what a worker that died was writing (a walk of the whole tree otherwise)
+            clean_leftovers(out, documents_only=True)
         chained = trail.head()  # the rows other runs appended meanwhile checked too
         if chained is not None:
             summary.chain_rows, summary.head = chained
